@@ -1,0 +1,126 @@
+//! Server functions: thin adapters that resolve the actor, make one core call and return DTOs.
+
+use crate::dto::{AuditPageView, LedgerCheckView, SessionView, SignInChoices};
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod adapter {
+    use crate::error::UiError;
+    use countersign_core::{Actor, Services};
+    use leptos::prelude::use_context;
+
+    /// The services and the actor of the current request (put there by the server's session
+    /// middleware; anonymous when absent).
+    pub fn request() -> Result<(Services, Actor), UiError> {
+        let services = use_context::<Services>().ok_or(UiError::Unavailable)?;
+        let actor = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+            .unwrap_or(Actor::Anonymous);
+        Ok((services, actor))
+    }
+
+    pub fn area_key(area: countersign_core::services::Area) -> &'static str {
+        use countersign_core::services::Area;
+        match area {
+            Area::Queue => "queue",
+            Area::Workflows => "workflows",
+            Area::Identities => "identities",
+            Area::Audit => "audit",
+        }
+    }
+}
+
+/// The signed-in person, or `None`.
+#[server(prefix = "/ui", endpoint = "session")]
+pub async fn current_session() -> Result<Option<SessionView>, UiError> {
+    use countersign_core::Actor;
+    let (services, actor) = adapter::request()?;
+    let Actor::Human { name, roles, .. } = &actor else {
+        return Ok(None);
+    };
+    Ok(Some(SessionView {
+        name: name.clone(),
+        roles: roles.iter().map(|r| r.label().to_owned()).collect(),
+        areas: services
+            .areas(&actor)
+            .into_iter()
+            .map(adapter::area_key)
+            .map(str::to_owned)
+            .collect(),
+    }))
+}
+
+/// How people can sign in here (SSO, demo personas).
+#[server(prefix = "/ui", endpoint = "sign_in_choices")]
+pub async fn load_sign_in_choices() -> Result<SignInChoices, UiError> {
+    use_context::<SignInChoices>().ok_or(UiError::Unavailable)
+}
+
+/// Succeeds when the signed-in person may see `area`.
+#[server(prefix = "/ui", endpoint = "area_access")]
+pub async fn area_access(area: String) -> Result<(), UiError> {
+    use countersign_core::services::Area;
+    let (services, actor) = adapter::request()?;
+    let area = Area::ALL
+        .into_iter()
+        .find(|a| adapter::area_key(*a) == area)
+        .ok_or_else(|| UiError::NotFound(format!("area `{area}`")))?;
+    services
+        .authorize_area(&actor, area)
+        .map_err(|e| UiError::from_core(e, &actor))
+}
+
+/// One page of the ledger, newest first; `before` continues below that sequence number.
+#[server(prefix = "/ui", endpoint = "audit_page")]
+pub async fn audit_page(before: Option<i64>) -> Result<AuditPageView, UiError> {
+    use crate::dto::AuditEventView;
+    let (services, actor) = adapter::request()?;
+    let page = services
+        .audit_page(&actor, before, 50)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(AuditPageView {
+        events: page
+            .events
+            .into_iter()
+            .map(|event| AuditEventView {
+                seq: event.seq,
+                at: event
+                    .at()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                details: serde_json::from_str::<serde_json::Value>(&event.details)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or(event.details),
+                actor_label: event.actor_label,
+                actor_ref: event.actor_ref,
+                action: event.action,
+                subject: event.subject,
+                prev_hash: event.prev_hash,
+                hash: event.hash,
+            })
+            .collect(),
+        next_before: page.next_before,
+        total: page.total,
+    })
+}
+
+/// Recomputes the ledger's hash chain.
+#[server(prefix = "/ui", endpoint = "verify_ledger")]
+pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
+    use countersign_core::services::LedgerVerification;
+    let (services, actor) = adapter::request()?;
+    let outcome = services
+        .verify_ledger(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(match outcome {
+        LedgerVerification::Intact { events } => LedgerCheckView::Intact { events },
+        LedgerVerification::Broken { verified, link } => LedgerCheckView::Broken {
+            seq: link.seq,
+            problem: link.problem,
+            verified,
+        },
+    })
+}

@@ -1,0 +1,114 @@
+use crate::api::current_session;
+use crate::dto::SessionView;
+use crate::error::UiError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The signed-in person, shared by the header and the pages.
+pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
+
+const AREAS: [(&str, &str, &str); 4] = [
+    ("queue", "/queue", "Queue"),
+    ("workflows", "/workflows", "Workflows"),
+    ("identities", "/identities", "Identities"),
+    ("audit", "/audit", "Audit"),
+];
+
+/// Header, navigation by role, and the page.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let session: SessionResource = Resource::new(|| (), |()| current_session());
+    provide_context(session);
+    view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
+        >
+            "Skip to content"
+        </a>
+        <header class="bg-slate-900 text-white">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-8 gap-y-3 px-4 py-3">
+                <a
+                    href="/"
+                    class="flex items-center gap-2 text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-amber-300"
+                >
+                    <span aria-hidden="true" class="inline-block h-5 w-5 rounded-sm bg-amber-400"></span>
+                    "Countersign"
+                </a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.await {
+                            Ok(Some(person)) => view! { <Navigation person /> }.into_any(),
+                            _ => ().into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </header>
+        <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
+            {children()}
+        </main>
+    }
+}
+
+#[component]
+fn Navigation(person: SessionView) -> impl IntoView {
+    let links = AREAS
+        .iter()
+        .filter(|(key, _, _)| person.can(key))
+        .map(|(_, href, label)| {
+            view! {
+                <li>
+                    <A
+                        href=*href
+                        attr:class="block rounded px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-700 aria-[current=page]:text-white focus-visible:outline-2 focus-visible:outline-amber-300"
+                    >
+                        {*label}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+    let roles = person
+        .roles
+        .iter()
+        .map(|role| {
+            view! {
+                <li class="rounded-full bg-slate-700 px-2 py-0.5 text-xs font-medium text-slate-100">
+                    {role.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav aria-label="Main" class="flex-1">
+            <ul class="flex flex-wrap gap-1">{links}</ul>
+        </nav>
+        <div class="flex flex-wrap items-center gap-3">
+            <div class="text-right">
+                <p class="text-sm font-medium" data-testid="signed-in-name">{person.name.clone()}</p>
+                <ul class="mt-0.5 flex flex-wrap justify-end gap-1" aria-label="Your roles">
+                    {roles}
+                </ul>
+            </div>
+            <SignOutButton dark=true />
+        </div>
+    }
+}
+
+/// A real form POST, so signing out works with or without the WebAssembly loaded.
+#[component]
+pub fn SignOutButton(#[prop(optional)] dark: bool) -> impl IntoView {
+    let class = if dark {
+        "rounded border border-slate-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-800 focus-visible:outline-2 focus-visible:outline-amber-300"
+    } else {
+        "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-slate-900"
+    };
+    view! {
+        <form method="post" action="/auth/logout">
+            <button type="submit" class=class>
+                "Sign out"
+            </button>
+        </form>
+    }
+}

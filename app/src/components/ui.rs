@@ -1,0 +1,54 @@
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[component]
+pub fn PageTitle(title: &'static str, subtitle: &'static str) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title />
+        <div class="mb-6">
+            <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
+            <p class="mt-1 text-slate-600">{subtitle}</p>
+        </div>
+    }
+}
+
+/// An error as the person should read it, with the way forward when there is one.
+#[component]
+pub fn ErrorPanel(error: UiError) -> impl IntoView {
+    let sign_in = matches!(error, UiError::SignInRequired);
+    view! {
+        <div role="alert" class="rounded-md border border-red-200 bg-red-50 p-4 text-red-900">
+            <p class="font-medium">{error.to_string()}</p>
+            {sign_in
+                .then(|| {
+                    view! {
+                        <p class="mt-2">
+                            <a class="font-medium underline" href="/signin" rel="external">
+                                "Sign in"
+                            </a>
+                        </p>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// What a page shows when it has nothing yet, and what will appear there.
+#[component]
+pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
+            <h2 class="text-lg font-semibold text-slate-900">{title}</h2>
+            <div class="mx-auto mt-2 max-w-2xl space-y-2 text-slate-600">{children()}</div>
+        </section>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! {
+        <p class="text-slate-500" role="status">
+            "Loading…"
+        </p>
+    }
+}

@@ -1,0 +1,68 @@
+//! What the server sends the UI. Kept apart from domain types and database rows.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub name: String,
+    /// Role labels, e.g. "Legal reviewer".
+    pub roles: Vec<String>,
+    /// Areas policy lets this person see: `queue`, `workflows`, `identities`, `audit`.
+    pub areas: Vec<String>,
+}
+
+impl SessionView {
+    pub fn can(&self, area: &str) -> bool {
+        self.areas.iter().any(|a| a == area)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonaView {
+    pub key: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub blurb: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInChoices {
+    pub sso_enabled: bool,
+    /// Why single sign-on cannot be used right now, when it cannot.
+    pub sso_unavailable: Option<String>,
+    pub personas: Vec<PersonaView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub seq: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor_label: String,
+    pub actor_ref: String,
+    pub action: String,
+    pub subject: String,
+    /// Pretty-printed JSON.
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageView {
+    pub events: Vec<AuditEventView>,
+    pub next_before: Option<i64>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LedgerCheckView {
+    Intact {
+        events: u64,
+    },
+    Broken {
+        seq: i64,
+        problem: String,
+        verified: u64,
+    },
+}

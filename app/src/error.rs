@@ -1,0 +1,54 @@
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Errors a page can show. Internal details never reach the browser: the server logs them and
+/// sends `Unavailable`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum UiError {
+    #[error("Your session has ended. Sign in again to continue.")]
+    SignInRequired,
+    #[error("You do not have access to this. {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Not found: {0}")]
+    NotFound(String),
+    #[error("Countersign could not complete this request. It has been logged; please try again.")]
+    Unavailable,
+    #[error("The request could not be sent or read: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for UiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        UiError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl UiError {
+    /// Maps a core error for the browser, logging what must not be shown.
+    pub fn from_core(error: countersign_core::CoreError, actor: &countersign_core::Actor) -> Self {
+        use countersign_core::{Actor, CoreError};
+        match error {
+            CoreError::Unauthenticated => UiError::SignInRequired,
+            CoreError::Denied(_) if matches!(actor, Actor::Anonymous) => UiError::SignInRequired,
+            CoreError::Denied(denied) => UiError::Forbidden(format!(
+                "Your roles do not allow “{}”.",
+                denied.action.replace('_', " ")
+            )),
+            CoreError::Invalid { field, problem } => {
+                UiError::Invalid(format!("{field}: {problem}"))
+            }
+            CoreError::NotFound(what) => UiError::NotFound(what.to_owned()),
+            CoreError::Conflict(message) => UiError::Invalid(message),
+            CoreError::Store(e) => {
+                tracing::error!(error = %e, "request failed in the store");
+                UiError::Unavailable
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+use crate::api::{audit_page, VerifyLedger};
+use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
+use crate::dto::{AuditEventView, AuditPageView, LedgerCheckView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let before = move || {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    };
+    let page = Resource::new(before, audit_page);
+    view! {
+        <PageTitle
+            title="Audit ledger"
+            subtitle="Every sign-in, decision and change, newest first. Each event is chained to the one before it by SHA-256."
+        />
+        <VerifyPanel />
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <EventTable page /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn VerifyPanel() -> impl IntoView {
+    let verify = ServerAction::<VerifyLedger>::new();
+    let result = verify.value();
+    view! {
+        <section class="mb-6 flex flex-wrap items-center gap-4 rounded-lg border border-slate-200 bg-white p-4">
+            <button
+                type="button"
+                class="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 disabled:cursor-wait disabled:opacity-60 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900"
+                disabled=move || verify.pending().get()
+                on:click=move |_| {
+                    verify.dispatch(VerifyLedger {});
+                }
+            >
+                {move || if verify.pending().get() { "Verifying…" } else { "Verify the chain" }}
+            </button>
+            <p role="status" aria-live="polite" data-testid="verify-result" class="text-sm">
+                {move || match result.get() {
+                    None => view! {
+                        <span class="text-slate-600">
+                            "Recompute every hash to prove no event was changed, removed or reordered."
+                        </span>
+                    }
+                        .into_any(),
+                    Some(Ok(LedgerCheckView::Intact { events })) => view! {
+                        <span class="font-medium text-emerald-800">
+                            {format!("Ledger intact: {events} events verified.")}
+                        </span>
+                    }
+                        .into_any(),
+                    Some(Ok(LedgerCheckView::Broken { seq, problem, verified })) => view! {
+                        <span class="font-medium text-red-800">
+                            {format!("Ledger broken at event {seq}: {problem} ({verified} events before it verified).")}
+                        </span>
+                    }
+                        .into_any(),
+                    Some(Err(error)) => view! { <span class="text-red-800">{error.to_string()}</span> }.into_any(),
+                }}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn EventTable(page: AuditPageView) -> impl IntoView {
+    if page.events.is_empty() {
+        return view! {
+            <EmptyState title="No events yet">
+                <p>"Events appear here as people sign in and the console changes state."</p>
+            </EmptyState>
+        }
+        .into_any();
+    }
+    let rows = page
+        .events
+        .into_iter()
+        .map(|event| view! { <EventRow event /> })
+        .collect_view();
+    let older = page.next_before.map(|seq| {
+        view! {
+            <a class="font-medium text-slate-900 underline" href=format!("/audit?before={seq}")>
+                "Older events"
+            </a>
+        }
+    });
+    view! {
+        <p class="mb-2 text-sm text-slate-600">{format!("{} events in the ledger.", page.total)}</p>
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <caption class="sr-only">"Audit events, newest first"</caption>
+                <thead class="bg-slate-100 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-3 py-2">"#"</th>
+                        <th scope="col" class="px-3 py-2">"Time (UTC)"</th>
+                        <th scope="col" class="px-3 py-2">"Actor"</th>
+                        <th scope="col" class="px-3 py-2">"Action"</th>
+                        <th scope="col" class="px-3 py-2">"Subject"</th>
+                        <th scope="col" class="px-3 py-2">
+                            <span class="sr-only">"Details"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+            </table>
+        </div>
+        <nav aria-label="Ledger pages" class="mt-4 flex gap-6 text-sm">
+            <a class="font-medium text-slate-900 underline" href="/audit">
+                "Newest"
+            </a>
+            {older}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn EventRow(event: AuditEventView) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let panel_id = format!("event-{}", event.seq);
+    let flagged = event.action.ends_with("_failed") || event.action.contains("denied");
+    let action_class = if flagged {
+        "rounded bg-red-100 px-1.5 py-0.5 font-mono text-xs text-red-900"
+    } else {
+        "rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-800"
+    };
+    view! {
+        <tr data-testid="audit-row">
+            <td class="px-3 py-2 tabular-nums text-slate-500">{event.seq}</td>
+            <td class="whitespace-nowrap px-3 py-2 tabular-nums">{event.at.replace('T', " ").replace('Z', "")}</td>
+            <td class="px-3 py-2">
+                <span class="font-medium">{event.actor_label.clone()}</span>
+                <span class="block font-mono text-xs text-slate-500">{event.actor_ref.clone()}</span>
+            </td>
+            <td class="px-3 py-2">
+                <span class=action_class>{event.action.clone()}</span>
+            </td>
+            <td class="px-3 py-2 font-mono text-xs text-slate-600">{event.subject.clone()}</td>
+            <td class="px-3 py-2 text-right">
+                <button
+                    type="button"
+                    class="rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-slate-900"
+                    aria-expanded=move || open.get().to_string()
+                    aria-controls=panel_id.clone()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    {move || if open.get() { "Hide details" } else { "Details" }}
+                </button>
+            </td>
+        </tr>
+        <tr id=panel_id.clone() hidden=move || !open.get() class="bg-slate-50">
+            <td colspan="6" class="px-3 py-3">
+                <dl class="grid gap-2 text-xs sm:grid-cols-[8rem_1fr]">
+                    <dt class="font-semibold text-slate-600">"Details"</dt>
+                    <dd>
+                        <pre class="overflow-x-auto whitespace-pre-wrap font-mono">{event.details.clone()}</pre>
+                    </dd>
+                    <dt class="font-semibold text-slate-600">"Hash"</dt>
+                    <dd class="break-all font-mono">{event.hash.clone()}</dd>
+                    <dt class="font-semibold text-slate-600">"Previous hash"</dt>
+                    <dd class="break-all font-mono">{event.prev_hash.clone()}</dd>
+                </dl>
+            </td>
+        </tr>
+    }
+}

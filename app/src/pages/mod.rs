@@ -1,0 +1,9 @@
+pub mod area;
+pub mod audit;
+pub mod home;
+pub mod identities;
+pub mod no_access;
+pub mod not_found;
+pub mod queue;
+pub mod signin;
+pub mod workflows;

@@ -1,0 +1,42 @@
+use crate::domain::{HumanId, Role, RoleSet};
+
+/// Who is asking. Resolved by the adapters (session, bearer token) and passed to every command;
+/// the service layer, not the adapter, decides what the actor may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in person with the roles their IdP groups map to.
+    Human {
+        id: HumanId,
+        name: String,
+        roles: RoleSet,
+        active: bool,
+    },
+    /// The console itself (start-up seeding, the publisher in later work).
+    System,
+    /// Nobody is signed in.
+    Anonymous,
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        matches!(self, Actor::Human { roles, .. } if roles.contains(role))
+    }
+
+    /// The stable reference recorded in the ledger.
+    pub fn reference(&self) -> String {
+        match self {
+            Actor::Human { id, .. } => id.reference(),
+            Actor::System => "system:countersign".to_owned(),
+            Actor::Anonymous => "anonymous".to_owned(),
+        }
+    }
+
+    /// A human-readable label recorded next to the reference.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Human { name, .. } => name.clone(),
+            Actor::System => "Countersign".to_owned(),
+            Actor::Anonymous => "anonymous".to_owned(),
+        }
+    }
+}

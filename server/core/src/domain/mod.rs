@@ -1,0 +1,12 @@
+//! Domain types. Constructors parse and check their input, so a value of one of these types is
+//! valid by construction (parse, don't validate).
+
+pub mod human;
+pub mod id;
+pub mod role;
+pub mod role_map;
+
+pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
+pub use id::HumanId;
+pub use role::{Role, RoleSet};
+pub use role_map::{RoleMap, RoleMapError};

@@ -1,0 +1,34 @@
+use crate::policy::Denied;
+use crate::store::StoreError;
+
+/// The errors a service command can return. Adapters map them to HTTP statuses or UI messages;
+/// `Store` and `Internal` details are logged by the adapter and never shown to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    pub fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

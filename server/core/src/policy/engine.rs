@@ -1,0 +1,260 @@
+use super::{Action, Resource};
+use crate::actor::Actor;
+use cedar_policy::{
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+
+const NAMESPACE: &str = "Countersign";
+
+/// One named policy file.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyLoadError {
+    #[error("policy schema is invalid: {0}")]
+    Schema(String),
+    #[error("policy file {file} does not parse: {problem}")]
+    Parse { file: String, problem: String },
+    #[error("policy file {file}: every policy needs an @id(\"...\") annotation")]
+    MissingId { file: String },
+    #[error("policy id {id} appears twice (second time in {file})")]
+    DuplicateId { id: String, file: String },
+    #[error("policy {id} (in {file}) fails validation against the schema: {problem}")]
+    Invalid {
+        id: String,
+        file: String,
+        problem: String,
+    },
+    #[error("no policy files found in {0}")]
+    Empty(String),
+    #[error("cannot read policy directory {dir}: {problem}")]
+    Io { dir: String, problem: String },
+}
+
+/// The outcome of an allowed request: which policies permitted it (Cedar's diagnostics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub policies: Vec<String>,
+}
+
+/// A refused request. `policies` names the forbid policies that decided it; empty means no
+/// policy permitted it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not allowed to {action}")]
+pub struct Denied {
+    pub action: &'static str,
+    pub policies: Vec<String>,
+}
+
+/// Parsed, schema-validated policies and the evaluator.
+pub struct PolicyEngine {
+    schema: Schema,
+    policies: PolicySet,
+    authorizer: Authorizer,
+    policy_files: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("policies", &self.policy_files.len())
+            .finish()
+    }
+}
+
+const BUILTIN_SCHEMA: &str = include_str!("../../policies/countersign.cedarschema");
+const BUILTIN_POLICIES: &[(&str, &str)] = &[
+    (
+        "console.cedar",
+        include_str!("../../policies/console.cedar"),
+    ),
+    (
+        "standing.cedar",
+        include_str!("../../policies/standing.cedar"),
+    ),
+];
+
+impl PolicyEngine {
+    /// The policies shipped with this build.
+    pub fn builtin() -> Result<Self, PolicyLoadError> {
+        let sources = BUILTIN_POLICIES
+            .iter()
+            .map(|(name, text)| PolicySource {
+                name: (*name).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect();
+        Self::from_sources(BUILTIN_SCHEMA, sources)
+    }
+
+    /// Loads `*.cedar` files from `dir`, validated against the built-in schema.
+    pub fn from_dir(dir: &Path) -> Result<Self, PolicyLoadError> {
+        let io = |e: std::io::Error| PolicyLoadError::Io {
+            dir: dir.display().to_string(),
+            problem: e.to_string(),
+        };
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.extension().is_some_and(|ext| ext == "cedar") {
+                sources.push(PolicySource {
+                    name: path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    text: std::fs::read_to_string(&path).map_err(io)?,
+                });
+            }
+        }
+        if sources.is_empty() {
+            return Err(PolicyLoadError::Empty(dir.display().to_string()));
+        }
+        sources.sort_by(|a, b| a.name.cmp(&b.name));
+        Self::from_sources(BUILTIN_SCHEMA, sources)
+    }
+
+    pub fn from_sources(
+        schema_text: &str,
+        sources: Vec<PolicySource>,
+    ) -> Result<Self, PolicyLoadError> {
+        let (schema, _warnings) = Schema::from_cedarschema_str(schema_text)
+            .map_err(|e| PolicyLoadError::Schema(e.to_string()))?;
+        let mut policies = PolicySet::new();
+        let mut policy_files = HashMap::new();
+        for source in &sources {
+            let parsed = PolicySet::from_str(&source.text).map_err(|e| PolicyLoadError::Parse {
+                file: source.name.clone(),
+                problem: e.to_string(),
+            })?;
+            for policy in parsed.policies() {
+                let id = policy
+                    .annotation("id")
+                    .ok_or_else(|| PolicyLoadError::MissingId {
+                        file: source.name.clone(),
+                    })?
+                    .to_owned();
+                if policy_files.contains_key(&id) {
+                    return Err(PolicyLoadError::DuplicateId {
+                        id,
+                        file: source.name.clone(),
+                    });
+                }
+                let renamed = policy.new_id(PolicyId::new(&id));
+                policies.add(renamed).map_err(|e| PolicyLoadError::Parse {
+                    file: source.name.clone(),
+                    problem: e.to_string(),
+                })?;
+                policy_files.insert(id, source.name.clone());
+            }
+        }
+        let validation = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+        if let Some(error) = validation.validation_errors().next() {
+            let id = error.policy_id().to_string();
+            return Err(PolicyLoadError::Invalid {
+                file: policy_files.get(&id).cloned().unwrap_or_default(),
+                id,
+                problem: error.to_string(),
+            });
+        }
+        Ok(Self {
+            schema,
+            policies,
+            authorizer: Authorizer::new(),
+            policy_files,
+        })
+    }
+
+    pub fn policy_count(&self) -> usize {
+        self.policy_files.len()
+    }
+
+    /// The one question every command asks first.
+    pub fn authorize(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<Decision, Denied> {
+        let denied = |policies: Vec<String>| Denied {
+            action: action.as_str(),
+            policies,
+        };
+        let Some((principal, entities)) = principal_entities(actor) else {
+            return Err(denied(Vec::new()));
+        };
+        let (resource_type, resource_id) = resource.entity();
+        let resource_uid = uid(resource_type, &resource_id);
+        let mut all = entities;
+        all.push(Entity::new_no_attrs(resource_uid.clone(), HashSet::new()));
+        let request = Request::new(
+            principal,
+            uid("Action", action.as_str()),
+            resource_uid,
+            Context::empty(),
+            Some(&self.schema),
+        );
+        let (Ok(request), Ok(entities)) =
+            (request, Entities::from_entities(all, Some(&self.schema)))
+        else {
+            // A request that does not fit the schema (say, a System principal asking for a
+            // person's action) is refused, never evaluated loosely.
+            return Err(denied(Vec::new()));
+        };
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        let reasons: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(ToString::to_string)
+            .collect();
+        match response.decision() {
+            cedar_policy::Decision::Allow => Ok(Decision { policies: reasons }),
+            cedar_policy::Decision::Deny => Err(denied(reasons)),
+        }
+    }
+}
+
+fn uid(type_name: &str, id: &str) -> EntityUid {
+    #[allow(clippy::expect_used)]
+    let type_name = EntityTypeName::from_str(&format!("{NAMESPACE}::{type_name}"))
+        .expect("entity type names are static and valid");
+    EntityUid::from_type_name_and_id(type_name, EntityId::new(id))
+}
+
+fn principal_entities(actor: &Actor) -> Option<(EntityUid, Vec<Entity>)> {
+    match actor {
+        Actor::Human {
+            id, roles, active, ..
+        } => {
+            let principal = uid("Human", &id.to_string());
+            let role_uids: HashSet<EntityUid> = roles
+                .iter()
+                .map(|role| uid("Role", role.as_str()))
+                .collect();
+            let mut entities: Vec<Entity> = role_uids
+                .iter()
+                .map(|role| Entity::new_no_attrs(role.clone(), HashSet::new()))
+                .collect();
+            let attrs =
+                HashMap::from([("active".to_owned(), RestrictedExpression::new_bool(*active))]);
+            entities.push(Entity::new(principal.clone(), attrs, role_uids).ok()?);
+            Some((principal, entities))
+        }
+        Actor::System => {
+            let principal = uid("System", "countersign");
+            Some((
+                principal.clone(),
+                vec![Entity::new_no_attrs(principal, HashSet::new())],
+            ))
+        }
+        Actor::Anonymous => None,
+    }
+}

@@ -1,0 +1,213 @@
+use super::Services;
+use crate::actor::Actor;
+use crate::domain::{Deactivation, DisplayName, Email, ExternalIdentity, Human, HumanId, RoleSet};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Resource};
+use crate::store::NewHuman;
+use serde_json::json;
+
+/// What the IdP (or demo mode) vouched for, already verified by the adapter.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub identity: ExternalIdentity,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Roles from the groups claim through the role map.
+    pub roles: RoleSet,
+    /// How many groups the IdP sent (recorded, not the names: they can be many and sensitive).
+    pub groups_seen: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInOutcome {
+    /// The person may use the console as `actor`.
+    Granted { actor: Actor },
+    /// The person is known but holds no role (or was deactivated): show "no access".
+    NoAccess { human_id: HumanId, name: String },
+}
+
+/// The console's areas, shown in navigation when policy allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Queue,
+    Workflows,
+    Identities,
+    Audit,
+}
+
+impl Area {
+    pub const ALL: [Area; 4] = [Area::Queue, Area::Workflows, Area::Identities, Area::Audit];
+
+    fn action(self) -> (Action, Resource) {
+        match self {
+            Area::Queue => (Action::ViewQueue, Resource::Console),
+            Area::Workflows => (Action::ViewWorkflows, Resource::Console),
+            Area::Identities => (Action::ViewIdentities, Resource::Console),
+            Area::Audit => (Action::ViewAudit, Resource::Ledger),
+        }
+    }
+}
+
+fn actor_for(human: &Human) -> Actor {
+    Actor::Human {
+        id: human.id,
+        name: human.name.clone(),
+        roles: human.roles.clone(),
+        active: human.is_active(),
+    }
+}
+
+impl Services {
+    /// Records a verified sign-in: creates or updates the person, decides whether they may enter,
+    /// and writes the event, all in one transaction.
+    #[tracing::instrument(skip_all, fields(issuer = %sign_in.identity.issuer()))]
+    pub async fn sign_in(&self, sign_in: SignIn) -> CoreResult<SignInOutcome> {
+        let now = self.clock.now();
+        let email = sign_in
+            .email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| CoreError::invalid("email", e.to_string()))?;
+        let name = sign_in
+            .name
+            .as_deref()
+            .and_then(|n| DisplayName::parse(n).ok())
+            .map(|n| n.as_str().to_owned())
+            .or_else(|| email.as_ref().map(|e| e.as_str().to_owned()))
+            .unwrap_or_else(|| sign_in.identity.subject().to_owned());
+
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let existing = tx
+            .human_by_external(sign_in.identity.issuer(), sign_in.identity.subject())
+            .await?;
+        let deactivation = match existing.as_ref().and_then(|h| h.deactivation) {
+            Some(Deactivation::ByAdmin) => Some(Deactivation::ByAdmin),
+            _ if sign_in.roles.is_empty() => Some(Deactivation::NoRole),
+            _ => None,
+        };
+        let human = Human {
+            id: existing.as_ref().map_or_else(HumanId::new, |h| h.id),
+            name,
+            email: email.map(String::from),
+            roles: sign_in.roles.clone(),
+            deactivation,
+            created_at: existing.as_ref().map_or(now, |h| h.created_at),
+            last_sign_in_at: Some(now),
+        };
+        if existing.is_some() {
+            tx.update_human_at_sign_in(&human).await?;
+        } else {
+            tx.insert_human(&NewHuman {
+                human: human.clone(),
+                issuer: sign_in.identity.issuer().to_owned(),
+                subject: sign_in.identity.subject().to_owned(),
+            })
+            .await?;
+        }
+
+        let actor = actor_for(&human);
+        let allowed = self
+            .policy
+            .authorize(&actor, Action::EnterConsole, &Resource::Console);
+        let details = json!({
+            "issuer": sign_in.identity.issuer(),
+            "roles": human.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "groups_seen": sign_in.groups_seen,
+            "first_sign_in": existing.is_none(),
+            "deactivation": human.deactivation.map(|d| d.as_str()),
+        });
+        let (action, outcome) = match allowed {
+            Ok(_) => (
+                "auth.sign_in",
+                SignInOutcome::Granted {
+                    actor: actor.clone(),
+                },
+            ),
+            Err(_) => (
+                "auth.sign_in_no_access",
+                SignInOutcome::NoAccess {
+                    human_id: human.id,
+                    name: human.name.clone(),
+                },
+            ),
+        };
+        tx.append_event(&NewEvent::new(
+            &actor,
+            action,
+            human.id.reference(),
+            details,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Records a sign-in that failed before anyone was identified (tampered or replayed callback,
+    /// IdP error, token that does not verify). `reason` is a short code; `detail` is safe to show
+    /// to an auditor (no tokens, no secrets).
+    #[tracing::instrument(skip_all, fields(reason))]
+    pub async fn sign_in_failed(&self, reason: &str, detail: &str) -> CoreResult<()> {
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let detail: String = detail.chars().take(300).collect();
+        tx.append_event(&NewEvent::new(
+            &Actor::Anonymous,
+            "auth.sign_in_failed",
+            "console",
+            json!({ "reason": reason, "detail": detail }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_out(&self, actor: &Actor, reason: &str) -> CoreResult<()> {
+        self.authorize(actor, Action::SignOut, &Resource::Console)?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            actor,
+            "auth.sign_out",
+            actor.reference(),
+            json!({ "reason": reason }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The actor behind a session, as of now: a person deactivated since they signed in, or
+    /// whose roles are gone, no longer acts.
+    pub async fn session_actor(&self, human_id: HumanId) -> CoreResult<Option<Actor>> {
+        let Some(human) = self.store.human(human_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(actor_for(&human)))
+    }
+
+    /// Whether the actor may use the console at all (a person with no role may not).
+    pub fn may_enter(&self, actor: &Actor) -> bool {
+        self.policy
+            .authorize(actor, Action::EnterConsole, &Resource::Console)
+            .is_ok()
+    }
+
+    /// The areas policy lets this actor see: navigation is shown from this, never from role
+    /// checks in the UI.
+    pub fn areas(&self, actor: &Actor) -> Vec<Area> {
+        Area::ALL
+            .into_iter()
+            .filter(|area| {
+                let (action, resource) = area.action();
+                self.policy.authorize(actor, action, &resource).is_ok()
+            })
+            .collect()
+    }
+
+    /// Refuses unless the actor may see the area; for pages that have no data of their own yet.
+    pub fn authorize_area(&self, actor: &Actor, area: Area) -> CoreResult<()> {
+        let (action, resource) = area.action();
+        self.authorize(actor, action, &resource).map(|_| ())
+    }
+}

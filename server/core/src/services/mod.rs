@@ -1,0 +1,75 @@
+//! The service layer. Each command follows one shape: load → authorize → transition → store and
+//! audit in one transaction. Adapters (pages, server functions, HTTP handlers) call these and
+//! never decide authorization themselves.
+
+mod audit;
+mod auth;
+mod demo;
+
+pub use audit::{AuditPage, LedgerVerification};
+pub use auth::{Area, SignIn, SignInOutcome};
+pub use demo::{DemoPerson, DEMO_ISSUER};
+
+use crate::actor::Actor;
+use crate::clock::{to_millis, Clock};
+use crate::error::CoreResult;
+use crate::policy::{Action, Decision, PolicyEngine, Resource};
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Everything a command needs; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    store: Arc<dyn Store>,
+    policy: Arc<PolicyEngine>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("backend", &self.store.backend())
+            .finish()
+    }
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, policy: Arc<PolicyEngine>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            policy,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The chokepoint: the first call of every command.
+    pub fn authorize(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+    ) -> CoreResult<Decision> {
+        let decision = self.policy.authorize(actor, action, resource);
+        if let Err(denied) = &decision {
+            tracing::info!(
+                actor = %actor.reference(),
+                action = denied.action,
+                policies = ?denied.policies,
+                "authorization denied"
+            );
+        }
+        Ok(decision?)
+    }
+
+    fn now_ms(&self) -> i64 {
+        to_millis(self.clock.now())
+    }
+}

@@ -1,0 +1,193 @@
+//! Storage: one trait, two backends (SQLite embedded, PostgreSQL for production), the same SQL
+//! text for both where the dialects agree. State changes go through a [`WriteTx`], which locks the
+//! ledger head first and refuses to commit without an audit event, so a change and its event
+//! commit together or not at all.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use crate::domain::{Human, HumanId};
+use crate::ledger::{NewEvent, StoredEvent};
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unreachable: {0}")]
+    Unavailable(String),
+    #[error("database URL is invalid: {0}")]
+    BadUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("a state change must record an audit event before it commits")]
+    MissingAuditEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// What `/readyz` reports about the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub applied_migrations: i64,
+    pub known_migrations: i64,
+}
+
+impl Readiness {
+    pub fn migrations_current(&self) -> bool {
+        self.applied_migrations == self.known_migrations
+    }
+}
+
+/// A person as first seen at sign-in.
+#[derive(Debug, Clone)]
+pub struct NewHuman {
+    pub human: Human,
+    pub issuer: String,
+    pub subject: String,
+}
+
+/// A session record as stored: the key is already hashed by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub data: String,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Reachability and migration state.
+    async fn readiness(&self) -> Result<Readiness, StoreError>;
+
+    /// Starts a state change. The ledger head is locked first, so concurrent changes append to
+    /// the chain one at a time.
+    async fn begin_write(&self, now_ms: i64) -> Result<Box<dyn WriteTx>, StoreError>;
+
+    async fn human(&self, id: HumanId) -> Result<Option<Human>, StoreError>;
+
+    /// Newest first; `before` is the sequence to continue below (keyset pagination).
+    async fn events_page(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Oldest first, from `after` (exclusive); for verification in chunks.
+    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+
+    async fn event_count(&self) -> Result<i64, StoreError>;
+
+    async fn session_insert(&self, id_hash: &str, row: &SessionRow) -> Result<bool, StoreError>;
+    async fn session_upsert(&self, id_hash: &str, row: &SessionRow) -> Result<(), StoreError>;
+    async fn session_load(
+        &self,
+        id_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<SessionRow>, StoreError>;
+    async fn session_delete(&self, id_hash: &str) -> Result<(), StoreError>;
+    async fn sessions_delete_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+}
+
+/// One state change in progress. Dropping it without `commit` rolls everything back.
+#[async_trait]
+pub trait WriteTx: Send {
+    async fn human_by_external(
+        &mut self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<Human>, StoreError>;
+    async fn insert_human(&mut self, new: &NewHuman) -> Result<(), StoreError>;
+    /// Records a sign-in: name, email, roles and activation as the IdP reported them.
+    async fn update_human_at_sign_in(&mut self, human: &Human) -> Result<(), StoreError>;
+
+    /// Appends an event to the ledger inside this transaction and returns its sequence number.
+    async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Pool and timing settings shared by both backends.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens the store a URL names: `sqlite://…` or `postgres://…` (`postgresql://` too).
+pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, options).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url, options).await?))
+    } else {
+        Err(StoreError::BadUrl(
+            "expected a URL starting with sqlite:// or postgres://".to_owned(),
+        ))
+    }
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:***@{host}")
+            }
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_appear_in_redacted_urls() {
+        assert_eq!(
+            redact_url("postgres://cs:s3cret@db:5432/cs"),
+            "postgres://cs:***@db:5432/cs"
+        );
+        assert_eq!(
+            redact_url("sqlite://countersign.db"),
+            "sqlite://countersign.db"
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! The SQL both backends share. SQLite accepts PostgreSQL's `$1` placeholders (as long as each
+//! first appears in order), and every type used here (TEXT, BIGINT, booleans) decodes the same on
+//! both, so one body serves both through this macro.
+
+use crate::clock::from_millis;
+use crate::domain::{Deactivation, Human, HumanId, RoleSet};
+use crate::ledger::StoredEvent;
+use sqlx::Row;
+
+pub(super) const HUMAN_COLUMNS: &str =
+    "id, email, name, roles, deactivation, created_at, last_sign_in_at";
+pub(super) const EVENT_COLUMNS: &str =
+    "seq, at_ms, actor_ref, actor_label, action, subject, details, prev_hash, hash";
+
+pub(super) fn human_from_row<R: Row>(row: &R) -> Result<Human, super::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let corrupt = |what: &str| super::StoreError::Corrupt(format!("humans.{what}"));
+    let id: String = row.try_get("id")?;
+    let roles: String = row.try_get("roles")?;
+    let deactivation: Option<String> = row.try_get("deactivation")?;
+    Ok(Human {
+        id: id.parse::<HumanId>().map_err(|_| corrupt("id"))?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        roles: RoleSet::from_csv(&roles).map_err(|_| corrupt("roles"))?,
+        deactivation: match deactivation {
+            Some(raw) => Some(Deactivation::parse(&raw).ok_or_else(|| corrupt("deactivation"))?),
+            None => None,
+        },
+        created_at: from_millis(row.try_get("created_at")?),
+        last_sign_in_at: row
+            .try_get::<Option<i64>, _>("last_sign_in_at")?
+            .map(from_millis),
+    })
+}
+
+pub(super) fn event_from_row<R: Row>(row: &R) -> Result<StoredEvent, super::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredEvent {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        actor_ref: row.try_get("actor_ref")?,
+        actor_label: row.try_get("actor_label")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// Implements `Store` and `WriteTx` for a backend; the backend supplies `backend_kind`,
+/// `run_migrations` and `check_readiness`.
+macro_rules! shared_sql {
+    ($store:ident, $tx:ident, $db:ty) => {
+        pub struct $tx {
+            tx: sqlx::Transaction<'static, $db>,
+            now_ms: i64,
+            head_seq: i64,
+            head_hash: String,
+            appended: bool,
+        }
+
+        impl $store {
+            async fn begin_write_tx(&self, now_ms: i64) -> Result<$tx, crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // A write first: SQLite takes its write lock now (no deferred upgrade that could
+                // fail under concurrency), PostgreSQL locks the head row until commit.
+                let head = sqlx::query(
+                    "UPDATE ledger_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                Ok($tx {
+                    tx,
+                    now_ms,
+                    head_seq: sqlx::Row::try_get(&head, "seq")?,
+                    head_hash: sqlx::Row::try_get(&head, "hash")?,
+                    appended: false,
+                })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::WriteTx for $tx {
+            async fn human_by_external(
+                &mut self,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM humans WHERE issuer = $1 AND subject = $2",
+                    super::sql::HUMAN_COLUMNS
+                );
+                let row = sqlx::query(&sql)
+                    .bind(issuer)
+                    .bind(subject)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(super::sql::human_from_row).transpose()
+            }
+
+            async fn insert_human(
+                &mut self,
+                new: &crate::store::NewHuman,
+            ) -> Result<(), crate::store::StoreError> {
+                let human = &new.human;
+                sqlx::query(
+                    "INSERT INTO humans (id, issuer, subject, email, name, roles, active, \
+                     deactivation, created_at, last_sign_in_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(human.id.to_string())
+                .bind(&new.issuer)
+                .bind(&new.subject)
+                .bind(&human.email)
+                .bind(&human.name)
+                .bind(human.roles.to_csv())
+                .bind(human.is_active())
+                .bind(human.deactivation.map(|d| d.as_str()))
+                .bind(crate::clock::to_millis(human.created_at))
+                .bind(human.last_sign_in_at.map(crate::clock::to_millis))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn update_human_at_sign_in(
+                &mut self,
+                human: &crate::domain::Human,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE humans SET email = $1, name = $2, roles = $3, active = $4, \
+                     deactivation = $5, last_sign_in_at = $6 WHERE id = $7",
+                )
+                .bind(&human.email)
+                .bind(&human.name)
+                .bind(human.roles.to_csv())
+                .bind(human.is_active())
+                .bind(human.deactivation.map(|d| d.as_str()))
+                .bind(human.last_sign_in_at.map(crate::clock::to_millis))
+                .bind(human.id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn append_event(
+                &mut self,
+                event: &crate::ledger::NewEvent,
+            ) -> Result<i64, crate::store::StoreError> {
+                let seq = self.head_seq + 1;
+                let sealed =
+                    crate::ledger::StoredEvent::seal(event, seq, self.now_ms, &self.head_hash);
+                sqlx::query(
+                    "INSERT INTO audit_events (seq, at_ms, actor_ref, actor_label, action, \
+                     subject, details, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(sealed.seq)
+                .bind(sealed.at_ms)
+                .bind(&sealed.actor_ref)
+                .bind(&sealed.actor_label)
+                .bind(&sealed.action)
+                .bind(&sealed.subject)
+                .bind(&sealed.details)
+                .bind(&sealed.prev_hash)
+                .bind(&sealed.hash)
+                .execute(&mut *self.tx)
+                .await?;
+                self.head_seq = seq;
+                self.head_hash = sealed.hash;
+                self.appended = true;
+                Ok(seq)
+            }
+
+            async fn commit(mut self: Box<Self>) -> Result<(), crate::store::StoreError> {
+                if !self.appended {
+                    return Err(crate::store::StoreError::MissingAuditEvent);
+                }
+                sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(self.head_seq)
+                    .bind(&self.head_hash)
+                    .execute(&mut *self.tx)
+                    .await?;
+                self.tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        impl $store {
+            async fn shared_human(
+                &self,
+                id: crate::domain::HumanId,
+            ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM humans WHERE id = $1",
+                    super::sql::HUMAN_COLUMNS
+                );
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(super::sql::human_from_row).transpose()
+            }
+
+            async fn shared_events_page(
+                &self,
+                before: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<crate::ledger::StoredEvent>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                    super::sql::EVENT_COLUMNS
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(super::sql::event_from_row).collect()
+            }
+
+            async fn shared_events_after(
+                &self,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<crate::ledger::StoredEvent>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM audit_events WHERE seq > $1 ORDER BY seq ASC LIMIT $2",
+                    super::sql::EVENT_COLUMNS
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(super::sql::event_from_row).collect()
+            }
+
+            async fn shared_event_count(&self) -> Result<i64, crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn shared_session_insert(
+                &self,
+                id_hash: &str,
+                row: &crate::store::SessionRow,
+            ) -> Result<bool, crate::store::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id_hash) DO NOTHING",
+                )
+                .bind(id_hash)
+                .bind(&row.data)
+                .bind(row.expires_at_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn shared_session_upsert(
+                &self,
+                id_hash: &str,
+                row: &crate::store::SessionRow,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, \
+                     expires_at = excluded.expires_at",
+                )
+                .bind(id_hash)
+                .bind(&row.data)
+                .bind(row.expires_at_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn shared_session_load(
+                &self,
+                id_hash: &str,
+                now_ms: i64,
+            ) -> Result<Option<crate::store::SessionRow>, crate::store::StoreError> {
+                let row = sqlx::query(
+                    "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                )
+                .bind(id_hash)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| {
+                    Ok(crate::store::SessionRow {
+                        data: sqlx::Row::try_get(&row, "data")?,
+                        expires_at_ms: sqlx::Row::try_get(&row, "expires_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn shared_session_delete(
+                &self,
+                id_hash: &str,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn shared_sessions_delete_expired(
+                &self,
+                now_ms: i64,
+            ) -> Result<u64, crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::store::Store for $store {
+            fn backend(&self) -> crate::store::Backend {
+                self.backend_kind()
+            }
+
+            async fn migrate(&self) -> Result<(), crate::store::StoreError> {
+                self.run_migrations().await
+            }
+
+            async fn readiness(&self) -> Result<crate::store::Readiness, crate::store::StoreError> {
+                self.check_readiness().await
+            }
+
+            async fn begin_write(
+                &self,
+                now_ms: i64,
+            ) -> Result<Box<dyn crate::store::WriteTx>, crate::store::StoreError> {
+                Ok(Box::new(self.begin_write_tx(now_ms).await?))
+            }
+
+            async fn human(
+                &self,
+                id: crate::domain::HumanId,
+            ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
+                self.shared_human(id).await
+            }
+
+            async fn events_page(
+                &self,
+                before: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<crate::ledger::StoredEvent>, crate::store::StoreError> {
+                self.shared_events_page(before, limit).await
+            }
+
+            async fn events_after(
+                &self,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<crate::ledger::StoredEvent>, crate::store::StoreError> {
+                self.shared_events_after(after, limit).await
+            }
+
+            async fn event_count(&self) -> Result<i64, crate::store::StoreError> {
+                self.shared_event_count().await
+            }
+
+            async fn session_insert(
+                &self,
+                id_hash: &str,
+                row: &crate::store::SessionRow,
+            ) -> Result<bool, crate::store::StoreError> {
+                self.shared_session_insert(id_hash, row).await
+            }
+
+            async fn session_upsert(
+                &self,
+                id_hash: &str,
+                row: &crate::store::SessionRow,
+            ) -> Result<(), crate::store::StoreError> {
+                self.shared_session_upsert(id_hash, row).await
+            }
+
+            async fn session_load(
+                &self,
+                id_hash: &str,
+                now_ms: i64,
+            ) -> Result<Option<crate::store::SessionRow>, crate::store::StoreError> {
+                self.shared_session_load(id_hash, now_ms).await
+            }
+
+            async fn session_delete(&self, id_hash: &str) -> Result<(), crate::store::StoreError> {
+                self.shared_session_delete(id_hash).await
+            }
+
+            async fn sessions_delete_expired(
+                &self,
+                now_ms: i64,
+            ) -> Result<u64, crate::store::StoreError> {
+                self.shared_sessions_delete_expired(now_ms).await
+            }
+        }
+    };
+}
+
+pub(super) use shared_sql;

@@ -1,0 +1,494 @@
+//! Configuration: an optional TOML file (`--config PATH`) overlaid by `COUNTERSIGN_*`
+//! environment variables (the environment wins). Every problem names its key; secrets never
+//! appear in `Debug` output or logs.
+
+use countersign_core::domain::RoleMap;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What the process is started for: serving (with an IdP or in demo mode) or a maintenance
+/// command that only needs the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Serve,
+    Demo,
+    Maintenance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub scopes: Vec<String>,
+    pub groups_claim: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub oidc: Option<OidcConfig>,
+    pub role_map: RoleMap,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+    pub log_format: LogFormat,
+    pub site_root: PathBuf,
+    pub policy_dir: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub demo: bool,
+}
+
+/// One message naming the key and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {key}: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn err(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// The keys, as environment variables; the TOML file uses the same names in lower case without
+/// the prefix (`database_url = "…"`).
+const KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "BIND",
+    "PUBLIC_URL",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_SCOPES",
+    "OIDC_GROUPS_CLAIM",
+    "ROLE_MAP",
+    "SESSION_IDLE_TIMEOUT",
+    "SESSION_ABSOLUTE_TIMEOUT",
+    "LOG_FORMAT",
+    "SITE_ROOT",
+    "POLICY_DIR",
+    "MAX_BODY_BYTES",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_scopes: Option<String>,
+    oidc_groups_claim: Option<String>,
+    role_map: Option<String>,
+    session_idle_timeout: Option<String>,
+    session_absolute_timeout: Option<String>,
+    log_format: Option<String>,
+    site_root: Option<String>,
+    policy_dir: Option<String>,
+    max_body_bytes: Option<String>,
+}
+
+impl FileConfig {
+    fn into_map(self) -> HashMap<&'static str, String> {
+        let pairs = [
+            ("DATABASE_URL", self.database_url),
+            ("BIND", self.bind),
+            ("PUBLIC_URL", self.public_url),
+            ("OIDC_ISSUER", self.oidc_issuer),
+            ("OIDC_CLIENT_ID", self.oidc_client_id),
+            ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
+            ("OIDC_SCOPES", self.oidc_scopes),
+            ("OIDC_GROUPS_CLAIM", self.oidc_groups_claim),
+            ("ROLE_MAP", self.role_map),
+            ("SESSION_IDLE_TIMEOUT", self.session_idle_timeout),
+            ("SESSION_ABSOLUTE_TIMEOUT", self.session_absolute_timeout),
+            ("LOG_FORMAT", self.log_format),
+            ("SITE_ROOT", self.site_root),
+            ("POLICY_DIR", self.policy_dir),
+            ("MAX_BODY_BYTES", self.max_body_bytes),
+        ];
+        pairs
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect()
+    }
+}
+
+impl Config {
+    /// Reads the file (if any) and the process environment.
+    pub fn load(file: Option<&Path>, mode: Mode) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(file, &env, mode)
+    }
+
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        mode: Mode,
+    ) -> Result<Self, ConfigError> {
+        let demo = mode == Mode::Demo;
+        let mut values = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
+                let parsed: FileConfig = toml::from_str(&text)
+                    .map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
+                parsed.into_map()
+            }
+            None => HashMap::new(),
+        };
+        for key in KEYS {
+            if let Some(value) = env.get(&format!("COUNTERSIGN_{key}")) {
+                values.insert(key, value.clone());
+            }
+        }
+        let get = |key: &str| values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let name = |key: &str| format!("COUNTERSIGN_{key}");
+
+        let database_url = get("DATABASE_URL")
+            .unwrap_or("sqlite://countersign.db")
+            .to_owned();
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                &name("DATABASE_URL"),
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+
+        let bind: SocketAddr = get("BIND")
+            .unwrap_or("127.0.0.1:3000")
+            .parse()
+            .map_err(|_| {
+                err(
+                    &name("BIND"),
+                    "must be an address and port, like 127.0.0.1:3000",
+                )
+            })?;
+
+        let public_url = Url::parse(get("PUBLIC_URL").unwrap_or("http://127.0.0.1:3000"))
+            .map_err(|e| err(&name("PUBLIC_URL"), format!("not a URL: {e}")))?;
+        if !matches!(public_url.scheme(), "http" | "https")
+            || public_url.host().is_none()
+            || public_url.path() != "/"
+            || public_url.query().is_some()
+        {
+            return Err(err(
+                &name("PUBLIC_URL"),
+                "must be an http(s) origin without a path, like https://countersign.example.com",
+            ));
+        }
+
+        let oidc = match get("OIDC_ISSUER") {
+            None => {
+                if mode == Mode::Serve {
+                    return Err(err(
+                        &name("OIDC_ISSUER"),
+                        "required (or start with --demo to use demo personas instead of an IdP)",
+                    ));
+                }
+                None
+            }
+            Some(issuer) => {
+                let parsed = Url::parse(issuer)
+                    .map_err(|e| err(&name("OIDC_ISSUER"), format!("not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(err(&name("OIDC_ISSUER"), "must be an http(s) URL"));
+                }
+                let client_id = get("OIDC_CLIENT_ID")
+                    .ok_or_else(|| err(&name("OIDC_CLIENT_ID"), "required when an issuer is set"))?
+                    .to_owned();
+                let client_secret = get("OIDC_CLIENT_SECRET").ok_or_else(|| {
+                    err(
+                        &name("OIDC_CLIENT_SECRET"),
+                        "required when an issuer is set",
+                    )
+                })?;
+                let scopes: Vec<String> = get("OIDC_SCOPES")
+                    .unwrap_or("openid email profile groups")
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+                if !scopes.iter().any(|s| s == "openid") {
+                    return Err(err(&name("OIDC_SCOPES"), "must include `openid`"));
+                }
+                Some(OidcConfig {
+                    // Kept exactly as given: the ID token's `iss` must match it character for
+                    // character.
+                    issuer: issuer.to_owned(),
+                    client_id,
+                    client_secret: Secret::new(client_secret.to_owned()),
+                    scopes,
+                    groups_claim: get("OIDC_GROUPS_CLAIM").unwrap_or("groups").to_owned(),
+                })
+            }
+        };
+
+        let role_map = RoleMap::parse(get("ROLE_MAP").unwrap_or(""))
+            .map_err(|e| err(&name("ROLE_MAP"), e.to_string()))?;
+        if oidc.is_some() && role_map.is_empty() {
+            return Err(err(
+                &name("ROLE_MAP"),
+                "required with an IdP: map at least one group to a role, like approver=mkt-approvers",
+            ));
+        }
+
+        let session_idle_timeout = duration(get("SESSION_IDLE_TIMEOUT").unwrap_or("30m"))
+            .map_err(|p| err(&name("SESSION_IDLE_TIMEOUT"), p))?;
+        let session_absolute_timeout = duration(get("SESSION_ABSOLUTE_TIMEOUT").unwrap_or("12h"))
+            .map_err(|p| err(&name("SESSION_ABSOLUTE_TIMEOUT"), p))?;
+        if session_absolute_timeout < session_idle_timeout {
+            return Err(err(
+                &name("SESSION_ABSOLUTE_TIMEOUT"),
+                "must not be shorter than the idle timeout",
+            ));
+        }
+
+        let log_format = match get("LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(err(
+                    &name("LOG_FORMAT"),
+                    format!("`{other}` is not `text` or `json`"),
+                ))
+            }
+        };
+
+        let max_body_bytes = match get("MAX_BODY_BYTES") {
+            None => 256 * 1024,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        &name("MAX_BODY_BYTES"),
+                        "must be a number of bytes from 1024 to 67108864",
+                    )
+                })?,
+        };
+
+        if demo && !bind.ip().is_loopback() {
+            return Err(err(
+                "--demo",
+                format!(
+                    "demo mode signs anyone in as any persona, so it only binds to a loopback \
+                     address; {} is not one (set COUNTERSIGN_BIND=127.0.0.1:3000)",
+                    bind.ip()
+                ),
+            ));
+        }
+
+        Ok(Self {
+            database_url,
+            bind,
+            public_url,
+            oidc,
+            role_map,
+            session_idle_timeout,
+            session_absolute_timeout,
+            log_format,
+            site_root: PathBuf::from(get("SITE_ROOT").unwrap_or("target/site")),
+            policy_dir: get("POLICY_DIR").map(PathBuf::from),
+            max_body_bytes,
+            demo,
+        })
+    }
+
+    /// `{PUBLIC_URL}/auth/callback`
+    pub fn redirect_uri(&self) -> String {
+        format!("{}auth/callback", self.public_url)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+/// `90s`, `30m`, `12h`, `7d` (a plain number is seconds).
+fn duration(raw: &str) -> Result<Duration, String> {
+    let (digits, unit) = raw
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((raw, "s"), |at| raw.split_at(at));
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration like 90s, 30m or 12h"))?;
+    let seconds = match unit {
+        "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        "d" => value * 86_400,
+        _ => return Err(format!("`{raw}`: unit must be s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn oidc_env() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:4011"),
+            ("COUNTERSIGN_OIDC_CLIENT_ID", "countersign"),
+            ("COUNTERSIGN_OIDC_CLIENT_SECRET", "hunter2-very-secret"),
+            ("COUNTERSIGN_ROLE_MAP", "approver=mkt;auditor=audit"),
+        ]
+    }
+
+    #[test]
+    fn demo_defaults_are_sensible() {
+        let config =
+            Config::from_sources(None, &env(&[]), Mode::Demo).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.database_url, "sqlite://countersign.db");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.redirect_uri(), "http://127.0.0.1:3000/auth/callback");
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(1800));
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("countersign.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:4000\"\nlog_format = \"json\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let config = Config::from_sources(
+            Some(&path),
+            &env(&[("COUNTERSIGN_BIND", "127.0.0.1:5000")]),
+            Mode::Demo,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.bind.to_string(), "127.0.0.1:5000");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key() {
+        let cases: Vec<(Vec<(&str, &str)>, Mode, &str)> = vec![
+            (vec![], Mode::Serve, "COUNTERSIGN_OIDC_ISSUER"),
+            (
+                vec![("COUNTERSIGN_BIND", "localhost")],
+                Mode::Demo,
+                "COUNTERSIGN_BIND",
+            ),
+            (
+                vec![("COUNTERSIGN_DATABASE_URL", "mysql://x")],
+                Mode::Demo,
+                "COUNTERSIGN_DATABASE_URL",
+            ),
+            (
+                vec![("COUNTERSIGN_PUBLIC_URL", "ftp://x")],
+                Mode::Demo,
+                "COUNTERSIGN_PUBLIC_URL",
+            ),
+            (
+                vec![("COUNTERSIGN_ROLE_MAP", "boss=ceo")],
+                Mode::Demo,
+                "COUNTERSIGN_ROLE_MAP",
+            ),
+            (
+                vec![("COUNTERSIGN_SESSION_IDLE_TIMEOUT", "soon")],
+                Mode::Demo,
+                "COUNTERSIGN_SESSION_IDLE_TIMEOUT",
+            ),
+            (
+                vec![("COUNTERSIGN_LOG_FORMAT", "xml")],
+                Mode::Demo,
+                "COUNTERSIGN_LOG_FORMAT",
+            ),
+            (
+                vec![("COUNTERSIGN_BIND", "0.0.0.0:3000")],
+                Mode::Demo,
+                "--demo",
+            ),
+            (
+                vec![("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:4011")],
+                Mode::Serve,
+                "COUNTERSIGN_OIDC_CLIENT_ID",
+            ),
+        ];
+        for (pairs, mode, key) in cases {
+            let error = Config::from_sources(None, &env(&pairs), mode)
+                .err()
+                .unwrap_or_else(|| panic!("{pairs:?} should be refused"));
+            assert_eq!(error.key, key, "{pairs:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output_or_errors() {
+        let mut pairs = oidc_env();
+        pairs.push(("COUNTERSIGN_LOG_FORMAT", "yaml"));
+        let error = Config::from_sources(None, &env(&pairs), Mode::Serve).err();
+        assert!(error.is_some_and(|e| !e.to_string().contains("hunter2")));
+
+        let config = Config::from_sources(None, &env(&oidc_env()), Mode::Serve)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(duration("0s").is_err());
+        assert!(duration("5w").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! The Countersign console process: configuration, start-up, the HTTP application, single sign-on
+//! and sessions. Governance rules live in `countersign-core`; this crate adapts HTTP to it.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod csrf;
+pub mod errors;
+pub mod health;
+pub mod metrics;
+pub mod sessions;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

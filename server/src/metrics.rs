@@ -1,0 +1,155 @@
+//! Prometheus text-format metrics: requests by route and status, a latency histogram, sign-ins.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    sign_ins: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics(Mutex<Inner>);
+
+impl Metrics {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut inner = self.inner();
+        *inner
+            .requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let histogram = inner.latency.entry(route.to_owned()).or_default();
+        for (bucket, count) in BUCKETS.iter().zip(histogram.counts.iter_mut()) {
+            if seconds <= *bucket {
+                *count += 1;
+            }
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    /// `outcome`: `granted`, `no_access`, or the refusal code of a failed sign-in.
+    pub fn sign_in(&self, outcome: &str) {
+        *self.inner().sign_ins.entry(outcome.to_owned()).or_default() += 1;
+    }
+
+    pub fn render(&self) -> String {
+        let inner = self.inner();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP countersign_http_requests_total HTTP requests by route and status."
+        );
+        let _ = writeln!(out, "# TYPE countersign_http_requests_total counter");
+        for ((method, route, status), count) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "countersign_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
+                escape(route)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP countersign_http_request_duration_seconds Time to produce a response."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE countersign_http_request_duration_seconds histogram"
+        );
+        for (route, histogram) in &inner.latency {
+            let route = escape(route);
+            for (bucket, count) in BUCKETS.iter().zip(histogram.counts.iter()) {
+                let _ = writeln!(
+                    out,
+                    "countersign_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bucket}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "countersign_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                histogram.count
+            );
+            let _ = writeln!(
+                out,
+                "countersign_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                histogram.sum
+            );
+            let _ = writeln!(
+                out,
+                "countersign_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                histogram.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP countersign_sign_ins_total Sign-in attempts by outcome."
+        );
+        let _ = writeln!(out, "# TYPE countersign_sign_ins_total counter");
+        for (outcome, count) in &inner.sign_ins {
+            let _ = writeln!(
+                out,
+                "countersign_sign_ins_total{{outcome=\"{}\"}} {count}",
+                escape(outcome)
+            );
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Records every request under its route template (never the raw path: unbounded labels).
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+pub async fn endpoint(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.render(),
+    )
+}

@@ -1,0 +1,136 @@
+//! Turning a configuration into a running console.
+
+use crate::auth::{demo, oidc::Oidc};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::sessions::DbSessionStore;
+use crate::state::AppState;
+use anyhow::Context;
+use countersign_core::policy::PolicyEngine;
+use countersign_core::store::{self, redact_url, Store, StoreOptions};
+use countersign_core::{Clock, Services, SystemClock};
+use leptos::config::{Env, LeptosOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn policy_engine(config: &Config) -> anyhow::Result<PolicyEngine> {
+    let engine = match &config.policy_dir {
+        Some(dir) => PolicyEngine::from_dir(dir),
+        None => PolicyEngine::builtin(),
+    };
+    engine.context("refusing to start: the authorization policy is invalid")
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(&config.database_url, &StoreOptions::default())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                redact_url(&config.database_url)
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+/// Builds the application state: policy, store (migrated), demo data, identity provider.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let policy = Arc::new(policy_engine(&config)?);
+    tracing::info!(
+        policies = policy.policy_count(),
+        "authorization policy validated"
+    );
+    let store = open_store(&config).await?;
+    tracing::info!(backend = store.backend().as_str(), database = %redact_url(&config.database_url), "database ready");
+    let services = Services::new(store, policy, clock);
+
+    let demo_people = Arc::new(if config.demo {
+        demo::personas()
+    } else {
+        Vec::new()
+    });
+    if config.demo {
+        let added = services
+            .seed_demo_people(&demo_people)
+            .await
+            .context("cannot seed demo data")?;
+        tracing::info!(added, "demo mode: sample people ready");
+    }
+
+    let oidc = match &config.oidc {
+        None => None,
+        Some(oidc_config) => {
+            let oidc = Arc::new(Oidc::new(oidc_config.clone(), &config.redirect_uri())?);
+            match oidc.discover().await {
+                Ok(()) => {
+                    tracing::info!(issuer = %oidc.issuer(), "identity provider metadata loaded")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "identity provider unreachable at start-up; sign-in is unavailable until it answers (retrying every 10 s)");
+                }
+            }
+            oidc.spawn_discovery_retry(Duration::from_secs(10));
+            Some(oidc)
+        }
+    };
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("countersign")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .env(Env::PROD)
+        .build();
+
+    Ok(AppState {
+        services,
+        config: Arc::new(config),
+        oidc,
+        metrics: Arc::new(Metrics::default()),
+        leptos_options,
+        demo_people,
+    })
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let public_url = config.public_url.clone();
+    let demo = config.demo;
+    let state = build_state(config, Arc::new(SystemClock)).await?;
+    DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
+    let app = crate::web::build(state);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(%bind, %public_url, demo, "Countersign is listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,103 @@
+//! The HTTP application: routes and the layers every request passes through.
+
+use crate::sessions::{DbSessionStore, COOKIE_NAME};
+use crate::state::AppState;
+use crate::{auth, csrf, health, metrics};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use countersign_app::{shell, App};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub fn build(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.services.clone());
+            provide_context(state.sign_in_choices());
+        }
+    };
+    let render = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+
+    let idle = time::Duration::try_from(state.config.session_idle_timeout)
+        .unwrap_or(time::Duration::minutes(30));
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.services.store().clone()))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_path("/")
+        // Saving on every request moves the idle deadline forward with activity.
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    Router::new()
+        .merge(auth::router())
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/metrics",
+            get(metrics::endpoint).with_state(state.metrics.clone()),
+        )
+        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(from_fn_with_state(state.clone(), auth::identity::resolve_actor))
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), refuse_oversized))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            // The path only: query strings can carry authorization codes and state.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// A clear message for a declared body over the limit (the limit layer still stops streamed
+/// bodies that grow past it).
+async fn refuse_oversized(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Request body too large: the limit is {} bytes.",
+                state.config.max_body_bytes
+            ),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
