@@ -1,0 +1,95 @@
+//! Test databases: a fresh SQLite file, and a fresh PostgreSQL database on the server named by
+//! `COUNTERSIGN_TEST_POSTGRES_URL` (the test command starts one from the installed binaries).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use countersign_core::clock::ManualClock;
+use countersign_core::policy::PolicyEngine;
+use countersign_core::store::{self, Store, StoreOptions};
+use countersign_core::Services;
+use sqlx::Connection;
+use std::sync::Arc;
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("COUNTERSIGN_TEST_POSTGRES_URL").expect(
+        "COUNTERSIGN_TEST_POSTGRES_URL is not set: run the suite with scripts/test.sh, which starts \
+         a PostgreSQL server, or point it at one (postgres://user@127.0.0.1:PORT/postgres)",
+    )
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/countersign.db", dir.path().display());
+    let store = store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    TestDb {
+        name: "sqlite",
+        url,
+        store,
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> TestDb {
+    let admin_url = postgres_admin_url();
+    let db_name = format!("cs_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db_name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    let url = format!("{base}/{db_name}");
+    let store = store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    TestDb {
+        name: "postgres",
+        url,
+        store,
+        _dir: None,
+    }
+}
+
+/// Both backends, fresh.
+pub async fn both() -> Vec<TestDb> {
+    vec![sqlite().await, postgres().await]
+}
+
+pub fn services(db: &TestDb) -> (Services, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
+            .unwrap()
+            .to_utc(),
+    ));
+    let services = Services::new(
+        db.store.clone(),
+        Arc::new(PolicyEngine::builtin().unwrap()),
+        clock.clone(),
+    );
+    (services, clock)
+}
+
+/// Runs raw SQL against the test database, bypassing the store (to play an attacker with
+/// database access).
+pub async fn raw_sql(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
+    if db.name == "sqlite" {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await?;
+        Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await?;
+        Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+    }
+}

@@ -1,0 +1,152 @@
+//! Policy cases as data: every file in `policies/cases/allow` must be allowed and every file in
+//! `policies/cases/deny` refused, by the policies shipped in this build.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use countersign_core::domain::{HumanId, Role, RoleSet};
+use countersign_core::policy::{Action, PolicyEngine, PolicyLoadError, PolicySource, Resource};
+use countersign_core::Actor;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    why: String,
+    principal: Principal,
+    action: Action,
+    resource: Resource,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Principal {
+    Human { roles: Vec<Role>, active: bool },
+    System,
+    Anonymous,
+}
+
+impl Principal {
+    fn actor(&self) -> Actor {
+        match self {
+            Principal::Human { roles, active } => Actor::Human {
+                id: HumanId::new(),
+                name: "Case".to_owned(),
+                roles: roles.iter().copied().collect::<RoleSet>(),
+                active: *active,
+            },
+            Principal::System => Actor::System,
+            Principal::Anonymous => Actor::Anonymous,
+        }
+    }
+}
+
+fn cases(dir: &str) -> Vec<(String, Case)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("policies/cases")
+        .join(dir);
+    let mut cases: Vec<(String, Case)> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let case =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                case,
+            )
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(cases.len() >= 5, "too few cases in {}", root.display());
+    cases
+}
+
+#[test]
+fn every_allow_case_is_allowed_and_every_deny_case_refused() {
+    let engine = PolicyEngine::builtin().unwrap();
+    let mut failures = Vec::new();
+    for (expect_allowed, dir) in [(true, "allow"), (false, "deny")] {
+        for (name, case) in cases(dir) {
+            let decision = engine.authorize(&case.principal.actor(), case.action, &case.resource);
+            if decision.is_ok() != expect_allowed {
+                failures.push(format!("{dir}/{name} ({}): got {decision:?}", case.why));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "policy cases failed:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn denials_name_the_forbid_policy_that_decided_them() {
+    let engine = PolicyEngine::builtin().unwrap();
+    let deactivated = Principal::Human {
+        roles: vec![Role::Auditor],
+        active: false,
+    }
+    .actor();
+    let denied = engine
+        .authorize(&deactivated, Action::ViewAudit, &Resource::Ledger)
+        .unwrap_err();
+    assert_eq!(denied.policies, ["inactive-people-can-do-nothing"]);
+}
+
+fn load(policy: &str) -> Result<PolicyEngine, PolicyLoadError> {
+    let schema = include_str!("../policies/countersign.cedarschema");
+    PolicyEngine::from_sources(
+        schema,
+        vec![PolicySource {
+            name: "custom.cedar".to_owned(),
+            text: policy.to_owned(),
+        }],
+    )
+}
+
+#[test]
+fn an_invalid_policy_is_refused_with_its_name() {
+    let unknown_action = r#"@id("lets-everyone-publish")
+        permit (principal, action == Countersign::Action::"publish", resource);"#;
+    let error = load(unknown_action).err().unwrap().to_string();
+    assert!(
+        error.contains("lets-everyone-publish") && error.contains("custom.cedar"),
+        "{error}"
+    );
+
+    let bad_attribute = r#"@id("typo")
+        permit (principal is Countersign::Human, action, resource) when { principal.actve };"#;
+    assert!(load(bad_attribute)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("typo"));
+
+    let unnamed = r#"permit (principal, action, resource);"#;
+    assert!(matches!(
+        load(unnamed),
+        Err(PolicyLoadError::MissingId { .. })
+    ));
+
+    let garbage = "permit (principal, action";
+    assert!(matches!(load(garbage), Err(PolicyLoadError::Parse { .. })));
+}
+
+#[test]
+fn policies_load_from_a_directory_and_an_empty_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        PolicyEngine::from_dir(dir.path()),
+        Err(PolicyLoadError::Empty(_))
+    ));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let engine = PolicyEngine::from_dir(&shipped).unwrap();
+    assert_eq!(
+        engine.policy_count(),
+        PolicyEngine::builtin().unwrap().policy_count()
+    );
+}
