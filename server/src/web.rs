@@ -81,23 +81,30 @@ pub fn build(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A clear message for a declared body over the limit (the limit layer still stops streamed
-/// bodies that grow past it).
+/// One clear message for a body over the limit, whether its declared length says so up front or
+/// the limit layer stops it while streaming.
 async fn refuse_oversized(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
-        return (
+    let too_large = || {
+        (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "Request body too large: the limit is {} bytes.",
                 state.config.max_body_bytes
             ),
         )
-            .into_response();
+            .into_response()
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
+        return too_large();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    response
 }

@@ -1,0 +1,301 @@
+//! The HTTP application in-process, over a real SQLite database: routing, sessions, CSRF,
+//! body limits, sign-in refusals and health.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use countersign::config::{Config, Mode};
+use countersign::startup::build_state;
+use countersign_core::clock::ManualClock;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+
+struct TestApp {
+    router: Router,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env: HashMap<String, String> = HashMap::from([(
+        "COUNTERSIGN_DATABASE_URL".to_owned(),
+        format!("sqlite://{}/cs.db", dir.path().display()),
+    )]);
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config = Config::from_sources(None, &env, mode).unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let state = build_state(config, clock.clone()).await.unwrap();
+    TestApp {
+        router: countersign::web::build(state),
+        clock,
+        _dir: dir,
+    }
+}
+
+/// Demo mode plus an IdP that is not there.
+async fn app_with_unreachable_idp() -> TestApp {
+    start_app(
+        Mode::Demo,
+        &[
+            ("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:9"),
+            ("COUNTERSIGN_OIDC_CLIENT_ID", "countersign"),
+            ("COUNTERSIGN_OIDC_CLIENT_SECRET", "s3cret-value"),
+            ("COUNTERSIGN_ROLE_MAP", "auditor=audit"),
+        ],
+    )
+    .await
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    body: String,
+}
+
+impl TestApp {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let status = response.status();
+        let location = header(header::LOCATION);
+        let set_cookie = header(header::SET_COOKIE);
+        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
+        Reply {
+            status,
+            location,
+            set_cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, ORIGIN);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap()).await
+    }
+
+    /// Signs in as a demo persona and returns the session cookie (`name=value`).
+    async fn sign_in_as(&self, persona: &str) -> (Reply, String) {
+        let reply = self.post_form("/auth/demo", &format!("persona={persona}&next=/audit"), None).await;
+        let cookie = reply
+            .set_cookie
+            .clone()
+            .expect("a session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        (reply, cookie)
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let health = app.get("/healthz", None).await;
+    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert!(ready.body.contains(r#""migrations":"current""#), "{}", ready.body);
+    assert!(ready.body.contains(r#""identity_provider":"not_configured""#));
+}
+
+#[tokio::test]
+async fn an_unreachable_idp_makes_the_console_unready_and_sign_in_explains() {
+    let app = app_with_unreachable_idp().await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.body.contains(r#""identity_provider":"unreachable""#), "{}", ready.body);
+    let login = app.get("/auth/login?next=/audit", None).await;
+    assert_eq!(login.location.as_deref(), Some("/signin?error=idp_unavailable"));
+    let page = app.get("/signin?error=idp_unavailable", None).await;
+    assert!(page.body.contains("cannot be reached"), "the sign-in page says why");
+    assert!(!page.body.contains("s3cret-value"));
+}
+
+#[tokio::test]
+async fn pages_send_anonymous_visitors_to_sign_in_and_keep_the_destination() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let reply = app.get("/audit?before=10", None).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location.as_deref(), Some("/signin?next=%2Faudit%3Fbefore%3D10"));
+    let signin = app.get("/signin?next=%2Faudit", None).await;
+    assert_eq!(signin.status, StatusCode::OK);
+    assert!(signin.body.contains("Demo personas"));
+}
+
+#[tokio::test]
+async fn demo_sign_in_sets_a_hardened_cookie_and_opens_the_persons_pages() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (reply, cookie) = app.sign_in_as("tomasz").await;
+    assert_eq!(reply.location.as_deref(), Some("/audit"));
+    let set_cookie = reply.set_cookie.unwrap();
+    assert!(set_cookie.starts_with("countersign_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    assert!(!set_cookie.contains("Secure"), "plain http on loopback");
+
+    let audit = app.get("/audit", Some(&cookie)).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("auth.sign_in") && audit.body.contains("Tomasz"));
+}
+
+#[tokio::test]
+async fn an_approver_cannot_read_the_ledger_even_by_calling_the_server_function() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("amira").await;
+    let page = app.get("/audit", Some(&cookie)).await;
+    assert!(page.body.contains("You do not have access"), "the page explains");
+    let call = app.post_form("/ui/audit_page", "", Some(&cookie)).await;
+    assert!(call.body.contains("Forbidden"), "{}", call.body);
+    assert!(!call.body.contains("auth.sign_in"), "no ledger data leaks");
+}
+
+#[tokio::test]
+async fn a_person_without_a_role_reaches_only_the_no_access_page() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (reply, cookie) = app.sign_in_as("noah").await;
+    assert_eq!(reply.location.as_deref(), Some("/no-access"));
+    for path in ["/", "/audit", "/queue"] {
+        let page = app.get(path, Some(&cookie)).await;
+        assert_eq!(page.location.as_deref(), Some("/no-access"), "{path}");
+    }
+    let page = app.get("/no-access", Some(&cookie)).await;
+    assert!(page.body.contains("You have no access to Countersign"));
+    let call = app.post_form("/ui/verify_ledger", "", Some(&cookie)).await;
+    assert!(call.body.contains("Forbidden"), "{}", call.body);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_is_recorded() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("priya").await;
+    let out = app.post_form("/auth/logout", "", Some(&cookie)).await;
+    assert_eq!(out.location.as_deref(), Some("/signin?signed_out=1"));
+    let after = app.get("/audit", Some(&cookie)).await;
+    assert_eq!(after.location.as_deref(), Some("/signin?next=%2Faudit"));
+
+    let (_, auditor) = app.sign_in_as("tomasz").await;
+    let audit = app.get("/audit", Some(&auditor)).await;
+    assert!(audit.body.contains("auth.sign_out"));
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_absolute_timeout_even_when_active() {
+    let app = start_app(
+        Mode::Demo,
+        &[
+            ("COUNTERSIGN_SESSION_IDLE_TIMEOUT", "30m"),
+            ("COUNTERSIGN_SESSION_ABSOLUTE_TIMEOUT", "1h"),
+        ],
+    )
+    .await;
+    let (_, cookie) = app.sign_in_as("tomasz").await;
+    assert_eq!(app.get("/audit", Some(&cookie)).await.status, StatusCode::OK);
+    app.clock.advance(chrono::Duration::minutes(61));
+    let expired = app.get("/audit", Some(&cookie)).await;
+    assert_eq!(expired.location.as_deref(), Some("/signin?next=%2Faudit"));
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("tomasz").await;
+    for path in ["/auth/logout", "/auth/demo", "/ui/verify_ledger"] {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from("persona=priya"))
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(reply.body.contains("Cross-site request refused"));
+    }
+    // The session survived the forged sign-out.
+    assert_eq!(app.get("/audit", Some(&cookie)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_the_limit() {
+    let app = start_app(Mode::Demo, &[("COUNTERSIGN_MAX_BODY_BYTES", "2048")]).await;
+    let big = format!("persona={}", "a".repeat(4096));
+    let reply = app.post_form("/auth/demo", &big, None).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.body.contains("limit is 2048 bytes"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_forged_or_replayed_callback_is_refused_and_recorded() {
+    let app = app_with_unreachable_idp().await;
+    let reply = app.get("/auth/callback?code=stolen&state=guess", None).await;
+    assert_eq!(
+        reply.location.as_deref(),
+        Some("/signin?error=no_sign_in_in_progress")
+    );
+    let page = app.get("/signin?error=no_sign_in_in_progress", None).await;
+    assert!(page.body.contains("no sign-in was in progress"));
+
+    let (_, auditor) = app.sign_in_as("tomasz").await;
+    let audit = app.get("/audit", Some(&auditor)).await;
+    assert!(audit.body.contains("auth.sign_in_failed"));
+    assert!(audit.body.contains("no_sign_in_in_progress"));
+}
+
+#[tokio::test]
+async fn unknown_personas_and_demo_sign_in_outside_demo_mode_are_refused() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let reply = app.post_form("/auth/demo", "persona=mallory", None).await;
+    assert_eq!(reply.location.as_deref(), Some("/signin?error=unknown_persona"));
+
+    let idp_only = start_app(
+        Mode::Serve,
+        &[
+            ("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:9"),
+            ("COUNTERSIGN_OIDC_CLIENT_ID", "countersign"),
+            ("COUNTERSIGN_OIDC_CLIENT_SECRET", "x"),
+            ("COUNTERSIGN_ROLE_MAP", "auditor=audit"),
+        ],
+    )
+    .await;
+    let reply = idp_only.post_form("/auth/demo", "persona=tomasz", None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_sign_ins() {
+    let app = start_app(Mode::Demo, &[]).await;
+    app.sign_in_as("lukas").await;
+    app.get("/healthz", None).await;
+    let metrics = app.get("/metrics", None).await.body;
+    assert!(metrics.contains(r#"countersign_http_requests_total{method="POST",route="/auth/demo",status="303"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"countersign_sign_ins_total{outcome="granted"} 1"#));
+    assert!(metrics.contains("countersign_http_request_duration_seconds_bucket"));
+}
