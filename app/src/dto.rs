@@ -30,6 +30,8 @@ pub struct SignInChoices {
     pub sso_enabled: bool,
     /// Why single sign-on cannot be used right now, when it cannot.
     pub sso_unavailable: Option<String>,
+    /// The IdP's end-session URL, offered after signing out, when the IdP publishes one.
+    pub idp_sign_out_url: Option<String>,
     pub personas: Vec<PersonaView>,
 }
 

@@ -12,6 +12,7 @@ use components::layout::Layout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::SsrMode;
 use leptos_router::path;
 use pages::{
     audit::AuditPage, home::HomePage, identities::IdentitiesPage, no_access::NoAccessPage,
@@ -38,9 +39,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Pages render whole on the server (`SsrMode::Async`: their data is a few fast queries), so they
+/// read complete before, and without, the WebAssembly.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: this marks the page as interactive (tests wait for it).
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="countersign" href="/pkg/countersign.css" />
         <Title formatter=|page: String| {
@@ -48,13 +57,13 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=|| view! { <Layout><NotFound /></Layout> }>
-                <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/no-access") view=NoAccessPage />
-                <Route path=path!("/") view=|| view! { <Layout><HomePage /></Layout> } />
-                <Route path=path!("/queue") view=|| view! { <Layout><QueuePage /></Layout> } />
-                <Route path=path!("/workflows") view=|| view! { <Layout><WorkflowsPage /></Layout> } />
-                <Route path=path!("/identities") view=|| view! { <Layout><IdentitiesPage /></Layout> } />
-                <Route path=path!("/audit") view=|| view! { <Layout><AuditPage /></Layout> } />
+                <Route path=path!("/signin") ssr=SsrMode::Async view=SignInPage />
+                <Route path=path!("/no-access") ssr=SsrMode::Async view=NoAccessPage />
+                <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Layout><HomePage /></Layout> } />
+                <Route path=path!("/queue") ssr=SsrMode::Async view=|| view! { <Layout><QueuePage /></Layout> } />
+                <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
+                <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />
+                <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />
             </Routes>
         </Router>
     }

@@ -35,6 +35,9 @@ impl AppState {
                 .as_ref()
                 .and_then(|oidc| oidc.status().err())
                 .map(|_| "The identity provider cannot be reached right now. Try again in a minute; if this persists, tell your administrator.".to_owned()),
+            idp_sign_out_url: self.oidc.as_ref().and_then(|oidc| {
+                oidc.end_session_url(&format!("{}signin?signed_out=1", self.config.public_url))
+            }),
             personas: if self.config.demo {
                 self.demo_people
                     .iter()

@@ -41,20 +41,34 @@ pub fn SignInPage() -> impl IntoView {
                     {explain(&code)}
                 </div>
             })}
-            {move || signed_out().then(|| view! {
-                <div role="status" class="mb-6 rounded-md border border-emerald-200 bg-emerald-50 p-4 text-emerald-900">
-                    "You have signed out."
-                </div>
-            })}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match choices.await {
-                        Ok(choices) => view! { <Choices choices next=next() /> }.into_any(),
+                        Ok(choices) => view! {
+                            {signed_out().then(|| view! { <SignedOut idp_url=choices.idp_sign_out_url.clone() /> })}
+                            <Choices choices next=next() />
+                        }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
             </Suspense>
         </main>
+    }
+}
+
+#[component]
+fn SignedOut(idp_url: Option<String>) -> impl IntoView {
+    view! {
+        <div role="status" class="mb-6 rounded-md border border-emerald-200 bg-emerald-50 p-4 text-emerald-900">
+            <p>"You have signed out of Countersign."</p>
+            {idp_url.map(|href| view! {
+                <p class="mt-1 text-sm">
+                    "On a shared computer, also "
+                    <a class="font-medium underline" href=href rel="external">"sign out of your identity provider"</a>
+                    "."
+                </p>
+            })}
+        </div>
     }
 }
 

@@ -1,0 +1,76 @@
+// End-to-end tests: Debian's Chromium (never a downloaded browser) against the real `countersign`
+// binary and a real OpenID Connect provider (`oidc-provider`), all on loopback.
+import { defineConfig } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IDP, CONSOLE, SHORT_SESSION_CONSOLE } from './tests/helpers.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-e2e-'));
+
+function consoleServer(url, extraEnv) {
+  const port = new URL(url).port;
+  return {
+    command: `${root}/target/debug/countersign serve`,
+    url: `${url}/readyz`,
+    cwd: root,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    env: {
+      ...process.env,
+      COUNTERSIGN_DATABASE_URL: `sqlite://${data}/console-${port}.db`,
+      COUNTERSIGN_BIND: `127.0.0.1:${port}`,
+      COUNTERSIGN_PUBLIC_URL: url,
+      COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
+      COUNTERSIGN_OIDC_ISSUER: IDP,
+      COUNTERSIGN_OIDC_CLIENT_ID: 'countersign',
+      COUNTERSIGN_OIDC_CLIENT_SECRET: 'e2e-client-secret',
+      COUNTERSIGN_ROLE_MAP:
+        'approver=mkt-approvers;legal=legal-team;security_admin=sec-admins;auditor=audit',
+      RUST_LOG: 'warn',
+      ...extraEnv,
+    },
+  };
+}
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: CONSOLE,
+    browserName: 'chromium',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+  },
+  webServer: [
+    {
+      command: `node ${root}/end2end/idp/server.mjs`,
+      url: `${IDP}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      env: { ...process.env, IDP_PORT: '4011', IDP_CONSOLE_URLS: `${CONSOLE},${SHORT_SESSION_CONSOLE}` },
+    },
+    consoleServer(CONSOLE, {}),
+    consoleServer(SHORT_SESSION_CONSOLE, { COUNTERSIGN_SESSION_IDLE_TIMEOUT: '3s' }),
+  ],
+});

@@ -1,0 +1,27 @@
+import { expect } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery staple';
+export const IDP = 'http://127.0.0.1:4011';
+export const CONSOLE = 'http://127.0.0.1:3100';
+/** A second console whose sessions go idle after 3 s, for the expiry test. */
+export const SHORT_SESSION_CONSOLE = 'http://127.0.0.1:3101';
+
+/** Signs in through the test IdP's form, starting from the console's sign-in page. */
+export async function signIn(page, user, { base = '', next } = {}) {
+  const query = next ? `?next=${encodeURIComponent(next)}` : '';
+  await page.goto(`${base}/signin${query}`);
+  await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+  await expect(page.getByRole('heading', { name: 'Test identity provider' })).toBeVisible();
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The browser has loaded and run the WebAssembly for the current page. */
+export async function hydrated(page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+export async function navLinks(page) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+}

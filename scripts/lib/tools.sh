@@ -1,0 +1,65 @@
+# Installs what the build and the tests need, once; each step is skipped when already done.
+# Sourced by scripts/demo.sh and scripts/test.sh. Nothing is downloaded from outside the package
+# registries (crates.io, npm, Debian).
+
+CARGO_LEPTOS_VERSION=0.3.10
+
+step() {
+  printf '\n==> %s\n' "$*"
+}
+
+as_root() {
+  if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Installing the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_leptos() {
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for a while, once)"
+    # 0.3.11 needs a newer rustc than this toolchain; LTO off keeps the install to minutes.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+      cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+}
+
+# cargo-leptos cannot download wasm-bindgen here; it uses the CLI on PATH, which must match the
+# wasm-bindgen version in Cargo.lock exactly.
+ensure_wasm_bindgen() {
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $want$"; then
+    step "Installing wasm-bindgen-cli $want"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_node_modules() {
+  local stamp=node_modules/.countersign-lock
+  if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+    step "Installing node packages (npm ci)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    cp package-lock.json "$stamp"
+  fi
+  export PATH="$PWD/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    step "Installing Chromium from Debian's packages"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+ensure_build_tools() {
+  ensure_wasm_target
+  ensure_node_modules
+  ensure_wasm_bindgen
+  ensure_cargo_leptos
+}
