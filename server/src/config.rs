@@ -421,7 +421,9 @@ mod tests {
 
     #[test]
     fn each_bad_value_names_its_key() {
-        let cases: Vec<(Vec<(&str, &str)>, Mode, &str)> = vec![
+        // (environment, mode, the key the error must name)
+        type Case = (Vec<(&'static str, &'static str)>, Mode, &'static str);
+        let cases: Vec<Case> = vec![
             (vec![], Mode::Serve, "COUNTERSIGN_OIDC_ISSUER"),
             (
                 vec![("COUNTERSIGN_BIND", "localhost")],
