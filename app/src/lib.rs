@@ -12,8 +12,8 @@ use components::layout::Layout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::SsrMode;
 use leptos_router::path;
+use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, home::HomePage, identities::IdentitiesPage, no_access::NoAccessPage,
     not_found::NotFound, queue::QueuePage, signin::SignInPage, workflows::WorkflowsPage,

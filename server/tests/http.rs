@@ -73,7 +73,9 @@ impl TestApp {
         let status = response.status();
         let location = header(header::LOCATION);
         let set_cookie = header(header::SET_COOKIE);
-        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+            .await
+            .unwrap();
         Reply {
             status,
             location,
@@ -98,12 +100,19 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        self.send(request.body(Body::from(form.to_owned())).unwrap()).await
+        self.send(request.body(Body::from(form.to_owned())).unwrap())
+            .await
     }
 
     /// Signs in as a demo persona and returns the session cookie (`name=value`).
     async fn sign_in_as(&self, persona: &str) -> (Reply, String) {
-        let reply = self.post_form("/auth/demo", &format!("persona={persona}&next=/audit"), None).await;
+        let reply = self
+            .post_form(
+                "/auth/demo",
+                &format!("persona={persona}&next=/audit"),
+                None,
+            )
+            .await;
         let cookie = reply
             .set_cookie
             .clone()
@@ -120,11 +129,20 @@ impl TestApp {
 async fn health_and_readiness_answer() {
     let app = start_app(Mode::Demo, &[]).await;
     let health = app.get("/healthz", None).await;
-    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "ok")
+    );
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, StatusCode::OK);
-    assert!(ready.body.contains(r#""migrations":"current""#), "{}", ready.body);
-    assert!(ready.body.contains(r#""identity_provider":"not_configured""#));
+    assert!(
+        ready.body.contains(r#""migrations":"current""#),
+        "{}",
+        ready.body
+    );
+    assert!(ready
+        .body
+        .contains(r#""identity_provider":"not_configured""#));
 }
 
 #[tokio::test]
@@ -132,11 +150,21 @@ async fn an_unreachable_idp_makes_the_console_unready_and_sign_in_explains() {
     let app = app_with_unreachable_idp().await;
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(ready.body.contains(r#""identity_provider":"unreachable""#), "{}", ready.body);
+    assert!(
+        ready.body.contains(r#""identity_provider":"unreachable""#),
+        "{}",
+        ready.body
+    );
     let login = app.get("/auth/login?next=/audit", None).await;
-    assert_eq!(login.location.as_deref(), Some("/signin?error=idp_unavailable"));
+    assert_eq!(
+        login.location.as_deref(),
+        Some("/signin?error=idp_unavailable")
+    );
     let page = app.get("/signin?error=idp_unavailable", None).await;
-    assert!(page.body.contains("cannot be reached"), "the sign-in page says why");
+    assert!(
+        page.body.contains("cannot be reached"),
+        "the sign-in page says why"
+    );
     assert!(!page.body.contains("s3cret-value"));
 }
 
@@ -145,7 +173,10 @@ async fn pages_send_anonymous_visitors_to_sign_in_and_keep_the_destination() {
     let app = start_app(Mode::Demo, &[]).await;
     let reply = app.get("/audit?before=10", None).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert_eq!(reply.location.as_deref(), Some("/signin?next=%2Faudit%3Fbefore%3D10"));
+    assert_eq!(
+        reply.location.as_deref(),
+        Some("/signin?next=%2Faudit%3Fbefore%3D10")
+    );
     let signin = app.get("/signin?next=%2Faudit", None).await;
     assert_eq!(signin.status, StatusCode::OK);
     assert!(signin.body.contains("Demo personas"));
@@ -157,7 +188,10 @@ async fn demo_sign_in_sets_a_hardened_cookie_and_opens_the_persons_pages() {
     let (reply, cookie) = app.sign_in_as("tomasz").await;
     assert_eq!(reply.location.as_deref(), Some("/audit"));
     let set_cookie = reply.set_cookie.unwrap();
-    assert!(set_cookie.starts_with("countersign_session="), "{set_cookie}");
+    assert!(
+        set_cookie.starts_with("countersign_session="),
+        "{set_cookie}"
+    );
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
     assert!(!set_cookie.contains("Secure"), "plain http on loopback");
 
@@ -171,7 +205,10 @@ async fn an_approver_cannot_read_the_ledger_even_by_calling_the_server_function(
     let app = start_app(Mode::Demo, &[]).await;
     let (_, cookie) = app.sign_in_as("amira").await;
     let page = app.get("/audit", Some(&cookie)).await;
-    assert!(page.body.contains("You do not have access"), "the page explains");
+    assert!(
+        page.body.contains("You do not have access"),
+        "the page explains"
+    );
     let call = app.post_form("/ui/audit_page", "", Some(&cookie)).await;
     assert!(call.body.contains("Forbidden"), "{}", call.body);
     assert!(!call.body.contains("auth.sign_in"), "no ledger data leaks");
@@ -217,7 +254,10 @@ async fn sessions_end_after_the_absolute_timeout_even_when_active() {
     )
     .await;
     let (_, cookie) = app.sign_in_as("tomasz").await;
-    assert_eq!(app.get("/audit", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/audit", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
     app.clock.advance(chrono::Duration::minutes(61));
     let expired = app.get("/audit", Some(&cookie)).await;
     assert_eq!(expired.location.as_deref(), Some("/signin?next=%2Faudit"));
@@ -240,7 +280,10 @@ async fn cross_site_state_changes_are_refused() {
         assert!(reply.body.contains("Cross-site request refused"));
     }
     // The session survived the forged sign-out.
-    assert_eq!(app.get("/audit", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/audit", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -255,7 +298,9 @@ async fn oversized_bodies_are_refused_with_the_limit() {
 #[tokio::test]
 async fn a_forged_or_replayed_callback_is_refused_and_recorded() {
     let app = app_with_unreachable_idp().await;
-    let reply = app.get("/auth/callback?code=stolen&state=guess", None).await;
+    let reply = app
+        .get("/auth/callback?code=stolen&state=guess", None)
+        .await;
     assert_eq!(
         reply.location.as_deref(),
         Some("/signin?error=no_sign_in_in_progress")
@@ -273,7 +318,10 @@ async fn a_forged_or_replayed_callback_is_refused_and_recorded() {
 async fn unknown_personas_and_demo_sign_in_outside_demo_mode_are_refused() {
     let app = start_app(Mode::Demo, &[]).await;
     let reply = app.post_form("/auth/demo", "persona=mallory", None).await;
-    assert_eq!(reply.location.as_deref(), Some("/signin?error=unknown_persona"));
+    assert_eq!(
+        reply.location.as_deref(),
+        Some("/signin?error=unknown_persona")
+    );
 
     let idp_only = start_app(
         Mode::Serve,
@@ -285,7 +333,9 @@ async fn unknown_personas_and_demo_sign_in_outside_demo_mode_are_refused() {
         ],
     )
     .await;
-    let reply = idp_only.post_form("/auth/demo", "persona=tomasz", None).await;
+    let reply = idp_only
+        .post_form("/auth/demo", "persona=tomasz", None)
+        .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
@@ -295,7 +345,12 @@ async fn metrics_count_requests_by_route_and_sign_ins() {
     app.sign_in_as("lukas").await;
     app.get("/healthz", None).await;
     let metrics = app.get("/metrics", None).await.body;
-    assert!(metrics.contains(r#"countersign_http_requests_total{method="POST",route="/auth/demo",status="303"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"countersign_http_requests_total{method="POST",route="/auth/demo",status="303"} 1"#
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains(r#"countersign_sign_ins_total{outcome="granted"} 1"#));
     assert!(metrics.contains("countersign_http_request_duration_seconds_bucket"));
 }
