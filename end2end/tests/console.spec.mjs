@@ -27,7 +27,7 @@ test('navigation between areas happens in the page and keeps the header', async 
   });
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Identities' }).click();
-  await expect(page.getByRole('heading', { name: 'Identities' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Identities', level: 1 })).toBeVisible();
   await expect(nav.getByRole('link', { name: 'Identities' })).toHaveAttribute('aria-current', 'page');
   await nav.getByRole('link', { name: 'Queue' }).click();
   await expect(page.getByRole('heading', { name: 'No change requests yet' })).toBeVisible();
@@ -48,7 +48,9 @@ test('the keyboard reaches every control, starting with "skip to content"', asyn
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('link', { name: 'Workflows' })).toBeFocused();
+  await expect(
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workflows' }),
+  ).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Workflows', level: 1 })).toBeVisible();
 });

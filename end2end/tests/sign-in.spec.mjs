@@ -94,7 +94,7 @@ test('a replayed callback is refused', async ({ page, browser }) => {
 test('an idle session expires and the next page asks to sign in again', async ({ page }) => {
   await signIn(page, 'amira', { base: SHORT_SESSION_CONSOLE, next: '/queue' });
   await expect(page).toHaveURL(`${SHORT_SESSION_CONSOLE}/queue`);
-  await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Queue', level: 1 })).toBeVisible();
   await page.waitForTimeout(4_500);
   await page.goto(`${SHORT_SESSION_CONSOLE}/queue`);
   await expect(page).toHaveURL(`${SHORT_SESSION_CONSOLE}/signin?next=%2Fqueue`);
