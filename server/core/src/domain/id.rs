@@ -49,3 +49,4 @@ macro_rules! typed_id {
 }
 
 typed_id!(HumanId, "human");
+typed_id!(NhiId, "nhi");

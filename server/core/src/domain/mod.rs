@@ -3,10 +3,12 @@
 
 pub mod human;
 pub mod id;
+pub mod nhi;
 pub mod role;
 pub mod role_map;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::HumanId;
+pub use id::{HumanId, NhiId};
+pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};

@@ -79,9 +79,25 @@ impl Services {
             .unwrap_or_else(|| sign_in.identity.subject().to_owned());
 
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        let existing = tx
+        let mut existing = tx
             .human_by_external(sign_in.identity.issuer(), sign_in.identity.subject())
             .await?;
+        let mut linked_pre_registration = false;
+        if existing.is_none() {
+            // A person pre-registered by email becomes this IdP identity at first sign-in.
+            if let Some(email) = &email {
+                if let Some(pre) = tx.unlinked_human_by_email(email.as_str()).await? {
+                    tx.link_human(
+                        pre.id,
+                        sign_in.identity.issuer(),
+                        sign_in.identity.subject(),
+                    )
+                    .await?;
+                    existing = Some(pre);
+                    linked_pre_registration = true;
+                }
+            }
+        }
         let deactivation = match existing.as_ref().and_then(|h| h.deactivation) {
             Some(Deactivation::ByAdmin) => Some(Deactivation::ByAdmin),
             _ if sign_in.roles.is_empty() => Some(Deactivation::NoRole),
@@ -101,8 +117,8 @@ impl Services {
         } else {
             tx.insert_human(&NewHuman {
                 human: human.clone(),
-                issuer: sign_in.identity.issuer().to_owned(),
-                subject: sign_in.identity.subject().to_owned(),
+                issuer: Some(sign_in.identity.issuer().to_owned()),
+                subject: Some(sign_in.identity.subject().to_owned()),
             })
             .await?;
         }
@@ -115,7 +131,8 @@ impl Services {
             "issuer": sign_in.identity.issuer(),
             "roles": human.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "groups_seen": sign_in.groups_seen,
-            "first_sign_in": existing.is_none(),
+            "first_sign_in": existing.is_none() || linked_pre_registration,
+            "linked_pre_registration": linked_pre_registration,
             "deactivation": human.deactivation.map(|d| d.as_str()),
         });
         let (action, outcome) = match allowed {

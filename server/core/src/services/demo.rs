@@ -48,8 +48,8 @@ impl Services {
             };
             tx.insert_human(&NewHuman {
                 human: human.clone(),
-                issuer: DEMO_ISSUER.to_owned(),
-                subject: person.key.to_owned(),
+                issuer: Some(DEMO_ISSUER.to_owned()),
+                subject: Some(person.key.to_owned()),
             })
             .await?;
             tx.append_event(&NewEvent::new(

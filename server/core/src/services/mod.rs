@@ -5,10 +5,12 @@
 mod audit;
 mod auth;
 mod demo;
+mod identities;
 
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
 pub use demo::{DemoPerson, DEMO_ISSUER};
+pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 
 use crate::actor::Actor;
 use crate::clock::{to_millis, Clock};
@@ -17,12 +19,28 @@ use crate::policy::{Action, Decision, PolicyEngine, Resource};
 use crate::store::Store;
 use std::sync::Arc;
 
+/// Limits set by configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The longest an identity may be registered for.
+    pub nhi_max_lifetime: chrono::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            nhi_max_lifetime: chrono::Duration::days(90),
+        }
+    }
+}
+
 /// Everything a command needs; cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     store: Arc<dyn Store>,
     policy: Arc<PolicyEngine>,
     clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
 }
 
 impl std::fmt::Debug for Services {
@@ -39,7 +57,13 @@ impl Services {
             store,
             policy,
             clock,
+            settings: Arc::new(Settings::default()),
         }
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

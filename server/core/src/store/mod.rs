@@ -3,16 +3,18 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod identities;
 mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Human, HumanId};
+use crate::domain::{Deactivation, Human, HumanId, Nhi, NhiId, NhiState};
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use identities::NhiFilter;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -60,12 +62,13 @@ impl Readiness {
     }
 }
 
-/// A person as first seen at sign-in.
+/// A person as first recorded: at sign-in (with the IdP's issuer and subject) or pre-registered
+/// by a security admin (neither yet).
 #[derive(Debug, Clone)]
 pub struct NewHuman {
     pub human: Human,
-    pub issuer: String,
-    pub subject: String,
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
 }
 
 /// A session record as stored: the key is already hashed by the caller.
@@ -90,6 +93,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn begin_write(&self, now_ms: i64) -> Result<Box<dyn WriteTx>, StoreError>;
 
     async fn human(&self, id: HumanId) -> Result<Option<Human>, StoreError>;
+
+    /// Everyone known to the console, by name.
+    async fn humans(&self) -> Result<Vec<Human>, StoreError>;
+
+    /// Identities matching `filter`, by name, with their owners.
+    async fn nhis(&self, filter: &NhiFilter) -> Result<Vec<Nhi>, StoreError>;
+
+    async fn nhi(&self, id: NhiId) -> Result<Option<Nhi>, StoreError>;
 
     /// Newest first; `before` is the sequence to continue below (keyset pagination).
     async fn events_page(
@@ -125,6 +136,41 @@ pub trait WriteTx: Send {
     async fn insert_human(&mut self, new: &NewHuman) -> Result<(), StoreError>;
     /// Records a sign-in: name, email, roles and activation as the IdP reported them.
     async fn update_human_at_sign_in(&mut self, human: &Human) -> Result<(), StoreError>;
+
+    async fn human_by_id(&mut self, id: HumanId) -> Result<Option<Human>, StoreError>;
+    /// A pre-registered person (no IdP identity yet) with this email.
+    async fn unlinked_human_by_email(&mut self, email: &str) -> Result<Option<Human>, StoreError>;
+    /// Binds a pre-registered person to the IdP identity they first signed in with.
+    async fn link_human(
+        &mut self,
+        id: HumanId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<(), StoreError>;
+    async fn set_human_deactivation(
+        &mut self,
+        id: HumanId,
+        deactivation: Option<Deactivation>,
+    ) -> Result<(), StoreError>;
+
+    async fn nhi_name_taken(&mut self, name: &str) -> Result<bool, StoreError>;
+    async fn insert_nhi(&mut self, nhi: &Nhi) -> Result<(), StoreError>;
+    async fn nhi_by_id(&mut self, id: NhiId) -> Result<Option<Nhi>, StoreError>;
+    async fn replace_nhi_owners(
+        &mut self,
+        id: NhiId,
+        owners: &[HumanId],
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn set_nhi_state(
+        &mut self,
+        id: NhiId,
+        state: NhiState,
+        reason: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Identities owned by `human` that have no other active owner.
+    async fn nhis_only_owned_by(&mut self, human: HumanId) -> Result<Vec<NhiId>, StoreError>;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

@@ -155,6 +155,187 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
+            async fn human_by_id(
+                &mut self,
+                id: crate::domain::HumanId,
+            ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!("SELECT {} FROM humans WHERE id = $1", super::sql::HUMAN_COLUMNS);
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(super::sql::human_from_row).transpose()
+            }
+
+            async fn unlinked_human_by_email(
+                &mut self,
+                email: &str,
+            ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM humans WHERE email = $1 AND issuer IS NULL",
+                    super::sql::HUMAN_COLUMNS
+                );
+                let row = sqlx::query(&sql)
+                    .bind(email)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(super::sql::human_from_row).transpose()
+            }
+
+            async fn link_human(
+                &mut self,
+                id: crate::domain::HumanId,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE humans SET issuer = $1, subject = $2 WHERE id = $3 AND issuer IS NULL",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .bind(id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_human_deactivation(
+                &mut self,
+                id: crate::domain::HumanId,
+                deactivation: Option<crate::domain::Deactivation>,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE humans SET active = $1, deactivation = $2 WHERE id = $3")
+                    .bind(deactivation.is_none())
+                    .bind(deactivation.map(|d| d.as_str()))
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn nhi_name_taken(&mut self, name: &str) -> Result<bool, crate::store::StoreError> {
+                let count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM nhis WHERE LOWER(name) = LOWER($1)")
+                        .bind(name)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                Ok(count > 0)
+            }
+
+            async fn insert_nhi(
+                &mut self,
+                nhi: &crate::domain::Nhi,
+            ) -> Result<(), crate::store::StoreError> {
+                let created_ms = crate::clock::to_millis(nhi.created_at);
+                sqlx::query(
+                    "INSERT INTO nhis (id, kind, name, purpose, state, expires_at, model, \
+                     created_by, created_at, last_used_at, state_changed_at, state_reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(nhi.id.to_string())
+                .bind(nhi.kind.as_str())
+                .bind(&nhi.name)
+                .bind(&nhi.purpose)
+                .bind(nhi.state.as_str())
+                .bind(crate::clock::to_millis(nhi.expires_at))
+                .bind(&nhi.model)
+                .bind(nhi.created_by.to_string())
+                .bind(created_ms)
+                .bind(nhi.last_used_at.map(crate::clock::to_millis))
+                .bind(created_ms)
+                .bind(Option::<String>::None)
+                .execute(&mut *self.tx)
+                .await?;
+                let owners: Vec<crate::domain::HumanId> = nhi.owners.iter().map(|o| o.id).collect();
+                crate::store::WriteTx::replace_nhi_owners(self, nhi.id, &owners, created_ms).await
+            }
+
+            async fn nhi_by_id(
+                &mut self,
+                id: crate::domain::NhiId,
+            ) -> Result<Option<crate::domain::Nhi>, crate::store::StoreError> {
+                let filter = crate::store::NhiFilter {
+                    id: Some(id),
+                    ..Default::default()
+                };
+                let (sql, args) = super::identities::nhi_query(&filter);
+                let mut query = sqlx::query(&sql);
+                for arg in args {
+                    query = match arg {
+                        super::identities::Arg::Int(v) => query.bind(v),
+                        super::identities::Arg::Text(v) => query.bind(v),
+                    };
+                }
+                let rows = query.fetch_all(&mut *self.tx).await?;
+                Ok(super::identities::group_nhis(&rows)?.into_iter().next())
+            }
+
+            async fn replace_nhi_owners(
+                &mut self,
+                id: crate::domain::NhiId,
+                owners: &[crate::domain::HumanId],
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("DELETE FROM nhi_owners WHERE nhi_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                for owner in owners {
+                    sqlx::query(
+                        "INSERT INTO nhi_owners (nhi_id, human_id, added_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id.to_string())
+                    .bind(owner.to_string())
+                    .bind(at_ms)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn set_nhi_state(
+                &mut self,
+                id: crate::domain::NhiId,
+                state: crate::domain::NhiState,
+                reason: &str,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE nhis SET state = $1, state_reason = $2, state_changed_at = $3 \
+                     WHERE id = $4",
+                )
+                .bind(state.as_str())
+                .bind(reason)
+                .bind(at_ms)
+                .bind(id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn nhis_only_owned_by(
+                &mut self,
+                human: crate::domain::HumanId,
+            ) -> Result<Vec<crate::domain::NhiId>, crate::store::StoreError> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT o.nhi_id FROM nhi_owners o JOIN nhis n ON n.id = o.nhi_id \
+                     WHERE o.human_id = $1 AND n.state <> 'revoked' AND NOT EXISTS ( \
+                       SELECT 1 FROM nhi_owners other JOIN humans h ON h.id = other.human_id \
+                       WHERE other.nhi_id = o.nhi_id AND other.human_id <> $1 AND h.active = TRUE) \
+                     ORDER BY o.nhi_id",
+                )
+                .bind(human.to_string())
+                .fetch_all(&mut *self.tx)
+                .await?;
+                ids.iter()
+                    .map(|id| {
+                        id.parse().map_err(|_| {
+                            crate::store::StoreError::Corrupt("nhi_owners.nhi_id".to_owned())
+                        })
+                    })
+                    .collect()
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -212,6 +393,33 @@ macro_rules! shared_sql {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(super::sql::human_from_row).transpose()
+            }
+
+            async fn shared_humans(
+                &self,
+            ) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM humans ORDER BY name, id",
+                    super::sql::HUMAN_COLUMNS
+                );
+                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                rows.iter().map(super::sql::human_from_row).collect()
+            }
+
+            async fn shared_nhis(
+                &self,
+                filter: &crate::store::NhiFilter,
+            ) -> Result<Vec<crate::domain::Nhi>, crate::store::StoreError> {
+                let (sql, args) = super::identities::nhi_query(filter);
+                let mut query = sqlx::query(&sql);
+                for arg in args {
+                    query = match arg {
+                        super::identities::Arg::Int(v) => query.bind(v),
+                        super::identities::Arg::Text(v) => query.bind(v),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                super::identities::group_nhis(&rows)
             }
 
             async fn shared_events_page(
@@ -359,6 +567,28 @@ macro_rules! shared_sql {
                 id: crate::domain::HumanId,
             ) -> Result<Option<crate::domain::Human>, crate::store::StoreError> {
                 self.shared_human(id).await
+            }
+
+            async fn humans(&self) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
+                self.shared_humans().await
+            }
+
+            async fn nhis(
+                &self,
+                filter: &crate::store::NhiFilter,
+            ) -> Result<Vec<crate::domain::Nhi>, crate::store::StoreError> {
+                self.shared_nhis(filter).await
+            }
+
+            async fn nhi(
+                &self,
+                id: crate::domain::NhiId,
+            ) -> Result<Option<crate::domain::Nhi>, crate::store::StoreError> {
+                let filter = crate::store::NhiFilter {
+                    id: Some(id),
+                    ..Default::default()
+                };
+                Ok(self.shared_nhis(&filter).await?.into_iter().next())
             }
 
             async fn events_page(
