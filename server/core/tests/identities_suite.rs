@@ -1,6 +1,8 @@
 //! The identity registry on SQLite and PostgreSQL: registration, owners and orphans, lifecycle,
 //! people, and every refusal.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::Duration;
