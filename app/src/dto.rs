@@ -68,3 +68,50 @@ pub enum LedgerCheckView {
         verified: u64,
     },
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerView {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NhiView {
+    pub id: String,
+    /// `service_account` or `agent`.
+    pub kind: String,
+    pub name: String,
+    pub purpose: String,
+    /// `active`, `suspended` or `revoked`.
+    pub state: String,
+    pub orphaned: bool,
+    pub expired: bool,
+    /// `YYYY-MM-DD`, UTC.
+    pub expires_on: String,
+    pub expires_in_days: i64,
+    pub model: Option<String>,
+    pub last_used: Option<String>,
+    pub owners: Vec<OwnerView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    pub active: bool,
+    /// Why the person is inactive, or whether they have signed in yet.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitiesView {
+    pub can_manage: bool,
+    pub nhis: Vec<NhiView>,
+    pub people: Vec<PersonView>,
+    /// The latest expiry date a new identity may have (`YYYY-MM-DD`).
+    pub latest_expiry: String,
+    pub today: String,
+}

@@ -74,6 +74,10 @@ impl Services {
         &self.clock
     }
 
+    pub fn nhi_max_lifetime(&self) -> chrono::Duration {
+        self.settings.nhi_max_lifetime
+    }
+
     /// The chokepoint: the first call of every command.
     pub fn authorize(
         &self,

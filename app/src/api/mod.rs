@@ -5,7 +5,7 @@ use crate::error::UiError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod adapter {
+pub(crate) mod adapter {
     use crate::error::UiError;
     use countersign_core::{Actor, Services};
     use leptos::prelude::use_context;
@@ -124,3 +124,4 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
         },
     })
 }
+pub mod identities;

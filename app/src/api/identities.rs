@@ -1,0 +1,212 @@
+//! Server functions for the identity registry: thin adapters over `countersign_core` services.
+
+use crate::dto::IdentitiesView;
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use crate::dto::{NhiView, OwnerView, PersonView};
+    use crate::error::UiError;
+    use chrono::{DateTime, NaiveDate, Utc};
+    use countersign_core::domain::{Deactivation, Human, HumanId, Nhi, NhiId};
+
+    pub fn date(at: DateTime<Utc>) -> String {
+        at.format("%Y-%m-%d").to_string()
+    }
+
+    pub fn nhi(nhi: Nhi, now: DateTime<Utc>) -> NhiView {
+        NhiView {
+            id: nhi.id.to_string(),
+            kind: nhi.kind.as_str().to_owned(),
+            orphaned: nhi.is_orphaned(),
+            expired: nhi.is_expired(now),
+            expires_on: date(nhi.expires_at),
+            expires_in_days: (nhi.expires_at - now).num_days(),
+            last_used: nhi.last_used_at.map(date),
+            owners: nhi
+                .owners
+                .into_iter()
+                .map(|o| OwnerView {
+                    id: o.id.to_string(),
+                    name: o.name,
+                    active: o.active,
+                })
+                .collect(),
+            name: nhi.name,
+            purpose: nhi.purpose,
+            state: nhi.state.as_str().to_owned(),
+            model: nhi.model,
+        }
+    }
+
+    pub fn person(human: Human) -> PersonView {
+        let status = match (human.deactivation, human.last_sign_in_at) {
+            (Some(Deactivation::ByAdmin), _) => "Deactivated by a security admin".to_owned(),
+            (Some(Deactivation::NoRole), _) => "No mapped role at last sign-in".to_owned(),
+            (None, None) => "Active · not signed in yet".to_owned(),
+            (None, Some(at)) => format!("Active · last sign-in {}", date(at)),
+        };
+        PersonView {
+            id: human.id.to_string(),
+            active: human.is_active(),
+            roles: human.roles.iter().map(|r| r.label().to_owned()).collect(),
+            name: human.name,
+            email: human.email,
+            status,
+        }
+    }
+
+    pub fn human_id(raw: &str) -> Result<HumanId, UiError> {
+        raw.parse()
+            .map_err(|_| UiError::Invalid(format!("owners: `{raw}` is not a person's id")))
+    }
+
+    pub fn nhi_id(raw: &str) -> Result<NhiId, UiError> {
+        raw.parse()
+            .map_err(|_| UiError::Invalid(format!("identity: `{raw}` is not an identity's id")))
+    }
+
+    /// The end of the given day, UTC.
+    pub fn expiry(raw: &str) -> Result<Option<DateTime<Utc>>, UiError> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map_err(|_| UiError::Invalid("expires_at: use a date like 2027-01-31".to_owned()))?;
+        Ok(day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()))
+    }
+}
+
+/// The registry page: identities (filtered), people, and what the viewer may do.
+#[server(prefix = "/ui", endpoint = "identities")]
+pub async fn load_identities(
+    orphaned: bool,
+    expiring: bool,
+    unused: bool,
+    owner: Option<String>,
+) -> Result<IdentitiesView, UiError> {
+    use countersign_core::services::IdentityFilter;
+    let (services, actor) = super::adapter::request()?;
+    let owner = owner
+        .filter(|o| !o.is_empty())
+        .map(|o| convert::human_id(&o))
+        .transpose()?;
+    let filter = IdentityFilter {
+        orphaned,
+        expiring_within_days: expiring.then_some(30),
+        unused_for_days: unused.then_some(90),
+        owner,
+    };
+    let core = |e| UiError::from_core(e, &actor);
+    let now = services.clock().now();
+    let nhis = services.list_nhis(&actor, filter).await.map_err(core)?;
+    let people = services.list_people(&actor).await.map_err(core)?;
+    Ok(IdentitiesView {
+        can_manage: services.can_manage_identities(&actor),
+        nhis: nhis.into_iter().map(|n| convert::nhi(n, now)).collect(),
+        people: people.into_iter().map(convert::person).collect(),
+        latest_expiry: convert::date(now + services.nhi_max_lifetime()),
+        today: convert::date(now),
+    })
+}
+
+// JSON, so that an empty list of owners arrives as an empty list (and is refused by the core).
+#[server(prefix = "/ui", endpoint = "register_identity", input = leptos::server_fn::codec::Json)]
+pub async fn register_identity(
+    kind: String,
+    name: String,
+    purpose: String,
+    model: String,
+    owners: Vec<String>,
+    expires_on: String,
+) -> Result<String, UiError> {
+    use countersign_core::domain::NhiKind;
+    use countersign_core::services::RegisterNhi;
+    let (services, actor) = super::adapter::request()?;
+    let kind = NhiKind::parse(&kind).map_err(|e| UiError::Invalid(format!("kind: {e}")))?;
+    let request = RegisterNhi {
+        kind,
+        name,
+        purpose,
+        owners: owners
+            .iter()
+            .map(|o| convert::human_id(o))
+            .collect::<Result<_, _>>()?,
+        expires_at: convert::expiry(&expires_on)?,
+        model: Some(model),
+    };
+    let nhi = services
+        .register_nhi(&actor, request)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(nhi.name)
+}
+
+/// `command`: `suspend`, `reactivate` or `revoke`.
+#[server(prefix = "/ui", endpoint = "change_identity_state")]
+pub async fn change_identity_state(
+    id: String,
+    command: String,
+    reason: String,
+) -> Result<String, UiError> {
+    use countersign_core::domain::Lifecycle;
+    let (services, actor) = super::adapter::request()?;
+    let command = match command.as_str() {
+        "suspend" => Lifecycle::Suspend,
+        "reactivate" => Lifecycle::Reactivate,
+        "revoke" => Lifecycle::Revoke,
+        other => return Err(UiError::Invalid(format!("command: unknown `{other}`"))),
+    };
+    let nhi = services
+        .change_nhi_state(&actor, convert::nhi_id(&id)?, command, &reason)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!("{} is now {}.", nhi.name, nhi.state))
+}
+
+#[server(prefix = "/ui", endpoint = "reassign_owners", input = leptos::server_fn::codec::Json)]
+pub async fn reassign_identity_owners(
+    ids: Vec<String>,
+    owners: Vec<String>,
+    reason: String,
+) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let ids = ids
+        .iter()
+        .map(|i| convert::nhi_id(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let owners = owners
+        .iter()
+        .map(|o| convert::human_id(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let changed = services
+        .reassign_owners(&actor, &ids, &owners, &reason)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!("Owners changed for {} identities.", changed.len()))
+}
+
+#[server(prefix = "/ui", endpoint = "pre_register_person")]
+pub async fn pre_register_person(email: String, name: String) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let person = services
+        .pre_register_person(&actor, &email, &name)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!("{} can now be named as an owner.", person.name))
+}
+
+#[server(prefix = "/ui", endpoint = "set_person_active")]
+pub async fn set_person_active(id: String, active: bool, reason: String) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let person = services
+        .set_person_active(&actor, convert::human_id(&id)?, active, &reason)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!(
+        "{} is now {}.",
+        person.name,
+        if person.is_active() { "active" } else { "deactivated" }
+    ))
+}

@@ -1,0 +1,73 @@
+import { test, expect } from '@playwright/test';
+import { signIn, hydrated } from './helpers.mjs';
+
+test('a security admin registers an agent with an owner; deactivating the owner orphans it; reassigning fixes it', async ({ page }) => {
+  await signIn(page, 'priya', { next: '/identities' });
+  await expect(page.getByRole('heading', { name: 'Identities', level: 1 })).toBeVisible();
+  await hydrated(page);
+  const outcome = page.getByTestId('identity-outcome');
+
+  // An owner who has not signed in yet.
+  await page.getByLabel('Email').fill('omar.owner@example.test');
+  await page.getByRole('textbox', { name: 'Name', exact: true }).last().fill('Omar Owner');
+  await page.getByRole('button', { name: 'Pre-register' }).click();
+  await expect(outcome).toHaveText('Omar Owner can now be named as an owner.');
+
+  // Bad input is refused with the reason, and nothing is registered.
+  const register = page.getByRole('region', { name: 'Register a service account or agent' });
+  await register.getByLabel('Name').fill('spring-drafter');
+  await register.getByLabel('Purpose').fill('Drafts the spring offer email from CRM segments.');
+  await register.getByLabel('Model and provider (agents)').fill('claude-sonnet-4.5 (Anthropic)');
+  await register.getByRole('button', { name: 'Register' }).click();
+  await expect(outcome).toContainText('expires_at: an expiry date is required');
+
+  const inTwoWeeks = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+  await register.getByLabel('Expires on').fill(inTwoWeeks);
+  await register.getByRole('button', { name: 'Register' }).click();
+  await expect(outcome).toContainText('owners: name at least one human owner');
+
+  await register.getByRole('checkbox', { name: 'Omar Owner' }).check();
+  await register.getByRole('button', { name: 'Register' }).click();
+  const row = page.getByTestId('nhi-row').filter({ hasText: 'spring-drafter' });
+  await expect(row).toContainText('Omar Owner');
+  await expect(row).toContainText('Active');
+  await expect(row).not.toContainText('Orphaned');
+
+  // Deactivating the only owner orphans the agent.
+  const omar = page.getByTestId('person-row').filter({ hasText: 'Omar Owner' });
+  await omar.getByRole('button', { name: 'Deactivate' }).click();
+  await omar.getByLabel('Reason').fill('left the company');
+  await omar.getByRole('button', { name: 'Confirm: deactivate' }).click();
+  await expect(outcome).toHaveText('Omar Owner is now deactivated.');
+  await expect(row).toContainText('Orphaned');
+
+  await page.goto('/identities?orphaned=1');
+  await hydrated(page);
+  await expect(page.getByTestId('nhi-row')).toHaveCount(1);
+
+  // Reassign the orphan to Priya.
+  await page.getByRole('checkbox', { name: 'Select spring-drafter' }).check();
+  const reassign = page.getByRole('form', { name: /Reassign owners/ });
+  await reassign.getByRole('checkbox', { name: 'Priya Nair' }).check();
+  await reassign.getByLabel('Reason').fill('Omar left; Priya takes over');
+  await reassign.getByRole('button', { name: 'Reassign owners' }).click();
+  await expect(page.getByTestId('identity-outcome')).toHaveText('Owners changed for 1 identities.');
+  await expect(page.getByTestId('nhi-row')).toHaveCount(0);
+
+  // Suspend needs a reason and a confirmation.
+  await page.goto('/identities');
+  await hydrated(page);
+  const agent = page.getByTestId('nhi-row').filter({ hasText: 'spring-drafter' });
+  await agent.getByRole('button', { name: 'Suspend' }).click();
+  await page.getByRole('dialog').getByLabel('Reason').fill('investigating a prompt injection');
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: suspend' }).click();
+  await expect(page.getByTestId('identity-outcome')).toHaveText('spring-drafter is now suspended.');
+  await expect(agent).toContainText('Suspended');
+});
+
+test('an auditor sees the registry but cannot change it', async ({ page }) => {
+  await signIn(page, 'tomasz', { next: '/identities' });
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Register' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Deactivate' })).toHaveCount(0);
+});
