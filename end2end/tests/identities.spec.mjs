@@ -28,6 +28,7 @@ test('a security admin registers an agent with an owner; deactivating the owner 
 
   await register.getByRole('checkbox', { name: 'Omar Owner' }).check();
   await register.getByRole('button', { name: 'Register' }).click();
+  await expect(outcome).toHaveText('spring-drafter is registered and active.');
   const row = page.getByTestId('nhi-row').filter({ hasText: 'spring-drafter' });
   await expect(row).toContainText('Omar Owner');
   await expect(row).toContainText('Active');

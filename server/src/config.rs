@@ -68,6 +68,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub policy_dir: Option<PathBuf>,
     pub max_body_bytes: usize,
+    /// The longest a service account or agent may be registered for.
+    pub nhi_max_lifetime: Duration,
     pub demo: bool,
 }
 
@@ -104,6 +106,7 @@ const KEYS: &[&str] = &[
     "SITE_ROOT",
     "POLICY_DIR",
     "MAX_BODY_BYTES",
+    "NHI_MAX_LIFETIME",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +127,7 @@ struct FileConfig {
     site_root: Option<String>,
     policy_dir: Option<String>,
     max_body_bytes: Option<String>,
+    nhi_max_lifetime: Option<String>,
 }
 
 impl FileConfig {
@@ -144,6 +148,7 @@ impl FileConfig {
             ("SITE_ROOT", self.site_root),
             ("POLICY_DIR", self.policy_dir),
             ("MAX_BODY_BYTES", self.max_body_bytes),
+            ("NHI_MAX_LIFETIME", self.nhi_max_lifetime),
         ];
         pairs
             .into_iter()
@@ -309,6 +314,12 @@ impl Config {
                 })?,
         };
 
+        let nhi_max_lifetime = duration(get("NHI_MAX_LIFETIME").unwrap_or("90d"))
+            .map_err(|p| err(&name("NHI_MAX_LIFETIME"), p))?;
+        if nhi_max_lifetime > Duration::from_secs(400 * 86_400) {
+            return Err(err(&name("NHI_MAX_LIFETIME"), "must be at most 400d"));
+        }
+
         if demo && !bind.ip().is_loopback() {
             return Err(err(
                 "--demo",
@@ -332,6 +343,7 @@ impl Config {
             site_root: PathBuf::from(get("SITE_ROOT").unwrap_or("target/site")),
             policy_dir: get("POLICY_DIR").map(PathBuf::from),
             max_body_bytes,
+            nhi_max_lifetime,
             demo,
         })
     }

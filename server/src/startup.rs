@@ -7,6 +7,7 @@ use crate::sessions::DbSessionStore;
 use crate::state::AppState;
 use anyhow::Context;
 use countersign_core::policy::PolicyEngine;
+use countersign_core::services::Settings;
 use countersign_core::store::{self, redact_url, Store, StoreOptions};
 use countersign_core::{Clock, Services, SystemClock};
 use leptos::config::{Env, LeptosOptions};
@@ -46,7 +47,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     );
     let store = open_store(&config).await?;
     tracing::info!(backend = store.backend().as_str(), database = %redact_url(&config.database_url), "database ready");
-    let services = Services::new(store, policy, clock);
+    let services = Services::new(store, policy, clock).with_settings(Settings {
+        nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)
+            .context("COUNTERSIGN_NHI_MAX_LIFETIME is out of range")?,
+    });
 
     let demo_people = Arc::new(if config.demo {
         demo::personas()
@@ -58,7 +62,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .seed_demo_people(&demo_people)
             .await
             .context("cannot seed demo data")?;
-        tracing::info!(added, "demo mode: sample people ready");
+        let identities = services
+            .seed_demo_identities(&demo::identities())
+            .await
+            .context("cannot seed demo identities")?;
+        tracing::info!(people = added, identities, "demo mode: sample data ready");
     }
 
     let oidc = match &config.oidc {

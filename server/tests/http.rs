@@ -354,3 +354,38 @@ async fn metrics_count_requests_by_route_and_sign_ins() {
     assert!(metrics.contains(r#"countersign_sign_ins_total{outcome="granted"} 1"#));
     assert!(metrics.contains("countersign_http_request_duration_seconds_bucket"));
 }
+
+#[tokio::test]
+async fn demo_mode_seeds_identities_once_with_one_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let env: HashMap<String, String> = HashMap::from([(
+        "COUNTERSIGN_DATABASE_URL".to_owned(),
+        format!("sqlite://{}/cs.db", dir.path().display()),
+    )]);
+    for _ in 0..2 {
+        let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let state = build_state(config, clock).await.unwrap();
+        let nhis = state
+            .services
+            .store()
+            .nhis(&Default::default())
+            .await
+            .unwrap();
+        let names: Vec<&str> = nhis.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "crm-contact-reader",
+                "legacy-segment-agent",
+                "spring-offer-drafter"
+            ]
+        );
+        let orphans: Vec<&str> = nhis
+            .iter()
+            .filter(|n| n.is_orphaned())
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(orphans, ["legacy-segment-agent"]);
+    }
+}

@@ -140,7 +140,7 @@ pub async fn register_identity(
         .register_nhi(&actor, request)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    Ok(nhi.name)
+    Ok(format!("{} is registered and active.", nhi.name))
 }
 
 /// `command`: `suspend`, `reactivate` or `revoke`.
@@ -198,7 +198,11 @@ pub async fn pre_register_person(email: String, name: String) -> Result<String, 
 }
 
 #[server(prefix = "/ui", endpoint = "set_person_active")]
-pub async fn set_person_active(id: String, active: bool, reason: String) -> Result<String, UiError> {
+pub async fn set_person_active(
+    id: String,
+    active: bool,
+    reason: String,
+) -> Result<String, UiError> {
     let (services, actor) = super::adapter::request()?;
     let person = services
         .set_person_active(&actor, convert::human_id(&id)?, active, &reason)
@@ -207,6 +211,10 @@ pub async fn set_person_active(id: String, active: bool, reason: String) -> Resu
     Ok(format!(
         "{} is now {}.",
         person.name,
-        if person.is_active() { "active" } else { "deactivated" }
+        if person.is_active() {
+            "active"
+        } else {
+            "deactivated"
+        }
     ))
 }

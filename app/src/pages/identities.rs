@@ -220,15 +220,27 @@ fn NhiRow(
     pending: RwSignal<Option<(String, String, &'static str)>>,
 ) -> impl IntoView {
     let id = nhi.id.clone();
-    let kind = if nhi.kind == "agent" { "Agent" } else { "Service account" };
+    let kind = if nhi.kind == "agent" {
+        "Agent"
+    } else {
+        "Service account"
+    };
     let owners = if nhi.owners.is_empty() {
         view! { <span class="text-red-800">"none"</span> }.into_any()
     } else {
         nhi.owners
             .iter()
             .map(|o| {
-                let class = if o.active { "mr-1 inline-block" } else { "mr-1 inline-block text-slate-400 line-through" };
-                let label = if o.active { o.name.clone() } else { format!("{} (inactive)", o.name) };
+                let class = if o.active {
+                    "mr-1 inline-block"
+                } else {
+                    "mr-1 inline-block text-slate-400 line-through"
+                };
+                let label = if o.active {
+                    o.name.clone()
+                } else {
+                    format!("{} (inactive)", o.name)
+                };
                 view! { <span class=class>{label}</span> }
             })
             .collect_view()
@@ -345,7 +357,11 @@ fn ConfirmLifecycle(
 }
 
 #[component]
-fn ReassignPanel(people: Vec<PersonView>, selected: RwSignal<Vec<String>>, actions: Actions) -> impl IntoView {
+fn ReassignPanel(
+    people: Vec<PersonView>,
+    selected: RwSignal<Vec<String>>,
+    actions: Actions,
+) -> impl IntoView {
     let owners: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let reason = RwSignal::new(String::new());
     let choices = people
@@ -398,7 +414,12 @@ fn ReassignPanel(people: Vec<PersonView>, selected: RwSignal<Vec<String>>, actio
 }
 
 #[component]
-fn RegisterForm(people: Vec<PersonView>, actions: Actions, today: String, latest: String) -> impl IntoView {
+fn RegisterForm(
+    people: Vec<PersonView>,
+    actions: Actions,
+    today: String,
+    latest: String,
+) -> impl IntoView {
     let kind = RwSignal::new("agent".to_owned());
     let name = RwSignal::new(String::new());
     let purpose = RwSignal::new(String::new());

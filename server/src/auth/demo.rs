@@ -1,7 +1,7 @@
 //! Demo mode's personas: one per role, one with two roles, one with none.
 
-use countersign_core::domain::Role;
-use countersign_core::services::DemoPerson;
+use countersign_core::domain::{NhiKind, Role};
+use countersign_core::services::{DemoIdentity, DemoPerson, DEPARTED_KEY};
 
 pub fn personas() -> Vec<DemoPerson> {
     let roles = |list: &[Role]| list.iter().copied().collect();
@@ -47,6 +47,37 @@ pub fn personas() -> Vec<DemoPerson> {
             email: "noah.berg@example.com",
             roles: roles(&[]),
             blurb: "Signed in through the IdP but in no mapped group: no access.",
+        },
+    ]
+}
+
+/// The sample identities of the "Spring offer email" workflow, and one orphaned agent whose only
+/// owner has left.
+pub fn identities() -> Vec<DemoIdentity> {
+    vec![
+        DemoIdentity {
+            name: "crm-contact-reader",
+            kind: NhiKind::ServiceAccount,
+            purpose: "Reads contact fields (email, first name, region) of the spring offer segment from the CRM.",
+            model: None,
+            owner_keys: &["priya"],
+            expires_in_days: 60,
+        },
+        DemoIdentity {
+            name: "spring-offer-drafter",
+            kind: NhiKind::Agent,
+            purpose: "Drafts the spring offer email for each region from the segment and the brand guide.",
+            model: Some("claude-sonnet-4.5 (Anthropic)"),
+            owner_keys: &["priya"],
+            expires_in_days: 21,
+        },
+        DemoIdentity {
+            name: "legacy-segment-agent",
+            kind: NhiKind::Agent,
+            purpose: "Built last year to suggest audience segments; its owner has since left the company.",
+            model: Some("gpt-4o (OpenAI)"),
+            owner_keys: &[DEPARTED_KEY],
+            expires_in_days: 45,
         },
     ]
 }

@@ -9,7 +9,7 @@ mod identities;
 
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
-pub use demo::{DemoPerson, DEMO_ISSUER};
+pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEPARTED_KEY};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 
 use crate::actor::Actor;
