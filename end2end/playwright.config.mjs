@@ -24,6 +24,7 @@ function consoleServer(url, extraEnv) {
       COUNTERSIGN_BIND: `127.0.0.1:${port}`,
       COUNTERSIGN_PUBLIC_URL: url,
       COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
+      COUNTERSIGN_SECRET_KEY_FILE: `${data}/console-${port}.key`,
       COUNTERSIGN_OIDC_ISSUER: IDP,
       COUNTERSIGN_OIDC_CLIENT_ID: 'countersign',
       COUNTERSIGN_OIDC_CLIENT_SECRET: 'e2e-client-secret',

@@ -70,6 +70,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The longest a service account or agent may be registered for.
     pub nhi_max_lifetime: Duration,
+    /// The key that encrypts stored signing secrets: from `COUNTERSIGN_SECRET_KEY`, or else the
+    /// key file.
+    pub secret_key: Option<Secret>,
+    pub secret_key_file: PathBuf,
     pub demo: bool,
 }
 
@@ -107,6 +111,8 @@ const KEYS: &[&str] = &[
     "POLICY_DIR",
     "MAX_BODY_BYTES",
     "NHI_MAX_LIFETIME",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +134,8 @@ struct FileConfig {
     policy_dir: Option<String>,
     max_body_bytes: Option<String>,
     nhi_max_lifetime: Option<String>,
+    secret_key: Option<String>,
+    secret_key_file: Option<String>,
 }
 
 impl FileConfig {
@@ -149,6 +157,8 @@ impl FileConfig {
             ("POLICY_DIR", self.policy_dir),
             ("MAX_BODY_BYTES", self.max_body_bytes),
             ("NHI_MAX_LIFETIME", self.nhi_max_lifetime),
+            ("SECRET_KEY", self.secret_key),
+            ("SECRET_KEY_FILE", self.secret_key_file),
         ];
         pairs
             .into_iter()
@@ -344,6 +354,8 @@ impl Config {
             policy_dir: get("POLICY_DIR").map(PathBuf::from),
             max_body_bytes,
             nhi_max_lifetime,
+            secret_key: get("SECRET_KEY").map(|k| Secret::new(k.to_owned())),
+            secret_key_file: PathBuf::from(get("SECRET_KEY_FILE").unwrap_or("countersign.key")),
             demo,
         })
     }

@@ -7,6 +7,7 @@ use crate::sessions::DbSessionStore;
 use crate::state::AppState;
 use anyhow::Context;
 use countersign_core::policy::PolicyEngine;
+use countersign_core::secrets::SecretKey;
 use countersign_core::services::Settings;
 use countersign_core::store::{self, redact_url, Store, StoreOptions};
 use countersign_core::{Clock, Services, SystemClock};
@@ -20,6 +21,47 @@ pub fn policy_engine(config: &Config) -> anyhow::Result<PolicyEngine> {
         None => PolicyEngine::builtin(),
     };
     engine.context("refusing to start: the authorization policy is invalid")
+}
+
+/// The key that encrypts stored signing secrets: `COUNTERSIGN_SECRET_KEY`, or the key file,
+/// created (owner-only) with a new random key when missing.
+pub fn secret_key(config: &Config) -> anyhow::Result<SecretKey> {
+    if let Some(key) = &config.secret_key {
+        return SecretKey::from_base64(key.expose())
+            .map_err(|e| anyhow::anyhow!("configuration error: COUNTERSIGN_SECRET_KEY: {e}"));
+    }
+    let path = &config.secret_key_file;
+    match std::fs::read_to_string(path) {
+        Ok(text) => SecretKey::from_base64(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "configuration error: COUNTERSIGN_SECRET_KEY_FILE ({}): {e}",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            write_owner_only(path, &key.to_base64())
+                .with_context(|| format!("cannot create the secret key file {}", path.display()))?;
+            tracing::warn!(path = %path.display(), "created a new secret key file; back it up with the database, or stored signing secrets cannot be used");
+            Ok(key)
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read the secret key file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -47,10 +89,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     );
     let store = open_store(&config).await?;
     tracing::info!(backend = store.backend().as_str(), database = %redact_url(&config.database_url), "database ready");
-    let services = Services::new(store, policy, clock).with_settings(Settings {
-        nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)
-            .context("COUNTERSIGN_NHI_MAX_LIFETIME is out of range")?,
-    });
+    let services = Services::new(store, policy, clock)
+        .with_settings(Settings {
+            nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)
+                .context("COUNTERSIGN_NHI_MAX_LIFETIME is out of range")?,
+        })
+        .with_secret_key(secret_key(&config)?);
 
     let demo_people = Arc::new(if config.demo {
         demo::personas()

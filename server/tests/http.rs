@@ -23,10 +23,16 @@ struct TestApp {
 
 async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut env: HashMap<String, String> = HashMap::from([(
-        "COUNTERSIGN_DATABASE_URL".to_owned(),
-        format!("sqlite://{}/cs.db", dir.path().display()),
-    )]);
+    let mut env: HashMap<String, String> = HashMap::from([
+        (
+            "COUNTERSIGN_DATABASE_URL".to_owned(),
+            format!("sqlite://{}/cs.db", dir.path().display()),
+        ),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE".to_owned(),
+            format!("{}/countersign.key", dir.path().display()),
+        ),
+    ]);
     for (k, v) in extra {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -358,10 +364,16 @@ async fn metrics_count_requests_by_route_and_sign_ins() {
 #[tokio::test]
 async fn demo_mode_seeds_identities_once_with_one_orphan() {
     let dir = tempfile::tempdir().unwrap();
-    let env: HashMap<String, String> = HashMap::from([(
-        "COUNTERSIGN_DATABASE_URL".to_owned(),
-        format!("sqlite://{}/cs.db", dir.path().display()),
-    )]);
+    let env: HashMap<String, String> = HashMap::from([
+        (
+            "COUNTERSIGN_DATABASE_URL".to_owned(),
+            format!("sqlite://{}/cs.db", dir.path().display()),
+        ),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE".to_owned(),
+            format!("{}/countersign.key", dir.path().display()),
+        ),
+    ]);
     for _ in 0..2 {
         let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
@@ -388,4 +400,16 @@ async fn demo_mode_seeds_identities_once_with_one_orphan() {
             .collect();
         assert_eq!(orphans, ["legacy-segment-agent"]);
     }
+}
+
+#[tokio::test]
+async fn the_secret_key_file_is_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = start_app(Mode::Demo, &[]).await;
+    let path = app._dir.path().join("countersign.key");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let first = std::fs::read_to_string(&path).unwrap();
+    drop(app);
+    assert_eq!(first.trim().len(), 44, "32 bytes, base64");
 }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod ledger;
 pub mod policy;
+pub mod secrets;
 pub mod services;
 pub mod store;
 

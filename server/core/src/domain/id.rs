@@ -50,3 +50,4 @@ macro_rules! typed_id {
 
 typed_id!(HumanId, "human");
 typed_id!(NhiId, "nhi");
+typed_id!(SystemId, "system");

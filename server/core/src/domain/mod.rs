@@ -6,9 +6,11 @@ pub mod id;
 pub mod nhi;
 pub mod role;
 pub mod role_map;
+pub mod system;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{HumanId, NhiId};
+pub use id::{HumanId, NhiId, SystemId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
+pub use system::{BaseUrl, ConnectedSystem, DataField, FieldCategory, SystemError, SystemKind};

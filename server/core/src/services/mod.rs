@@ -6,11 +6,13 @@ mod audit;
 mod auth;
 mod demo;
 mod identities;
+mod systems;
 
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEPARTED_KEY};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use systems::{RegisterSystem, RevealedSecret};
 
 use crate::actor::Actor;
 use crate::clock::{to_millis, Clock};
@@ -41,6 +43,8 @@ pub struct Services {
     policy: Arc<PolicyEngine>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    /// Encrypts the secrets the console must use again (connected systems' signing secrets).
+    secret_key: Option<Arc<crate::secrets::SecretKey>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -58,7 +62,13 @@ impl Services {
             policy,
             clock,
             settings: Arc::new(Settings::default()),
+            secret_key: None,
         }
+    }
+
+    pub fn with_secret_key(mut self, key: crate::secrets::SecretKey) -> Self {
+        self.secret_key = Some(Arc::new(key));
+        self
     }
 
     pub fn with_settings(mut self, settings: Settings) -> Self {

@@ -7,8 +7,11 @@ mod identities;
 mod postgres;
 mod sql;
 mod sqlite;
+mod systems;
 
-use crate::domain::{Deactivation, Human, HumanId, Nhi, NhiId, NhiState};
+use crate::domain::{
+    ConnectedSystem, Deactivation, Human, HumanId, Nhi, NhiId, NhiState, SystemId,
+};
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -102,6 +105,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn nhi(&self, id: NhiId) -> Result<Option<Nhi>, StoreError>;
 
+    /// Every connected system, by name, with its fields.
+    async fn systems(&self) -> Result<Vec<ConnectedSystem>, StoreError>;
+
+    /// The sealed signing secret of a system, for the connector that signs calls to it.
+    async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
+
     /// Newest first; `before` is the sequence to continue below (keyset pagination).
     async fn events_page(
         &self,
@@ -171,6 +180,20 @@ pub trait WriteTx: Send {
     ) -> Result<(), StoreError>;
     /// Identities owned by `human` that have no other active owner.
     async fn nhis_only_owned_by(&mut self, human: HumanId) -> Result<Vec<NhiId>, StoreError>;
+
+    async fn system_name_taken(&mut self, name: &str) -> Result<bool, StoreError>;
+    async fn insert_system(
+        &mut self,
+        system: &ConnectedSystem,
+        sealed_secret: &str,
+    ) -> Result<(), StoreError>;
+    async fn system_by_id(&mut self, id: SystemId) -> Result<Option<ConnectedSystem>, StoreError>;
+    async fn set_system_secret(
+        &mut self,
+        id: SystemId,
+        sealed_secret: &str,
+        version: i64,
+    ) -> Result<(), StoreError>;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

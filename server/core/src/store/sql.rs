@@ -336,6 +336,81 @@ macro_rules! shared_sql {
                     .collect()
             }
 
+            async fn system_name_taken(
+                &mut self,
+                name: &str,
+            ) -> Result<bool, crate::store::StoreError> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM connected_systems WHERE LOWER(name) = LOWER($1)",
+                )
+                .bind(name)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(count > 0)
+            }
+
+            async fn insert_system(
+                &mut self,
+                system: &crate::domain::ConnectedSystem,
+                sealed_secret: &str,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO connected_systems (id, name, kind, base_url, signing_secret, \
+                     secret_version, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(system.id.to_string())
+                .bind(&system.name)
+                .bind(system.kind.as_str())
+                .bind(&system.base_url)
+                .bind(sealed_secret)
+                .bind(system.secret_version)
+                .bind(system.created_by.to_string())
+                .bind(crate::clock::to_millis(system.created_at))
+                .execute(&mut *self.tx)
+                .await?;
+                for field in &system.fields {
+                    sqlx::query(
+                        "INSERT INTO system_fields (system_id, name, category) VALUES ($1, $2, $3)",
+                    )
+                    .bind(system.id.to_string())
+                    .bind(&field.name)
+                    .bind(field.category.as_str())
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn system_by_id(
+                &mut self,
+                id: crate::domain::SystemId,
+            ) -> Result<Option<crate::domain::ConnectedSystem>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::systems::system_query(true))
+                    .bind(id.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                Ok(super::systems::group_systems(&rows)?.into_iter().next())
+            }
+
+            async fn set_system_secret(
+                &mut self,
+                id: crate::domain::SystemId,
+                sealed_secret: &str,
+                version: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE connected_systems SET signing_secret = $1, secret_version = $2 \
+                     WHERE id = $3",
+                )
+                .bind(sealed_secret)
+                .bind(version)
+                .bind(id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -589,6 +664,27 @@ macro_rules! shared_sql {
                     ..Default::default()
                 };
                 Ok(self.shared_nhis(&filter).await?.into_iter().next())
+            }
+
+            async fn systems(
+                &self,
+            ) -> Result<Vec<crate::domain::ConnectedSystem>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::systems::system_query(false))
+                    .fetch_all(&self.pool)
+                    .await?;
+                super::systems::group_systems(&rows)
+            }
+
+            async fn system_secret(
+                &self,
+                id: crate::domain::SystemId,
+            ) -> Result<Option<String>, crate::store::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT signing_secret FROM connected_systems WHERE id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn events_page(

@@ -78,7 +78,8 @@ pub fn services(db: &TestDb) -> (Services, Arc<ManualClock>) {
         db.store.clone(),
         Arc::new(PolicyEngine::builtin().unwrap()),
         clock.clone(),
-    );
+    )
+    .with_secret_key(countersign_core::secrets::SecretKey::generate());
     (services, clock)
 }
 
