@@ -115,3 +115,34 @@ pub struct IdentitiesView {
     pub latest_expiry: String,
     pub today: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldView {
+    pub name: String,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub fields: Vec<FieldView>,
+    pub secret_version: i64,
+    pub created_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemsView {
+    pub can_manage: bool,
+    pub systems: Vec<SystemView>,
+}
+
+/// A signing secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretShown {
+    pub system: String,
+    pub secret: String,
+    pub version: i64,
+}

@@ -6,4 +6,5 @@ pub mod no_access;
 pub mod not_found;
 pub mod queue;
 pub mod signin;
+pub mod systems;
 pub mod workflows;

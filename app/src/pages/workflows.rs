@@ -1,4 +1,5 @@
 use super::area::AreaGate;
+use super::systems::ConnectedSystems;
 use crate::components::ui::{EmptyState, PageTitle};
 use leptos::prelude::*;
 
@@ -20,6 +21,7 @@ pub fn WorkflowsPage() -> impl IntoView {
                     "Defining workflows is not enabled in this release yet."
                 </p>
             </EmptyState>
+            <ConnectedSystems />
         </AreaGate>
     }
 }

@@ -1,0 +1,82 @@
+//! Server functions for connected systems.
+
+use crate::dto::{SecretShown, SystemsView};
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[server(prefix = "/ui", endpoint = "systems")]
+pub async fn load_systems() -> Result<SystemsView, UiError> {
+    use crate::dto::{FieldView, SystemView};
+    let (services, actor) = super::adapter::request()?;
+    let systems = services
+        .list_systems(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(SystemsView {
+        can_manage: services.can_manage_systems(&actor),
+        systems: systems
+            .into_iter()
+            .map(|s| SystemView {
+                id: s.id.to_string(),
+                kind: s.kind.as_str().to_owned(),
+                base_url: s.base_url,
+                fields: s
+                    .fields
+                    .into_iter()
+                    .map(|f| FieldView {
+                        name: f.name,
+                        category: f.category.as_str().to_owned(),
+                    })
+                    .collect(),
+                secret_version: s.secret_version,
+                created_on: s.created_at.format("%Y-%m-%d").to_string(),
+                name: s.name,
+            })
+            .collect(),
+    })
+}
+
+#[server(prefix = "/ui", endpoint = "register_system")]
+pub async fn register_system(
+    name: String,
+    kind: String,
+    base_url: String,
+    fields: String,
+) -> Result<SecretShown, UiError> {
+    use countersign_core::services::RegisterSystem;
+    let (services, actor) = super::adapter::request()?;
+    let (system, secret) = services
+        .register_system(
+            &actor,
+            RegisterSystem {
+                name,
+                kind,
+                base_url,
+                fields,
+            },
+        )
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(SecretShown {
+        system: system.name,
+        secret: secret.0,
+        version: system.secret_version,
+    })
+}
+
+#[server(prefix = "/ui", endpoint = "rotate_system_secret")]
+pub async fn rotate_system_secret(id: String, reason: String) -> Result<SecretShown, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let id = id
+        .parse()
+        .map_err(|_| UiError::Invalid(format!("system: `{id}` is not a system's id")))?;
+    let (system, secret) = services
+        .rotate_system_secret(&actor, id, &reason)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(SecretShown {
+        system: system.name,
+        secret: secret.0,
+        version: system.secret_version,
+    })
+}

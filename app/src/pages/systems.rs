@@ -1,0 +1,205 @@
+//! Connected systems: the downstream systems Countersign publishes to, their data fields, and
+//! their signing secrets.
+
+use crate::api::systems::{load_systems, RegisterSystem, RotateSystemSecret};
+use crate::components::ui::{EmptyState, ErrorPanel, Loading};
+use crate::dto::{SecretShown, SystemView};
+use crate::error::UiError;
+use leptos::prelude::*;
+
+const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
+const SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm focus:border-slate-900 focus:outline-2 focus:outline-slate-900";
+const LABEL: &str = "block text-sm font-medium text-slate-800";
+
+#[component]
+pub fn ConnectedSystems() -> impl IntoView {
+    let register = ServerAction::<RegisterSystem>::new();
+    let rotate = ServerAction::<RotateSystemSecret>::new();
+    let shown: RwSignal<Option<Result<SecretShown, UiError>>> = RwSignal::new(None);
+    let refresh = RwSignal::new(0u32);
+    for value in [register.value().into(), rotate.value().into()] {
+        let value: Signal<Option<Result<SecretShown, UiError>>> = value;
+        Effect::new(move || {
+            if let Some(result) = value.get() {
+                if result.is_ok() {
+                    refresh.update(|n| *n += 1);
+                }
+                shown.set(Some(result));
+            }
+        });
+    }
+    let data = Resource::new(move || refresh.get(), |_| load_systems());
+    view! {
+        <section aria-labelledby="systems-heading" class="mt-10">
+            <h2 id="systems-heading" class="text-lg font-semibold">"Connected systems"</h2>
+            <p class="mb-4 text-sm text-slate-600">
+                "Where approved changes are published. Countersign signs every call to a system with its secret; a system must pass a revocation drill before a workflow that uses it can be activated."
+            </p>
+            <div role="status" aria-live="polite" data-testid="system-outcome">
+                {move || match shown.get() {
+                    Some(Ok(secret)) => view! { <SecretPanel secret on_done=move || shown.set(None) /> }.into_any(),
+                    Some(Err(error)) => view! { <p class="mb-4 text-sm font-medium text-red-800">{error.to_string()}</p> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => {
+                            let can_manage = view.can_manage;
+                            view! {
+                                <SystemList systems=view.systems can_manage rotate />
+                                {can_manage.then(|| view! { <RegisterSystemForm register /> })}
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SecretPanel(secret: SecretShown, on_done: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
+            <p class="font-semibold">{format!("Signing secret for {} (version {})", secret.system, secret.version)}</p>
+            <p class="text-sm text-slate-700">
+                "Copy it into the connected system's configuration now. It will not be shown again; if it is lost, rotate it."
+            </p>
+            <code data-testid="signing-secret" class="mt-2 block break-all rounded bg-white p-2 font-mono text-sm">{secret.secret}</code>
+            <button type="button" class=format!("mt-3 {SECONDARY}") on:click=move |_| on_done()>"I have copied it"</button>
+        </div>
+    }
+}
+
+#[component]
+fn SystemList(
+    systems: Vec<SystemView>,
+    can_manage: bool,
+    rotate: ServerAction<RotateSystemSecret>,
+) -> impl IntoView {
+    if systems.is_empty() {
+        return view! {
+            <EmptyState title="No connected systems">
+                <p>{if can_manage {
+                    "Register the CRM, campaign system, ad platform or CMS that workflows will read from or publish to."
+                } else {
+                    "Security admins register the systems workflows read from and publish to."
+                }}</p>
+            </EmptyState>
+        }
+        .into_any();
+    }
+    systems
+        .into_iter()
+        .map(|system| view! { <SystemCard system can_manage rotate /> })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn SystemCard(
+    system: SystemView,
+    can_manage: bool,
+    rotate: ServerAction<RotateSystemSecret>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let id = system.id.clone();
+    let fields = system
+        .fields
+        .iter()
+        .map(|f| {
+            let colour = match f.category.as_str() {
+                "special_category" => "bg-red-100 text-red-900",
+                "financial" => "bg-amber-100 text-amber-900",
+                "contact" | "behavioural" => "bg-sky-100 text-sky-900",
+                _ => "bg-slate-100 text-slate-700",
+            };
+            view! {
+                <li class=format!("rounded px-1.5 py-0.5 text-xs {colour}")>
+                    <span class="font-mono">{f.name.clone()}</span>
+                    {format!(" · {}", f.category.replace('_', " "))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <article data-testid="system-card" class="mb-3 rounded-lg border border-slate-200 bg-white p-4">
+            <div class="flex flex-wrap items-start justify-between gap-2">
+                <div>
+                    <h3 class="font-semibold">{system.name.clone()}</h3>
+                    <p class="text-sm text-slate-600">
+                        {system.kind.replace('_', " ")} " · " <span class="font-mono">{system.base_url.clone()}</span>
+                    </p>
+                    <p class="text-xs text-slate-500">{format!("Signing secret version {} · connected {}", system.secret_version, system.created_on)}</p>
+                </div>
+                {can_manage.then(|| view! {
+                    <Show when=move || open.get() fallback=move || view! {
+                        <button type="button" class=SECONDARY on:click=move |_| open.set(true)>"Rotate secret"</button>
+                    }>
+                        {
+                            let id = id.clone();
+                            view! {
+                                <form class="flex items-end gap-2" on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    rotate.dispatch(RotateSystemSecret { id: id.clone(), reason: reason.get_untracked() });
+                                    open.set(false);
+                                }>
+                                    <label><span class=LABEL>"Reason"</span><input type="text" class=INPUT bind:value=reason /></label>
+                                    <button type="submit" class=BUTTON>"Confirm: rotate"</button>
+                                    <button type="button" class=SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
+                                </form>
+                            }
+                        }
+                    </Show>
+                })}
+            </div>
+            <ul class="mt-3 flex flex-wrap gap-1" aria-label="Data fields">{fields}</ul>
+        </article>
+    }
+}
+
+#[component]
+fn RegisterSystemForm(register: ServerAction<RegisterSystem>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new("campaign".to_owned());
+    let base_url = RwSignal::new(String::new());
+    let fields = RwSignal::new(String::new());
+    view! {
+        <form class="mt-6 grid gap-4 rounded-lg border border-slate-200 bg-white p-6 sm:grid-cols-2" aria-labelledby="register-system-heading"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                register.dispatch(RegisterSystem {
+                    name: name.get_untracked(),
+                    kind: kind.get_untracked(),
+                    base_url: base_url.get_untracked(),
+                    fields: fields.get_untracked(),
+                });
+            }>
+            <h3 id="register-system-heading" class="font-semibold sm:col-span-2">"Register a connected system"</h3>
+            <label><span class=LABEL>"System name"</span><input type="text" class=INPUT bind:value=name placeholder="Campaign Manager" /></label>
+            <label>
+                <span class=LABEL>"Kind"</span>
+                <select class=INPUT on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                    <option value="crm">"CRM"</option>
+                    <option value="campaign">"Campaign system"</option>
+                    <option value="ad_platform">"Ad platform"</option>
+                    <option value="cms">"CMS"</option>
+                    <option value="ticketing">"Ticketing"</option>
+                    <option value="other">"Other"</option>
+                </select>
+            </label>
+            <label class="sm:col-span-2"><span class=LABEL>"Base URL"</span><input type="url" class=INPUT bind:value=base_url placeholder="https://campaigns.example.com" /></label>
+            <label class="sm:col-span-2">
+                <span class=LABEL>"Data fields, one per line as name:category"</span>
+                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=fields placeholder="email:contact\nlast_purchase:behavioural"></textarea>
+                <span class="text-xs text-slate-500">"Categories: contact, behavioural, financial, special_category (GDPR art. 9), none."</span>
+            </label>
+            <div class="sm:col-span-2"><button type="submit" class=BUTTON disabled=move || register.pending().get()>"Register system"</button></div>
+        </form>
+    }
+}
