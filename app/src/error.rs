@@ -30,8 +30,30 @@ impl FromServerFnError for UiError {
 
 #[cfg(feature = "ssr")]
 impl UiError {
-    /// Maps a core error for the browser, logging what must not be shown.
+    /// The HTTP status that goes with this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            UiError::SignInRequired => StatusCode::UNAUTHORIZED,
+            UiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            UiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UiError::NotFound(_) => StatusCode::NOT_FOUND,
+            UiError::Unavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            UiError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Maps a core error for the browser, logging what must not be shown, and sets the
+    /// response's status to match (a refusal is not a server error).
     pub fn from_core(error: countersign_core::CoreError, actor: &countersign_core::Actor) -> Self {
+        let ui = Self::map_core(error, actor);
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(ui.status());
+        }
+        ui
+    }
+
+    fn map_core(error: countersign_core::CoreError, actor: &countersign_core::Actor) -> Self {
         use countersign_core::{Actor, CoreError};
         match error {
             CoreError::Unauthenticated => UiError::SignInRequired,

@@ -216,6 +216,11 @@ async fn an_approver_cannot_read_the_ledger_even_by_calling_the_server_function(
         "the page explains"
     );
     let call = app.post_form("/ui/audit_page", "", Some(&cookie)).await;
+    assert_eq!(
+        call.status,
+        StatusCode::FORBIDDEN,
+        "a refusal, not a server error"
+    );
     assert!(call.body.contains("Forbidden"), "{}", call.body);
     assert!(!call.body.contains("auth.sign_in"), "no ledger data leaks");
 }
