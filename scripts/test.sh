@@ -21,6 +21,9 @@ cargo leptos build
 # The same flags cargo-leptos gives debug builds, so tests reuse its compiled dependencies.
 export RUSTFLAGS="--cfg erase_components"
 
+step "Build the reference connected system (countersign-sandbox)"
+cargo build -p countersign --bin countersign-sandbox
+
 step "Clippy, ssr (-D warnings)"
 cargo clippy --workspace --exclude countersign-frontend --all-targets --features countersign-app/ssr -- -D warnings
 

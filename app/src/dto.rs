@@ -131,6 +131,17 @@ pub struct SystemView {
     pub fields: Vec<FieldView>,
     pub secret_version: i64,
     pub created_on: String,
+    pub last_drill: Option<DrillView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillView {
+    pub passed: bool,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub at: String,
+    pub duration_ms: i64,
+    /// The receipt id when it passed, the error when it failed.
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,10 +4,12 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connector;
 pub mod csrf;
 pub mod errors;
 pub mod health;
 pub mod metrics;
+pub mod sandbox;
 pub mod sessions;
 pub mod startup;
 pub mod state;

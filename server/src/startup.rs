@@ -94,7 +94,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)
                 .context("COUNTERSIGN_NHI_MAX_LIFETIME is out of range")?,
         })
-        .with_secret_key(secret_key(&config)?);
+        .with_secret_key(secret_key(&config)?)
+        .with_connector(Arc::new(crate::connector::HttpConnector::new(
+            Duration::from_secs(10),
+        )?));
 
     let demo_people = Arc::new(if config.demo {
         demo::personas()

@@ -6,17 +6,41 @@ use leptos::prelude::*;
 
 #[server(prefix = "/ui", endpoint = "systems")]
 pub async fn load_systems() -> Result<SystemsView, UiError> {
-    use crate::dto::{FieldView, SystemView};
+    use crate::dto::{DrillView, FieldView, SystemView};
     let (services, actor) = super::adapter::request()?;
     let systems = services
         .list_systems(&actor)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
+    let drills = services
+        .latest_drills(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    let drill_of = |id| {
+        drills
+            .iter()
+            .find(|d| d.system_id == id)
+            .map(|d| DrillView {
+                passed: d.passed,
+                at: d.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                duration_ms: d.duration_ms,
+                detail: if d.passed {
+                    d.receipt
+                        .as_deref()
+                        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                        .and_then(|r| r["receipt_id"].as_str().map(|id| format!("receipt {id}")))
+                        .unwrap_or_default()
+                } else {
+                    d.error.clone().unwrap_or_default()
+                },
+            })
+    };
     Ok(SystemsView {
         can_manage: services.can_manage_systems(&actor),
         systems: systems
             .into_iter()
             .map(|s| SystemView {
+                last_drill: drill_of(s.id),
                 id: s.id.to_string(),
                 kind: s.kind.as_str().to_owned(),
                 base_url: s.base_url,
@@ -78,5 +102,27 @@ pub async fn rotate_system_secret(id: String, reason: String) -> Result<SecretSh
         system: system.name,
         secret: secret.0,
         version: system.secret_version,
+    })
+}
+
+/// Runs a revocation drill (a signed dry-run revoke call) against a system now.
+#[server(prefix = "/ui", endpoint = "run_drill")]
+pub async fn run_drill(id: String) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let id = id
+        .parse()
+        .map_err(|_| UiError::Invalid(format!("system: `{id}` is not a system's id")))?;
+    let drill = services
+        .run_revocation_drill(&actor, id)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(if drill.passed {
+        format!("Drill passed in {} ms.", drill.duration_ms)
+    } else {
+        format!(
+            "Drill failed after {} ms: {}",
+            drill.duration_ms,
+            drill.error.unwrap_or_default()
+        )
     })
 }

@@ -1,7 +1,7 @@
 //! Connected systems: the downstream systems Countersign publishes to, their data fields, and
 //! their signing secrets.
 
-use crate::api::systems::{load_systems, RegisterSystem, RotateSystemSecret};
+use crate::api::systems::{load_systems, RegisterSystem, RotateSystemSecret, RunDrill};
 use crate::components::ui::{EmptyState, ErrorPanel, Loading};
 use crate::dto::{SecretShown, SystemView};
 use crate::error::UiError;
@@ -14,10 +14,16 @@ const LABEL: &str = "block text-sm font-medium text-slate-800";
 
 #[component]
 pub fn ConnectedSystems() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
     let register = ServerAction::<RegisterSystem>::new();
     let rotate = ServerAction::<RotateSystemSecret>::new();
+    let drill = ServerAction::<RunDrill>::new();
+    Effect::new(move || {
+        if drill.value().get().is_some() {
+            refresh.update(|n| *n += 1);
+        }
+    });
     let shown: RwSignal<Option<Result<SecretShown, UiError>>> = RwSignal::new(None);
-    let refresh = RwSignal::new(0u32);
     for value in [register.value().into(), rotate.value().into()] {
         let value: Signal<Option<Result<SecretShown, UiError>>> = value;
         Effect::new(move || {
@@ -42,6 +48,10 @@ pub fn ConnectedSystems() -> impl IntoView {
                     Some(Err(error)) => view! { <p class="mb-4 text-sm font-medium text-red-800">{error.to_string()}</p> }.into_any(),
                     None => ().into_any(),
                 }}
+                {move || drill.value().get().map(|result| match result {
+                    Ok(message) => view! { <p class="mb-4 text-sm font-medium text-slate-800">{message}</p> }.into_any(),
+                    Err(error) => view! { <p class="mb-4 text-sm font-medium text-red-800">{error.to_string()}</p> }.into_any(),
+                })}
             </div>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
@@ -49,7 +59,7 @@ pub fn ConnectedSystems() -> impl IntoView {
                         Ok(view) => {
                             let can_manage = view.can_manage;
                             view! {
-                                <SystemList systems=view.systems can_manage rotate />
+                                <SystemList systems=view.systems can_manage rotate drill />
                                 {can_manage.then(|| view! { <RegisterSystemForm register /> })}
                             }.into_any()
                         }
@@ -80,6 +90,7 @@ fn SystemList(
     systems: Vec<SystemView>,
     can_manage: bool,
     rotate: ServerAction<RotateSystemSecret>,
+    drill: ServerAction<RunDrill>,
 ) -> impl IntoView {
     if systems.is_empty() {
         return view! {
@@ -95,7 +106,7 @@ fn SystemList(
     }
     systems
         .into_iter()
-        .map(|system| view! { <SystemCard system can_manage rotate /> })
+        .map(|system| view! { <SystemCard system can_manage rotate drill /> })
         .collect_view()
         .into_any()
 }
@@ -105,6 +116,7 @@ fn SystemCard(
     system: SystemView,
     can_manage: bool,
     rotate: ServerAction<RotateSystemSecret>,
+    drill: ServerAction<RunDrill>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
@@ -159,6 +171,26 @@ fn SystemCard(
                 })}
             </div>
             <ul class="mt-3 flex flex-wrap gap-1" aria-label="Data fields">{fields}</ul>
+            <div class="mt-3 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-3 text-sm" data-testid="drill-status">
+                {match system.last_drill.clone() {
+                    None => view! { <span class="text-amber-800">"Revocation drill: never run. A workflow using this system cannot be activated until one passes."</span> }.into_any(),
+                    Some(d) if d.passed => view! {
+                        <span class="text-emerald-800">{format!("Revocation drill passed {} in {} ms ({})", d.at, d.duration_ms, d.detail)}</span>
+                    }.into_any(),
+                    Some(d) => view! {
+                        <span class="text-red-800">{format!("Revocation drill failed {} after {} ms: {}", d.at, d.duration_ms, d.detail)}</span>
+                    }.into_any(),
+                }}
+                {can_manage.then(|| {
+                    let id = system.id.clone();
+                    view! {
+                        <button type="button" class=SECONDARY disabled=move || drill.pending().get()
+                            on:click=move |_| { drill.dispatch(RunDrill { id: id.clone() }); }>
+                            {move || if drill.pending().get() { "Running drill…" } else { "Run revocation drill" }}
+                        </button>
+                    }
+                })}
+            </div>
         </article>
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod clock;
+pub mod connector;
 pub mod domain;
 pub mod error;
 pub mod ledger;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod secrets;
 pub mod services;
 pub mod store;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use clock::{Clock, SystemClock};

@@ -51,3 +51,4 @@ macro_rules! typed_id {
 typed_id!(HumanId, "human");
 typed_id!(NhiId, "nhi");
 typed_id!(SystemId, "system");
+typed_id!(DrillId, "drill");

@@ -9,8 +9,10 @@ pub mod role_map;
 pub mod system;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{HumanId, NhiId, SystemId};
+pub use id::{DrillId, HumanId, NhiId, SystemId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
-pub use system::{BaseUrl, ConnectedSystem, DataField, FieldCategory, SystemError, SystemKind};
+pub use system::{
+    BaseUrl, ConnectedSystem, DataField, Drill, FieldCategory, SystemError, SystemKind,
+};

@@ -147,6 +147,20 @@ impl DataField {
     }
 }
 
+/// The result of one revocation drill against a system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drill {
+    pub id: super::DrillId,
+    pub system_id: SystemId,
+    pub run_by: HumanId,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub passed: bool,
+    /// The receipt, as JSON, when the system answered with one.
+    pub receipt: Option<String>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectedSystem {
     pub id: SystemId,

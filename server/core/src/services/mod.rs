@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod demo;
+mod drills;
 mod identities;
 mod systems;
 
@@ -45,6 +46,8 @@ pub struct Services {
     settings: Arc<Settings>,
     /// Encrypts the secrets the console must use again (connected systems' signing secrets).
     secret_key: Option<Arc<crate::secrets::SecretKey>>,
+    /// Carries signed calls to connected systems.
+    connector: Option<Arc<dyn crate::connector::Connector>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -63,7 +66,13 @@ impl Services {
             clock,
             settings: Arc::new(Settings::default()),
             secret_key: None,
+            connector: None,
         }
+    }
+
+    pub fn with_connector(mut self, connector: Arc<dyn crate::connector::Connector>) -> Self {
+        self.connector = Some(connector);
+        self
     }
 
     pub fn with_secret_key(mut self, key: crate::secrets::SecretKey) -> Self {

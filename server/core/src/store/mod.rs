@@ -10,7 +10,7 @@ mod sqlite;
 mod systems;
 
 use crate::domain::{
-    ConnectedSystem, Deactivation, Human, HumanId, Nhi, NhiId, NhiState, SystemId,
+    ConnectedSystem, Deactivation, Drill, Human, HumanId, Nhi, NhiId, NhiState, SystemId,
 };
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
@@ -108,6 +108,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Every connected system, by name, with its fields.
     async fn systems(&self) -> Result<Vec<ConnectedSystem>, StoreError>;
 
+    async fn system(&self, id: SystemId) -> Result<Option<ConnectedSystem>, StoreError>;
+
+    /// The newest drill of each system that has one.
+    async fn latest_drills(&self) -> Result<Vec<Drill>, StoreError>;
+
     /// The sealed signing secret of a system, for the connector that signs calls to it.
     async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
 
@@ -194,6 +199,8 @@ pub trait WriteTx: Send {
         sealed_secret: &str,
         version: i64,
     ) -> Result<(), StoreError>;
+
+    async fn insert_drill(&mut self, drill: &Drill) -> Result<(), StoreError>;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

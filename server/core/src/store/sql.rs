@@ -411,6 +411,27 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
+            async fn insert_drill(
+                &mut self,
+                drill: &crate::domain::Drill,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO revocation_drills (id, system_id, run_by, started_at, \
+                     duration_ms, passed, receipt, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(drill.id.to_string())
+                .bind(drill.system_id.to_string())
+                .bind(drill.run_by.to_string())
+                .bind(crate::clock::to_millis(drill.started_at))
+                .bind(drill.duration_ms)
+                .bind(drill.passed)
+                .bind(&drill.receipt)
+                .bind(&drill.error)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -685,6 +706,30 @@ macro_rules! shared_sql {
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn system(
+                &self,
+                id: crate::domain::SystemId,
+            ) -> Result<Option<crate::domain::ConnectedSystem>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::systems::system_query(true))
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(super::systems::group_systems(&rows)?.into_iter().next())
+            }
+
+            async fn latest_drills(
+                &self,
+            ) -> Result<Vec<crate::domain::Drill>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM revocation_drills d WHERE d.id = (SELECT d2.id FROM \
+                     revocation_drills d2 WHERE d2.system_id = d.system_id \
+                     ORDER BY d2.started_at DESC, d2.id DESC LIMIT 1) ORDER BY d.system_id",
+                    super::systems::DRILL_COLUMNS
+                );
+                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                rows.iter().map(super::systems::drill_from_row).collect()
             }
 
             async fn events_page(

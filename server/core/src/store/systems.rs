@@ -59,3 +59,36 @@ where
     }
     Ok(systems)
 }
+
+pub(super) const DRILL_COLUMNS: &str =
+    "id, system_id, run_by, started_at, duration_ms, passed, receipt, error";
+
+pub(super) fn drill_from_row<R: Row>(row: &R) -> Result<crate::domain::Drill, super::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let corrupt = |what: &str| super::StoreError::Corrupt(format!("revocation_drills.{what}"));
+    Ok(crate::domain::Drill {
+        id: row
+            .try_get::<String, _>("id")?
+            .parse()
+            .map_err(|_| corrupt("id"))?,
+        system_id: row
+            .try_get::<String, _>("system_id")?
+            .parse()
+            .map_err(|_| corrupt("system_id"))?,
+        run_by: row
+            .try_get::<String, _>("run_by")?
+            .parse()
+            .map_err(|_| corrupt("run_by"))?,
+        started_at: from_millis(row.try_get("started_at")?),
+        duration_ms: row.try_get("duration_ms")?,
+        passed: row.try_get("passed")?,
+        receipt: row.try_get("receipt")?,
+        error: row.try_get("error")?,
+    })
+}
