@@ -80,6 +80,14 @@ struct Applied {
     receipt: Value,
 }
 
+fn storage_failed(error: std::io::Error) -> Problem {
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Storage failed",
+        error.to_string(),
+    )
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -260,13 +268,7 @@ fn target_dir(sandbox: &Sandbox, request: &Value) -> Result<PathBuf, Problem> {
         .dir
         .join("targets")
         .join(hex_sha256(reference.as_bytes()));
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Storage failed",
-            e.to_string(),
-        )
-    })?;
+    std::fs::create_dir_all(&dir).map_err(storage_failed)?;
     Ok(dir)
 }
 
@@ -315,13 +317,7 @@ fn publish(sandbox: &Sandbox, request: &Value, dry_run: bool) -> Result<Value, P
         &serde_json::to_vec_pretty(&stored).unwrap_or_default(),
     )
     .and_then(|()| write_atomically(&dir.join("current"), version.as_bytes()))
-    .map_err(|e| {
-        problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Storage failed",
-            e.to_string(),
-        )
-    })?;
+    .map_err(storage_failed)?;
     Ok(
         json!({ "status": "published", "version": version, "previous_version": previous, "content_sha256": actual }),
     )
@@ -350,13 +346,7 @@ fn rollback(sandbox: &Sandbox, request: &Value, dry_run: bool) -> Result<Value, 
         &dir.join("current"),
         restore.clone().unwrap_or_default().as_bytes(),
     )
-    .map_err(|e| {
-        problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Storage failed",
-            e.to_string(),
-        )
-    })?;
+    .map_err(storage_failed)?;
     Ok(json!({ "status": "rolled_back", "version": restore, "previous_version": previous }))
 }
 
@@ -383,12 +373,6 @@ fn revoke(sandbox: &Sandbox, request: &Value, dry_run: bool) -> Result<Value, Pr
         &sandbox.dir.join("revoked").join(format!("{workflow}.json")),
         &serde_json::to_vec(request).unwrap_or_default(),
     )
-    .map_err(|e| {
-        problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Storage failed",
-            e.to_string(),
-        )
-    })?;
+    .map_err(storage_failed)?;
     Ok(json!({ "status": "revoked" }))
 }

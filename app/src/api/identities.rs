@@ -58,13 +58,11 @@ mod convert {
     }
 
     pub fn human_id(raw: &str) -> Result<HumanId, UiError> {
-        raw.parse()
-            .map_err(|_| UiError::Invalid(format!("owners: `{raw}` is not a person's id")))
+        crate::api::adapter::parse_id("person", raw)
     }
 
     pub fn nhi_id(raw: &str) -> Result<NhiId, UiError> {
-        raw.parse()
-            .map_err(|_| UiError::Invalid(format!("identity: `{raw}` is not an identity's id")))
+        crate::api::adapter::parse_id("identity", raw)
     }
 
     /// The end of the given day, UTC.

@@ -20,6 +20,12 @@ pub(crate) mod adapter {
         Ok((services, actor))
     }
 
+    /// Parses an id sent by the page, naming the field when it is not one.
+    pub fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, UiError> {
+        raw.parse()
+            .map_err(|_| UiError::Invalid(format!("{field}: `{raw}` is not a valid id")))
+    }
+
     pub fn area_key(area: countersign_core::services::Area) -> &'static str {
         use countersign_core::services::Area;
         match area {

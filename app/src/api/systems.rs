@@ -91,9 +91,7 @@ pub async fn register_system(
 #[server(prefix = "/ui", endpoint = "rotate_system_secret")]
 pub async fn rotate_system_secret(id: String, reason: String) -> Result<SecretShown, UiError> {
     let (services, actor) = super::adapter::request()?;
-    let id = id
-        .parse()
-        .map_err(|_| UiError::Invalid(format!("system: `{id}` is not a system's id")))?;
+    let id = super::adapter::parse_id("system", &id)?;
     let (system, secret) = services
         .rotate_system_secret(&actor, id, &reason)
         .await
@@ -109,9 +107,7 @@ pub async fn rotate_system_secret(id: String, reason: String) -> Result<SecretSh
 #[server(prefix = "/ui", endpoint = "run_drill")]
 pub async fn run_drill(id: String) -> Result<String, UiError> {
     let (services, actor) = super::adapter::request()?;
-    let id = id
-        .parse()
-        .map_err(|_| UiError::Invalid(format!("system: `{id}` is not a system's id")))?;
+    let id = super::adapter::parse_id("system", &id)?;
     let drill = services
         .run_revocation_drill(&actor, id)
         .await

@@ -1,6 +1,48 @@
 use crate::error::UiError;
 use leptos::prelude::*;
 
+/// Class lists shared by forms across pages.
+pub mod style {
+    pub const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
+    pub const SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
+    pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm focus:border-slate-900 focus:outline-2 focus:outline-slate-900";
+    pub const LABEL: &str = "block text-sm font-medium text-slate-800";
+}
+
+/// Checkboxes to choose people (owners), kept in `chosen` as ids.
+#[component]
+pub fn PeoplePicker(
+    people: Vec<crate::dto::PersonView>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    people
+        .into_iter()
+        .map(|person| {
+            let id = person.id.clone();
+            let toggle = id.clone();
+            view! {
+                <label class="flex items-center gap-2 text-sm">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || chosen.read().contains(&id)
+                        on:change=move |_| {
+                            chosen
+                                .update(|list| {
+                                    if let Some(at) = list.iter().position(|x| *x == toggle) {
+                                        list.remove(at);
+                                    } else {
+                                        list.push(toggle.clone());
+                                    }
+                                })
+                        }
+                    />
+                    {person.name.clone()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
 #[component]
 pub fn PageTitle(title: &'static str, subtitle: &'static str) -> impl IntoView {
     view! {

@@ -3,16 +3,13 @@ use crate::api::identities::{
     load_identities, ChangeIdentityState, PreRegisterPerson, ReassignIdentityOwners,
     RegisterIdentity, SetPersonActive,
 };
-use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
+use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker};
 use crate::dto::{IdentitiesView, NhiView, PersonView};
 use crate::error::UiError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
-const SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm focus:border-slate-900 focus:outline-2 focus:outline-slate-900";
-const LABEL: &str = "block text-sm font-medium text-slate-800";
+use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 
 /// The outcome of the last command, shown in one live region.
 type Outcome = RwSignal<Option<Result<String, UiError>>>;
@@ -364,23 +361,6 @@ fn ReassignPanel(
 ) -> impl IntoView {
     let owners: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let reason = RwSignal::new(String::new());
-    let choices = people
-        .into_iter()
-        .map(|person| {
-            let id = person.id.clone();
-            let toggle = id.clone();
-            view! {
-                <label class="flex items-center gap-2 text-sm">
-                    <input type="checkbox"
-                        prop:checked=move || owners.read().contains(&id)
-                        on:change=move |_| owners.update(|o| {
-                            if let Some(at) = o.iter().position(|x| *x == toggle) { o.remove(at); } else { o.push(toggle.clone()); }
-                        }) />
-                    {person.name.clone()}
-                </label>
-            }
-        })
-        .collect_view();
     view! {
         <form class="mt-4 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reassign-heading"
             on:submit=move |ev| {
@@ -400,7 +380,7 @@ fn ReassignPanel(
             <p class="text-sm text-slate-600">"The new owners replace the current ones on every selected identity."</p>
             <fieldset class="mt-3">
                 <legend class=LABEL>"New owners"</legend>
-                <div class="mt-1 grid gap-1 sm:grid-cols-3">{choices}</div>
+                <div class="mt-1 grid gap-1 sm:grid-cols-3"><PeoplePicker people=people.clone() chosen=owners /></div>
             </fieldset>
             <label class="mt-3 block">
                 <span class=LABEL>"Reason"</span>
@@ -426,23 +406,6 @@ fn RegisterForm(
     let model = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
     let owners: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
-    let choices = people
-        .into_iter()
-        .map(|person| {
-            let id = person.id.clone();
-            let toggle = id.clone();
-            view! {
-                <label class="flex items-center gap-2 text-sm">
-                    <input type="checkbox" name="owner"
-                        prop:checked=move || owners.read().contains(&id)
-                        on:change=move |_| owners.update(|o| {
-                            if let Some(at) = o.iter().position(|x| *x == toggle) { o.remove(at); } else { o.push(toggle.clone()); }
-                        }) />
-                    {person.name.clone()}
-                </label>
-            }
-        })
-        .collect_view();
     view! {
         <section aria-labelledby="register-heading" class="mb-10 rounded-lg border border-slate-200 bg-white p-6">
             <h2 id="register-heading" class="text-lg font-semibold">"Register a service account or agent"</h2>
@@ -481,7 +444,7 @@ fn RegisterForm(
                 </label>
                 <fieldset class="sm:col-span-2">
                     <legend class=LABEL>"Owners (at least one)"</legend>
-                    <div class="mt-1 grid gap-1 sm:grid-cols-3">{choices}</div>
+                    <div class="mt-1 grid gap-1 sm:grid-cols-3"><PeoplePicker people=people.clone() chosen=owners /></div>
                 </fieldset>
                 <div class="sm:col-span-2">
                     <button type="submit" class=BUTTON disabled=move || actions.register.pending().get()>"Register"</button>

@@ -7,10 +7,7 @@ use crate::dto::{SecretShown, SystemView};
 use crate::error::UiError;
 use leptos::prelude::*;
 
-const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
-const SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-slate-900";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm focus:border-slate-900 focus:outline-2 focus:outline-slate-900";
-const LABEL: &str = "block text-sm font-medium text-slate-800";
+use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 
 #[component]
 pub fn ConnectedSystems() -> impl IntoView {

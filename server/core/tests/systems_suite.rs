@@ -5,26 +5,9 @@
 
 mod common;
 
-use countersign_core::domain::{ExternalIdentity, FieldCategory, Role, RoleSet};
-use countersign_core::services::{RegisterSystem, SignIn, SignInOutcome};
-use countersign_core::{Actor, CoreError, Services};
-
-async fn signed_in(services: &Services, subject: &str, roles: &[Role]) -> Actor {
-    let outcome = services
-        .sign_in(SignIn {
-            identity: ExternalIdentity::new("https://idp.example.test", subject).unwrap(),
-            name: Some(format!("Person {subject}")),
-            email: Some(format!("{subject}@example.test")),
-            roles: roles.iter().copied().collect::<RoleSet>(),
-            groups_seen: 1,
-        })
-        .await
-        .unwrap();
-    let SignInOutcome::Granted { actor } = outcome else {
-        panic!("granted")
-    };
-    actor
-}
+use countersign_core::domain::{FieldCategory, Role};
+use countersign_core::services::RegisterSystem;
+use countersign_core::CoreError;
 
 fn campaign_system() -> RegisterSystem {
     RegisterSystem {
@@ -39,7 +22,7 @@ fn campaign_system() -> RegisterSystem {
 async fn a_system_is_registered_with_its_fields_and_its_secret_is_shown_once() {
     for db in common::both().await {
         let (services, _) = common::services(&db);
-        let admin = signed_in(&services, "sam", &[Role::SecurityAdmin]).await;
+        let admin = common::signed_in(&services, "sam", &[Role::SecurityAdmin]).await;
         let (system, secret) = services
             .register_system(&admin, campaign_system())
             .await
@@ -81,8 +64,8 @@ async fn a_system_is_registered_with_its_fields_and_its_secret_is_shown_once() {
 async fn bad_systems_are_refused_with_the_reason_and_nothing_is_written() {
     for db in common::both().await {
         let (services, _) = common::services(&db);
-        let admin = signed_in(&services, "sam", &[Role::SecurityAdmin]).await;
-        let approver = signed_in(&services, "amy", &[Role::Approver]).await;
+        let admin = common::signed_in(&services, "sam", &[Role::SecurityAdmin]).await;
+        let approver = common::signed_in(&services, "amy", &[Role::Approver]).await;
         services
             .register_system(&admin, campaign_system())
             .await

@@ -94,3 +94,27 @@ pub async fn raw_sql(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
     }
 }
+
+/// Signs a test person in through the real sign-in command and returns their actor.
+pub async fn signed_in(
+    services: &Services,
+    subject: &str,
+    roles: &[countersign_core::domain::Role],
+) -> countersign_core::Actor {
+    use countersign_core::domain::{ExternalIdentity, RoleSet};
+    use countersign_core::services::{SignIn, SignInOutcome};
+    let outcome = services
+        .sign_in(SignIn {
+            identity: ExternalIdentity::new("https://idp.example.test", subject).unwrap(),
+            name: Some(format!("Person {subject}")),
+            email: Some(format!("{subject}@example.test")),
+            roles: roles.iter().copied().collect::<RoleSet>(),
+            groups_seen: roles.len(),
+        })
+        .await
+        .unwrap();
+    match outcome {
+        SignInOutcome::Granted { actor } => actor,
+        SignInOutcome::NoAccess { .. } => countersign_core::Actor::Anonymous,
+    }
+}
