@@ -7,6 +7,7 @@ pub mod nhi;
 pub mod role;
 pub mod role_map;
 pub mod system;
+pub mod workflow;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, SystemId};
@@ -15,4 +16,8 @@ pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
 pub use system::{
     BaseUrl, ConnectedSystem, DataField, Drill, FieldCategory, SystemError, SystemKind,
+};
+pub use workflow::{
+    governability_checklist, risk_tier, widening, Check, ChecklistFacts, Grant, GrantAction,
+    Performer, Step, StepKind, SystemFacts, Tier, Widening,
 };
