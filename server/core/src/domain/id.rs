@@ -52,3 +52,4 @@ typed_id!(HumanId, "human");
 typed_id!(NhiId, "nhi");
 typed_id!(SystemId, "system");
 typed_id!(DrillId, "drill");
+typed_id!(WorkflowId, "workflow");

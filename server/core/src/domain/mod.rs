@@ -10,7 +10,7 @@ pub mod system;
 pub mod workflow;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{DrillId, HumanId, NhiId, SystemId};
+pub use id::{DrillId, HumanId, NhiId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
@@ -19,5 +19,5 @@ pub use system::{
 };
 pub use workflow::{
     governability_checklist, risk_tier, widening, Check, ChecklistFacts, Grant, GrantAction,
-    Performer, Step, StepKind, SystemFacts, Tier, Widening,
+    Performer, Step, StepKind, SystemFacts, Tier, Widening, Workflow, WorkflowState,
 };

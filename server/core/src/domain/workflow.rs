@@ -63,6 +63,95 @@ pub struct Step {
     pub grant: Grant,
 }
 
+/// Lifecycle: `draft → active`, `needs_review → active` (after scope drift), `active →
+/// suspended | revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkflowState {
+    Draft,
+    NeedsReview,
+    Active,
+    Suspended,
+    Revoked,
+}
+
+impl WorkflowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowState::Draft => "draft",
+            WorkflowState::NeedsReview => "needs_review",
+            WorkflowState::Active => "active",
+            WorkflowState::Suspended => "suspended",
+            WorkflowState::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            WorkflowState::Draft,
+            WorkflowState::NeedsReview,
+            WorkflowState::Active,
+            WorkflowState::Suspended,
+            WorkflowState::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::ReadCustomerData => "read_customer_data",
+            StepKind::DraftContent => "draft_content",
+            StepKind::HumanReview => "human_review",
+            StepKind::Publish => "publish",
+            StepKind::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            StepKind::ReadCustomerData,
+            StepKind::DraftContent,
+            StepKind::HumanReview,
+            StepKind::Publish,
+            StepKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+/// A workflow and its chain of steps, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    pub id: super::WorkflowId,
+    pub name: String,
+    pub purpose: String,
+    pub owner: HumanId,
+    pub state: WorkflowState,
+    pub tier: Tier,
+    pub steps: Vec<Step>,
+    pub created_by: HumanId,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Tier {
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_number(n: i64) -> Option<Self> {
+        match n {
+            1 => Some(Tier::One),
+            2 => Some(Tier::Two),
+            3 => Some(Tier::Three),
+            _ => None,
+        }
+    }
+}
+
 /// How risky a workflow is; it sets the sign-offs a change needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Tier {

@@ -8,9 +8,11 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod systems;
+mod workflows;
 
 use crate::domain::{
-    ConnectedSystem, Deactivation, Drill, Human, HumanId, Nhi, NhiId, NhiState, SystemId,
+    ConnectedSystem, Deactivation, Drill, Human, HumanId, Nhi, NhiId, NhiState, SystemId, Workflow,
+    WorkflowId, WorkflowState,
 };
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
@@ -113,6 +115,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The newest drill of each system that has one.
     async fn latest_drills(&self) -> Result<Vec<Drill>, StoreError>;
 
+    /// When each system last passed a revocation drill.
+    async fn last_passed_drills(
+        &self,
+    ) -> Result<Vec<(SystemId, chrono::DateTime<chrono::Utc>)>, StoreError>;
+
+    /// Every workflow with its steps, by name.
+    async fn workflows(&self) -> Result<Vec<Workflow>, StoreError>;
+
+    async fn workflow(&self, id: WorkflowId) -> Result<Option<Workflow>, StoreError>;
+
     /// The sealed signing secret of a system, for the connector that signs calls to it.
     async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
 
@@ -201,6 +213,16 @@ pub trait WriteTx: Send {
     ) -> Result<(), StoreError>;
 
     async fn insert_drill(&mut self, drill: &Drill) -> Result<(), StoreError>;
+
+    async fn workflow_name_taken(&mut self, name: &str) -> Result<bool, StoreError>;
+    async fn insert_workflow(&mut self, workflow: &Workflow) -> Result<(), StoreError>;
+    async fn workflow_by_id(&mut self, id: WorkflowId) -> Result<Option<Workflow>, StoreError>;
+    async fn set_workflow_state(
+        &mut self,
+        id: WorkflowId,
+        state: WorkflowState,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

@@ -432,6 +432,86 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
+            async fn workflow_name_taken(
+                &mut self,
+                name: &str,
+            ) -> Result<bool, crate::store::StoreError> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM workflows WHERE LOWER(name) = LOWER($1)",
+                )
+                .bind(name)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(count > 0)
+            }
+
+            async fn insert_workflow(
+                &mut self,
+                workflow: &crate::domain::Workflow,
+            ) -> Result<(), crate::store::StoreError> {
+                let created_ms = crate::clock::to_millis(workflow.created_at);
+                sqlx::query(
+                    "INSERT INTO workflows (id, name, purpose, owner, state, tier, created_by, \
+                     created_at, state_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(workflow.id.to_string())
+                .bind(&workflow.name)
+                .bind(&workflow.purpose)
+                .bind(workflow.owner.to_string())
+                .bind(workflow.state.as_str())
+                .bind(workflow.tier.number())
+                .bind(workflow.created_by.to_string())
+                .bind(created_ms)
+                .bind(created_ms)
+                .execute(&mut *self.tx)
+                .await?;
+                for (position, step) in workflow.steps.iter().enumerate() {
+                    let encode = |e: serde_json::Error| {
+                        crate::store::StoreError::Corrupt(format!("workflow step: {e}"))
+                    };
+                    sqlx::query(
+                        "INSERT INTO workflow_steps (workflow_id, position, name, kind, performer, \
+                         owner, grant_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(workflow.id.to_string())
+                    .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                    .bind(&step.name)
+                    .bind(step.kind.as_str())
+                    .bind(serde_json::to_string(&step.performer).map_err(encode)?)
+                    .bind(step.owner.map(|o| o.to_string()))
+                    .bind(serde_json::to_string(&step.grant).map_err(encode)?)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn workflow_by_id(
+                &mut self,
+                id: crate::domain::WorkflowId,
+            ) -> Result<Option<crate::domain::Workflow>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::workflows::workflow_query(true))
+                    .bind(id.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                Ok(super::workflows::group_workflows(&rows)?.into_iter().next())
+            }
+
+            async fn set_workflow_state(
+                &mut self,
+                id: crate::domain::WorkflowId,
+                state: crate::domain::WorkflowState,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE workflows SET state = $1, state_changed_at = $2 WHERE id = $3")
+                    .bind(state.as_str())
+                    .bind(at_ms)
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -730,6 +810,49 @@ macro_rules! shared_sql {
                 );
                 let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
                 rows.iter().map(super::systems::drill_from_row).collect()
+            }
+
+            async fn last_passed_drills(
+                &self,
+            ) -> Result<Vec<(crate::domain::SystemId, chrono::DateTime<chrono::Utc>)>, crate::store::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT system_id, MAX(started_at) AS at FROM revocation_drills \
+                     WHERE passed = TRUE GROUP BY system_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let id: String = sqlx::Row::try_get(row, "system_id")?;
+                        let at: i64 = sqlx::Row::try_get(row, "at")?;
+                        Ok((
+                            id.parse().map_err(|_| {
+                                crate::store::StoreError::Corrupt("revocation_drills.system_id".to_owned())
+                            })?,
+                            crate::clock::from_millis(at),
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn workflow(
+                &self,
+                id: crate::domain::WorkflowId,
+            ) -> Result<Option<crate::domain::Workflow>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::workflows::workflow_query(true))
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(super::workflows::group_workflows(&rows)?.into_iter().next())
+            }
+
+            async fn workflows(
+                &self,
+            ) -> Result<Vec<crate::domain::Workflow>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::workflows::workflow_query(false))
+                    .fetch_all(&self.pool)
+                    .await?;
+                super::workflows::group_workflows(&rows)
             }
 
             async fn events_page(
