@@ -12,7 +12,7 @@ use countersign_core::domain::{
 };
 use countersign_core::ledger::NewEvent;
 use countersign_core::services::{DefineWorkflow, RegisterNhi, RegisterSystem};
-use countersign_core::{Actor, Clock, CoreError, Services};
+use countersign_core::{Actor, CoreError, Services};
 use serde_json::json;
 
 struct Chain {
