@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IDP, CONSOLE, SHORT_SESSION_CONSOLE } from './tests/helpers.mjs';
+import { IDP, CONSOLE, SHORT_SESSION_CONSOLE, DEMO_CONSOLE } from './tests/helpers.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-e2e-'));
@@ -73,5 +73,23 @@ export default defineConfig({
     },
     consoleServer(CONSOLE, {}),
     consoleServer(SHORT_SESSION_CONSOLE, { COUNTERSIGN_SESSION_IDLE_TIMEOUT: '3s' }),
+    {
+      // Demo mode: personas instead of the IdP, seeded data, the reference system in-process.
+      command: `${root}/target/debug/countersign serve --demo`,
+      url: `${DEMO_CONSOLE}/readyz`,
+      cwd: data,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: {
+        ...process.env,
+        COUNTERSIGN_DATABASE_URL: `sqlite://${data}/demo.db`,
+        COUNTERSIGN_BIND: '127.0.0.1:3102',
+        COUNTERSIGN_PUBLIC_URL: DEMO_CONSOLE,
+        COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
+        COUNTERSIGN_SECRET_KEY_FILE: `${data}/demo.key`,
+        RUST_LOG: 'warn',
+      },
+    },
   ],
 });

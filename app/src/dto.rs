@@ -157,3 +157,42 @@ pub struct SecretShown {
     pub secret: String,
     pub version: i64,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub name: String,
+    pub kind: String,
+    /// Who performs it: an identity's name, a person's name, or "Countersign publisher".
+    pub performer: String,
+    pub owner: Option<String>,
+    /// Where: the connected system's name.
+    pub system: Option<String>,
+    pub actions: Vec<String>,
+    pub fields: Vec<String>,
+    pub purposes: Vec<String>,
+    pub human_review: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    pub passed: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowView {
+    pub id: String,
+    pub name: String,
+    pub purpose: String,
+    pub owner: String,
+    pub state: String,
+    pub tier: i64,
+    pub steps: Vec<StepView>,
+    pub checklist: Vec<CheckView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowsView {
+    pub can_manage: bool,
+    pub workflows: Vec<WorkflowView>,
+}

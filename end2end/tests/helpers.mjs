@@ -5,6 +5,8 @@ export const IDP = 'http://127.0.0.1:4011';
 export const CONSOLE = 'http://127.0.0.1:3100';
 /** A second console whose sessions go idle after 3 s, for the expiry test. */
 export const SHORT_SESSION_CONSOLE = 'http://127.0.0.1:3101';
+/** A console in demo mode (personas, seeded workflow, reference system on 127.0.0.1:4100). */
+export const DEMO_CONSOLE = 'http://127.0.0.1:3102';
 
 /** Signs in through the test IdP's form, starting from the console's sign-in page. */
 export async function signIn(page, user, { base = '', next } = {}) {

@@ -113,6 +113,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .seed_demo_identities(&demo::identities())
             .await
             .context("cannot seed demo identities")?;
+        services
+            .seed_demo_workflow(&format!("http://{DEMO_SANDBOX_BIND}"))
+            .await
+            .context("cannot seed the demo workflow")?;
         tracing::info!(people = added, identities, "demo mode: sample data ready");
     }
 
@@ -151,11 +155,60 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     })
 }
 
+/// Where demo mode runs the reference connected system, in-process.
+pub const DEMO_SANDBOX_BIND: &str = "127.0.0.1:4100";
+
+/// Demo mode runs `countersign-sandbox` inside the console, with the demo system's secret, so
+/// drills (and later publications) have somewhere real to go.
+async fn start_demo_sandbox(services: &Services) {
+    let systems = services.store().systems().await.unwrap_or_default();
+    let Some(system) = systems
+        .iter()
+        .find(|s| s.name == countersign_core::services::DEMO_SYSTEM)
+    else {
+        return;
+    };
+    let secret = match services.signing_secret(system.id).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "demo sandbox not started: cannot read its secret");
+            return;
+        }
+    };
+    let sandbox = match crate::sandbox::Sandbox::new(&secret, "countersign-sandbox-data".into()) {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            tracing::warn!(error = %e, "demo sandbox not started: cannot create its data directory");
+            return;
+        }
+    };
+    match tokio::net::TcpListener::bind(DEMO_SANDBOX_BIND).await {
+        Ok(listener) => {
+            tracing::info!(
+                bind = DEMO_SANDBOX_BIND,
+                "demo mode: reference connected system running"
+            );
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, sandbox.router()).await {
+                    tracing::warn!(error = %e, "demo sandbox stopped");
+                }
+            });
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, bind = DEMO_SANDBOX_BIND, "demo sandbox not started: its port is taken (drills against it will fail)")
+        }
+    }
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let public_url = config.public_url.clone();
     let demo = config.demo;
     let state = build_state(config, Arc::new(SystemClock)).await?;
+    if demo {
+        start_demo_sandbox(&state.services).await;
+    }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
     let app = crate::web::build(state);
     let listener = tokio::net::TcpListener::bind(bind)

@@ -104,7 +104,7 @@ async fn a_drill_passes_against_a_correctly_configured_system_and_fails_clearly_
     let (services, admin) = console(dir.path()).await;
     let port = free_port();
     let (registered, secret) = services
-        .register_system(&admin, system("Campaign Manager", port))
+        .register_system(&admin, system("Campaign Manager EU", port))
         .await
         .unwrap();
     let sandbox_dir = dir.path().join("sandbox");

@@ -404,6 +404,12 @@ async fn demo_mode_seeds_identities_once_with_one_orphan() {
             .map(|n| n.name.as_str())
             .collect();
         assert_eq!(orphans, ["legacy-segment-agent"]);
+        let workflows = state.services.store().workflows().await.unwrap();
+        assert_eq!(workflows.len(), 1, "the demo workflow is seeded once");
+        assert_eq!(workflows[0].name, "Spring offer email");
+        assert_eq!(workflows[0].tier, countersign_core::domain::Tier::Two);
+        assert_eq!(workflows[0].steps.len(), 4);
+        assert_eq!(state.services.store().systems().await.unwrap().len(), 1);
     }
 }
 

@@ -132,3 +132,4 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
 }
 pub mod identities;
 pub mod systems;
+pub mod workflows;

@@ -166,3 +166,147 @@ impl Services {
         Ok(added)
     }
 }
+
+/// The demo's connected system and workflow: "Campaign Manager" at `base_url` and the
+/// "Spring offer email" workflow (service account reads CRM contact fields → agent drafts →
+/// approver reviews → Countersign publishes).
+pub const DEMO_SYSTEM: &str = "Campaign Manager";
+pub const DEMO_WORKFLOW: &str = "Spring offer email";
+
+impl Services {
+    /// Adds the demo system and workflow when missing; returns the system's id (to start the
+    /// reference system with its secret).
+    #[tracing::instrument(skip_all)]
+    pub async fn seed_demo_workflow(&self, base_url: &str) -> CoreResult<crate::domain::SystemId> {
+        use crate::domain::{
+            ConnectedSystem, DataField, Grant, GrantAction, Performer, Step, StepKind, SystemId,
+            Workflow, WorkflowId, WorkflowState,
+        };
+        self.authorize(&Actor::System, Action::SeedDemo, &Resource::Console)?;
+        let now = self.clock.now();
+        let systems = self.store.systems().await?;
+        let nhis = self.store.nhis(&Default::default()).await?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let priya = tx
+            .human_by_external(DEMO_ISSUER, "priya")
+            .await?
+            .ok_or(crate::error::CoreError::NotFound("demo person priya"))?;
+        let amira = tx
+            .human_by_external(DEMO_ISSUER, "amira")
+            .await?
+            .ok_or(crate::error::CoreError::NotFound("demo person amira"))?;
+        let mut changed = false;
+        let system_id = match systems.iter().find(|s| s.name == DEMO_SYSTEM) {
+            Some(system) => system.id,
+            None => {
+                let fields = DataField::parse_list(
+                    "email:contact\nfirst_name:contact\nregion:none\nlast_purchase:behavioural",
+                )
+                .map_err(|e| crate::error::CoreError::invalid("fields", e.to_string()))?;
+                let system = ConnectedSystem {
+                    id: SystemId::new(),
+                    name: DEMO_SYSTEM.to_owned(),
+                    kind: crate::domain::SystemKind::Campaign,
+                    base_url: base_url.to_owned(),
+                    fields,
+                    secret_version: 1,
+                    created_by: priya.id,
+                    created_at: now,
+                };
+                let secret = crate::secrets::new_signing_secret();
+                let sealed = self.secret_key()?.seal(&secret, &system.id.reference());
+                tx.insert_system(&system, &sealed).await?;
+                tx.append_event(&NewEvent::new(
+                    &Actor::System,
+                    "demo.system_seeded",
+                    system.id.reference(),
+                    json!({ "name": system.name, "base_url": system.base_url }),
+                ))
+                .await?;
+                // Committed before the workflow is checked against the registry.
+                tx.commit().await?;
+                tx = self.store.begin_write(self.now_ms()).await?;
+                system.id
+            }
+        };
+        let performer = |name: &str| {
+            nhis.iter()
+                .find(|n| n.name == name)
+                .map(|n| Performer::Nhi(n.id))
+                .ok_or(crate::error::CoreError::NotFound("demo identity"))
+        };
+        if !tx.workflow_name_taken(DEMO_WORKFLOW).await? {
+            let grant = |system: Option<SystemId>,
+                         actions: &[GrantAction],
+                         fields: &[&str],
+                         review: bool| Grant {
+                system,
+                actions: actions.iter().copied().collect(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+                purposes: ["spring_offer".to_owned()].into_iter().collect(),
+                human_review: review,
+            };
+            let steps = vec![
+                Step {
+                    name: "Read CRM contacts".to_owned(),
+                    kind: StepKind::ReadCustomerData,
+                    performer: performer("crm-contact-reader")?,
+                    owner: Some(priya.id),
+                    grant: grant(
+                        Some(system_id),
+                        &[GrantAction::Read],
+                        &["email", "first_name", "region"],
+                        false,
+                    ),
+                },
+                Step {
+                    name: "Draft the offer email".to_owned(),
+                    kind: StepKind::DraftContent,
+                    performer: performer("spring-offer-drafter")?,
+                    owner: Some(priya.id),
+                    grant: grant(None, &[GrantAction::Draft], &[], true),
+                },
+                Step {
+                    name: "Approver review".to_owned(),
+                    kind: StepKind::HumanReview,
+                    performer: Performer::Human(amira.id),
+                    owner: Some(amira.id),
+                    grant: grant(None, &[], &[], true),
+                },
+                Step {
+                    name: "Publish to Campaign Manager".to_owned(),
+                    kind: StepKind::Publish,
+                    performer: Performer::Publisher,
+                    owner: Some(priya.id),
+                    grant: grant(Some(system_id), &[GrantAction::Publish], &[], false),
+                },
+            ];
+            let facts = self.check_steps(&steps).await?;
+            let (tier, _) = crate::domain::risk_tier(&steps, &facts);
+            let workflow = Workflow {
+                id: WorkflowId::new(),
+                name: DEMO_WORKFLOW.to_owned(),
+                purpose: "Email the spring offer to opted-in customers in each region.".to_owned(),
+                owner: priya.id,
+                state: WorkflowState::Draft,
+                tier,
+                steps,
+                created_by: priya.id,
+                created_at: now,
+            };
+            tx.insert_workflow(&workflow).await?;
+            tx.append_event(&NewEvent::new(
+                &Actor::System,
+                "demo.workflow_seeded",
+                workflow.id.reference(),
+                json!({ "name": workflow.name, "tier": tier.number() }),
+            ))
+            .await?;
+            changed = true;
+        }
+        if changed {
+            tx.commit().await?;
+        }
+        Ok(system_id)
+    }
+}

@@ -12,7 +12,7 @@ mod workflows;
 
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
-pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEPARTED_KEY};
+pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, DRILL_VALIDITY_DAYS, MAX_STEPS};

@@ -41,7 +41,7 @@ impl Services {
             .is_ok()
     }
 
-    fn secret_key(&self) -> CoreResult<&crate::secrets::SecretKey> {
+    pub(super) fn secret_key(&self) -> CoreResult<&crate::secrets::SecretKey> {
         self.secret_key.as_deref().ok_or_else(|| {
             CoreError::invalid(
                 "secret_key",

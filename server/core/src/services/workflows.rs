@@ -41,7 +41,10 @@ impl Services {
 
     /// Checks every step against the registry: performers exist, publish belongs to the
     /// publisher alone, and grants name only fields their system exposes.
-    async fn check_steps(&self, steps: &[Step]) -> CoreResult<HashMap<SystemId, SystemFacts>> {
+    pub(super) async fn check_steps(
+        &self,
+        steps: &[Step],
+    ) -> CoreResult<HashMap<SystemId, SystemFacts>> {
         if steps.is_empty() || steps.len() > MAX_STEPS {
             return Err(CoreError::invalid(
                 "steps",
