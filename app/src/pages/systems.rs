@@ -11,7 +11,9 @@ use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 
 #[component]
 pub fn ConnectedSystems() -> impl IntoView {
-    let refresh = RwSignal::new(0u32);
+    // Shared with the workflows' checklists when both are on the page.
+    let refresh = use_context::<super::workflows::SystemsChanged>()
+        .map_or_else(|| RwSignal::new(0u32), |c| c.0);
     let register = ServerAction::<RegisterSystem>::new();
     let rotate = ServerAction::<RotateSystemSecret>::new();
     let drill = ServerAction::<RunDrill>::new();

@@ -14,16 +14,32 @@ pub fn WorkflowsPage() -> impl IntoView {
             subtitle="AI-agent workflows as chains of owned, least-privilege steps."
         />
         <AreaGate area="workflows">
-            <WorkflowList />
-            <ConnectedSystems />
+            <RegistryChanges>
+                <WorkflowList />
+                <ConnectedSystems />
+            </RegistryChanges>
         </AreaGate>
     }
+}
+
+/// Bumped when a system changes (a drill, a rotation), so checklists that depend on it reload.
+#[derive(Clone, Copy)]
+pub struct SystemsChanged(pub RwSignal<u32>);
+
+#[component]
+fn RegistryChanges(children: Children) -> impl IntoView {
+    provide_context(SystemsChanged(RwSignal::new(0)));
+    children()
 }
 
 #[component]
 fn WorkflowList() -> impl IntoView {
     let activate = ServerAction::<ActivateWorkflow>::new();
-    let data = Resource::new(move || activate.version().get(), |_| load_workflows());
+    let systems_changed = use_context::<SystemsChanged>().map(|c| c.0);
+    let data = Resource::new(
+        move || (activate.version().get(), systems_changed.map(|s| s.get())),
+        |_| load_workflows(),
+    );
     view! {
         <section aria-labelledby="workflows-heading">
             <h2 id="workflows-heading" class="sr-only">"Workflows"</h2>
