@@ -303,14 +303,7 @@ impl Services {
         let email = Email::parse(email).map_err(|e| invalid("email", e))?;
         let name = DisplayName::parse(name).map_err(|e| invalid("name", e))?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        if tx.unlinked_human_by_email(email.as_str()).await?.is_some()
-            || self
-                .store
-                .humans()
-                .await?
-                .iter()
-                .any(|h| h.email.as_deref() == Some(email.as_str()))
-        {
+        if tx.email_taken(email.as_str()).await? {
             return Err(CoreError::Conflict(format!(
                 "{} is already known to the console",
                 email.as_str()

@@ -164,6 +164,8 @@ pub trait WriteTx: Send {
     async fn update_human_at_sign_in(&mut self, human: &Human) -> Result<(), StoreError>;
 
     async fn human_by_id(&mut self, id: HumanId) -> Result<Option<Human>, StoreError>;
+    /// Whether any person, signed in or pre-registered, has this email.
+    async fn email_taken(&mut self, email: &str) -> Result<bool, StoreError>;
     /// A pre-registered person (no IdP identity yet) with this email.
     async fn unlinked_human_by_email(&mut self, email: &str) -> Result<Option<Human>, StoreError>;
     /// Binds a pre-registered person to the IdP identity they first signed in with.

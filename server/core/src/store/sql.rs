@@ -167,6 +167,14 @@ macro_rules! shared_sql {
                 row.as_ref().map(super::sql::human_from_row).transpose()
             }
 
+            async fn email_taken(&mut self, email: &str) -> Result<bool, crate::store::StoreError> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM humans WHERE email = $1")
+                    .bind(email)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(count > 0)
+            }
+
             async fn unlinked_human_by_email(
                 &mut self,
                 email: &str,
