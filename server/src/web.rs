@@ -13,6 +13,7 @@ use countersign_app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -44,7 +45,8 @@ pub fn build(state: AppState) -> Router {
         .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(idle));
 
-    Router::new()
+    // Everything that can read or change a session.
+    let app = Router::new()
         .merge(auth::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -53,12 +55,23 @@ pub fn build(state: AppState) -> Router {
             get(metrics::endpoint).with_state(state.metrics.clone()),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), render)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(from_fn_with_state(
+            state.clone(),
+            auth::identity::resolve_actor,
         ))
-        .layer(from_fn_with_state(state.clone(), auth::identity::resolve_actor))
         .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), csrf::protect));
+    // The WebAssembly, JavaScript and CSS need no session: serving them outside the session
+    // layer saves a session read and write per asset.
+    let assets = ServeDir::new(state.config.site_root.join("pkg"));
+
+    Router::new()
+        .nest_service("/pkg", assets)
+        .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), refuse_oversized))
         .layer(SetResponseHeaderLayer::overriding(

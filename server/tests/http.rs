@@ -424,3 +424,24 @@ async fn the_secret_key_file_is_created_owner_only() {
     drop(app);
     assert_eq!(first.trim().len(), 44, "32 bytes, base64");
 }
+
+#[tokio::test]
+async fn assets_are_served_without_touching_the_session() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("tomasz").await;
+    let asset = app.get("/pkg/countersign.css", Some(&cookie)).await;
+    assert_eq!(
+        asset.set_cookie, None,
+        "no session read or save for an asset"
+    );
+    assert_eq!(
+        asset.status,
+        StatusCode::NOT_FOUND,
+        "no site was built for this test"
+    );
+    let page = app.get("/audit", Some(&cookie)).await;
+    assert!(
+        page.set_cookie.is_some(),
+        "pages keep the idle deadline moving"
+    );
+}
