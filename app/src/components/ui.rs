@@ -9,6 +9,15 @@ pub mod style {
     pub const LABEL: &str = "block text-sm font-medium text-slate-800";
 }
 
+/// Adds `id` to the list if absent, removes it if present (a checkbox's change).
+pub fn toggle_in(list: &mut Vec<String>, id: &str) {
+    if let Some(at) = list.iter().position(|x| x == id) {
+        list.remove(at);
+    } else {
+        list.push(id.to_owned());
+    }
+}
+
 /// Checkboxes to choose people (owners), kept in `chosen` as ids.
 #[component]
 pub fn PeoplePicker(
@@ -25,16 +34,7 @@ pub fn PeoplePicker(
                     <input
                         type="checkbox"
                         prop:checked=move || chosen.read().contains(&id)
-                        on:change=move |_| {
-                            chosen
-                                .update(|list| {
-                                    if let Some(at) = list.iter().position(|x| *x == toggle) {
-                                        list.remove(at);
-                                    } else {
-                                        list.push(toggle.clone());
-                                    }
-                                })
-                        }
+                        on:change=move |_| chosen.update(|list| toggle_in(list, &toggle))
                     />
                     {person.name.clone()}
                 </label>

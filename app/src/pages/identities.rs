@@ -3,7 +3,7 @@ use crate::api::identities::{
     load_identities, ChangeIdentityState, PreRegisterPerson, ReassignIdentityOwners,
     RegisterIdentity, SetPersonActive,
 };
-use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker};
+use crate::components::ui::{toggle_in, EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker};
 use crate::dto::{IdentitiesView, NhiView, PersonView};
 use crate::error::UiError;
 use leptos::prelude::*;
@@ -281,9 +281,7 @@ fn NhiRow(
                             type="checkbox"
                             aria-label=format!("Select {}", name)
                             prop:checked=move || selected.read().contains(&checked_id)
-                            on:change=move |_| selected.update(|s| {
-                                if let Some(at) = s.iter().position(|x| *x == toggle_id) { s.remove(at); } else { s.push(toggle_id.clone()); }
-                            })
+                            on:change=move |_| selected.update(|s| toggle_in(s, &toggle_id))
                         />
                     </td>
                 }

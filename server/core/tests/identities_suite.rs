@@ -30,6 +30,14 @@ async fn person(services: &Services, subject: &str, roles: &[Role]) -> (Actor, H
     (actor, id)
 }
 
+async fn list_orphans(services: &Services, admin: &Actor) -> Vec<countersign_core::domain::Nhi> {
+    let filter = IdentityFilter {
+        orphaned: true,
+        ..Default::default()
+    };
+    services.list_nhis(admin, filter).await.unwrap()
+}
+
 fn agent(name: &str, owners: Vec<HumanId>, services: &Services) -> RegisterNhi {
     RegisterNhi {
         kind: NhiKind::Agent,
@@ -178,16 +186,7 @@ async fn deactivating_the_only_owner_orphans_the_identity_until_reassigned() {
             .set_person_active(&admin, olga, false, "left the company")
             .await
             .unwrap();
-        let orphans = services
-            .list_nhis(
-                &admin,
-                IdentityFilter {
-                    orphaned: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let orphans = list_orphans(&services, &admin).await;
         assert_eq!(
             orphans.iter().map(|n| n.id).collect::<Vec<_>>(),
             [solo.id],
@@ -216,16 +215,7 @@ async fn deactivating_the_only_owner_orphans_the_identity_until_reassigned() {
             .await
             .unwrap();
         assert!(fixed.iter().all(|n| !n.is_orphaned()));
-        let orphans = services
-            .list_nhis(
-                &admin,
-                IdentityFilter {
-                    orphaned: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let orphans = list_orphans(&services, &admin).await;
         assert!(orphans.is_empty());
         let by_pete = services
             .list_nhis(
@@ -252,16 +242,7 @@ async fn signing_in_without_a_role_orphans_what_the_person_alone_owns() {
             .await
             .unwrap();
         person(&services, "olga", &[]).await;
-        let orphans = services
-            .list_nhis(
-                &admin,
-                IdentityFilter {
-                    orphaned: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let orphans = list_orphans(&services, &admin).await;
         assert_eq!(orphans.len(), 1, "{}", db.name);
     }
 }
