@@ -11,7 +11,10 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
     use std::collections::HashMap;
     let (services, actor) = super::adapter::request()?;
     let core = |e| UiError::from_core(e, &actor);
-    let workflows = services.list_workflows(&actor).await.map_err(core)?;
+    let workflows = services
+        .workflows_with_checklists(&actor)
+        .await
+        .map_err(core)?;
     let people: HashMap<_, _> = services
         .list_people(&actor)
         .await
@@ -34,11 +37,7 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
         .map(|s| (s.id, s.name))
         .collect();
     let mut views = Vec::with_capacity(workflows.len());
-    for workflow in workflows {
-        let checklist = services
-            .workflow_checklist(&actor, workflow.id)
-            .await
-            .map_err(core)?;
+    for (workflow, checklist) in workflows {
         views.push(WorkflowView {
             id: workflow.id.to_string(),
             owner: people.get(&workflow.owner).cloned().unwrap_or_default(),

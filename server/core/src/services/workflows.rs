@@ -223,40 +223,55 @@ impl Services {
     }
 
     async fn checklist_for(&self, workflow: &Workflow) -> CoreResult<Vec<Check>> {
-        let nhis = self
+        Ok(self.checklist_facts().await?.check(workflow))
+    }
+
+    /// Every workflow with its checklist, reading the registry once for all of them.
+    pub async fn workflows_with_checklists(
+        &self,
+        actor: &Actor,
+    ) -> CoreResult<Vec<(Workflow, Vec<Check>)>> {
+        self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
+        let facts = self.checklist_facts().await?;
+        Ok(self
             .store
-            .nhis(&Default::default())
+            .workflows()
             .await?
             .into_iter()
-            .map(|n| (n.id, n))
-            .collect();
-        let active_people: BTreeSet<HumanId> = self
-            .store
-            .humans()
-            .await?
-            .into_iter()
-            .filter(|h| h.is_active())
-            .map(|h| h.id)
-            .collect();
-        let last_passed_drill = self.store.last_passed_drills().await?.into_iter().collect();
-        let system_names = self
-            .store
-            .systems()
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        Ok(governability_checklist(
-            &workflow.steps,
-            &ChecklistFacts {
-                nhis: &nhis,
-                active_people: &active_people,
-                last_passed_drill: &last_passed_drill,
-                system_names: &system_names,
-                drill_max_age: Duration::days(DRILL_VALIDITY_DAYS),
-                now: self.clock.now(),
-            },
-        ))
+            .map(|workflow| {
+                let checks = facts.check(&workflow);
+                (workflow, checks)
+            })
+            .collect())
+    }
+
+    async fn checklist_facts(&self) -> CoreResult<OwnedFacts> {
+        Ok(OwnedFacts {
+            nhis: self
+                .store
+                .nhis(&Default::default())
+                .await?
+                .into_iter()
+                .map(|n| (n.id, n))
+                .collect(),
+            active_people: self
+                .store
+                .humans()
+                .await?
+                .into_iter()
+                .filter(|h| h.is_active())
+                .map(|h| h.id)
+                .collect(),
+            last_passed_drill: self.store.last_passed_drills().await?.into_iter().collect(),
+            system_names: self
+                .store
+                .systems()
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect(),
+            now: self.clock.now(),
+        })
     }
 
     /// `draft` or `needs_review` → `active`, refused with the failing checks unless the
@@ -306,5 +321,30 @@ impl Services {
         tx.commit().await?;
         workflow.state = WorkflowState::Active;
         Ok(workflow)
+    }
+}
+
+/// The registry facts a checklist needs, loaded once.
+struct OwnedFacts {
+    nhis: HashMap<crate::domain::NhiId, crate::domain::Nhi>,
+    active_people: BTreeSet<HumanId>,
+    last_passed_drill: HashMap<SystemId, chrono::DateTime<chrono::Utc>>,
+    system_names: HashMap<SystemId, String>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl OwnedFacts {
+    fn check(&self, workflow: &Workflow) -> Vec<Check> {
+        governability_checklist(
+            &workflow.steps,
+            &ChecklistFacts {
+                nhis: &self.nhis,
+                active_people: &self.active_people,
+                last_passed_drill: &self.last_passed_drill,
+                system_names: &self.system_names,
+                drill_max_age: Duration::days(DRILL_VALIDITY_DAYS),
+                now: self.now,
+            },
+        )
     }
 }
