@@ -166,6 +166,15 @@ async fn a_workflow_is_defined_with_its_tier_and_activated_only_when_governable(
             vec![workflow.clone()]
         );
 
+        let overview = services
+            .workflows_with_checklists(&chain.admin)
+            .await
+            .unwrap();
+        assert_eq!(overview.len(), 1);
+        assert!(overview[0]
+            .1
+            .iter()
+            .any(|c| !c.passed && c.text.contains("no passing revocation drill")));
         let refused = services
             .activate_workflow(&chain.admin, workflow.id)
             .await
