@@ -158,6 +158,15 @@ pub struct SecretShown {
     pub version: i64,
 }
 
+/// An identity's client secret, shown once (at registration or rotation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecretShown {
+    pub identity: String,
+    pub client_id: String,
+    pub secret: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepView {
     pub name: String,

@@ -2,7 +2,7 @@
 //! environment variables (the environment wins). Every problem names its key; secrets never
 //! appear in `Debug` output or logs.
 
-use countersign_core::domain::RoleMap;
+use countersign_core::domain::{RoleMap, SignoffPolicy, SignoffRule, Tier};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -74,6 +74,14 @@ pub struct Config {
     /// key file.
     pub secret_key: Option<Secret>,
     pub secret_key_file: PathBuf,
+    /// How long an identity's access token lives (at most 15 minutes).
+    pub token_lifetime: Duration,
+    /// Token requests allowed per client per minute.
+    pub token_rate_limit: u32,
+    /// How long a passing revocation drill counts for activation.
+    pub drill_validity: Duration,
+    /// The sign-offs a change needs at each tier.
+    pub signoffs: SignoffPolicy,
     pub demo: bool,
 }
 
@@ -113,6 +121,12 @@ const KEYS: &[&str] = &[
     "NHI_MAX_LIFETIME",
     "SECRET_KEY",
     "SECRET_KEY_FILE",
+    "TOKEN_LIFETIME",
+    "TOKEN_RATE_LIMIT",
+    "DRILL_VALIDITY",
+    "SIGNOFFS_TIER1",
+    "SIGNOFFS_TIER2",
+    "SIGNOFFS_TIER3",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +150,12 @@ struct FileConfig {
     nhi_max_lifetime: Option<String>,
     secret_key: Option<String>,
     secret_key_file: Option<String>,
+    token_lifetime: Option<String>,
+    token_rate_limit: Option<String>,
+    drill_validity: Option<String>,
+    signoffs_tier1: Option<String>,
+    signoffs_tier2: Option<String>,
+    signoffs_tier3: Option<String>,
 }
 
 impl FileConfig {
@@ -159,6 +179,12 @@ impl FileConfig {
             ("NHI_MAX_LIFETIME", self.nhi_max_lifetime),
             ("SECRET_KEY", self.secret_key),
             ("SECRET_KEY_FILE", self.secret_key_file),
+            ("TOKEN_LIFETIME", self.token_lifetime),
+            ("TOKEN_RATE_LIMIT", self.token_rate_limit),
+            ("DRILL_VALIDITY", self.drill_validity),
+            ("SIGNOFFS_TIER1", self.signoffs_tier1),
+            ("SIGNOFFS_TIER2", self.signoffs_tier2),
+            ("SIGNOFFS_TIER3", self.signoffs_tier3),
         ];
         pairs
             .into_iter()
@@ -330,6 +356,51 @@ impl Config {
             return Err(err(&name("NHI_MAX_LIFETIME"), "must be at most 400d"));
         }
 
+        let token_lifetime = duration(get("TOKEN_LIFETIME").unwrap_or("900s"))
+            .map_err(|p| err(&name("TOKEN_LIFETIME"), p))?;
+        if token_lifetime > Duration::from_secs(900) || token_lifetime < Duration::from_secs(30) {
+            return Err(err(
+                &name("TOKEN_LIFETIME"),
+                "must be from 30s to 900s (tokens are short-lived by design)",
+            ));
+        }
+        let token_rate_limit = match get("TOKEN_RATE_LIMIT") {
+            None => 30,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        &name("TOKEN_RATE_LIMIT"),
+                        "must be a number of requests per client per minute from 1 to 10000",
+                    )
+                })?,
+        };
+        let drill_validity = duration(get("DRILL_VALIDITY").unwrap_or("30d"))
+            .map_err(|p| err(&name("DRILL_VALIDITY"), p))?;
+        if drill_validity > Duration::from_secs(365 * 86_400) {
+            return Err(err(&name("DRILL_VALIDITY"), "must be at most 365d"));
+        }
+        let signoffs = {
+            let defaults = SignoffPolicy::default();
+            let tier = |n: u8, tier: Tier| -> Result<SignoffRule, ConfigError> {
+                let key = format!("SIGNOFFS_TIER{n}");
+                match get(&key) {
+                    None => Ok(defaults.for_tier(tier).clone()),
+                    Some(raw) => {
+                        SignoffRule::parse(raw).map_err(|e| err(&name(&key), e.to_string()))
+                    }
+                }
+            };
+            SignoffPolicy::new(
+                tier(1, Tier::One)?,
+                tier(2, Tier::Two)?,
+                tier(3, Tier::Three)?,
+            )
+            .map_err(|e| err(&name("SIGNOFFS_TIER1..3"), e.to_string()))?
+        };
+
         if demo && !bind.ip().is_loopback() {
             return Err(err(
                 "--demo",
@@ -356,6 +427,10 @@ impl Config {
             nhi_max_lifetime,
             secret_key: get("SECRET_KEY").map(|k| Secret::new(k.to_owned())),
             secret_key_file: PathBuf::from(get("SECRET_KEY_FILE").unwrap_or("countersign.key")),
+            token_lifetime,
+            token_rate_limit,
+            drill_validity,
+            signoffs,
             demo,
         })
     }

@@ -93,6 +93,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .with_settings(Settings {
             nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)
                 .context("COUNTERSIGN_NHI_MAX_LIFETIME is out of range")?,
+            token_lifetime: chrono::Duration::from_std(config.token_lifetime)
+                .context("COUNTERSIGN_TOKEN_LIFETIME is out of range")?,
+            drill_validity: chrono::Duration::from_std(config.drill_validity)
+                .context("COUNTERSIGN_DRILL_VALIDITY is out of range")?,
+            signoffs: config.signoffs.clone(),
         })
         .with_secret_key(secret_key(&config)?)
         .with_connector(Arc::new(crate::connector::HttpConnector::new(
@@ -145,6 +150,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .env(Env::PROD)
         .build();
 
+    let token_limiter = Arc::new(crate::api::RateLimiter::new(config.token_rate_limit));
     Ok(AppState {
         services,
         config: Arc::new(config),
@@ -152,6 +158,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         metrics: Arc::new(Metrics::default()),
         leptos_options,
         demo_people,
+        token_limiter,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub leptos_options: LeptosOptions,
     pub demo_people: Arc<Vec<DemoPerson>>,
+    /// Token requests per client per minute.
+    pub token_limiter: Arc<crate::api::RateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -71,6 +71,7 @@ pub fn build(state: AppState) -> Router {
 
     Router::new()
         .nest_service("/pkg", assets)
+        .nest("/api/v1", crate::api::router())
         .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), refuse_oversized))

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use countersign::config::{Config, Mode};
 use countersign::startup::build_state;
 use countersign_core::clock::ManualClock;
@@ -10,52 +12,9 @@ use countersign_core::domain::{ExternalIdentity, Role};
 use countersign_core::services::{RegisterSystem, SignIn, SignInOutcome, DEMO_ISSUER};
 use countersign_core::{Actor, Services};
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_sandbox(secret: &str, dir: &std::path::Path, port: u16) -> Sandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign-sandbox"))
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .env("COUNTERSIGN_SANDBOX_SECRET", secret)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Sandbox { child, url };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the sandbox did not start");
-}
+use common::{free_port, start_sandbox};
 
 async fn console(dir: &std::path::Path) -> (Services, Actor) {
     let env: HashMap<String, String> = HashMap::from([

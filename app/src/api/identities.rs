@@ -1,6 +1,6 @@
 //! Server functions for the identity registry: thin adapters over `countersign_core` services.
 
-use crate::dto::IdentitiesView;
+use crate::dto::{ClientSecretShown, IdentitiesView};
 use crate::error::UiError;
 use leptos::prelude::*;
 
@@ -118,7 +118,7 @@ pub async fn register_identity(
     model: String,
     owners: Vec<String>,
     expires_on: String,
-) -> Result<String, UiError> {
+) -> Result<ClientSecretShown, UiError> {
     use countersign_core::domain::NhiKind;
     use countersign_core::services::RegisterNhi;
     let (services, actor) = super::adapter::request()?;
@@ -134,11 +134,35 @@ pub async fn register_identity(
         expires_at: convert::expiry(&expires_on)?,
         model: Some(model),
     };
-    let nhi = services
+    let (nhi, secret) = services
         .register_nhi(&actor, request)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    Ok(format!("{} is registered and active.", nhi.name))
+    Ok(ClientSecretShown {
+        message: format!("{} is registered and active.", nhi.name),
+        identity: nhi.name,
+        client_id: nhi.id.to_string(),
+        secret: secret.0,
+    })
+}
+
+/// A new client secret; the old one and every token issued with it stop working.
+#[server(prefix = "/ui", endpoint = "rotate_client_secret")]
+pub async fn rotate_client_secret(id: String) -> Result<ClientSecretShown, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let (nhi, secret) = services
+        .rotate_client_secret(&actor, convert::nhi_id(&id)?)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(ClientSecretShown {
+        message: format!(
+            "{} has a new client secret; the old one and its tokens no longer work.",
+            nhi.name
+        ),
+        identity: nhi.name,
+        client_id: nhi.id.to_string(),
+        secret: secret.0,
+    })
 }
 
 /// `command`: `suspend`, `reactivate` or `revoke`.

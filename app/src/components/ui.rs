@@ -94,3 +94,38 @@ pub fn Loading() -> impl IntoView {
         </p>
     }
 }
+
+/// A secret shown once: what it is, what to do with it, and a button to dismiss it for good.
+#[component]
+pub fn SecretPanel(
+    title: String,
+    instructions: &'static str,
+    /// Lines shown above the secret (e.g. the client id), label and value.
+    #[prop(optional)]
+    details: Vec<(&'static str, String)>,
+    secret: String,
+    testid: &'static str,
+    on_done: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    use style::SECONDARY;
+    let details = details
+        .into_iter()
+        .map(|(label, value)| {
+            view! {
+                <p class="mt-2 text-sm">
+                    <span class="font-medium">{label}": "</span>
+                    <code class="break-all rounded bg-white px-1 font-mono">{value}</code>
+                </p>
+            }
+        })
+        .collect_view();
+    view! {
+        <div role="alert" class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
+            <p class="font-semibold">{title}</p>
+            <p class="text-sm text-slate-700">{instructions}</p>
+            {details}
+            <code data-testid=testid class="mt-2 block break-all rounded bg-white p-2 font-mono text-sm">{secret}</code>
+            <button type="button" class=format!("mt-3 {SECONDARY}") on:click=move |_| on_done()>"I have copied it"</button>
+        </div>
+    }
+}

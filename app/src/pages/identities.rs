@@ -1,10 +1,12 @@
 use super::area::AreaGate;
 use crate::api::identities::{
     load_identities, ChangeIdentityState, PreRegisterPerson, ReassignIdentityOwners,
-    RegisterIdentity, SetPersonActive,
+    RegisterIdentity, RotateClientSecret, SetPersonActive,
 };
-use crate::components::ui::{toggle_in, EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker};
-use crate::dto::{IdentitiesView, NhiView, PersonView};
+use crate::components::ui::{
+    toggle_in, EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker, SecretPanel,
+};
+use crate::dto::{ClientSecretShown, IdentitiesView, NhiView, PersonView};
 use crate::error::UiError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -36,12 +38,27 @@ fn Registry() -> impl IntoView {
     let reassign = ServerAction::<ReassignIdentityOwners>::new();
     let pre_register = ServerAction::<PreRegisterPerson>::new();
     let set_active = ServerAction::<SetPersonActive>::new();
+    let rotate = ServerAction::<RotateClientSecret>::new();
     let outcome: Outcome = RwSignal::new(None);
+    let secret: RwSignal<Option<ClientSecretShown>> = RwSignal::new(None);
     // Reload the registry after a command succeeds (not after a refusal, which would throw away
     // what the person typed).
     let refresh = RwSignal::new(0u32);
+    for value in [register.value(), rotate.value()] {
+        Effect::new(move || {
+            if let Some(result) = value.get() {
+                match result {
+                    Ok(shown) => {
+                        refresh.update(|n| *n += 1);
+                        outcome.set(Some(Ok(shown.message.clone())));
+                        secret.set(Some(shown));
+                    }
+                    Err(error) => outcome.set(Some(Err(error))),
+                }
+            }
+        });
+    }
     for value in [
-        register.value().into(),
         change.value().into(),
         reassign.value().into(),
         pre_register.value().into(),
@@ -71,6 +88,7 @@ fn Registry() -> impl IntoView {
     );
     let actions = Actions {
         register,
+        rotate,
         change,
         reassign,
         pre_register,
@@ -84,6 +102,16 @@ fn Registry() -> impl IntoView {
                 None => ().into_any(),
             }}
         </p>
+        {move || secret.get().map(|shown| view! {
+            <SecretPanel
+                title=format!("Client secret for {}", shown.identity)
+                instructions="Give it to the identity's runtime now, with its client id, to request tokens at POST /api/v1/token. It will not be shown again; if it is lost, issue a new one."
+                details=vec![("Client id", shown.client_id.clone())]
+                secret=shown.secret
+                testid="client-secret"
+                on_done=move || secret.set(None)
+            />
+        })}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -98,6 +126,7 @@ fn Registry() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Actions {
     register: ServerAction<RegisterIdentity>,
+    rotate: ServerAction<RotateClientSecret>,
     change: ServerAction<ChangeIdentityState>,
     reassign: ServerAction<ReassignIdentityOwners>,
     pre_register: ServerAction<PreRegisterPerson>,
@@ -264,8 +293,16 @@ fn NhiRow(
         format!("{} (in {} days)", nhi.expires_on, nhi.expires_in_days)
     };
     let commands: Vec<(&'static str, &'static str)> = match nhi.state.as_str() {
-        "active" => vec![("suspend", "Suspend"), ("revoke", "Revoke")],
-        "suspended" => vec![("reactivate", "Reactivate"), ("revoke", "Revoke")],
+        "active" => vec![
+            ("rotate", "New secret"),
+            ("suspend", "Suspend"),
+            ("revoke", "Revoke"),
+        ],
+        "suspended" => vec![
+            ("rotate", "New secret"),
+            ("reactivate", "Reactivate"),
+            ("revoke", "Revoke"),
+        ],
         _ => vec![],
     };
     let name = nhi.name.clone();
@@ -317,7 +354,8 @@ fn NhiRow(
     }
 }
 
-/// Suspend, reactivate or revoke needs a reason and a deliberate confirmation.
+/// Suspend, reactivate or revoke needs a reason and a deliberate confirmation; a new client
+/// secret needs a confirmation (it ends the current secret and its tokens).
 #[component]
 fn ConfirmLifecycle(
     pending: RwSignal<Option<(String, String, &'static str)>>,
@@ -326,6 +364,22 @@ fn ConfirmLifecycle(
     let reason = RwSignal::new(String::new());
     view! {
         {move || pending.get().map(|(id, name, command)| {
+            if command == "rotate" {
+                return view! {
+                    <div role="dialog" aria-labelledby="confirm-heading" class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
+                        <h3 id="confirm-heading" class="font-semibold">{format!("Issue a new client secret for {name}?")}</h3>
+                        <p class="text-sm text-slate-700">"The current secret and every token issued with it stop working at once."</p>
+                        <div class="mt-3 flex gap-3">
+                            <button type="button" class=BUTTON autofocus=true on:click=move |_| {
+                                actions.rotate.dispatch(RotateClientSecret { id: id.clone() });
+                                pending.set(None);
+                            }>"Confirm: new secret"</button>
+                            <button type="button" class=SECONDARY on:click=move |_| pending.set(None)>"Cancel"</button>
+                        </div>
+                    </div>
+                }
+                .into_any();
+            }
             let verb = match command { "suspend" => "Suspend", "reactivate" => "Reactivate", _ => "Revoke" };
             let warning = if command == "revoke" { " Revocation is final." } else { "" };
             view! {
@@ -347,6 +401,7 @@ fn ConfirmLifecycle(
                     </form>
                 </div>
             }
+            .into_any()
         })}
     }
 }

@@ -2,7 +2,7 @@
 //! their signing secrets.
 
 use crate::api::systems::{load_systems, RegisterSystem, RotateSystemSecret, RunDrill};
-use crate::components::ui::{EmptyState, ErrorPanel, Loading};
+use crate::components::ui::{EmptyState, ErrorPanel, Loading, SecretPanel};
 use crate::dto::{SecretShown, SystemView};
 use crate::error::UiError;
 use leptos::prelude::*;
@@ -43,7 +43,15 @@ pub fn ConnectedSystems() -> impl IntoView {
             </p>
             <div role="status" aria-live="polite" data-testid="system-outcome">
                 {move || match shown.get() {
-                    Some(Ok(secret)) => view! { <SecretPanel secret on_done=move || shown.set(None) /> }.into_any(),
+                    Some(Ok(secret)) => view! {
+                        <SecretPanel
+                            title=format!("Signing secret for {} (version {})", secret.system, secret.version)
+                            instructions="Copy it into the connected system's configuration now. It will not be shown again; if it is lost, rotate it."
+                            secret=secret.secret
+                            testid="signing-secret"
+                            on_done=move || shown.set(None)
+                        />
+                    }.into_any(),
                     Some(Err(error)) => view! { <p class="mb-4 text-sm font-medium text-red-800">{error.to_string()}</p> }.into_any(),
                     None => ().into_any(),
                 }}
@@ -67,20 +75,6 @@ pub fn ConnectedSystems() -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-#[component]
-fn SecretPanel(secret: SecretShown, on_done: impl Fn() + Send + Sync + 'static) -> impl IntoView {
-    view! {
-        <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
-            <p class="font-semibold">{format!("Signing secret for {} (version {})", secret.system, secret.version)}</p>
-            <p class="text-sm text-slate-700">
-                "Copy it into the connected system's configuration now. It will not be shown again; if it is lost, rotate it."
-            </p>
-            <code data-testid="signing-secret" class="mt-2 block break-all rounded bg-white p-2 font-mono text-sm">{secret.secret}</code>
-            <button type="button" class=format!("mt-3 {SECONDARY}") on:click=move |_| on_done()>"I have copied it"</button>
-        </div>
     }
 }
 

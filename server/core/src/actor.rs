@@ -1,4 +1,4 @@
-use crate::domain::{HumanId, Role, RoleSet};
+use crate::domain::{HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
 
 /// Who is asking. Resolved by the adapters (session, bearer token) and passed to every command;
 /// the service layer, not the adapter, decides what the actor may do.
@@ -10,6 +10,15 @@ pub enum Actor {
         name: String,
         roles: RoleSet,
         active: bool,
+    },
+    /// A service account or agent presenting an access token, as the registry knows it now.
+    Nhi {
+        id: NhiId,
+        name: String,
+        kind: NhiKind,
+        state: NhiState,
+        expired: bool,
+        orphaned: bool,
     },
     /// The console itself (start-up seeding, the publisher in later work).
     System,
@@ -26,6 +35,7 @@ impl Actor {
     pub fn reference(&self) -> String {
         match self {
             Actor::Human { id, .. } => id.reference(),
+            Actor::Nhi { id, .. } => id.reference(),
             Actor::System => "system:countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }
@@ -34,7 +44,7 @@ impl Actor {
     /// A human-readable label recorded next to the reference.
     pub fn label(&self) -> String {
         match self {
-            Actor::Human { name, .. } => name.clone(),
+            Actor::Human { name, .. } | Actor::Nhi { name, .. } => name.clone(),
             Actor::System => "Countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }

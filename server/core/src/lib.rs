@@ -8,6 +8,7 @@
 pub mod actor;
 pub mod clock;
 pub mod connector;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod ledger;

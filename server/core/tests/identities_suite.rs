@@ -61,7 +61,8 @@ async fn a_security_admin_registers_an_agent_with_owners_and_it_is_recorded() {
                 agent("spring-drafter", vec![owner, owner], &services),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(nhi.owners.len(), 1, "duplicates collapse");
         assert!(!nhi.is_orphaned());
 
@@ -176,11 +177,13 @@ async fn deactivating_the_only_owner_orphans_the_identity_until_reassigned() {
         let solo = services
             .register_nhi(&admin, agent("solo-agent", vec![olga], &services))
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         let shared = services
             .register_nhi(&admin, agent("shared-agent", vec![olga, pete], &services))
             .await
-            .unwrap();
+            .unwrap()
+            .0;
 
         services
             .set_person_active(&admin, olga, false, "left the company")
@@ -256,7 +259,8 @@ async fn lifecycle_follows_its_rules_and_records_each_step() {
         let nhi = services
             .register_nhi(&admin, agent("cycle-agent", vec![owner], &services))
             .await
-            .unwrap();
+            .unwrap()
+            .0;
 
         let suspended = services
             .change_nhi_state(&admin, nhi.id, Lifecycle::Suspend, "investigating")
@@ -343,7 +347,8 @@ async fn expiring_and_unused_filters_find_the_right_identities() {
                 },
             )
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         services
             .register_nhi(
                 &admin,
@@ -412,7 +417,8 @@ async fn a_pre_registered_person_can_own_identities_and_becomes_themselves_at_si
         let nhi = services
             .register_nhi(&admin, agent("nias-agent", vec![newcomer.id], &services))
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         assert!(!nhi.is_orphaned());
         let duplicate = services
             .pre_register_person(&admin, "nia@example.test", "Nia Again")

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use countersign_core::domain::{HumanId, Role, RoleSet};
+use countersign_core::domain::{HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
 use countersign_core::policy::{Action, PolicyEngine, PolicyLoadError, PolicySource, Resource};
 use countersign_core::Actor;
 use serde::Deserialize;
@@ -21,7 +21,17 @@ struct Case {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum Principal {
-    Human { roles: Vec<Role>, active: bool },
+    Human {
+        roles: Vec<Role>,
+        active: bool,
+    },
+    Nhi {
+        id: NhiId,
+        nhi_kind: NhiKind,
+        state: NhiState,
+        expired: bool,
+        orphaned: bool,
+    },
     System,
     Anonymous,
 }
@@ -34,6 +44,20 @@ impl Principal {
                 name: "Case".to_owned(),
                 roles: roles.iter().copied().collect::<RoleSet>(),
                 active: *active,
+            },
+            Principal::Nhi {
+                id,
+                nhi_kind,
+                state,
+                expired,
+                orphaned,
+            } => Actor::Nhi {
+                id: *id,
+                name: "case-agent".to_owned(),
+                kind: *nhi_kind,
+                state: *state,
+                expired: *expired,
+                orphaned: *orphaned,
             },
             Principal::System => Actor::System,
             Principal::Anonymous => Actor::Anonymous,

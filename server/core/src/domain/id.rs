@@ -53,3 +53,4 @@ typed_id!(NhiId, "nhi");
 typed_id!(SystemId, "system");
 typed_id!(DrillId, "drill");
 typed_id!(WorkflowId, "workflow");
+typed_id!(StepId, "step");

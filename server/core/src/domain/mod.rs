@@ -6,14 +6,16 @@ pub mod id;
 pub mod nhi;
 pub mod role;
 pub mod role_map;
+pub mod signoff;
 pub mod system;
 pub mod workflow;
 
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{DrillId, HumanId, NhiId, SystemId, WorkflowId};
+pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
+pub use signoff::{SignoffError, SignoffPolicy, SignoffRule};
 pub use system::{
     BaseUrl, ConnectedSystem, DataField, Drill, FieldCategory, SystemError, SystemKind,
 };

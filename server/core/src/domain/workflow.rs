@@ -3,7 +3,7 @@
 //! workflow must pass before it is activated. Pure rules, tested as tables; the service layer
 //! applies them.
 
-use super::{FieldCategory, HumanId, Nhi, NhiId, SystemId};
+use super::{FieldCategory, HumanId, Nhi, NhiId, StepId, SystemId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
@@ -55,17 +55,42 @@ pub struct Grant {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// Stable across edits: a credential is bound to one step.
+    pub id: StepId,
     pub name: String,
     pub kind: StepKind,
     pub performer: Performer,
     /// The human owner of this step; `None` is a gap the checklist reports.
     pub owner: Option<HumanId>,
     pub grant: Grant,
+    /// A widened grant that raised the tier, inactive until a security admin approves it.
+    pub pending_grant: Option<Grant>,
+}
+
+impl Step {
+    /// A new step with no widening awaiting review.
+    pub fn new(
+        name: impl Into<String>,
+        kind: StepKind,
+        performer: Performer,
+        owner: Option<HumanId>,
+        grant: Grant,
+    ) -> Self {
+        Self {
+            id: StepId::new(),
+            name: name.into(),
+            kind,
+            performer,
+            owner,
+            grant,
+            pending_grant: None,
+        }
+    }
 }
 
 /// Lifecycle: `draft → active`, `needs_review → active` (after scope drift), `active →
 /// suspended | revoked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowState {
     Draft,
@@ -240,7 +265,7 @@ pub fn risk_tier(steps: &[Step], systems: &HashMap<SystemId, SystemFacts>) -> (T
 
 /// What a new grant adds over an old one: widening is scope drift and needs review when it
 /// raises the tier; narrowing takes effect at once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Widening {
     pub system_changed: bool,
     pub actions: BTreeSet<GrantAction>,
@@ -252,6 +277,29 @@ pub struct Widening {
 impl Widening {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+impl Grant {
+    /// What both grants allow: the part of a widened grant that may take effect before review.
+    pub fn intersection(&self, other: &Grant) -> Grant {
+        let same_system = self.system == other.system;
+        Grant {
+            system: if same_system { self.system } else { None },
+            actions: self.actions.intersection(&other.actions).copied().collect(),
+            fields: if same_system {
+                self.fields.intersection(&other.fields).cloned().collect()
+            } else {
+                BTreeSet::new()
+            },
+            purposes: self
+                .purposes
+                .intersection(&other.purposes)
+                .cloned()
+                .collect(),
+            // Review is the restrictive side: kept if either grant asks for it.
+            human_review: self.human_review || other.human_review,
+        }
     }
 }
 
@@ -413,13 +461,7 @@ mod tests {
     }
 
     fn step(name: &str, kind: StepKind, performer: Performer, grant: Grant) -> Step {
-        Step {
-            name: name.to_owned(),
-            kind,
-            performer,
-            owner: Some(HumanId::new()),
-            grant,
-        }
+        Step::new(name, kind, performer, Some(HumanId::new()), grant)
     }
 
     #[test]
@@ -682,20 +724,20 @@ mod tests {
         ];
         for (case, agent, step_owner, publisher, drill_days_ago, passes, expected) in cases {
             let steps = vec![
-                Step {
-                    name: "draft".into(),
-                    kind: StepKind::DraftContent,
-                    performer: Performer::Nhi(agent.id),
-                    owner: step_owner,
-                    grant: Grant::default(),
-                },
-                Step {
-                    name: "publish".into(),
-                    kind: StepKind::Publish,
-                    performer: publisher,
-                    owner: Some(owner),
-                    grant: grant(Some(crm), &[GrantAction::Publish], &[], false),
-                },
+                Step::new(
+                    "draft",
+                    StepKind::DraftContent,
+                    Performer::Nhi(agent.id),
+                    step_owner,
+                    Grant::default(),
+                ),
+                Step::new(
+                    "publish",
+                    StepKind::Publish,
+                    publisher,
+                    Some(owner),
+                    grant(Some(crm), &[GrantAction::Publish], &[], false),
+                ),
             ];
             let nhis = HashMap::from([(agent.id, agent)]);
             let active_people: BTreeSet<HumanId> = [owner].into_iter().collect();
@@ -726,5 +768,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_intersection_keeps_only_what_both_grants_allow() {
+        use GrantAction::*;
+        let crm = SystemId::new();
+        let ads = SystemId::new();
+        let before = grant(Some(crm), &[Read], &["email", "region"], true);
+        let after = grant(Some(crm), &[Read, InferTraits], &["email", "income"], false);
+        let both = before.intersection(&after);
+        assert_eq!(both.system, Some(crm));
+        assert_eq!(both.actions, [Read].into_iter().collect());
+        assert_eq!(both.fields, ["email".to_owned()].into_iter().collect());
+        assert!(both.human_review);
+        let elsewhere = grant(Some(ads), &[Read], &["email"], true);
+        let moved = before.intersection(&elsewhere);
+        assert_eq!(moved.system, None);
+        assert!(moved.fields.is_empty());
+        assert!(widening(&both, &after).actions.contains(&InferTraits));
+        assert!(widening(&after, &both).is_empty());
     }
 }

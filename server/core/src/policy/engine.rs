@@ -80,6 +80,10 @@ const BUILTIN_POLICIES: &[(&str, &str)] = &[
         "standing.cedar",
         include_str!("../../policies/standing.cedar"),
     ),
+    (
+        "identities.cedar",
+        include_str!("../../policies/identities.cedar"),
+    ),
 ];
 
 impl PolicyEngine {
@@ -189,10 +193,11 @@ impl PolicyEngine {
         let Some((principal, entities)) = principal_entities(actor) else {
             return Err(denied(Vec::new()));
         };
-        let (resource_type, resource_id) = resource.entity();
-        let resource_uid = uid(resource_type, &resource_id);
+        let Some((resource_uid, resource_entities)) = resource_entities(resource) else {
+            return Err(denied(Vec::new()));
+        };
         let mut all = entities;
-        all.push(Entity::new_no_attrs(resource_uid.clone(), HashSet::new()));
+        all.extend(resource_entities);
         let request = Request::new(
             principal,
             uid("Action", action.as_str()),
@@ -248,6 +253,36 @@ fn principal_entities(actor: &Actor) -> Option<(EntityUid, Vec<Entity>)> {
             entities.push(Entity::new(principal.clone(), attrs, role_uids).ok()?);
             Some((principal, entities))
         }
+        Actor::Nhi {
+            id,
+            kind,
+            state,
+            expired,
+            orphaned,
+            ..
+        } => {
+            let principal = uid("Nhi", &id.to_string());
+            let attrs = HashMap::from([
+                (
+                    "kind".to_owned(),
+                    RestrictedExpression::new_string(kind.as_str().to_owned()),
+                ),
+                (
+                    "state".to_owned(),
+                    RestrictedExpression::new_string(state.as_str().to_owned()),
+                ),
+                (
+                    "expired".to_owned(),
+                    RestrictedExpression::new_bool(*expired),
+                ),
+                (
+                    "orphaned".to_owned(),
+                    RestrictedExpression::new_bool(*orphaned),
+                ),
+            ]);
+            let entity = Entity::new(principal.clone(), attrs, HashSet::new()).ok()?;
+            Some((principal, vec![entity]))
+        }
         Actor::System => {
             let principal = uid("System", "countersign");
             Some((
@@ -256,5 +291,45 @@ fn principal_entities(actor: &Actor) -> Option<(EntityUid, Vec<Entity>)> {
             ))
         }
         Actor::Anonymous => None,
+    }
+}
+
+fn resource_entities(resource: &Resource) -> Option<(EntityUid, Vec<Entity>)> {
+    match resource {
+        Resource::Console => {
+            let id = uid("Console", "console");
+            Some((id.clone(), vec![Entity::new_no_attrs(id, HashSet::new())]))
+        }
+        Resource::Ledger => {
+            let id = uid("Ledger", "ledger");
+            Some((id.clone(), vec![Entity::new_no_attrs(id, HashSet::new())]))
+        }
+        Resource::Step {
+            id,
+            workflow,
+            workflow_state,
+            performer,
+        } => {
+            let step = uid("Step", &id.to_string());
+            let workflow = uid("Workflow", &workflow.to_string());
+            let mut attrs = HashMap::from([(
+                "workflow_state".to_owned(),
+                RestrictedExpression::new_string(workflow_state.as_str().to_owned()),
+            )]);
+            if let Some(nhi) = performer {
+                attrs.insert(
+                    "performer".to_owned(),
+                    RestrictedExpression::new_entity_uid(uid("Nhi", &nhi.to_string())),
+                );
+            }
+            let parents = HashSet::from([workflow.clone()]);
+            Some((
+                step.clone(),
+                vec![
+                    Entity::new(step, attrs, parents).ok()?,
+                    Entity::new_no_attrs(workflow, HashSet::new()),
+                ],
+            ))
+        }
     }
 }

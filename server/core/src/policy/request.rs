@@ -1,3 +1,4 @@
+use crate::domain::{NhiId, StepId, WorkflowId, WorkflowState};
 use serde::{Deserialize, Serialize};
 
 /// Everything the console can be asked to do. Each maps to one Cedar action.
@@ -12,9 +13,15 @@ pub enum Action {
     ManageIdentities,
     ManageSystems,
     ManageWorkflows,
+    /// Approve or reject a widened grant that raised a workflow's tier.
+    ApproveScopeDrift,
     ViewAudit,
     VerifyAudit,
     SeedDemo,
+    /// An identity asks for an access token bound to a step.
+    ObtainCredential,
+    /// An identity presents its access token.
+    UseCredential,
 }
 
 impl Action {
@@ -28,9 +35,12 @@ impl Action {
             Action::ManageIdentities => "manage_identities",
             Action::ManageSystems => "manage_systems",
             Action::ManageWorkflows => "manage_workflows",
+            Action::ApproveScopeDrift => "approve_scope_drift",
             Action::ViewAudit => "view_audit",
             Action::VerifyAudit => "verify_audit",
             Action::SeedDemo => "seed_demo",
+            Action::ObtainCredential => "obtain_credential",
+            Action::UseCredential => "use_credential",
         }
     }
 }
@@ -41,13 +51,12 @@ impl Action {
 pub enum Resource {
     Console,
     Ledger,
-}
-
-impl Resource {
-    pub(crate) fn entity(&self) -> (&'static str, String) {
-        match self {
-            Resource::Console => ("Console", "console".to_owned()),
-            Resource::Ledger => ("Ledger", "ledger".to_owned()),
-        }
-    }
+    /// One step of a workflow, with what the policies need to know about it now.
+    Step {
+        id: StepId,
+        workflow: WorkflowId,
+        workflow_state: WorkflowState,
+        /// The identity that performs the step, when an identity does.
+        performer: Option<NhiId>,
+    },
 }

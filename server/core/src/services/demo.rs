@@ -179,8 +179,8 @@ impl Services {
     #[tracing::instrument(skip_all)]
     pub async fn seed_demo_workflow(&self, base_url: &str) -> CoreResult<crate::domain::SystemId> {
         use crate::domain::{
-            ConnectedSystem, DataField, Grant, GrantAction, Performer, Step, StepKind, SystemId,
-            Workflow, WorkflowId, WorkflowState,
+            ConnectedSystem, DataField, Grant, GrantAction, Performer, Step, StepId, StepKind,
+            SystemId, Workflow, WorkflowId, WorkflowState,
         };
         self.authorize(&Actor::System, Action::SeedDemo, &Resource::Console)?;
         let now = self.clock.now();
@@ -248,6 +248,8 @@ impl Services {
             };
             let steps = vec![
                 Step {
+                    id: StepId::new(),
+                    pending_grant: None,
                     name: "Read CRM contacts".to_owned(),
                     kind: StepKind::ReadCustomerData,
                     performer: performer("crm-contact-reader")?,
@@ -260,6 +262,8 @@ impl Services {
                     ),
                 },
                 Step {
+                    id: StepId::new(),
+                    pending_grant: None,
                     name: "Draft the offer email".to_owned(),
                     kind: StepKind::DraftContent,
                     performer: performer("spring-offer-drafter")?,
@@ -267,6 +271,8 @@ impl Services {
                     grant: grant(None, &[GrantAction::Draft], &[], true),
                 },
                 Step {
+                    id: StepId::new(),
+                    pending_grant: None,
                     name: "Approver review".to_owned(),
                     kind: StepKind::HumanReview,
                     performer: Performer::Human(amira.id),
@@ -274,6 +280,8 @@ impl Services {
                     grant: grant(None, &[], &[], true),
                 },
                 Step {
+                    id: StepId::new(),
+                    pending_grant: None,
                     name: "Publish to Campaign Manager".to_owned(),
                     kind: StepKind::Publish,
                     performer: Performer::Publisher,

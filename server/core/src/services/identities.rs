@@ -95,7 +95,12 @@ impl Services {
     }
 
     #[tracing::instrument(skip_all, fields(kind = ?request.kind))]
-    pub async fn register_nhi(&self, actor: &Actor, request: RegisterNhi) -> CoreResult<Nhi> {
+    /// Registers an identity and issues its client secret, returned once and kept only as a hash.
+    pub async fn register_nhi(
+        &self,
+        actor: &Actor,
+        request: RegisterNhi,
+    ) -> CoreResult<(Nhi, super::RevealedSecret)> {
         self.may_manage(actor)?;
         let Actor::Human { id: creator, .. } = actor else {
             return Err(CoreError::Unauthenticated);
@@ -152,6 +157,14 @@ impl Services {
             owners,
         };
         tx.insert_nhi(&nhi).await?;
+        let secret = crate::credentials::new_client_secret();
+        let hash = tokio::task::spawn_blocking({
+            let secret = secret.clone();
+            move || crate::credentials::hash_client_secret(&secret)
+        })
+        .await
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("hashing task failed: {e}")))?;
+        tx.set_nhi_secret_hash(nhi.id, &hash, self.now_ms()).await?;
         tx.append_event(&NewEvent::new(
             actor,
             "identity.registered",
@@ -167,7 +180,7 @@ impl Services {
         ))
         .await?;
         tx.commit().await?;
-        Ok(nhi)
+        Ok((nhi, super::RevealedSecret(secret)))
     }
 
     pub async fn list_nhis(&self, actor: &Actor, filter: IdentityFilter) -> CoreResult<Vec<Nhi>> {

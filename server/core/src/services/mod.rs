@@ -4,7 +4,9 @@
 
 mod audit;
 mod auth;
+mod credentials;
 mod demo;
+mod drift;
 mod drills;
 mod identities;
 mod systems;
@@ -12,10 +14,12 @@ mod workflows;
 
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
+pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
+pub use drift::GrantOutcome;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use systems::{RegisterSystem, RevealedSecret};
-pub use workflows::{DefineWorkflow, DRILL_VALIDITY_DAYS, MAX_STEPS};
+pub use workflows::{DefineWorkflow, MAX_STEPS};
 
 use crate::actor::Actor;
 use crate::clock::{to_millis, Clock};
@@ -29,12 +33,21 @@ use std::sync::Arc;
 pub struct Settings {
     /// The longest an identity may be registered for.
     pub nhi_max_lifetime: chrono::Duration,
+    /// How long an access token lives (at most 15 minutes).
+    pub token_lifetime: chrono::Duration,
+    /// How long a passing revocation drill counts for activation.
+    pub drill_validity: chrono::Duration,
+    /// The sign-offs a change needs, by tier.
+    pub signoffs: crate::domain::SignoffPolicy,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             nhi_max_lifetime: chrono::Duration::days(90),
+            token_lifetime: chrono::Duration::seconds(crate::credentials::MAX_TOKEN_LIFETIME_SECS),
+            drill_validity: chrono::Duration::days(30),
+            signoffs: crate::domain::SignoffPolicy::default(),
         }
     }
 }
@@ -93,6 +106,10 @@ impl Services {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn nhi_max_lifetime(&self) -> chrono::Duration {

@@ -17,9 +17,6 @@ use std::collections::{BTreeSet, HashMap};
 
 pub const MAX_STEPS: usize = 20;
 
-/// How long a passing revocation drill counts for activation.
-pub const DRILL_VALIDITY_DAYS: i64 = 30;
-
 #[derive(Debug, Clone)]
 pub struct DefineWorkflow {
     pub name: String,
@@ -247,6 +244,7 @@ impl Services {
 
     async fn checklist_facts(&self) -> CoreResult<OwnedFacts> {
         Ok(OwnedFacts {
+            drill_validity: self.settings.drill_validity,
             nhis: self
                 .store
                 .nhis(&Default::default())
@@ -293,6 +291,12 @@ impl Services {
                 workflow.state.as_str().replace('_', " ")
             )));
         }
+        if let Some(step) = workflow.steps.iter().find(|s| s.pending_grant.is_some()) {
+            return Err(CoreError::Conflict(format!(
+                "{}: a widened grant awaits a security admin's review; approve or reject it first",
+                step.name
+            )));
+        }
         let checks = self.checklist_for(&workflow).await?;
         let missing: Vec<String> = checks
             .iter()
@@ -326,6 +330,7 @@ impl Services {
 
 /// The registry facts a checklist needs, loaded once.
 struct OwnedFacts {
+    drill_validity: Duration,
     nhis: HashMap<crate::domain::NhiId, crate::domain::Nhi>,
     active_people: BTreeSet<HumanId>,
     last_passed_drill: HashMap<SystemId, chrono::DateTime<chrono::Utc>>,
@@ -342,7 +347,7 @@ impl OwnedFacts {
                 active_people: &self.active_people,
                 last_passed_drill: &self.last_passed_drill,
                 system_names: &self.system_names,
-                drill_max_age: Duration::days(DRILL_VALIDITY_DAYS),
+                drill_max_age: self.drill_validity,
                 now: self.now,
             },
         )

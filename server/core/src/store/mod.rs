@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod credentials;
 mod identities;
 mod postgres;
 mod sql;
@@ -11,8 +12,8 @@ mod systems;
 mod workflows;
 
 use crate::domain::{
-    ConnectedSystem, Deactivation, Drill, Human, HumanId, Nhi, NhiId, NhiState, SystemId, Workflow,
-    WorkflowId, WorkflowState,
+    ConnectedSystem, Deactivation, Drill, Grant, Human, HumanId, Nhi, NhiId, NhiState, StepId,
+    SystemId, Tier, Workflow, WorkflowId, WorkflowState,
 };
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
@@ -125,6 +126,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn workflow(&self, id: WorkflowId) -> Result<Option<Workflow>, StoreError>;
 
+    /// The workflow one of whose steps has this id.
+    async fn workflow_by_step(&self, step: StepId) -> Result<Option<Workflow>, StoreError>;
+
+    /// The Argon2id hash of an identity's client secret, if one was issued.
+    async fn nhi_secret_hash(&self, id: NhiId) -> Result<Option<String>, StoreError>;
+
+    /// The access token with this SHA-256 hash, expired or not.
+    async fn access_token(&self, token_hash: &str) -> Result<Option<AccessTokenRow>, StoreError>;
+
     /// The sealed signing secret of a system, for the connector that signs calls to it.
     async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
 
@@ -226,10 +236,44 @@ pub trait WriteTx: Send {
         at_ms: i64,
     ) -> Result<(), StoreError>;
 
+    /// Replaces a step's active grant and the widening awaiting review.
+    async fn set_step_grants(
+        &mut self,
+        step: StepId,
+        grant: &Grant,
+        pending: Option<&Grant>,
+    ) -> Result<(), StoreError>;
+    async fn set_workflow_tier(&mut self, id: WorkflowId, tier: Tier) -> Result<(), StoreError>;
+
+    async fn set_nhi_secret_hash(
+        &mut self,
+        id: NhiId,
+        hash: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Records that an identity used its credentials.
+    async fn touch_nhi(&mut self, id: NhiId, at_ms: i64) -> Result<(), StoreError>;
+    async fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<(), StoreError>;
+    /// Forgets every token of an identity (its client secret was rotated).
+    async fn delete_access_tokens_of(&mut self, nhi: NhiId) -> Result<u64, StoreError>;
+    /// Forgets tokens that expired before `now_ms`; they can never work again.
+    async fn delete_expired_access_tokens(&mut self, now_ms: i64) -> Result<u64, StoreError>;
+
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// An issued access token. Only the hash of the token is ever stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenRow {
+    pub token_hash: String,
+    pub nhi: NhiId,
+    pub workflow: WorkflowId,
+    pub step: StepId,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 /// Pool and timing settings shared by both backends.

@@ -479,7 +479,8 @@ macro_rules! shared_sql {
                     };
                     sqlx::query(
                         "INSERT INTO workflow_steps (workflow_id, position, name, kind, performer, \
-                         owner, grant_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         owner, grant_json, pending_grant, id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(workflow.id.to_string())
                     .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -488,6 +489,14 @@ macro_rules! shared_sql {
                     .bind(serde_json::to_string(&step.performer).map_err(encode)?)
                     .bind(step.owner.map(|o| o.to_string()))
                     .bind(serde_json::to_string(&step.grant).map_err(encode)?)
+                    .bind(
+                        step.pending_grant
+                            .as_ref()
+                            .map(serde_json::to_string)
+                            .transpose()
+                            .map_err(encode)?,
+                    )
+                    .bind(step.id.to_string())
                     .execute(&mut *self.tx)
                     .await?;
                 }
@@ -498,7 +507,7 @@ macro_rules! shared_sql {
                 &mut self,
                 id: crate::domain::WorkflowId,
             ) -> Result<Option<crate::domain::Workflow>, crate::store::StoreError> {
-                let rows = sqlx::query(&super::workflows::workflow_query(true))
+                let rows = sqlx::query(&super::workflows::workflow_query(super::workflows::Which::ById))
                     .bind(id.to_string())
                     .fetch_all(&mut *self.tx)
                     .await?;
@@ -518,6 +527,106 @@ macro_rules! shared_sql {
                     .execute(&mut *self.tx)
                     .await?;
                 Ok(())
+            }
+
+            async fn set_step_grants(
+                &mut self,
+                step: crate::domain::StepId,
+                grant: &crate::domain::Grant,
+                pending: Option<&crate::domain::Grant>,
+            ) -> Result<(), crate::store::StoreError> {
+                let encode = |e: serde_json::Error| {
+                    crate::store::StoreError::Corrupt(format!("workflow step: {e}"))
+                };
+                sqlx::query("UPDATE workflow_steps SET grant_json = $1, pending_grant = $2 WHERE id = $3")
+                    .bind(serde_json::to_string(grant).map_err(encode)?)
+                    .bind(pending.map(serde_json::to_string).transpose().map_err(encode)?)
+                    .bind(step.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_workflow_tier(
+                &mut self,
+                id: crate::domain::WorkflowId,
+                tier: crate::domain::Tier,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE workflows SET tier = $1 WHERE id = $2")
+                    .bind(tier.number())
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_nhi_secret_hash(
+                &mut self,
+                id: crate::domain::NhiId,
+                hash: &str,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE nhis SET secret_hash = $1, secret_rotated_at = $2 WHERE id = $3")
+                    .bind(hash)
+                    .bind(at_ms)
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn touch_nhi(
+                &mut self,
+                id: crate::domain::NhiId,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE nhis SET last_used_at = $1 WHERE id = $2")
+                    .bind(at_ms)
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_access_token(
+                &mut self,
+                row: &crate::store::AccessTokenRow,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO access_tokens (token_hash, nhi_id, workflow_id, step_id, \
+                     issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&row.token_hash)
+                .bind(row.nhi.to_string())
+                .bind(row.workflow.to_string())
+                .bind(row.step.to_string())
+                .bind(row.issued_at_ms)
+                .bind(row.expires_at_ms)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_access_tokens_of(
+                &mut self,
+                nhi: crate::domain::NhiId,
+            ) -> Result<u64, crate::store::StoreError> {
+                Ok(sqlx::query("DELETE FROM access_tokens WHERE nhi_id = $1")
+                    .bind(nhi.to_string())
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn delete_expired_access_tokens(
+                &mut self,
+                now_ms: i64,
+            ) -> Result<u64, crate::store::StoreError> {
+                Ok(sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+                    .bind(now_ms)
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected())
             }
 
             async fn append_event(
@@ -784,6 +893,31 @@ macro_rules! shared_sql {
                 super::systems::group_systems(&rows)
             }
 
+            async fn nhi_secret_hash(
+                &self,
+                id: crate::domain::NhiId,
+            ) -> Result<Option<String>, crate::store::StoreError> {
+                Ok(sqlx::query_scalar::<_, Option<String>>("SELECT secret_hash FROM nhis WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .flatten())
+            }
+
+            async fn access_token(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<crate::store::AccessTokenRow>, crate::store::StoreError> {
+                let row = sqlx::query(
+                    "SELECT token_hash, nhi_id, workflow_id, step_id, issued_at, expires_at \
+                     FROM access_tokens WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(super::credentials::token_from_row).transpose()
+            }
+
             async fn system_secret(
                 &self,
                 id: crate::domain::SystemId,
@@ -847,8 +981,19 @@ macro_rules! shared_sql {
                 &self,
                 id: crate::domain::WorkflowId,
             ) -> Result<Option<crate::domain::Workflow>, crate::store::StoreError> {
-                let rows = sqlx::query(&super::workflows::workflow_query(true))
+                let rows = sqlx::query(&super::workflows::workflow_query(super::workflows::Which::ById))
                     .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(super::workflows::group_workflows(&rows)?.into_iter().next())
+            }
+
+            async fn workflow_by_step(
+                &self,
+                step: crate::domain::StepId,
+            ) -> Result<Option<crate::domain::Workflow>, crate::store::StoreError> {
+                let rows = sqlx::query(&super::workflows::workflow_query(super::workflows::Which::ByStep))
+                    .bind(step.to_string())
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(super::workflows::group_workflows(&rows)?.into_iter().next())
@@ -857,7 +1002,7 @@ macro_rules! shared_sql {
             async fn workflows(
                 &self,
             ) -> Result<Vec<crate::domain::Workflow>, crate::store::StoreError> {
-                let rows = sqlx::query(&super::workflows::workflow_query(false))
+                let rows = sqlx::query(&super::workflows::workflow_query(super::workflows::Which::All))
                     .fetch_all(&self.pool)
                     .await?;
                 super::workflows::group_workflows(&rows)

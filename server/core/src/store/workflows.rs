@@ -4,14 +4,25 @@ use crate::clock::from_millis;
 use crate::domain::{Grant, Performer, Step, StepKind, Tier, Workflow, WorkflowState};
 use sqlx::Row;
 
-pub(super) fn workflow_query(by_id: bool) -> String {
+/// Which workflows a query loads.
+pub(super) enum Which {
+    All,
+    ById,
+    ByStep,
+}
+
+pub(super) fn workflow_query(which: Which) -> String {
     format!(
         "SELECT w.id, w.name, w.purpose, w.owner, w.state, w.tier, w.created_by, w.created_at, \
          s.position, s.name AS step_name, s.kind AS step_kind, s.performer, s.owner AS step_owner, \
-         s.grant_json \
+         s.grant_json, s.pending_grant, s.id AS step_id \
          FROM workflows w LEFT JOIN workflow_steps s ON s.workflow_id = w.id {} \
          ORDER BY w.name, w.id, s.position",
-        if by_id { "WHERE w.id = $1" } else { "" }
+        match which {
+            Which::All => "",
+            Which::ById => "WHERE w.id = $1",
+            Which::ByStep => "WHERE w.id = (SELECT workflow_id FROM workflow_steps WHERE id = $1)",
+        }
     )
 }
 
@@ -52,6 +63,17 @@ where
         }
         if row.try_get::<Option<i64>, _>("position")?.is_some() {
             let step = Step {
+                id: row
+                    .try_get::<Option<String>, _>("step_id")?
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| corrupt("steps.id"))?,
+                pending_grant: row
+                    .try_get::<Option<String>, _>("pending_grant")?
+                    .map(|g| {
+                        serde_json::from_str::<Grant>(&g)
+                            .map_err(|_| corrupt("steps.pending_grant"))
+                    })
+                    .transpose()?,
                 name: row
                     .try_get::<Option<String>, _>("step_name")?
                     .unwrap_or_default(),

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod chain;
+
 use countersign_core::clock::ManualClock;
 use countersign_core::policy::PolicyEngine;
 use countersign_core::store::{self, Store, StoreOptions};

@@ -1,0 +1,380 @@
+//! Short-lived credentials for service accounts and agents (OAuth 2.0 client credentials): a
+//! token is bound to one step of one workflow and is checked against the live registry on every
+//! use, so it stops working the moment its identity or workflow may no longer act.
+
+use super::{RevealedSecret, Services};
+use crate::actor::Actor;
+use crate::credentials::{
+    hash_client_secret, looks_like_token, new_access_token, new_client_secret, token_hash,
+    verify_client_secret, MAX_TOKEN_LIFETIME_SECS,
+};
+use crate::domain::{Nhi, NhiId, NhiState, Performer, Step, StepId, Workflow};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Resource};
+use crate::store::{AccessTokenRow, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+/// Why a token request or a token was refused, in RFC 6749 / RFC 6750 terms. The description is
+/// safe to show the client: it names what was wrong and nothing internal.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// Unknown client, no secret issued, or a wrong secret (RFC 6749 `invalid_client`).
+    #[error("client authentication failed")]
+    InvalidClient,
+    /// The identity authenticated but may not get tokens now (`unauthorized_client`).
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    /// The scope is missing, malformed, or names a step the client may not act in.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The bearer token is unknown, expired, or no longer usable (RFC 6750 `invalid_token`).
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CoreError> for CredentialError {
+    fn from(error: CoreError) -> Self {
+        match error {
+            CoreError::Store(e) => CredentialError::Store(e),
+            other => CredentialError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
+/// A freshly issued token: shown to the client once, never stored.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub access_token: RevealedSecret,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// Who presented a valid token, and for what.
+#[derive(Debug, Clone)]
+pub struct TokenPrincipal {
+    pub actor: Actor,
+    pub nhi: Nhi,
+    pub workflow: Workflow,
+    pub step: Step,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `step:<id>`, the only scope there is.
+fn parse_scope(raw: Option<&str>) -> Result<StepId, CredentialError> {
+    let raw = raw.map(str::trim).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(CredentialError::InvalidScope(
+            "scope is required: ask for one step as scope=step:<step id>".to_owned(),
+        ));
+    }
+    if raw.split_whitespace().count() > 1 {
+        return Err(CredentialError::InvalidScope(
+            "a token is bound to exactly one step: ask for one scope=step:<step id>".to_owned(),
+        ));
+    }
+    raw.strip_prefix("step:")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| {
+            CredentialError::InvalidScope(format!(
+                "scope must be step:<step id>, not \"{}\"",
+                raw.chars().take(60).collect::<String>()
+            ))
+        })
+}
+
+fn nhi_actor(nhi: &Nhi, now: DateTime<Utc>) -> Actor {
+    Actor::Nhi {
+        id: nhi.id,
+        name: nhi.name.clone(),
+        kind: nhi.kind,
+        state: nhi.state,
+        expired: nhi.is_expired(now),
+        orphaned: nhi.is_orphaned(),
+    }
+}
+
+fn step_resource(workflow: &Workflow, step: &Step) -> Resource {
+    Resource::Step {
+        id: step.id,
+        workflow: workflow.id,
+        workflow_state: workflow.state,
+        performer: match step.performer {
+            Performer::Nhi(id) => Some(id),
+            _ => None,
+        },
+    }
+}
+
+/// Why an identity may not act, in words, or `None` when it may.
+fn unusable(nhi: &Nhi, now: DateTime<Utc>) -> Option<String> {
+    if nhi.state != NhiState::Active {
+        Some(format!("{} is {}", nhi.name, nhi.state))
+    } else if nhi.is_expired(now) {
+        Some(format!(
+            "{} expired on {}",
+            nhi.name,
+            nhi.expires_at.format("%Y-%m-%d")
+        ))
+    } else if nhi.is_orphaned() {
+        Some(format!(
+            "{} has no active human owner; a security admin must assign one",
+            nhi.name
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a step may not be acted in by this identity, in words.
+fn out_of_scope(nhi: &Nhi, workflow: &Workflow, step: &Step) -> String {
+    if step.performer != Performer::Nhi(nhi.id) {
+        format!(
+            "{} does not perform step \"{}\" of \"{}\"",
+            nhi.name, step.name, workflow.name
+        )
+    } else {
+        format!(
+            "workflow \"{}\" is {}, not active",
+            workflow.name,
+            workflow.state.as_str().replace('_', " ")
+        )
+    }
+}
+
+impl Services {
+    /// The configured token lifetime, never more than 15 minutes.
+    pub fn token_lifetime(&self) -> Duration {
+        self.settings
+            .token_lifetime
+            .min(Duration::seconds(MAX_TOKEN_LIFETIME_SECS))
+    }
+
+    /// Issues a new client secret for an identity, replacing (and ending every token of) the
+    /// previous one. The secret is returned once and kept only as a hash.
+    #[tracing::instrument(skip_all, fields(nhi = %id))]
+    pub async fn rotate_client_secret(
+        &self,
+        actor: &Actor,
+        id: NhiId,
+    ) -> CoreResult<(Nhi, RevealedSecret)> {
+        self.authorize(actor, Action::ManageIdentities, &Resource::Console)?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let nhi = tx
+            .nhi_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound("identity"))?;
+        if nhi.state == NhiState::Revoked {
+            return Err(CoreError::Conflict(format!(
+                "{} is revoked: a revoked identity gets no new secret",
+                nhi.name
+            )));
+        }
+        let secret = new_client_secret();
+        let hash = tokio::task::spawn_blocking({
+            let secret = secret.clone();
+            move || hash_client_secret(&secret)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("hashing task failed: {e}")))?;
+        tx.set_nhi_secret_hash(id, &hash, self.now_ms()).await?;
+        let ended = tx.delete_access_tokens_of(id).await?;
+        tx.append_event(&NewEvent::new(
+            actor,
+            "identity.secret_rotated",
+            id.reference(),
+            json!({ "name": nhi.name, "tokens_ended": ended }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok((nhi, RevealedSecret(secret)))
+    }
+
+    /// OAuth 2.0 client credentials grant: authenticates the identity by its secret and issues a
+    /// token bound to the step named in `scope`. Refusals after authentication are recorded.
+    #[tracing::instrument(skip_all)]
+    pub async fn issue_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken, CredentialError> {
+        let id: Option<NhiId> = client_id.trim().parse().ok();
+        let (nhi, stored) = match id {
+            Some(id) => (
+                self.store.nhi(id).await?,
+                self.store.nhi_secret_hash(id).await?,
+            ),
+            None => (None, None),
+        };
+        let secret = client_secret.to_owned();
+        let stored = if nhi.is_some() { stored } else { None };
+        let authenticated =
+            tokio::task::spawn_blocking(move || verify_client_secret(&secret, stored.as_deref()))
+                .await
+                .unwrap_or(false);
+        let nhi = match nhi {
+            Some(nhi) if authenticated => nhi,
+            Some(nhi) => {
+                self.record_refusal(&nhi, "wrong client secret", None)
+                    .await?;
+                return Err(CredentialError::InvalidClient);
+            }
+            None => return Err(CredentialError::InvalidClient),
+        };
+
+        let now = self.clock.now();
+        if let Some(reason) = unusable(&nhi, now) {
+            self.record_refusal(&nhi, &reason, None).await?;
+            return Err(CredentialError::UnauthorizedClient(reason));
+        }
+        let step_id = match parse_scope(scope) {
+            Ok(step) => step,
+            Err(error) => {
+                self.record_refusal(&nhi, &error.to_string(), None).await?;
+                return Err(error);
+            }
+        };
+        let found = self.store.workflow_by_step(step_id).await?.and_then(|w| {
+            w.steps
+                .iter()
+                .find(|s| s.id == step_id)
+                .cloned()
+                .map(|s| (w, s))
+        });
+        let Some((workflow, step)) = found else {
+            let reason = format!("no step {step_id}");
+            self.record_refusal(&nhi, &reason, None).await?;
+            return Err(CredentialError::InvalidScope(reason));
+        };
+        let actor = nhi_actor(&nhi, now);
+        if self
+            .authorize(
+                &actor,
+                Action::ObtainCredential,
+                &step_resource(&workflow, &step),
+            )
+            .is_err()
+        {
+            let reason = out_of_scope(&nhi, &workflow, &step);
+            self.record_refusal(&nhi, &reason, Some(step_id)).await?;
+            return Err(CredentialError::InvalidScope(reason));
+        }
+
+        let token = new_access_token();
+        let lifetime = self.token_lifetime();
+        let expires_at = now + lifetime;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        tx.delete_expired_access_tokens(self.now_ms()).await?;
+        tx.insert_access_token(&AccessTokenRow {
+            token_hash: token_hash(&token),
+            nhi: nhi.id,
+            workflow: workflow.id,
+            step: step.id,
+            issued_at_ms: self.now_ms(),
+            expires_at_ms: crate::clock::to_millis(expires_at),
+        })
+        .await?;
+        tx.touch_nhi(nhi.id, self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            &actor,
+            "credential.issued",
+            nhi.id.reference(),
+            json!({
+                "workflow": workflow.id.reference(),
+                "step": step.id.reference(),
+                "step_name": step.name,
+                "expires_at": expires_at.to_rfc3339(),
+            }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(IssuedToken {
+            access_token: RevealedSecret(token),
+            expires_in: lifetime.num_seconds(),
+            scope: format!("step:{}", step.id),
+        })
+    }
+
+    /// A refused token request by an identity that exists, in the ledger: repeated refusals are
+    /// a signal security admins look for.
+    async fn record_refusal(
+        &self,
+        nhi: &Nhi,
+        reason: &str,
+        step: Option<StepId>,
+    ) -> Result<(), CredentialError> {
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            &nhi_actor(nhi, self.clock.now()),
+            "credential.refused",
+            nhi.id.reference(),
+            json!({ "reason": reason, "step": step.map(|s| s.reference()) }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to the identity and step it is bound to, checking the registry as
+    /// it is now: suspension, revocation, expiry, orphaning or the workflow leaving `active` end
+    /// the token at once.
+    pub async fn authenticate_token(&self, token: &str) -> Result<TokenPrincipal, CredentialError> {
+        let invalid = |why: &str| CredentialError::InvalidToken(why.to_owned());
+        if !looks_like_token(token) {
+            return Err(invalid("the access token is malformed"));
+        }
+        let row = self
+            .store
+            .access_token(&token_hash(token))
+            .await?
+            .ok_or_else(|| invalid("the access token is unknown or was ended"))?;
+        let now = self.clock.now();
+        let expires_at = crate::clock::from_millis(row.expires_at_ms);
+        if expires_at <= now {
+            return Err(invalid("the access token has expired"));
+        }
+        let nhi = self
+            .store
+            .nhi(row.nhi)
+            .await?
+            .ok_or_else(|| invalid("the identity no longer exists"))?;
+        if let Some(reason) = unusable(&nhi, now) {
+            return Err(CredentialError::InvalidToken(reason));
+        }
+        let workflow = self
+            .store
+            .workflow(row.workflow)
+            .await?
+            .ok_or_else(|| invalid("the workflow no longer exists"))?;
+        let step = workflow
+            .steps
+            .iter()
+            .find(|s| s.id == row.step)
+            .cloned()
+            .ok_or_else(|| invalid("the step no longer exists"))?;
+        let actor = nhi_actor(&nhi, now);
+        if self
+            .authorize(
+                &actor,
+                Action::UseCredential,
+                &step_resource(&workflow, &step),
+            )
+            .is_err()
+        {
+            return Err(CredentialError::InvalidToken(out_of_scope(
+                &nhi, &workflow, &step,
+            )));
+        }
+        Ok(TokenPrincipal {
+            actor,
+            nhi,
+            workflow,
+            step,
+            expires_at,
+        })
+    }
+}

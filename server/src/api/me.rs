@@ -1,0 +1,91 @@
+//! `GET /api/v1/me`: who a bearer token belongs to, the step it is bound to, and when it ends.
+
+use super::problem::{internal, Problem};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use countersign_core::services::{CredentialError, TokenPrincipal};
+use serde_json::json;
+
+/// The token in `Authorization: Bearer …`, or a 401 that says what is missing (RFC 6750 §3).
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<TokenPrincipal, Response> {
+    let challenge = |error: Option<&str>, detail: String| {
+        let mut response = Problem {
+            status: StatusCode::UNAUTHORIZED,
+            title: "Unauthorized",
+            detail,
+        }
+        .into_response();
+        let value = match error {
+            Some(code) => format!("Bearer realm=\"countersign\", error=\"{code}\""),
+            None => "Bearer realm=\"countersign\"".to_owned(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            challenge(
+                None,
+                "an access token is required: Authorization: Bearer <token from POST /api/v1/token>"
+                    .to_owned(),
+            )
+        })?;
+    state
+        .services
+        .authenticate_token(token)
+        .await
+        .map_err(|error| match error {
+            CredentialError::Store(error) => {
+                tracing::error!(%error, "token check failed");
+                internal().into_response()
+            }
+            other => challenge(Some("invalid_token"), other.to_string()),
+        })
+}
+
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let body = json!({
+        "principal": {
+            "id": principal.nhi.id.to_string(),
+            "kind": principal.nhi.kind.as_str(),
+            "name": principal.nhi.name,
+        },
+        "workflow": {
+            "id": principal.workflow.id.to_string(),
+            "name": principal.workflow.name,
+        },
+        "step": {
+            "id": principal.step.id.to_string(),
+            "name": principal.step.name,
+            "kind": principal.step.kind.as_str(),
+        },
+        "scope": format!("step:{}", principal.step.id),
+        "expires_at": principal.expires_at.to_rfc3339(),
+    });
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response()
+}

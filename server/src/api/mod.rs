@@ -1,0 +1,29 @@
+//! The agent-facing HTTP API under `/api/v1`. Callers are service accounts and agents holding
+//! bearer tokens, not browsers: these routes sit outside the session and CSRF layers, and every
+//! answer is JSON that is never cached.
+
+mod me;
+mod problem;
+mod rate_limit;
+mod token;
+
+pub use rate_limit::RateLimiter;
+
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// A token request is a few form fields; anything larger is not one.
+const TOKEN_BODY_LIMIT: usize = 8 * 1024;
+
+/// Mounted at `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/token",
+            post(token::issue).layer(RequestBodyLimitLayer::new(TOKEN_BODY_LIMIT)),
+        )
+        .route("/me", get(me::me))
+        .fallback(problem::not_found)
+}

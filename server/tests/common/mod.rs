@@ -1,0 +1,49 @@
+//! The reference connected system (`countersign-sandbox`) as a real process on loopback.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Sandbox {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn start_sandbox(secret: &str, dir: &std::path::Path, port: u16) -> Sandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign-sandbox"))
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env("COUNTERSIGN_SANDBOX_SECRET", secret)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Sandbox { child, url };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the sandbox did not start");
+}

@@ -1,0 +1,413 @@
+//! The agent API over HTTP, in-process, on a real SQLite database, with the workflow's connected
+//! system played by the real reference system: `POST /api/v1/token` (client credentials) and
+//! `GET /api/v1/me`, and every refusal in RFC 6749 / RFC 6750 terms.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64::Engine as _;
+use common::{free_port, start_sandbox, Sandbox};
+use countersign::config::{Config, Mode};
+use countersign::startup::build_state;
+use countersign_core::clock::ManualClock;
+use countersign_core::domain::{
+    ExternalIdentity, Grant, GrantAction, Lifecycle, NhiKind, Performer, Role, Step, StepKind,
+};
+use countersign_core::services::{
+    DefineWorkflow, RegisterNhi, RegisterSystem, SignIn, SignInOutcome, DEMO_ISSUER,
+};
+use countersign_core::{Actor, Services};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Api {
+    router: Router,
+    services: Services,
+    admin: Actor,
+    agent: String,
+    secret: String,
+    scope: String,
+    _sandbox: Sandbox,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    json: serde_json::Value,
+}
+
+/// A console with an active one-step-plus-publish workflow whose drafting agent has a secret.
+async fn api(extra: &[(&str, &str)]) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env: HashMap<String, String> = HashMap::from([
+        (
+            "COUNTERSIGN_DATABASE_URL".to_owned(),
+            format!("sqlite://{}/cs.db", dir.path().display()),
+        ),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE".to_owned(),
+            format!("{}/cs.key", dir.path().display()),
+        ),
+    ]);
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
+    let state = build_state(config, Arc::new(ManualClock::new(chrono::Utc::now())))
+        .await
+        .unwrap();
+    let services = state.services.clone();
+    let SignInOutcome::Granted { actor: admin } = services
+        .sign_in(SignIn {
+            identity: ExternalIdentity::new(DEMO_ISSUER, "priya").unwrap(),
+            name: Some("Priya Nair".to_owned()),
+            email: Some("priya.nair@example.com".to_owned()),
+            roles: [Role::SecurityAdmin, Role::Approver].into_iter().collect(),
+            groups_seen: 0,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("granted")
+    };
+    let Actor::Human { id: owner, .. } = admin else {
+        panic!()
+    };
+    let (agent, secret) = services
+        .register_nhi(
+            &admin,
+            RegisterNhi {
+                kind: NhiKind::Agent,
+                name: "api-drafter".to_owned(),
+                purpose: "Drafts the offer email through the API.".to_owned(),
+                owners: vec![owner],
+                expires_at: Some(services.clock().now() + chrono::Duration::days(30)),
+                model: Some("claude-sonnet-4.5 (Anthropic)".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    let port = free_port();
+    let (system, signing) = services
+        .register_system(
+            &admin,
+            RegisterSystem {
+                name: "Campaigns".to_owned(),
+                kind: "campaign".to_owned(),
+                base_url: format!("http://127.0.0.1:{port}"),
+                fields: "email:contact".to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+    let sandbox = start_sandbox(&signing.0, &dir.path().join("sandbox"), port).await;
+    assert!(
+        services
+            .run_revocation_drill(&admin, system.id)
+            .await
+            .unwrap()
+            .passed
+    );
+    let grant = |actions: &[GrantAction], review| Grant {
+        system: Some(system.id),
+        actions: actions.iter().copied().collect(),
+        fields: Default::default(),
+        purposes: ["spring_offer".to_owned()].into_iter().collect(),
+        human_review: review,
+    };
+    let workflow = services
+        .define_workflow(
+            &admin,
+            DefineWorkflow {
+                name: "API offer".to_owned(),
+                purpose: "Draft and publish the offer email.".to_owned(),
+                owner,
+                steps: vec![
+                    Step::new(
+                        "Draft",
+                        StepKind::DraftContent,
+                        Performer::Nhi(agent.id),
+                        Some(owner),
+                        grant(&[GrantAction::Draft], true),
+                    ),
+                    Step::new(
+                        "Publish",
+                        StepKind::Publish,
+                        Performer::Publisher,
+                        Some(owner),
+                        grant(&[GrantAction::Publish], false),
+                    ),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    let workflow = services
+        .activate_workflow(&admin, workflow.id)
+        .await
+        .unwrap();
+    Api {
+        router: countersign::web::build(state),
+        services,
+        admin,
+        agent: agent.id.to_string(),
+        secret: secret.0,
+        scope: format!("step:{}", workflow.steps[0].id),
+        _sandbox: sandbox,
+        _dir: dir,
+    }
+}
+
+impl Api {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    async fn token(&self, form: &str, basic: Option<(&str, &str)>) -> Reply {
+        let mut request = Request::post("/api/v1/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            request = request.header(header::AUTHORIZATION, format!("Basic {encoded}"));
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap())
+            .await
+    }
+
+    fn body_auth(&self, scope: &str) -> String {
+        format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+            self.agent,
+            self.secret,
+            scope.replace(':', "%3A")
+        )
+    }
+
+    async fn me(&self, token: Option<&str>) -> Reply {
+        let mut request = Request::get("/api/v1/me");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+}
+
+#[tokio::test]
+async fn an_agent_gets_a_token_by_basic_or_body_auth_and_sees_its_step() {
+    let api = api(&[]).await;
+    let basic = api
+        .token(
+            &format!("grant_type=client_credentials&scope={}", api.scope),
+            Some((&api.agent, &api.secret)),
+        )
+        .await;
+    assert_eq!(basic.status, StatusCode::OK, "{}", basic.json);
+    assert_eq!(basic.json["token_type"], "Bearer");
+    assert_eq!(basic.json["expires_in"], 900);
+    assert_eq!(basic.json["scope"], api.scope.as_str());
+    assert_eq!(basic.headers[header::CACHE_CONTROL], "no-store");
+    let token = basic.json["access_token"].as_str().unwrap().to_owned();
+
+    let me = api.me(Some(&token)).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+    assert_eq!(me.json["principal"]["id"], api.agent.as_str());
+    assert_eq!(me.json["principal"]["kind"], "agent");
+    assert_eq!(me.json["step"]["name"], "Draft");
+    assert_eq!(me.json["workflow"]["name"], "API offer");
+    assert!(me.json["expires_at"].as_str().is_some());
+
+    let body = api.token(&api.body_auth(&api.scope), None).await;
+    assert_eq!(body.status, StatusCode::OK, "{}", body.json);
+
+    // Suspending the agent ends the token at once.
+    api.services
+        .change_nhi_state(
+            &api.admin,
+            api.agent.parse().unwrap(),
+            Lifecycle::Suspend,
+            "Odd output",
+        )
+        .await
+        .unwrap();
+    let refused = api.me(Some(&token)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.headers[header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+    assert!(refused.json["detail"]
+        .as_str()
+        .unwrap()
+        .contains("api-drafter is suspended"));
+    let again = api.token(&api.body_auth(&api.scope), None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.json["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn bad_token_requests_get_the_rfc_6749_error_that_names_the_problem() {
+    let api = api(&[]).await;
+    let wrong_secret = format!(
+        "grant_type=client_credentials&client_id={}&client_secret=cssec_wrong&scope={}",
+        api.agent, api.scope
+    );
+    let other_step = api.body_auth("step:01930000-0000-7000-8000-000000000000");
+    let duplicate = format!("{}&scope=step:x", api.body_auth(&api.scope));
+    // (form, HTTP Basic credentials, status, error, words in the description)
+    type Case<'a> = (
+        String,
+        Option<(&'a str, &'a str)>,
+        StatusCode,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        (
+            wrong_secret,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "authentication failed",
+        ),
+        (
+            format!("grant_type=client_credentials&scope={}", api.scope),
+            None,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication is required",
+        ),
+        (
+            api.body_auth(&api.scope)
+                .replace("client_credentials", "password"),
+            None,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials",
+        ),
+        (
+            format!("client_id={}&client_secret={}", api.agent, api.secret),
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required",
+        ),
+        (
+            api.body_auth(&api.scope),
+            Some((&api.agent, &api.secret)),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "not both",
+        ),
+        (
+            other_step,
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "no step",
+        ),
+        (
+            duplicate,
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "appears more than once",
+        ),
+        (
+            api.body_auth("everything"),
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "scope must be step:<step id>",
+        ),
+    ];
+    for (form, basic, status, error, description) in cases {
+        let reply = api.token(&form, basic).await;
+        assert_eq!(reply.status, status, "{form}: {}", reply.json);
+        assert_eq!(reply.json["error"], error, "{form}");
+        assert!(
+            reply.json["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(description),
+            "{form}: {}",
+            reply.json
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(reply.headers.contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+
+    let json = api
+        .send(
+            Request::post("/api/v1/token")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(json.json["error"], "invalid_request");
+    assert!(json.json["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("x-www-form-urlencoded"));
+
+    let anonymous = api.me(None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let forged = api
+        .me(Some("cstok_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert!(forged.json["detail"].as_str().unwrap().contains("unknown"));
+    let missing = api
+        .send(Request::get("/api/v1/nothing").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json["status"], 404);
+}
+
+#[tokio::test]
+async fn token_requests_are_rate_limited_per_client() {
+    let api = api(&[("COUNTERSIGN_TOKEN_RATE_LIMIT", "2")]).await;
+    for _ in 0..2 {
+        let reply = api.token(&api.body_auth(&api.scope), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    }
+    let limited = api.token(&api.body_auth(&api.scope), None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(limited.json["error"], "rate_limited");
+    // Another client is not held back by this one.
+    let other = api
+        .token(
+            "grant_type=client_credentials&client_id=someone-else&client_secret=x&scope=step:y",
+            None,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
