@@ -30,7 +30,7 @@ function consoleServer(url, extraEnv) {
       COUNTERSIGN_OIDC_CLIENT_SECRET: 'e2e-client-secret',
       COUNTERSIGN_ROLE_MAP:
         'approver=mkt-approvers;legal=legal-team;security_admin=sec-admins;auditor=audit',
-      RUST_LOG: 'warn',
+      RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       ...extraEnv,
     },
   };
@@ -88,7 +88,7 @@ export default defineConfig({
         COUNTERSIGN_PUBLIC_URL: DEMO_CONSOLE,
         COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
         COUNTERSIGN_SECRET_KEY_FILE: `${data}/demo.key`,
-        RUST_LOG: 'warn',
+        RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       },
     },
   ],

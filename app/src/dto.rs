@@ -169,6 +169,7 @@ pub struct ClientSecretShown {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepView {
+    pub id: String,
     pub name: String,
     pub kind: String,
     /// Who performs it: an identity's name, a person's name, or "Countersign publisher".
@@ -180,6 +181,80 @@ pub struct StepView {
     pub fields: Vec<String>,
     pub purposes: Vec<String>,
     pub human_review: bool,
+    /// The grant in force, as the edit form needs it.
+    pub grant: GrantInput,
+    /// What a widening awaiting review would add, in words.
+    pub awaiting_review: Option<String>,
+}
+
+/// A step's grant as the forms send it: ids and machine names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantInput {
+    /// A connected system's id, or empty for none.
+    pub system: String,
+    /// `read`, `infer_traits`, `draft`, `publish`.
+    pub actions: Vec<String>,
+    pub fields: Vec<String>,
+    /// Comma-separated purposes, e.g. `spring_offer`.
+    pub purposes: String,
+    pub human_review: bool,
+}
+
+/// One step of a workflow being defined.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepInput {
+    pub name: String,
+    /// `read_customer_data`, `draft_content`, `human_review`, `publish`, `other`.
+    pub kind: String,
+    /// `nhi:<id>`, `human:<id>` or `publisher`.
+    pub performer: String,
+    /// A person's id, or empty.
+    pub owner: String,
+    pub grant: GrantInput,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowInput {
+    pub name: String,
+    pub purpose: String,
+    pub owner: String,
+    pub steps: Vec<StepInput>,
+}
+
+/// What the workflow builder offers to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuilderOptions {
+    pub can_manage: bool,
+    /// Active people: owners and human performers.
+    pub people: Vec<ChoiceView>,
+    /// Identities that can be named as performers (not revoked).
+    pub identities: Vec<ChoiceView>,
+    pub systems: Vec<SystemChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceView {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemChoice {
+    pub id: String,
+    pub name: String,
+    pub fields: Vec<FieldView>,
+}
+
+/// What one identity can do across all workflows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivilegeView {
+    pub identity: String,
+    pub kind: String,
+    pub state: String,
+    /// "Campaign Manager: read email, region" — what is in force in active workflows.
+    pub in_force: Vec<String>,
+    /// "Spring offer email (active) · Read CRM contacts", one line per step.
+    pub steps: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,10 +273,15 @@ pub struct WorkflowView {
     pub tier: i64,
     pub steps: Vec<StepView>,
     pub checklist: Vec<CheckView>,
+    /// The sign-offs a change of this workflow needs, e.g. "1 approver + 1 legal reviewer".
+    pub signoffs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowsView {
     pub can_manage: bool,
     pub workflows: Vec<WorkflowView>,
+    /// Connected systems, for the grant editor.
+    pub systems: Vec<SystemChoice>,
+    pub privileges: Vec<PrivilegeView>,
 }

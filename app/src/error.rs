@@ -28,6 +28,16 @@ impl FromServerFnError for UiError {
     }
 }
 
+/// Sets the response status for a refusal made in an adapter (bad input, no access), so that it
+/// is not reported as a server error, and returns it.
+#[cfg(feature = "ssr")]
+pub fn refuse(error: UiError) -> UiError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    error
+}
+
 #[cfg(feature = "ssr")]
 impl UiError {
     /// The HTTP status that goes with this error.

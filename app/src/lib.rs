@@ -2,6 +2,10 @@
 //! Pages are thin: they call server functions (`api`), which resolve the actor, make one call to
 //! the core service layer and return DTOs. No SQL and no policy decisions live here.
 
+// Leptos view types nest deeply; a plain `cargo build` (without cargo-leptos's
+// `--cfg erase_components`) needs the higher limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod dto;
@@ -16,7 +20,8 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, home::HomePage, identities::IdentitiesPage, no_access::NoAccessPage,
-    not_found::NotFound, queue::QueuePage, signin::SignInPage, workflows::WorkflowsPage,
+    not_found::NotFound, queue::QueuePage, signin::SignInPage,
+    workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -62,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Layout><HomePage /></Layout> } />
                 <Route path=path!("/queue") ssr=SsrMode::Async view=|| view! { <Layout><QueuePage /></Layout> } />
                 <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
+                <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />
                 <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />
             </Routes>

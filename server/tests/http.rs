@@ -226,6 +226,27 @@ async fn an_approver_cannot_read_the_ledger_even_by_calling_the_server_function(
 }
 
 #[tokio::test]
+async fn bad_input_to_a_server_function_is_a_refusal_not_a_server_error() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("priya").await;
+    let call = app
+        .post_form("/ui/activate_workflow", "id=not-an-id", Some(&cookie))
+        .await;
+    assert_eq!(
+        call.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        call.body
+    );
+    assert!(call.body.contains("is not a valid id"), "{}", call.body);
+    let approver = app.sign_in_as("amira").await.1;
+    let builder = app
+        .post_form("/ui/workflow_builder", "", Some(&approver))
+        .await;
+    assert_eq!(builder.status, StatusCode::FORBIDDEN, "{}", builder.body);
+}
+
+#[tokio::test]
 async fn a_person_without_a_role_reaches_only_the_no_access_page() {
     let app = start_app(Mode::Demo, &[]).await;
     let (reply, cookie) = app.sign_in_as("noah").await;

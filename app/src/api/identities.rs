@@ -70,8 +70,11 @@ mod convert {
         if raw.trim().is_empty() {
             return Ok(None);
         }
-        let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map_err(|_| UiError::Invalid("expires_at: use a date like 2027-01-31".to_owned()))?;
+        let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+            crate::error::refuse(UiError::Invalid(
+                "expires_at: use a date like 2027-01-31".to_owned(),
+            ))
+        })?;
         Ok(day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()))
     }
 }
@@ -122,7 +125,8 @@ pub async fn register_identity(
     use countersign_core::domain::NhiKind;
     use countersign_core::services::RegisterNhi;
     let (services, actor) = super::adapter::request()?;
-    let kind = NhiKind::parse(&kind).map_err(|e| UiError::Invalid(format!("kind: {e}")))?;
+    let kind = NhiKind::parse(&kind)
+        .map_err(|e| crate::error::refuse(UiError::Invalid(format!("kind: {e}"))))?;
     let request = RegisterNhi {
         kind,
         name,
@@ -178,7 +182,11 @@ pub async fn change_identity_state(
         "suspend" => Lifecycle::Suspend,
         "reactivate" => Lifecycle::Reactivate,
         "revoke" => Lifecycle::Revoke,
-        other => return Err(UiError::Invalid(format!("command: unknown `{other}`"))),
+        other => {
+            return Err(crate::error::refuse(UiError::Invalid(format!(
+                "command: unknown `{other}`"
+            ))))
+        }
     };
     let nhi = services
         .change_nhi_state(&actor, convert::nhi_id(&id)?, command, &reason)

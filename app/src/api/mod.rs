@@ -22,8 +22,11 @@ pub(crate) mod adapter {
 
     /// Parses an id sent by the page, naming the field when it is not one.
     pub fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, UiError> {
-        raw.parse()
-            .map_err(|_| UiError::Invalid(format!("{field}: `{raw}` is not a valid id")))
+        raw.parse().map_err(|_| {
+            crate::error::refuse(UiError::Invalid(format!(
+                "{field}: `{raw}` is not a valid id"
+            )))
+        })
     }
 
     pub fn area_key(area: countersign_core::services::Area) -> &'static str {
@@ -71,7 +74,7 @@ pub async fn area_access(area: String) -> Result<(), UiError> {
     let area = Area::ALL
         .into_iter()
         .find(|a| adapter::area_key(*a) == area)
-        .ok_or_else(|| UiError::NotFound(format!("area `{area}`")))?;
+        .ok_or_else(|| crate::error::refuse(UiError::NotFound(format!("area `{area}`"))))?;
     services
         .authorize_area(&actor, area)
         .map_err(|e| UiError::from_core(e, &actor))
@@ -132,4 +135,6 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
 }
 pub mod identities;
 pub mod systems;
+pub mod workflow_builder;
+pub mod workflow_convert;
 pub mod workflows;

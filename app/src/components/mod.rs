@@ -1,2 +1,3 @@
+pub mod grant_editor;
 pub mod layout;
 pub mod ui;

@@ -111,16 +111,17 @@ pub fn SecretPanel(
     let details = details
         .into_iter()
         .map(|(label, value)| {
+            let testid = format!("detail-{}", label.to_lowercase().replace(' ', "-"));
             view! {
                 <p class="mt-2 text-sm">
                     <span class="font-medium">{label}": "</span>
-                    <code class="break-all rounded bg-white px-1 font-mono">{value}</code>
+                    <code data-testid=testid class="break-all rounded bg-white px-1 font-mono">{value}</code>
                 </p>
             }
         })
         .collect_view();
     view! {
-        <div role="alert" class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
+        <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-4">
             <p class="font-semibold">{title}</p>
             <p class="text-sm text-slate-700">{instructions}</p>
             {details}

@@ -7,4 +7,5 @@ pub mod not_found;
 pub mod queue;
 pub mod signin;
 pub mod systems;
+pub mod workflow_builder;
 pub mod workflows;

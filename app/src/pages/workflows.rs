@@ -1,10 +1,13 @@
 use super::area::AreaGate;
 use super::systems::ConnectedSystems;
-use crate::api::workflows::{load_workflows, ActivateWorkflow};
-use crate::components::ui::style::BUTTON;
+use crate::api::workflows::{load_workflows, ActivateWorkflow, ChangeStepGrant, ReviewWidening};
+use crate::components::grant_editor::{GrantDraft, GrantEditor};
+use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
-use crate::dto::{StepView, WorkflowView};
+use crate::dto::{PrivilegeView, StepView, SystemChoice, WorkflowView};
+use crate::error::UiError;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn WorkflowsPage() -> impl IntoView {
@@ -32,40 +35,60 @@ fn RegistryChanges(children: Children) -> impl IntoView {
     children()
 }
 
+/// The commands of this page and the one live region that reports them.
+#[derive(Clone, Copy)]
+struct Commands {
+    activate: ServerAction<ActivateWorkflow>,
+    change: ServerAction<ChangeStepGrant>,
+    review: ServerAction<ReviewWidening>,
+}
+
 #[component]
 fn WorkflowList() -> impl IntoView {
-    let activate = ServerAction::<ActivateWorkflow>::new();
+    let commands = Commands {
+        activate: ServerAction::new(),
+        change: ServerAction::new(),
+        review: ServerAction::new(),
+    };
+    let query = use_query_map();
+    let outcome: RwSignal<Option<Result<String, UiError>>> = RwSignal::new(None);
+    let refresh = RwSignal::new(0u32);
+    let values: [Signal<Option<Result<String, UiError>>>; 3] = [
+        commands.activate.value().into(),
+        commands.change.value().into(),
+        commands.review.value().into(),
+    ];
+    for value in values {
+        Effect::new(move || {
+            if let Some(result) = value.get() {
+                if result.is_ok() {
+                    refresh.update(|n| *n += 1);
+                }
+                outcome.set(Some(result));
+            }
+        });
+    }
     let systems_changed = use_context::<SystemsChanged>().map(|c| c.0);
     let data = Resource::new(
-        move || (activate.version().get(), systems_changed.map(|s| s.get())),
+        move || (refresh.get(), systems_changed.map(|s| s.get())),
         |_| load_workflows(),
     );
     view! {
         <section aria-labelledby="workflows-heading">
             <h2 id="workflows-heading" class="sr-only">"Workflows"</h2>
-            <p role="status" aria-live="polite" data-testid="workflow-outcome" class="mb-2 text-sm">
-                {move || activate.value().get().map(|result| match result {
-                    Ok(message) => view! { <span class="font-medium text-emerald-800">{message}</span> }.into_any(),
-                    Err(error) => view! { <span class="font-medium text-red-800">{error.to_string()}</span> }.into_any(),
-                })}
+            <p role="status" aria-live="polite" data-testid="workflow-outcome" class="mb-2 min-h-6 text-sm">
+                {move || match outcome.get() {
+                    Some(Ok(message)) => view! { <span class="font-medium text-emerald-800">{message}</span> }.into_any(),
+                    Some(Err(error)) => view! { <span class="font-medium text-red-800">{error.to_string()}</span> }.into_any(),
+                    None => query.read().get("defined").map(|message| view! {
+                        <span class="font-medium text-emerald-800">{message}</span>
+                    }.into_any()).unwrap_or_else(|| ().into_any()),
+                }}
             </p>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(view) if view.workflows.is_empty() => view! {
-                            <EmptyState title="No workflows defined">
-                                <p>"Each workflow appears here as a chain — who acts, what they do, where — with a named human owner at every step, its risk tier and its governability checklist."</p>
-                                <p class="text-sm">"Defining workflows in the console is not enabled in this release yet."</p>
-                            </EmptyState>
-                        }.into_any(),
-                        Ok(view) => {
-                            let can_manage = view.can_manage;
-                            view.workflows
-                                .into_iter()
-                                .map(|workflow| view! { <WorkflowCard workflow can_manage activate /> })
-                                .collect_view()
-                                .into_any()
-                        }
+                        Ok(view) => view! { <Overview view commands /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -75,10 +98,47 @@ fn WorkflowList() -> impl IntoView {
 }
 
 #[component]
+fn Overview(view: crate::dto::WorkflowsView, commands: Commands) -> impl IntoView {
+    let can_manage = view.can_manage;
+    let systems = view.systems;
+    let define = can_manage.then(|| {
+        view! { <a href="/workflows/new" class=format!("mb-4 inline-block {BUTTON}")>"Define a workflow"</a> }
+    });
+    let list = if view.workflows.is_empty() {
+        view! {
+            <EmptyState title="No workflows defined">
+                <p>"Each workflow appears here as a chain — who acts, what they do, where — with a named human owner at every step, its risk tier and its governability checklist."</p>
+                <p class="text-sm">{if can_manage {
+                    "Define the first one: register its service accounts and agents on the Identities page and its connected systems below, then chain them into steps."
+                } else {
+                    "Security admins define workflows."
+                }}</p>
+            </EmptyState>
+        }
+        .into_any()
+    } else {
+        view.workflows
+            .into_iter()
+            .map(|workflow| {
+                let systems = systems.clone();
+                view! { <WorkflowCard workflow can_manage commands systems /> }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        {define}
+        {list}
+        <Privileges privileges=view.privileges />
+    }
+}
+
+#[component]
 fn WorkflowCard(
     workflow: WorkflowView,
     can_manage: bool,
-    activate: ServerAction<ActivateWorkflow>,
+    commands: Commands,
+    systems: Vec<SystemChoice>,
 ) -> impl IntoView {
     let tier_colour = match workflow.tier {
         3 => "bg-red-100 text-red-900",
@@ -86,12 +146,18 @@ fn WorkflowCard(
         _ => "bg-slate-100 text-slate-800",
     };
     let passing = workflow.checklist.iter().all(|c| c.passed);
-    let activatable = matches!(workflow.state.as_str(), "draft" | "needs_review");
+    let awaiting = workflow.steps.iter().any(|s| s.awaiting_review.is_some());
+    let activatable = matches!(workflow.state.as_str(), "draft" | "needs_review") && !awaiting;
+    let editable = can_manage && workflow.state != "revoked";
     let steps = workflow
         .steps
         .into_iter()
         .enumerate()
-        .map(|(n, step)| view! { <StepItem n=n + 1 step /> })
+        .map(|(n, step)| {
+            let systems = systems.clone();
+            let workflow_id = workflow.id.clone();
+            view! { <StepItem n=n + 1 step editable workflow_id systems commands /> }
+        })
         .collect_view();
     let checks = workflow
         .checklist
@@ -110,6 +176,7 @@ fn WorkflowCard(
         })
         .collect_view();
     let id = workflow.id.clone();
+    let review_id = workflow.id.clone();
     view! {
         <article data-testid="workflow-card" class="mb-6 rounded-lg border border-slate-200 bg-white p-5">
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -117,21 +184,23 @@ fn WorkflowCard(
                     <h3 class="text-lg font-semibold">{workflow.name.clone()}</h3>
                     <p class="text-sm text-slate-600">{workflow.purpose.clone()}</p>
                     <p class="text-xs text-slate-500">{format!("Owner: {}", workflow.owner)}</p>
+                    <p class="text-xs text-slate-500" data-testid="signoffs">{format!("Each change needs: {}", workflow.signoffs)}</p>
                 </div>
                 <div class="flex gap-2">
                     <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {tier_colour}")>{format!("Tier {}", workflow.tier)}</span>
-                    <span class="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium">{workflow.state.replace('_', " ")}</span>
+                    <span data-testid="workflow-state" class="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium">{workflow.state.replace('_', " ")}</span>
                 </div>
             </div>
             <ol class="mt-4 grid gap-2 md:grid-cols-2 xl:grid-cols-4" aria-label="Steps, in order">{steps}</ol>
+            {(can_manage && awaiting).then(|| view! { <ReviewPanel workflow_id=review_id commands /> })}
             <div class="mt-4">
                 <h4 class="text-sm font-semibold">"Governability checklist"</h4>
                 <ul class="mt-1 space-y-0.5 text-sm">{checks}</ul>
             </div>
             {(can_manage && activatable).then(|| view! {
-                <button type="button" class=format!("mt-4 {BUTTON}") disabled=move || activate.pending().get() || !passing
+                <button type="button" class=format!("mt-4 {BUTTON}") disabled=move || commands.activate.pending().get() || !passing
                     title=if passing { "" } else { "The checklist must pass first" }
-                    on:click=move |_| { activate.dispatch(ActivateWorkflow { id: id.clone() }); }>
+                    on:click=move |_| { commands.activate.dispatch(ActivateWorkflow { id: id.clone() }); }>
                     "Activate"
                 </button>
             })}
@@ -140,7 +209,14 @@ fn WorkflowCard(
 }
 
 #[component]
-fn StepItem(n: usize, step: StepView) -> impl IntoView {
+fn StepItem(
+    n: usize,
+    step: StepView,
+    editable: bool,
+    workflow_id: String,
+    systems: Vec<SystemChoice>,
+    commands: Commands,
+) -> impl IntoView {
     let grant = [
         (!step.actions.is_empty()).then(|| format!("may {}", step.actions.join(", "))),
         (!step.fields.is_empty()).then(|| format!("fields {}", step.fields.join(", "))),
@@ -152,14 +228,139 @@ fn StepItem(n: usize, step: StepView) -> impl IntoView {
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
+    let editing = RwSignal::new(false);
+    let draft = GrantDraft::new(step.grant.clone());
+    let label = format!("Step {n}");
+    let step_id = step.id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        commands.change.dispatch(ChangeStepGrant {
+            workflow: workflow_id.clone(),
+            step: step_id.clone(),
+            grant: draft.value(),
+        });
+        editing.set(false);
+    };
     view! {
-        <li class="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
+        <li data-testid="step" class="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
             <p class="text-xs font-semibold uppercase tracking-wide text-slate-500">{format!("{n}. {}", step.kind)}</p>
             <p class="font-medium">{step.name.clone()}</p>
             <p><span class="text-slate-500">"Who: "</span>{step.performer.clone()}</p>
             <p><span class="text-slate-500">"Where: "</span>{step.system.clone().unwrap_or_else(|| "—".to_owned())}</p>
             <p><span class="text-slate-500">"Owner: "</span>{step.owner.clone().unwrap_or_else(|| "none".to_owned())}</p>
             <p class="mt-1 text-xs text-slate-600">{grant}</p>
+            <p class="mt-1 text-xs text-slate-500">
+                "Token scope: "<code data-testid="step-scope" class="break-all font-mono">{format!("step:{}", step.id)}</code>
+            </p>
+            {step.awaiting_review.clone().map(|added| view! {
+                <p data-testid="awaiting-review" class="mt-1 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900">
+                    {format!("Awaiting a security admin: {added}")}
+                </p>
+            })}
+            {editable.then(|| view! {
+                <button type="button" class=format!("mt-2 {SECONDARY}") aria-expanded=move || editing.get().to_string()
+                    on:click=move |_| editing.update(|e| *e = !*e)>
+                    {move || if editing.get() { "Close" } else { "Change grant" }}
+                </button>
+            })}
+            {move || editing.get().then(|| {
+                let systems = systems.clone();
+                view! {
+                    <form class="mt-3 rounded-md border border-slate-300 bg-white p-3" on:submit=save.clone()
+                        aria-label=format!("Change the grant of {}", label)>
+                        <GrantEditor systems grant=draft label=label.clone() />
+                        <p class="mt-2 text-xs text-slate-600">
+                            "Narrowing takes effect at once. Widening that raises the tier puts a live workflow in review; the added part waits for a security admin."
+                        </p>
+                        <button type="submit" class=format!("mt-2 {BUTTON}")>"Save grant"</button>
+                    </form>
+                }
+            })}
         </li>
     }
+}
+
+/// Approve or reject every widening awaiting review, with a reason for the ledger.
+#[component]
+fn ReviewPanel(workflow_id: String, commands: Commands) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let decide = move |approve: bool| {
+        commands.review.dispatch(ReviewWidening {
+            workflow: workflow_id.clone(),
+            approve,
+            reason: reason.get_untracked(),
+        });
+        reason.set(String::new());
+    };
+    let approve = decide.clone();
+    view! {
+        <div role="group" aria-labelledby="review-heading" class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3">
+            <h4 id="review-heading" class="text-sm font-semibold">"Scope drift awaiting review"</h4>
+            <p class="text-sm text-slate-700">"A widened grant raised this workflow's tier. Approve it to put it in force (then activate the workflow), or reject it to keep the previous grant."</p>
+            <label class="mt-2 block">
+                <span class=LABEL>"Reason"</span>
+                <input type="text" class=INPUT bind:value=reason />
+            </label>
+            <div class="mt-2 flex gap-2">
+                <button type="button" class=BUTTON on:click=move |_| approve(true)>"Approve widening"</button>
+                <button type="button" class=SECONDARY on:click=move |_| decide(false)>"Reject widening"</button>
+            </div>
+        </div>
+    }
+}
+
+/// What each identity can do, across every workflow it performs a step in.
+#[component]
+fn Privileges(privileges: Vec<PrivilegeView>) -> impl IntoView {
+    if privileges.is_empty() {
+        return ().into_any();
+    }
+    let rows = privileges
+        .into_iter()
+        .map(|p| {
+            let in_force = if p.in_force.is_empty() {
+                view! { <span class="text-slate-500">"nothing (no active workflow)"</span> }.into_any()
+            } else {
+                p.in_force
+                    .into_iter()
+                    .map(|line| view! { <span class="block">{line}</span> })
+                    .collect_view()
+                    .into_any()
+            };
+            let steps = p
+                .steps
+                .into_iter()
+                .map(|line| view! { <span class="block">{line}</span> })
+                .collect_view();
+            view! {
+                <tr data-testid="privilege-row">
+                    <th scope="row" class="px-3 py-2 text-left font-medium">
+                        {p.identity}
+                        <span class="block text-xs font-normal text-slate-500">{format!("{} · {}", p.kind, p.state)}</span>
+                    </th>
+                    <td class="px-3 py-2">{in_force}</td>
+                    <td class="px-3 py-2 text-xs text-slate-600">{steps}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="privilege-heading" class="mb-10">
+            <h2 id="privilege-heading" class="mb-1 text-lg font-semibold">"Effective privilege by identity"</h2>
+            <p class="mb-3 text-sm text-slate-600">"The union of the grants in force in active workflows, and every step each identity performs."</p>
+            <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                    <thead class="bg-slate-100 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">"Identity"</th>
+                            <th scope="col" class="px-3 py-2">"Can use now"</th>
+                            <th scope="col" class="px-3 py-2">"Steps"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
 }

@@ -4,6 +4,7 @@
 pub mod human;
 pub mod id;
 pub mod nhi;
+pub mod privilege;
 pub mod role;
 pub mod role_map;
 pub mod signoff;
@@ -13,6 +14,7 @@ pub mod workflow;
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
+pub use privilege::{effective_privileges, EffectivePrivilege, StepPrivilege};
 pub use role::{Role, RoleSet};
 pub use role_map::{RoleMap, RoleMapError};
 pub use signoff::{SignoffError, SignoffPolicy, SignoffRule};

@@ -32,6 +32,28 @@ pub enum GrantAction {
     Publish,
 }
 
+impl GrantAction {
+    pub const ALL: [GrantAction; 4] = [
+        GrantAction::Read,
+        GrantAction::InferTraits,
+        GrantAction::Draft,
+        GrantAction::Publish,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantAction::Read => "read",
+            GrantAction::InferTraits => "infer_traits",
+            GrantAction::Draft => "draft",
+            GrantAction::Publish => "publish",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}
+
 /// Who performs a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

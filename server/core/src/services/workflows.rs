@@ -199,6 +199,19 @@ impl Services {
         Ok(workflow)
     }
 
+    /// What each identity can do across all workflows.
+    pub async fn effective_privileges(
+        &self,
+        actor: &Actor,
+    ) -> CoreResult<
+        std::collections::BTreeMap<crate::domain::NhiId, crate::domain::EffectivePrivilege>,
+    > {
+        self.authorize(actor, Action::ViewIdentities, &Resource::Console)?;
+        Ok(crate::domain::effective_privileges(
+            &self.store.workflows().await?,
+        ))
+    }
+
     pub async fn list_workflows(&self, actor: &Actor) -> CoreResult<Vec<Workflow>> {
         self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
         Ok(self.store.workflows().await?)
