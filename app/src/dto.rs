@@ -93,6 +93,8 @@ pub struct NhiView {
     pub model: Option<String>,
     pub last_used: Option<String>,
     pub owners: Vec<OwnerView>,
+    /// The connected systems its workflow steps reach (workflows that are not revoked).
+    pub reaches: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +187,8 @@ pub struct StepView {
     pub grant: GrantInput,
     /// What a widening awaiting review would add, in words.
     pub awaiting_review: Option<String>,
+    /// `step:<id>`, the scope its identity asks tokens for; only for steps an identity performs.
+    pub token_scope: Option<String>,
 }
 
 /// A step's grant as the forms send it: ids and machine names.

@@ -161,8 +161,8 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   await expect(page.getByTestId('privilege-row').filter({ hasText: 'story-crm-reader' })).toContainText('Story CRM: read (email, first_name)');
 
   // The agent gets a short-lived token for its own step, and for no other.
-  const draftScope = await card.getByTestId('step-scope').nth(1).textContent();
-  const readScope = await card.getByTestId('step-scope').nth(0).textContent();
+  const draftScope = await card.getByTestId('step').nth(1).getByTestId('step-scope').textContent();
+  const readScope = await card.getByTestId('step').nth(0).getByTestId('step-scope').textContent();
   const issued = await requestToken(request, agent, draftScope);
   expect(issued.status()).toBe(200);
   const token = await issued.json();
@@ -174,6 +174,29 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   expect(wrongStep.status()).toBe(400);
   expect((await wrongStep.json()).error).toBe('invalid_scope');
 
+  // Scope drift: widening the reader to financial data raises the tier, so the workflow waits for
+  // review and its tokens stop working until a security admin approves and it is reactivated.
+  const reader = card.getByTestId('step').nth(0);
+  await reader.getByRole('button', { name: 'Change grant' }).click();
+  await reader.getByRole('checkbox', { name: /^income / }).check();
+  await reader.getByRole('button', { name: 'Save grant' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toContainText('Story spring offer needs review');
+  await expect(card.getByTestId('workflow-state')).toHaveText('needs review');
+  await expect(card.getByTestId('step').nth(0).getByTestId('awaiting-review')).toContainText('adds field income');
+  await expect(card).toContainText('Tier 2');
+  const paused = await request.get(`${CONSOLE}/api/v1/me`, { headers: { Authorization: `Bearer ${token.access_token}` } });
+  expect(paused.status()).toBe(401);
+  expect((await paused.json()).detail).toContain('needs review, not active');
+  await card.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('Finance campaign approved by the DPO');
+  await card.getByRole('button', { name: 'Approve widening' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toContainText('now tier 3');
+  await expect(card.getByTestId('signoffs')).toHaveText('Each change needs: 2 approvers + 1 legal reviewer');
+  await card.getByRole('button', { name: 'Activate' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toHaveText('Story spring offer is active.');
+  const renewed = await requestToken(request, agent, draftScope);
+  expect(renewed.status()).toBe(200);
+  const current = await renewed.json();
+
   // Deactivating the owner orphans the agent: its token and its next request fail.
   await page.goto('/identities');
   await hydrated(page);
@@ -183,12 +206,13 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   await olivia.getByRole('button', { name: 'Confirm: deactivate' }).click();
   await expect(page.getByTestId('identity-outcome')).toHaveText('Olivia Owner is now deactivated.');
   await expect(page.getByTestId('nhi-row').filter({ hasText: 'story-drafter' })).toContainText('Orphaned');
+  await expect(page.getByTestId('nhi-row').filter({ hasText: 'story-crm-reader' })).toContainText('Reaches: Story CRM');
 
   const refused = await requestToken(request, agent, draftScope);
   expect(refused.status()).toBe(400);
   const error = await refused.json();
   expect(error.error).toBe('unauthorized_client');
   expect(error.error_description).toContain('no active human owner');
-  const ended = await request.get(`${CONSOLE}/api/v1/me`, { headers: { Authorization: `Bearer ${token.access_token}` } });
+  const ended = await request.get(`${CONSOLE}/api/v1/me`, { headers: { Authorization: `Bearer ${current.access_token}` } });
   expect(ended.status()).toBe(401);
 });

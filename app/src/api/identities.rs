@@ -15,8 +15,9 @@ mod convert {
         at.format("%Y-%m-%d").to_string()
     }
 
-    pub fn nhi(nhi: Nhi, now: DateTime<Utc>) -> NhiView {
+    pub fn nhi(nhi: Nhi, now: DateTime<Utc>, reaches: Vec<String>) -> NhiView {
         NhiView {
+            reaches,
             id: nhi.id.to_string(),
             kind: nhi.kind.as_str().to_owned(),
             orphaned: nhi.is_orphaned(),
@@ -103,9 +104,37 @@ pub async fn load_identities(
     let now = services.clock().now();
     let nhis = services.list_nhis(&actor, filter).await.map_err(core)?;
     let people = services.list_people(&actor).await.map_err(core)?;
+    let privileges = services.effective_privileges(&actor).await.map_err(core)?;
+    let system_names: std::collections::HashMap<_, _> = services
+        .list_systems(&actor)
+        .await
+        .map_err(core)?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let reaches = |id| -> Vec<String> {
+        let mut names: Vec<String> = privileges
+            .get(&id)
+            .map(|p| {
+                p.steps
+                    .iter()
+                    .filter_map(|s| s.system.and_then(|s| system_names.get(&s).cloned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.dedup();
+        names
+    };
     Ok(IdentitiesView {
         can_manage: services.can_manage_identities(&actor),
-        nhis: nhis.into_iter().map(|n| convert::nhi(n, now)).collect(),
+        nhis: nhis
+            .into_iter()
+            .map(|n| {
+                let reaches = reaches(n.id);
+                convert::nhi(n, now, reaches)
+            })
+            .collect(),
         people: people.into_iter().map(convert::person).collect(),
         latest_expiry: convert::date(now + services.nhi_max_lifetime()),
         today: convert::date(now),

@@ -73,6 +73,8 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
                     purposes: step.grant.purposes.iter().cloned().collect(),
                     human_review: step.grant.human_review,
                     grant: grant_input(&step.grant),
+                    token_scope: matches!(step.performer, Performer::Nhi(_))
+                        .then(|| format!("step:{}", step.id)),
                     awaiting_review: step.pending_grant.as_ref().map(|pending| {
                         let added = widening(&step.grant, pending);
                         let mut parts = Vec::new();

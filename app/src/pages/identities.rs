@@ -329,6 +329,9 @@ fn NhiRow(
                     {kind} {nhi.model.clone().map(|m| format!(" · {m}"))}
                 </span>
                 <span class="block max-w-md text-xs text-slate-600">{nhi.purpose.clone()}</span>
+                {(!nhi.reaches.is_empty()).then(|| view! {
+                    <span class="block text-xs text-slate-500">{format!("Reaches: {}", nhi.reaches.join(", "))}</span>
+                })}
             </td>
             <td class="px-3 py-2">{owners}</td>
             <td class="px-3 py-2">{badges}</td>

@@ -242,16 +242,22 @@ fn StepItem(
         editing.set(false);
     };
     view! {
-        <li data-testid="step" class="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
+        <li data-testid="step" class=move || {
+            // The grant editor needs the card's full width.
+            let span = if editing.get() { " md:col-span-2 xl:col-span-4" } else { "" };
+            format!("rounded-md border border-slate-200 bg-slate-50 p-3 text-sm{span}")
+        }>
             <p class="text-xs font-semibold uppercase tracking-wide text-slate-500">{format!("{n}. {}", step.kind)}</p>
             <p class="font-medium">{step.name.clone()}</p>
             <p><span class="text-slate-500">"Who: "</span>{step.performer.clone()}</p>
             <p><span class="text-slate-500">"Where: "</span>{step.system.clone().unwrap_or_else(|| "—".to_owned())}</p>
             <p><span class="text-slate-500">"Owner: "</span>{step.owner.clone().unwrap_or_else(|| "none".to_owned())}</p>
             <p class="mt-1 text-xs text-slate-600">{grant}</p>
-            <p class="mt-1 text-xs text-slate-500">
-                "Token scope: "<code data-testid="step-scope" class="break-all font-mono">{format!("step:{}", step.id)}</code>
-            </p>
+            {step.token_scope.clone().map(|scope| view! {
+                <p class="mt-1 text-xs text-slate-500">
+                    "Token scope: "<code data-testid="step-scope" class="break-all font-mono">{scope}</code>
+                </p>
+            })}
             {step.awaiting_review.clone().map(|added| view! {
                 <p data-testid="awaiting-review" class="mt-1 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900">
                     {format!("Awaiting a security admin: {added}")}
