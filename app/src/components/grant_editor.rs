@@ -6,10 +6,11 @@ use super::ui::toggle_in;
 use crate::dto::{GrantInput, SystemChoice};
 use leptos::prelude::*;
 
-pub const ACTIONS: [(&str, &str); 4] = [
+pub const ACTIONS: [(&str, &str); 5] = [
     ("read", "Read customer data"),
     ("infer_traits", "Infer customer traits"),
     ("draft", "Submit drafts"),
+    ("record_consent", "Load consent records"),
     ("publish", "Publish (Countersign's publisher only)"),
 ];
 

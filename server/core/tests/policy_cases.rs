@@ -16,6 +16,8 @@ struct Case {
     principal: Principal,
     action: Action,
     resource: Resource,
+    #[serde(default)]
+    context: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,7 +96,17 @@ fn every_allow_case_is_allowed_and_every_deny_case_refused() {
     let mut failures = Vec::new();
     for (expect_allowed, dir) in [(true, "allow"), (false, "deny")] {
         for (name, case) in cases(dir) {
-            let decision = engine.authorize(&case.principal.actor(), case.action, &case.resource);
+            let context: Vec<(&str, &str)> = case
+                .context
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let decision = engine.authorize_with(
+                &case.principal.actor(),
+                case.action,
+                &case.resource,
+                &context,
+            );
             if decision.is_ok() != expect_allowed {
                 failures.push(format!("{dir}/{name} ({}): got {decision:?}", case.why));
             }

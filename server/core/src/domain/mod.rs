@@ -1,6 +1,7 @@
 //! Domain types. Constructors parse and check their input, so a value of one of these types is
 //! valid by construction (parse, don't validate).
 
+pub mod consent;
 pub mod human;
 pub mod id;
 pub mod nhi;
@@ -11,6 +12,9 @@ pub mod signoff;
 pub mod system;
 pub mod workflow;
 
+pub use consent::{
+    standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
+};
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};

@@ -30,14 +30,17 @@ pub enum GrantAction {
     Draft,
     /// Change a connected system (only Countersign's publisher).
     Publish,
+    /// Load consent records into Countersign's consent ledger.
+    RecordConsent,
 }
 
 impl GrantAction {
-    pub const ALL: [GrantAction; 4] = [
+    pub const ALL: [GrantAction; 5] = [
         GrantAction::Read,
         GrantAction::InferTraits,
         GrantAction::Draft,
         GrantAction::Publish,
+        GrantAction::RecordConsent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl GrantAction {
             GrantAction::InferTraits => "infer_traits",
             GrantAction::Draft => "draft",
             GrantAction::Publish => "publish",
+            GrantAction::RecordConsent => "record_consent",
         }
     }
 

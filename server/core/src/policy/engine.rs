@@ -2,7 +2,7 @@ use super::{Action, Resource};
 use crate::actor::Actor;
 use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    PolicySet, Request, RestrictedExpression, Schema, SlotId, ValidationMode, Validator,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -157,6 +157,27 @@ impl PolicyEngine {
                 })?;
                 policy_files.insert(id, source.name.clone());
             }
+            for template in parsed.templates() {
+                let id = template
+                    .annotation("id")
+                    .ok_or_else(|| PolicyLoadError::MissingId {
+                        file: source.name.clone(),
+                    })?
+                    .to_owned();
+                if policy_files.contains_key(&id) {
+                    return Err(PolicyLoadError::DuplicateId {
+                        id,
+                        file: source.name.clone(),
+                    });
+                }
+                policies
+                    .add_template(template.new_id(PolicyId::new(&id)))
+                    .map_err(|e| PolicyLoadError::Parse {
+                        file: source.name.clone(),
+                        problem: e.to_string(),
+                    })?;
+                policy_files.insert(id, source.name.clone());
+            }
         }
         let validation = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
         if let Some(error) = validation.validation_errors().next() {
@@ -186,45 +207,133 @@ impl PolicyEngine {
         action: Action,
         resource: &Resource,
     ) -> Result<Decision, Denied> {
+        self.authorize_with(actor, action, resource, &[])
+    }
+
+    /// The same question with a request context (string values, as the schema declares them).
+    pub fn authorize_with(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+        context: &[(&str, &str)],
+    ) -> Result<Decision, Denied> {
+        self.authorize_each(actor, action, resource, &[context.to_vec()])
+            .pop()
+            .unwrap_or_else(|| {
+                Err(Denied {
+                    action: action.as_str(),
+                    policies: Vec::new(),
+                })
+            })
+    }
+
+    /// One decision per context, for the same actor, action and resource: the step's grant
+    /// templates are linked and the entities built once for all of them.
+    pub fn authorize_each(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+        contexts: &[Vec<(&str, &str)>],
+    ) -> Vec<Result<Decision, Denied>> {
         let denied = |policies: Vec<String>| Denied {
             action: action.as_str(),
             policies,
         };
+        let refuse_all = || contexts.iter().map(|_| Err(denied(Vec::new()))).collect();
         let Some((principal, entities)) = principal_entities(actor) else {
-            return Err(denied(Vec::new()));
+            return refuse_all();
         };
         let Some((resource_uid, resource_entities)) = resource_entities(resource) else {
-            return Err(denied(Vec::new()));
+            return refuse_all();
         };
         let mut all = entities;
         all.extend(resource_entities);
-        let request = Request::new(
-            principal,
-            uid("Action", action.as_str()),
-            resource_uid,
-            Context::empty(),
-            Some(&self.schema),
-        );
-        let (Ok(request), Ok(entities)) =
-            (request, Entities::from_entities(all, Some(&self.schema)))
-        else {
-            // A request that does not fit the schema (say, a System principal asking for a
-            // person's action) is refused, never evaluated loosely.
-            return Err(denied(Vec::new()));
+        let Ok(entities) = Entities::from_entities(all, Some(&self.schema)) else {
+            // Entities that do not fit the schema are refused, never evaluated loosely.
+            return refuse_all();
         };
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
-        let reasons: Vec<String> = response
-            .diagnostics()
-            .reason()
-            .map(ToString::to_string)
-            .collect();
-        match response.decision() {
-            cedar_policy::Decision::Allow => Ok(Decision { policies: reasons }),
-            cedar_policy::Decision::Deny => Err(denied(reasons)),
-        }
+        let linked = self.linked_for(resource);
+        let policies = linked.as_ref().unwrap_or(&self.policies);
+        contexts
+            .iter()
+            .map(|context| {
+                let context = Context::from_pairs(context.iter().map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        RestrictedExpression::new_string((*v).to_owned()),
+                    )
+                }));
+                let request = context.ok().and_then(|context| {
+                    Request::new(
+                        principal.clone(),
+                        uid("Action", action.as_str()),
+                        resource_uid.clone(),
+                        context,
+                        Some(&self.schema),
+                    )
+                    .ok()
+                });
+                // A request that does not fit the schema (say, a System principal asking for a
+                // person's action, or a missing context value) is refused.
+                let Some(request) = request else {
+                    return Err(denied(Vec::new()));
+                };
+                let response = self.authorizer.is_authorized(&request, policies, &entities);
+                let reasons: Vec<String> = response
+                    .diagnostics()
+                    .reason()
+                    .map(|id| display_id(&id.to_string()))
+                    .collect();
+                match response.decision() {
+                    cedar_policy::Decision::Allow => Ok(Decision { policies: reasons }),
+                    cedar_policy::Decision::Deny => Err(denied(reasons)),
+                }
+            })
+            .collect()
     }
+
+    /// The policies with every grant template linked to this step and the identity that
+    /// performs it; `None` when the resource is not a step performed by an identity.
+    fn linked_for(&self, resource: &Resource) -> Option<PolicySet> {
+        let Resource::Step {
+            id,
+            performer: Some(performer),
+            ..
+        } = resource
+        else {
+            return None;
+        };
+        let mut policies = self.policies.clone();
+        let templates: Vec<PolicyId> = policies.templates().map(|t| t.id().clone()).collect();
+        for template in templates {
+            let vals = HashMap::from([
+                (SlotId::principal(), uid("Nhi", &performer.to_string())),
+                (SlotId::resource(), uid("Step", &id.to_string())),
+            ]);
+            let linked = PolicyId::new(format!("{template}{LINK_SEPARATOR}{id}"));
+            if let Err(error) = policies.link(template.clone(), linked, vals) {
+                tracing::error!(%error, %template, "a grant template does not link");
+            }
+        }
+        Some(policies)
+    }
+
+    /// Every policy and template id, with its file: for the policy simulator.
+    pub fn policy_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.policy_files.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// Separates a template's id from the step it is linked to in a linked policy's id.
+const LINK_SEPARATOR: &str = "@step:";
+
+/// A linked policy is reported by its template's id: the step is the request's own.
+fn display_id(id: &str) -> String {
+    id.split(LINK_SEPARATOR).next().unwrap_or(id).to_owned()
 }
 
 fn uid(type_name: &str, id: &str) -> EntityUid {
@@ -309,13 +418,33 @@ fn resource_entities(resource: &Resource) -> Option<(EntityUid, Vec<Entity>)> {
             workflow,
             workflow_state,
             performer,
+            workflow_tier,
+            grant_actions,
+            grant_fields,
+            grant_purposes,
         } => {
             let step = uid("Step", &id.to_string());
             let workflow = uid("Workflow", &workflow.to_string());
-            let mut attrs = HashMap::from([(
-                "workflow_state".to_owned(),
-                RestrictedExpression::new_string(workflow_state.as_str().to_owned()),
-            )]);
+            let strings = |values: &[String]| {
+                RestrictedExpression::new_set(
+                    values
+                        .iter()
+                        .map(|v| RestrictedExpression::new_string(v.clone())),
+                )
+            };
+            let mut attrs = HashMap::from([
+                (
+                    "workflow_state".to_owned(),
+                    RestrictedExpression::new_string(workflow_state.as_str().to_owned()),
+                ),
+                (
+                    "workflow_tier".to_owned(),
+                    RestrictedExpression::new_long(*workflow_tier),
+                ),
+                ("grant_actions".to_owned(), strings(grant_actions)),
+                ("grant_fields".to_owned(), strings(grant_fields)),
+                ("grant_purposes".to_owned(), strings(grant_purposes)),
+            ]);
             if let Some(nhi) = performer {
                 attrs.insert(
                     "performer".to_owned(),

@@ -22,6 +22,16 @@ pub enum Action {
     ObtainCredential,
     /// An identity presents its access token.
     UseCredential,
+    /// Read one field of customer data for a purpose, within a step.
+    ReadData,
+    /// Submit a draft within a step.
+    SubmitDraft,
+    /// Load consent records within a step.
+    RecordConsent,
+    /// Sign off a change at the gate (never an identity).
+    ApproveChange,
+    /// Change a connected system (only Countersign's publisher).
+    PublishChange,
 }
 
 impl Action {
@@ -41,6 +51,11 @@ impl Action {
             Action::SeedDemo => "seed_demo",
             Action::ObtainCredential => "obtain_credential",
             Action::UseCredential => "use_credential",
+            Action::ReadData => "read_data",
+            Action::SubmitDraft => "submit_draft",
+            Action::RecordConsent => "record_consent",
+            Action::ApproveChange => "approve_change",
+            Action::PublishChange => "publish_change",
         }
     }
 }
@@ -58,5 +73,42 @@ pub enum Resource {
         workflow_state: WorkflowState,
         /// The identity that performs the step, when an identity does.
         performer: Option<NhiId>,
+        #[serde(default = "tier_one")]
+        workflow_tier: i64,
+        /// The grant in force: action names, fields, purposes.
+        #[serde(default)]
+        grant_actions: Vec<String>,
+        #[serde(default)]
+        grant_fields: Vec<String>,
+        #[serde(default)]
+        grant_purposes: Vec<String>,
     },
+}
+
+fn tier_one() -> i64 {
+    1
+}
+
+impl Resource {
+    /// A workflow step as the policies see it now.
+    pub fn step(workflow: &crate::domain::Workflow, step: &crate::domain::Step) -> Self {
+        Resource::Step {
+            id: step.id,
+            workflow: workflow.id,
+            workflow_state: workflow.state,
+            performer: match step.performer {
+                crate::domain::Performer::Nhi(id) => Some(id),
+                _ => None,
+            },
+            workflow_tier: workflow.tier.number(),
+            grant_actions: step
+                .grant
+                .actions
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            grant_fields: step.grant.fields.iter().cloned().collect(),
+            grant_purposes: step.grant.purposes.iter().cloned().collect(),
+        }
+    }
 }

@@ -98,15 +98,7 @@ fn nhi_actor(nhi: &Nhi, now: DateTime<Utc>) -> Actor {
 }
 
 fn step_resource(workflow: &Workflow, step: &Step) -> Resource {
-    Resource::Step {
-        id: step.id,
-        workflow: workflow.id,
-        workflow_state: workflow.state,
-        performer: match step.performer {
-            Performer::Nhi(id) => Some(id),
-            _ => None,
-        },
-    }
+    Resource::step(workflow, step)
 }
 
 /// Why an identity may not act, in words, or `None` when it may.
