@@ -13,6 +13,8 @@ pub enum Action {
     ManageIdentities,
     ManageSystems,
     ManageWorkflows,
+    /// Import consent records (CSV) and see the consent ledger.
+    ManageConsent,
     /// Approve or reject a widened grant that raised a workflow's tier.
     ApproveScopeDrift,
     ViewAudit,
@@ -46,6 +48,7 @@ impl Action {
             Action::ManageSystems => "manage_systems",
             Action::ManageWorkflows => "manage_workflows",
             Action::ApproveScopeDrift => "approve_scope_drift",
+            Action::ManageConsent => "manage_consent",
             Action::ViewAudit => "view_audit",
             Action::VerifyAudit => "verify_audit",
             Action::SeedDemo => "seed_demo",

@@ -2,8 +2,10 @@
 //! audit in one transaction. Adapters (pages, server functions, HTTP handlers) call these and
 //! never decide authorization themselves.
 
+mod access;
 mod audit;
 mod auth;
+mod consent;
 mod credentials;
 mod demo;
 mod drift;
@@ -12,8 +14,15 @@ mod identities;
 mod systems;
 mod workflows;
 
+pub use access::{
+    AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject,
+    DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
+};
 pub use audit::{AuditPage, LedgerVerification};
 pub use auth::{Area, SignIn, SignInOutcome};
+pub use consent::{
+    parse_consent_csv, ConsentInput, CsvImport, RowError, MAX_CONSENT_BATCH, MAX_CONSENT_CSV_ROWS,
+};
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use drift::GrantOutcome;

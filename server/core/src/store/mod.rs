@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod consent;
 mod credentials;
 mod identities;
 mod postgres;
@@ -12,8 +13,8 @@ mod systems;
 mod workflows;
 
 use crate::domain::{
-    ConnectedSystem, Deactivation, Drill, Grant, Human, HumanId, Nhi, NhiId, NhiState, StepId,
-    SystemId, Tier, Workflow, WorkflowId, WorkflowState,
+    ConnectedSystem, ConsentRecord, Deactivation, Drill, Grant, Human, HumanId, Nhi, NhiId,
+    NhiState, StepId, SystemId, Tier, Workflow, WorkflowId, WorkflowState,
 };
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
@@ -134,6 +135,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The access token with this SHA-256 hash, expired or not.
     async fn access_token(&self, token_hash: &str) -> Result<Option<AccessTokenRow>, StoreError>;
+
+    /// Every consent record of these subjects (at most [`MAX_SUBJECTS_PER_QUERY`]).
+    async fn consent_records_for(
+        &self,
+        subjects: &[String],
+    ) -> Result<Vec<ConsentRecord>, StoreError>;
+
+    /// Counts and the newest import batches, for the consent page.
+    async fn consent_overview(&self, batches: i64) -> Result<ConsentOverview, StoreError>;
+
+    async fn access_decision(&self, id: &str) -> Result<Option<AccessDecisionRow>, StoreError>;
 
     /// The sealed signing secret of a system, for the connector that signs calls to it.
     async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
@@ -259,6 +271,16 @@ pub trait WriteTx: Send {
     /// Forgets tokens that expired before `now_ms`; they can never work again.
     async fn delete_expired_access_tokens(&mut self, now_ms: i64) -> Result<u64, StoreError>;
 
+    /// Adds one batch of consent records (all or nothing with the transaction).
+    async fn insert_consent_records(
+        &mut self,
+        batch: &str,
+        records: &[ConsentRecord],
+        recorded_by: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn insert_access_decision(&mut self, row: &AccessDecisionRow) -> Result<(), StoreError>;
+
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;
 
@@ -273,6 +295,39 @@ pub struct AccessTokenRow {
     pub workflow: WorkflowId,
     pub step: StepId,
     pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// The most subjects one consent query may name.
+pub const MAX_SUBJECTS_PER_QUERY: usize = 1000;
+
+/// What the consent ledger holds, at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsentOverview {
+    pub records: i64,
+    pub subjects: i64,
+    pub batches: Vec<ConsentBatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentBatch {
+    pub id: String,
+    pub recorded_by: String,
+    pub recorded_at_ms: i64,
+    pub rows: i64,
+}
+
+/// A recorded access decision, as drafts cite it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDecisionRow {
+    pub id: String,
+    pub nhi: NhiId,
+    pub workflow: WorkflowId,
+    pub step: StepId,
+    pub purpose: String,
+    pub request_json: String,
+    pub response_json: String,
+    pub decided_at_ms: i64,
     pub expires_at_ms: i64,
 }
 

@@ -629,6 +629,58 @@ macro_rules! shared_sql {
                     .rows_affected())
             }
 
+            async fn insert_consent_records(
+                &mut self,
+                batch: &str,
+                records: &[crate::domain::ConsentRecord],
+                recorded_by: &str,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                for record in records {
+                    sqlx::query(
+                        "INSERT INTO consent_records (id, subject, purpose, legal_basis, granted_at, \
+                         withdrawn_at, source, batch_id, recorded_by, recorded_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(record.subject.as_str())
+                    .bind(record.purpose.as_str())
+                    .bind(record.basis.as_str())
+                    .bind(record.granted_at.map(crate::clock::to_millis))
+                    .bind(record.withdrawn_at.map(crate::clock::to_millis))
+                    .bind(&record.source)
+                    .bind(batch)
+                    .bind(recorded_by)
+                    .bind(at_ms)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_access_decision(
+                &mut self,
+                row: &crate::store::AccessDecisionRow,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO access_decisions (id, nhi_id, workflow_id, step_id, purpose, \
+                     request_json, response_json, decided_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&row.id)
+                .bind(row.nhi.to_string())
+                .bind(row.workflow.to_string())
+                .bind(row.step.to_string())
+                .bind(&row.purpose)
+                .bind(&row.request_json)
+                .bind(&row.response_json)
+                .bind(row.decided_at_ms)
+                .bind(row.expires_at_ms)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -916,6 +968,75 @@ macro_rules! shared_sql {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map(super::credentials::token_from_row).transpose()
+            }
+
+            async fn consent_records_for(
+                &self,
+                subjects: &[String],
+            ) -> Result<Vec<crate::domain::ConsentRecord>, crate::store::StoreError> {
+                if subjects.is_empty() {
+                    return Ok(Vec::new());
+                }
+                if subjects.len() > crate::store::MAX_SUBJECTS_PER_QUERY {
+                    return Err(crate::store::StoreError::Corrupt(
+                        "too many subjects in one consent query".to_owned(),
+                    ));
+                }
+                let sql = super::consent::records_for_query(subjects.len());
+                let mut query = sqlx::query(&sql);
+                for subject in subjects {
+                    query = query.bind(subject);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter().map(super::consent::record_from_row).collect()
+            }
+
+            async fn consent_overview(
+                &self,
+                batches: i64,
+            ) -> Result<crate::store::ConsentOverview, crate::store::StoreError> {
+                let counts = sqlx::query(
+                    "SELECT COUNT(*) AS records, COUNT(DISTINCT subject) AS subjects FROM consent_records",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                let rows = sqlx::query(
+                    "SELECT batch_id, MIN(recorded_by) AS recorded_by, MIN(recorded_at) AS recorded_at, \
+                     COUNT(*) AS n FROM consent_records GROUP BY batch_id \
+                     ORDER BY MIN(recorded_at) DESC, batch_id DESC LIMIT $1",
+                )
+                .bind(batches)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(crate::store::ConsentOverview {
+                    records: sqlx::Row::try_get(&counts, "records")?,
+                    subjects: sqlx::Row::try_get(&counts, "subjects")?,
+                    batches: rows
+                        .iter()
+                        .map(|row| {
+                            Ok(crate::store::ConsentBatch {
+                                id: sqlx::Row::try_get(row, "batch_id")?,
+                                recorded_by: sqlx::Row::try_get(row, "recorded_by")?,
+                                recorded_at_ms: sqlx::Row::try_get(row, "recorded_at")?,
+                                rows: sqlx::Row::try_get(row, "n")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, crate::store::StoreError>>()?,
+                })
+            }
+
+            async fn access_decision(
+                &self,
+                id: &str,
+            ) -> Result<Option<crate::store::AccessDecisionRow>, crate::store::StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, nhi_id, workflow_id, step_id, purpose, request_json, response_json, \
+                     decided_at, expires_at FROM access_decisions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(super::consent::decision_from_row).transpose()
             }
 
             async fn system_secret(

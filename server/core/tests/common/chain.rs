@@ -14,6 +14,7 @@ pub struct Chain {
     pub admin: Actor,
     pub owner: HumanId,
     pub reader: countersign_core::domain::NhiId,
+    pub reader_secret: String,
     pub drafter: countersign_core::domain::NhiId,
     /// The drafting agent's client secret, as shown once at registration.
     pub drafter_secret: String,
@@ -35,7 +36,7 @@ pub async fn chain(services: &Services) -> Chain {
         expires_at: Some(services.clock().now() + Duration::days(30)),
         model: Some("claude-sonnet-4.5 (Anthropic)".to_owned()),
     };
-    let (reader, _) = services
+    let (reader, reader_secret) = services
         .register_nhi(&admin, nhi("crm-reader", NhiKind::ServiceAccount))
         .await
         .unwrap();
@@ -50,7 +51,8 @@ pub async fn chain(services: &Services) -> Chain {
                 name: "Campaign Manager".to_owned(),
                 kind: "campaign".to_owned(),
                 base_url: "https://campaigns.example.com".to_owned(),
-                fields: "email:contact\nregion:none\nincome:financial".to_owned(),
+                fields: "email:contact\nregion:none\nincome:financial\nhealth:special_category"
+                    .to_owned(),
             },
         )
         .await
@@ -59,6 +61,7 @@ pub async fn chain(services: &Services) -> Chain {
         admin,
         owner,
         reader: reader.id,
+        reader_secret: reader_secret.0,
         drafter: drafter.id,
         drafter_secret: drafter_secret.0,
         crm: system.id,

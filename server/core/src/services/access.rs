@@ -1,0 +1,282 @@
+//! Access decisions: at the moment an identity wants customer data, Countersign decides which
+//! fields its step's grant allows (Cedar, per field) and which subjects have a valid legal basis
+//! for the purpose (the consent ledger), and records exactly what was asked and answered in the
+//! ledger's transaction.
+
+use super::{Services, TokenPrincipal};
+use crate::domain::{standing, FieldCategory, PurposeName, Standing, Subject};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Resource};
+use crate::store::AccessDecisionRow;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+pub const MAX_DECISION_FIELDS: usize = 100;
+pub const MAX_DECISION_SUBJECTS: usize = 1000;
+/// How long a decision may be cited by a draft.
+pub const DECISION_LIFETIME_MINUTES: i64 = 60;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    pub purpose: String,
+    pub fields: Vec<String>,
+    pub subjects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedField {
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedSubject {
+    pub subject: String,
+    pub legal_basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedSubject {
+    pub subject: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessDecision {
+    pub decision_id: String,
+    pub allowed_fields: Vec<String>,
+    pub denied_fields: Vec<DeniedField>,
+    pub allowed_subjects: Vec<AllowedSubject>,
+    pub denied_subjects: Vec<DeniedSubject>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The request, checked: bounded, no duplicates, every value well-formed.
+struct Checked {
+    purpose: PurposeName,
+    fields: Vec<String>,
+    subjects: Vec<Subject>,
+}
+
+fn check_request(request: &AccessRequest) -> CoreResult<Checked> {
+    let purpose = PurposeName::parse(&request.purpose)
+        .map_err(|e| CoreError::invalid("purpose", e.to_string()))?;
+    if request.fields.is_empty() || request.fields.len() > MAX_DECISION_FIELDS {
+        return Err(CoreError::invalid(
+            "fields",
+            format!("ask for 1 to {MAX_DECISION_FIELDS} fields"),
+        ));
+    }
+    if request.subjects.is_empty() || request.subjects.len() > MAX_DECISION_SUBJECTS {
+        return Err(CoreError::invalid(
+            "subjects",
+            format!("ask about 1 to {MAX_DECISION_SUBJECTS} subjects"),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for field in &request.fields {
+        let ok = !field.is_empty()
+            && field.len() <= 64
+            && field
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+        if !ok {
+            return Err(CoreError::invalid(
+                "fields",
+                format!(
+                    "`{}` is not a field name (a-z, 0-9, '_' and '.', at most 64)",
+                    field.chars().take(64).collect::<String>()
+                ),
+            ));
+        }
+        if !seen.insert(field.as_str()) {
+            return Err(CoreError::invalid(
+                "fields",
+                format!("`{field}` appears twice"),
+            ));
+        }
+    }
+    let mut subjects = Vec::with_capacity(request.subjects.len());
+    let mut seen = BTreeSet::new();
+    for (n, raw) in request.subjects.iter().enumerate() {
+        let subject = Subject::parse(raw)
+            .map_err(|e| CoreError::invalid("subjects", format!("subjects[{n}]: {e}")))?;
+        if !seen.insert(subject.clone()) {
+            return Err(CoreError::invalid(
+                "subjects",
+                format!("subjects[{n}]: `{}` appears twice", subject.as_str()),
+            ));
+        }
+        subjects.push(subject);
+    }
+    Ok(Checked {
+        purpose,
+        fields: request.fields.clone(),
+        subjects,
+    })
+}
+
+/// Why Cedar denied a field, in the API's words.
+fn field_reason(policies: &[String], purpose_granted: bool) -> &'static str {
+    if policies
+        .iter()
+        .any(|p| p == "special-category-data-needs-a-tier-3-workflow")
+    {
+        "special_category_requires_tier_3"
+    } else if !purpose_granted {
+        "purpose_not_granted"
+    } else {
+        "not_in_grant"
+    }
+}
+
+impl Services {
+    /// `POST /api/v1/access-decisions`, for the step the token is bound to.
+    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id, step = %principal.step.id))]
+    pub async fn decide_access(
+        &self,
+        principal: &TokenPrincipal,
+        request: AccessRequest,
+    ) -> CoreResult<AccessDecision> {
+        let checked = check_request(&request)?;
+        let step = &principal.step;
+        let resource = Resource::step(&principal.workflow, step);
+
+        // Fields: what the step's system exposes, then Cedar per field.
+        let categories: HashMap<String, FieldCategory> = match step.grant.system {
+            Some(system) => self
+                .store
+                .system(system)
+                .await?
+                .map(|s| s.fields.into_iter().map(|f| (f.name, f.category)).collect())
+                .unwrap_or_default(),
+            None => HashMap::new(),
+        };
+        let known: Vec<&String> = checked
+            .fields
+            .iter()
+            .filter(|f| categories.contains_key(*f))
+            .collect();
+        let contexts: Vec<Vec<(&str, &str)>> = known
+            .iter()
+            .map(|field| {
+                vec![
+                    ("purpose", checked.purpose.as_str()),
+                    ("field", field.as_str()),
+                    (
+                        "field_category",
+                        categories.get(*field).map_or("none", |c| c.as_str()),
+                    ),
+                ]
+            })
+            .collect();
+        let decisions =
+            self.policy
+                .authorize_each(&principal.actor, Action::ReadData, &resource, &contexts);
+        let purpose_granted = step.grant.purposes.contains(checked.purpose.as_str());
+        let mut allowed_fields = Vec::new();
+        let mut denied_fields = Vec::new();
+        let mut verdicts = known.iter().zip(decisions);
+        for field in &checked.fields {
+            if !categories.contains_key(field) {
+                denied_fields.push(DeniedField {
+                    field: field.clone(),
+                    reason: "unknown_field".to_owned(),
+                });
+                continue;
+            }
+            match verdicts.next() {
+                Some((_, Ok(_))) => allowed_fields.push(field.clone()),
+                Some((_, Err(denied))) => denied_fields.push(DeniedField {
+                    field: field.clone(),
+                    reason: field_reason(&denied.policies, purpose_granted).to_owned(),
+                }),
+                None => denied_fields.push(DeniedField {
+                    field: field.clone(),
+                    reason: "not_in_grant".to_owned(),
+                }),
+            }
+        }
+
+        // Subjects: the newest consent event for the purpose decides.
+        let names: Vec<String> = checked
+            .subjects
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        let records = self.store.consent_records_for(&names).await?;
+        let mut by_subject: HashMap<&str, Vec<&crate::domain::ConsentRecord>> = HashMap::new();
+        for record in &records {
+            by_subject
+                .entry(record.subject.as_str())
+                .or_default()
+                .push(record);
+        }
+        let mut allowed_subjects = Vec::new();
+        let mut denied_subjects = Vec::new();
+        for subject in &checked.subjects {
+            let records = by_subject
+                .get(subject.as_str())
+                .cloned()
+                .unwrap_or_default();
+            match standing(records, &checked.purpose) {
+                Standing::Allowed(basis) => allowed_subjects.push(AllowedSubject {
+                    subject: subject.as_str().to_owned(),
+                    legal_basis: basis.as_str().to_owned(),
+                }),
+                other => denied_subjects.push(DeniedSubject {
+                    subject: subject.as_str().to_owned(),
+                    reason: other.reason().unwrap_or("no_consent").to_owned(),
+                }),
+            }
+        }
+
+        let now = self.clock.now();
+        let decision = AccessDecision {
+            decision_id: uuid::Uuid::now_v7().to_string(),
+            allowed_fields,
+            denied_fields,
+            allowed_subjects,
+            denied_subjects,
+            expires_at: now + Duration::minutes(DECISION_LIFETIME_MINUTES),
+        };
+        let encode = |e: serde_json::Error| crate::store::StoreError::Corrupt(e.to_string());
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        tx.insert_access_decision(&AccessDecisionRow {
+            id: decision.decision_id.clone(),
+            nhi: principal.nhi.id,
+            workflow: principal.workflow.id,
+            step: step.id,
+            purpose: checked.purpose.as_str().to_owned(),
+            request_json: serde_json::to_string(&request).map_err(encode)?,
+            response_json: serde_json::to_string(&decision).map_err(encode)?,
+            decided_at_ms: self.now_ms(),
+            expires_at_ms: crate::clock::to_millis(decision.expires_at),
+        })
+        .await?;
+        tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            &principal.actor,
+            "access.decided",
+            format!("decision:{}", decision.decision_id),
+            json!({
+                "workflow": principal.workflow.id.reference(),
+                "step": step.id.reference(),
+                "purpose": checked.purpose.as_str(),
+                "fields_asked": request.fields,
+                "subjects_asked": request.subjects,
+                "allowed_fields": decision.allowed_fields,
+                "denied_fields": decision.denied_fields,
+                "allowed_subjects": decision.allowed_subjects,
+                "denied_subjects": decision.denied_subjects,
+            }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(decision)
+    }
+}
