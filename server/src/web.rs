@@ -64,7 +64,11 @@ pub fn build(state: AppState) -> Router {
             auth::identity::resolve_actor,
         ))
         .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), csrf::protect));
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::api::refuse_bearer_on_people_routes,
+        ));
     // The WebAssembly, JavaScript and CSS need no session: serving them outside the session
     // layer saves a session read and write per asset.
     let assets = ServeDir::new(state.config.site_root.join("pkg"));

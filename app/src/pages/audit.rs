@@ -131,6 +131,7 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
     let open = RwSignal::new(false);
     let panel_id = format!("event-{}", event.seq);
     let flagged = event.action.ends_with("_failed") || event.action.contains("denied");
+    let abuse = event.details.contains("possible_privilege_abuse");
     let action_class = if flagged {
         "rounded bg-red-100 px-1.5 py-0.5 font-mono text-xs text-red-900"
     } else {
@@ -146,6 +147,11 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
             </td>
             <td class="px-3 py-2">
                 <span class=action_class>{event.action.clone()}</span>
+                {abuse.then(|| view! {
+                    <span data-testid="abuse-signal" class="ml-1 rounded bg-red-700 px-1.5 py-0.5 text-xs font-semibold text-white">
+                        "Possible privilege abuse"
+                    </span>
+                })}
             </td>
             <td class="px-3 py-2 font-mono text-xs text-slate-600">{event.subject.clone()}</td>
             <td class="px-3 py-2 text-right">

@@ -89,3 +89,34 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
     )
         .into_response()
 }
+
+/// Middleware for the console's own routes (pages, server functions, sign-in): they act for
+/// people with sessions. A request carrying an identity's bearer token is refused with 403 and,
+/// when the token is valid, recorded as a possible privilege-abuse signal.
+pub async fn refuse_bearer_on_people_routes(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") || v.starts_with("bearer "));
+    if !bearer {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    if let Ok(principal) = authenticate(&state, request.headers()).await {
+        if let Err(error) = state.services.refuse_people_route(&principal, &path).await {
+            tracing::error!(%error, "recording a refused identity request failed");
+        }
+    }
+    Problem {
+        status: StatusCode::FORBIDDEN,
+        title: "Forbidden",
+        detail: "service accounts and agents act only through /api/v1; the console's routes are for people"
+            .to_owned(),
+    }
+    .into_response()
+}

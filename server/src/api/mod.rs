@@ -2,11 +2,15 @@
 //! bearer tokens, not browsers: these routes sit outside the session and CSRF layers, and every
 //! answer is JSON that is never cached.
 
+mod data;
+mod gate;
+mod json;
 mod me;
 mod problem;
 mod rate_limit;
 mod token;
 
+pub use me::refuse_bearer_on_people_routes;
 pub use rate_limit::RateLimiter;
 
 use crate::state::AppState;
@@ -25,5 +29,9 @@ pub fn router() -> Router<AppState> {
             post(token::issue).layer(RequestBodyLimitLayer::new(TOKEN_BODY_LIMIT)),
         )
         .route("/me", get(me::me))
+        .route("/access-decisions", post(data::access_decision))
+        .route("/consents", post(data::consents))
+        .route("/changes/{id}/approve", post(gate::approve))
+        .route("/changes/{id}/publish", post(gate::publish))
         .fallback(problem::not_found)
 }

@@ -2,6 +2,7 @@
 //! audit in one transaction. Adapters (pages, server functions, HTTP handlers) call these and
 //! never decide authorization themselves.
 
+mod abuse;
 mod access;
 mod audit;
 mod auth;
@@ -14,6 +15,7 @@ mod identities;
 mod systems;
 mod workflows;
 
+pub use abuse::PRIVILEGE_ABUSE_SIGNAL;
 pub use access::{
     AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject,
     DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
