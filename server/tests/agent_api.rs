@@ -1,6 +1,7 @@
 //! The agent API over HTTP, in-process, on a real SQLite database, with the workflow's connected
-//! system played by the real reference system: `POST /api/v1/token` (client credentials) and
-//! `GET /api/v1/me`, and every refusal in RFC 6749 / RFC 6750 terms.
+//! system played by the real reference system: `POST /api/v1/token` (client credentials),
+//! `GET /api/v1/me`, access decisions, consent batches, and the refusals (RFC 6749 / RFC 6750 /
+//! RFC 9457) — including an identity's token on the gate's and the console's routes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -101,7 +102,7 @@ async fn api(extra: &[(&str, &str)]) -> Api {
                 name: "Campaigns".to_owned(),
                 kind: "campaign".to_owned(),
                 base_url: format!("http://127.0.0.1:{port}"),
-                fields: "email:contact".to_owned(),
+                fields: "email:contact\nincome:financial".to_owned(),
             },
         )
         .await
@@ -114,10 +115,10 @@ async fn api(extra: &[(&str, &str)]) -> Api {
             .unwrap()
             .passed
     );
-    let grant = |actions: &[GrantAction], review| Grant {
+    let grant = |actions: &[GrantAction], fields: &[&str], review| Grant {
         system: Some(system.id),
         actions: actions.iter().copied().collect(),
-        fields: Default::default(),
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         purposes: ["spring_offer".to_owned()].into_iter().collect(),
         human_review: review,
     };
@@ -134,14 +135,22 @@ async fn api(extra: &[(&str, &str)]) -> Api {
                         StepKind::DraftContent,
                         Performer::Nhi(agent.id),
                         Some(owner),
-                        grant(&[GrantAction::Draft], true),
+                        grant(
+                            &[
+                                GrantAction::Read,
+                                GrantAction::Draft,
+                                GrantAction::RecordConsent,
+                            ],
+                            &["email"],
+                            true,
+                        ),
                     ),
                     Step::new(
                         "Publish",
                         StepKind::Publish,
                         Performer::Publisher,
                         Some(owner),
-                        grant(&[GrantAction::Publish], false),
+                        grant(&[GrantAction::Publish], &[], false),
                     ),
                 ],
             },
@@ -410,4 +419,168 @@ async fn token_requests_are_rate_limited_per_client() {
         )
         .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+impl Api {
+    async fn token_for_step(&self) -> String {
+        let reply = self.token(&self.body_auth(&self.scope), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        reply.json["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn post_json(&self, path: &str, token: &str, body: &str) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(body.to_owned()))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn an_agent_loads_consent_and_gets_a_decision_it_can_cite() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    let loaded = api
+        .post_json(
+            "/api/v1/consents",
+            &token,
+            r#"{"records":[
+                {"subject":"crm-1","purpose":"spring_offer","legal_basis":"consent","granted_at":"2026-01-01T00:00:00Z","source":"crm"},
+                {"subject":"crm-2","purpose":"spring_offer","legal_basis":"consent","granted_at":"2026-01-01T00:00:00Z","withdrawn_at":"2026-02-01T00:00:00Z","source":"crm"}
+            ]}"#,
+        )
+        .await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.json);
+    assert_eq!(loaded.json["recorded"], 2);
+
+    let decision = api
+        .post_json(
+            "/api/v1/access-decisions",
+            &token,
+            r#"{"purpose":"spring_offer","fields":["email","income"],"subjects":["crm-1","crm-2","crm-3"]}"#,
+        )
+        .await;
+    assert_eq!(decision.status, StatusCode::OK, "{}", decision.json);
+    assert_eq!(
+        decision.json["allowed_fields"],
+        serde_json::json!(["email"])
+    );
+    assert_eq!(decision.json["denied_fields"][0]["reason"], "not_in_grant");
+    assert_eq!(
+        decision.json["allowed_subjects"][0]["legal_basis"],
+        "consent"
+    );
+    assert_eq!(decision.json["denied_subjects"][0]["reason"], "withdrawn");
+    assert_eq!(decision.json["denied_subjects"][1]["reason"], "no_consent");
+    assert!(decision.json["decision_id"].as_str().is_some());
+    assert!(decision.json["expires_at"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn bad_bodies_get_a_problem_that_names_what_is_wrong() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    let cases = [
+        ("{", StatusCode::BAD_REQUEST, "the JSON body is not valid"),
+        (
+            r#"{"purpose":"spring_offer","fields":["email"],"subjects":["c1"],"extra":1}"#,
+            StatusCode::BAD_REQUEST,
+            "unknown field `extra`",
+        ),
+        (
+            r#"{"purpose":"spring_offer","fields":["email"],"subjects":["c1","c1"]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "appears twice",
+        ),
+        (
+            r#"{"purpose":"spring_offer","fields":[],"subjects":["c1"]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ask for 1 to 100 fields",
+        ),
+    ];
+    for (body, status, detail) in cases {
+        let reply = api
+            .post_json("/api/v1/access-decisions", &token, body)
+            .await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.json);
+        assert_eq!(
+            reply.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert!(
+            reply.json["detail"].as_str().unwrap().contains(detail),
+            "{body}: {}",
+            reply.json
+        );
+    }
+    let oversized = format!(
+        r#"{{"records":[{}]}}"#,
+        vec![r#"{"subject":"c","purpose":"p","legal_basis":"consent","granted_at":"2026-01-01T00:00:00Z","source":"s"}"#; 1001].join(",")
+    );
+    let reply = api.post_json("/api/v1/consents", &token, &oversized).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.json
+    );
+    assert!(reply.json["detail"]
+        .as_str()
+        .unwrap()
+        .contains("1 to 1000 records"));
+    let no_token = api
+        .send(
+            Request::post("/api/v1/access-decisions")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_identity_never_approves_or_publishes_and_the_attempt_is_flagged() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    for action in ["approve", "publish"] {
+        let reply = api
+            .post_json(
+                &format!("/api/v1/changes/any-change/{action}"),
+                &token,
+                "{}",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.json);
+        assert!(reply.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("identities-never-approve-or-publish"));
+    }
+    // The console's own routes (a server function here) refuse a token outright.
+    let console = api
+        .send(
+            Request::post("/ui/activate_workflow")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("id=x"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(console.status, StatusCode::FORBIDDEN);
+    let events = api.services.store().events_page(None, 3).await.unwrap();
+    let flagged: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            e.action == "authorization.denied" && e.details.contains("possible_privilege_abuse")
+        })
+        .collect();
+    assert_eq!(flagged.len(), 3, "{events:?}");
+    assert!(flagged
+        .iter()
+        .any(|e| e.details.contains("/ui/activate_workflow")));
 }
