@@ -3,6 +3,7 @@
 //! answer is JSON that is never cached.
 
 mod data;
+mod drafts;
 mod gate;
 mod json;
 mod me;
@@ -31,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me::me))
         .route("/access-decisions", post(data::access_decision))
         .route("/consents", post(data::consents))
+        .route("/drafts", post(drafts::submit))
+        .route("/drafts/{id}/versions", post(drafts::revise))
+        .route("/changes/{id}", get(drafts::status))
         .route("/changes/{id}/approve", post(gate::approve))
         .route("/changes/{id}/publish", post(gate::publish))
         .fallback(problem::not_found)

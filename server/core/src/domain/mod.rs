@@ -1,6 +1,7 @@
 //! Domain types. Constructors parse and check their input, so a value of one of these types is
 //! valid by construction (parse, don't validate).
 
+pub mod change;
 pub mod consent;
 pub mod human;
 pub mod id;
@@ -12,6 +13,10 @@ pub mod signoff;
 pub mod system;
 pub mod workflow;
 
+pub use change::{
+    check_channel, check_target_ref, check_title, content_hash, Audience, ChangeError,
+    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Provenance, ToolCall,
+};
 pub use consent::{
     standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
 };

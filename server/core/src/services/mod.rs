@@ -9,6 +9,7 @@ mod auth;
 mod consent;
 mod credentials;
 mod demo;
+mod drafts;
 mod drift;
 mod drills;
 mod identities;
@@ -27,6 +28,7 @@ pub use consent::{
 };
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
+pub use drafts::{ChangeStatusView, DraftInput, DraftTarget, VersionInput};
 pub use drift::GrantOutcome;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use systems::{RegisterSystem, RevealedSecret};

@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod changes;
 mod consent;
 mod credentials;
 mod identities;
@@ -13,8 +14,9 @@ mod systems;
 mod workflows;
 
 use crate::domain::{
-    ConnectedSystem, ConsentRecord, Deactivation, Drill, Grant, Human, HumanId, Nhi, NhiId,
-    NhiState, StepId, SystemId, Tier, Workflow, WorkflowId, WorkflowState,
+    ChangeRequest, ChangeStatus, ChangeVersion, ConnectedSystem, ConsentRecord, Deactivation,
+    Drill, Grant, Human, HumanId, Nhi, NhiId, NhiState, StepId, SystemId, Tier, Workflow,
+    WorkflowId, WorkflowState,
 };
 use crate::ledger::{NewEvent, StoredEvent};
 use async_trait::async_trait;
@@ -146,6 +148,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn consent_overview(&self, batches: i64) -> Result<ConsentOverview, StoreError>;
 
     async fn access_decision(&self, id: &str) -> Result<Option<AccessDecisionRow>, StoreError>;
+
+    async fn change(&self, id: &str) -> Result<Option<ChangeRequest>, StoreError>;
+    /// Every version of a change, oldest first.
+    async fn change_versions(&self, id: &str) -> Result<Vec<ChangeVersion>, StoreError>;
+    /// Changes in `status`, oldest first, after the keyset `(created_at_ms, id)`.
+    async fn changes_in_status(
+        &self,
+        status: ChangeStatus,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRequest>, StoreError>;
 
     /// The sealed signing secret of a system, for the connector that signs calls to it.
     async fn system_secret(&self, id: SystemId) -> Result<Option<String>, StoreError>;
@@ -280,6 +293,22 @@ pub trait WriteTx: Send {
         at_ms: i64,
     ) -> Result<(), StoreError>;
     async fn insert_access_decision(&mut self, row: &AccessDecisionRow) -> Result<(), StoreError>;
+
+    async fn insert_change(
+        &mut self,
+        change: &ChangeRequest,
+        first: &ChangeVersion,
+    ) -> Result<(), StoreError>;
+    /// The change, read inside this transaction (the ledger lock orders concurrent writers).
+    async fn change_by_id(&mut self, id: &str) -> Result<Option<ChangeRequest>, StoreError>;
+    /// Adds a version and makes it current, with the change's new status.
+    async fn add_change_version(
+        &mut self,
+        id: &str,
+        version: &ChangeVersion,
+        status: ChangeStatus,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

@@ -71,6 +71,32 @@ macro_rules! shared_sql {
             appended: bool,
         }
 
+        impl $tx {
+            async fn insert_version(
+                &mut self,
+                id: &str,
+                version: &crate::domain::ChangeVersion,
+            ) -> Result<(), crate::store::StoreError> {
+                let provenance = serde_json::to_string(&version.provenance)
+                    .map_err(|e| crate::store::StoreError::Corrupt(format!("provenance: {e}")))?;
+                sqlx::query(
+                    "INSERT INTO change_versions (change_id, version, content, format, \
+                     content_hash, provenance_json, submitted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(version.version)
+                .bind(&version.content.text)
+                .bind(version.content.format.as_str())
+                .bind(&version.content.hash)
+                .bind(provenance)
+                .bind(crate::clock::to_millis(version.submitted_at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+        }
+
         impl $store {
             async fn begin_write_tx(&self, now_ms: i64) -> Result<$tx, crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
@@ -681,6 +707,71 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
+            async fn insert_change(
+                &mut self,
+                change: &crate::domain::ChangeRequest,
+                first: &crate::domain::ChangeVersion,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(&format!(
+                    "INSERT INTO change_requests ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10, $11, $12, $13, $14, $15)",
+                    super::changes::CHANGE_COLUMNS
+                ))
+                .bind(&change.id)
+                .bind(change.workflow.to_string())
+                .bind(change.step.to_string())
+                .bind(change.nhi.to_string())
+                .bind(&change.title)
+                .bind(&change.channel)
+                .bind(change.audience.as_str())
+                .bind(&change.purpose)
+                .bind(change.target_system.to_string())
+                .bind(&change.target_ref)
+                .bind(change.status.as_str())
+                .bind(change.tier)
+                .bind(change.current_version)
+                .bind(crate::clock::to_millis(change.created_at))
+                .bind(crate::clock::to_millis(change.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.insert_version(&change.id, first).await
+            }
+
+            async fn change_by_id(
+                &mut self,
+                id: &str,
+            ) -> Result<Option<crate::domain::ChangeRequest>, crate::store::StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM change_requests WHERE id = $1",
+                    super::changes::CHANGE_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                row.as_ref().map(super::changes::change_from_row).transpose()
+            }
+
+            async fn add_change_version(
+                &mut self,
+                id: &str,
+                version: &crate::domain::ChangeVersion,
+                status: crate::domain::ChangeStatus,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                self.insert_version(id, version).await?;
+                sqlx::query(
+                    "UPDATE change_requests SET current_version = $1, status = $2, updated_at = $3 \
+                     WHERE id = $4",
+                )
+                .bind(version.version)
+                .bind(status.as_str())
+                .bind(at_ms)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -1037,6 +1128,56 @@ macro_rules! shared_sql {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map(super::consent::decision_from_row).transpose()
+            }
+
+            async fn change(
+                &self,
+                id: &str,
+            ) -> Result<Option<crate::domain::ChangeRequest>, crate::store::StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM change_requests WHERE id = $1",
+                    super::changes::CHANGE_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(super::changes::change_from_row).transpose()
+            }
+
+            async fn change_versions(
+                &self,
+                id: &str,
+            ) -> Result<Vec<crate::domain::ChangeVersion>, crate::store::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT version, content, format, content_hash, provenance_json, submitted_at \
+                     FROM change_versions WHERE change_id = $1 ORDER BY version",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(super::changes::version_from_row).collect()
+            }
+
+            async fn changes_in_status(
+                &self,
+                status: crate::domain::ChangeStatus,
+                after: Option<(i64, String)>,
+                limit: i64,
+            ) -> Result<Vec<crate::domain::ChangeRequest>, crate::store::StoreError> {
+                let (at, id) = after.unwrap_or((i64::MIN, String::new()));
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM change_requests WHERE status = $1 \
+                     AND (created_at > $2 OR (created_at = $2 AND id > $3)) \
+                     ORDER BY created_at, id LIMIT $4",
+                    super::changes::CHANGE_COLUMNS
+                ))
+                .bind(status.as_str())
+                .bind(at)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(super::changes::change_from_row).collect()
             }
 
             async fn system_secret(

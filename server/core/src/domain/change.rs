@@ -1,0 +1,334 @@
+//! Change requests: what an agent drafted for a production system, version by version, with the
+//! provenance of each version. The content hash is computed here, never taken from the caller.
+
+use super::{NhiId, StepId, SystemId, WorkflowId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MAX_CONTENT_BYTES: usize = 200 * 1024;
+pub const MAX_PROVENANCE_TEXT: usize = 100 * 1024;
+pub const MAX_CITED_DECISIONS: usize = 20;
+
+/// What is wrong with a draft; [`ChangeError::field`] names the part of the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("1 to 200 characters")]
+    BadTitle,
+    #[error("1 byte to {} KiB", MAX_CONTENT_BYTES / 1024)]
+    BadContent,
+    #[error("expected text, markdown or html, not `{0}`")]
+    BadFormat(String),
+    #[error("1 to 40 characters of a-z, 0-9 and '_' (e.g. email)")]
+    BadChannel,
+    #[error("expected internal or external, not `{0}`")]
+    BadAudience(String),
+    #[error("1 to 200 characters")]
+    BadTarget,
+    #[error("required, at most {max} KiB", max = MAX_PROVENANCE_TEXT / 1024)]
+    BadProvenance(&'static str),
+    #[error("at most {MAX_CITED_DECISIONS}")]
+    TooManyDecisions,
+}
+
+impl ChangeError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            ChangeError::BadTitle => "title",
+            ChangeError::BadContent => "content",
+            ChangeError::BadFormat(_) => "format",
+            ChangeError::BadChannel => "channel",
+            ChangeError::BadAudience(_) => "audience",
+            ChangeError::BadTarget => "target.reference",
+            ChangeError::BadProvenance("model") => "provenance.model",
+            ChangeError::BadProvenance("model_version") => "provenance.model_version",
+            ChangeError::BadProvenance("prompt") => "provenance.prompt",
+            ChangeError::BadProvenance("system_prompt") => "provenance.system_prompt",
+            ChangeError::BadProvenance("raw_output") => "provenance.raw_output",
+            ChangeError::BadProvenance("data_sources") => "provenance.data_sources",
+            ChangeError::BadProvenance(_) => "provenance.tool_calls",
+            ChangeError::TooManyDecisions => "provenance.access_decisions",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentFormat {
+    Text,
+    Markdown,
+    Html,
+}
+
+impl ContentFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentFormat::Text => "text",
+            ContentFormat::Markdown => "markdown",
+            ContentFormat::Html => "html",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ChangeError> {
+        match raw {
+            "text" => Ok(ContentFormat::Text),
+            "markdown" => Ok(ContentFormat::Markdown),
+            "html" => Ok(ContentFormat::Html),
+            other => Err(ChangeError::BadFormat(other.chars().take(20).collect())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Internal,
+    External,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Internal => "internal",
+            Audience::External => "external",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ChangeError> {
+        match raw {
+            "internal" => Ok(Audience::Internal),
+            "external" => Ok(Audience::External),
+            other => Err(ChangeError::BadAudience(other.chars().take(20).collect())),
+        }
+    }
+}
+
+/// Where a change request is in its life. The gate (approval) and the publisher move it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    PendingReview,
+    ChangesRequested,
+    Approved,
+    Rejected,
+    Publishing,
+    Published,
+    PublishFailed,
+    RolledBack,
+    Cancelled,
+}
+
+impl ChangeStatus {
+    pub const ALL: [ChangeStatus; 9] = [
+        ChangeStatus::PendingReview,
+        ChangeStatus::ChangesRequested,
+        ChangeStatus::Approved,
+        ChangeStatus::Rejected,
+        ChangeStatus::Publishing,
+        ChangeStatus::Published,
+        ChangeStatus::PublishFailed,
+        ChangeStatus::RolledBack,
+        ChangeStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeStatus::PendingReview => "pending_review",
+            ChangeStatus::ChangesRequested => "changes_requested",
+            ChangeStatus::Approved => "approved",
+            ChangeStatus::Rejected => "rejected",
+            ChangeStatus::Publishing => "publishing",
+            ChangeStatus::Published => "published",
+            ChangeStatus::PublishFailed => "publish_failed",
+            ChangeStatus::RolledBack => "rolled_back",
+            ChangeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the agent may submit a new version.
+    pub fn accepts_versions(self) -> bool {
+        matches!(
+            self,
+            ChangeStatus::PendingReview | ChangeStatus::ChangesRequested
+        )
+    }
+}
+
+/// One tool call the agent made while drafting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    pub name: String,
+    #[serde(default)]
+    pub input: serde_json::Value,
+    #[serde(default)]
+    pub output: serde_json::Value,
+}
+
+/// Where a version came from, as the agent reports it; `access_decisions` are checked against
+/// the decisions Countersign recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub model: String,
+    pub model_version: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    #[serde(default)]
+    pub access_decisions: Vec<String>,
+    /// The customer-data fields the content uses; each must be allowed by a cited decision.
+    #[serde(default)]
+    pub fields_used: Vec<String>,
+    /// Other sources (documents, URLs, product sheets), as the agent names them.
+    #[serde(default)]
+    pub data_sources: Vec<String>,
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCall>,
+    pub raw_output: String,
+}
+
+impl Provenance {
+    pub fn check(&self) -> Result<(), ChangeError> {
+        let bounded = |text: &str, required: bool| {
+            (!required || !text.trim().is_empty()) && text.len() <= MAX_PROVENANCE_TEXT
+        };
+        if !bounded(&self.model, true) || self.model.len() > 200 {
+            return Err(ChangeError::BadProvenance("model"));
+        }
+        if !bounded(&self.model_version, true) || self.model_version.len() > 200 {
+            return Err(ChangeError::BadProvenance("model_version"));
+        }
+        if !bounded(&self.prompt, true) {
+            return Err(ChangeError::BadProvenance("prompt"));
+        }
+        if !bounded(&self.system_prompt, false) {
+            return Err(ChangeError::BadProvenance("system_prompt"));
+        }
+        if !bounded(&self.raw_output, true) {
+            return Err(ChangeError::BadProvenance("raw_output"));
+        }
+        if self.access_decisions.len() > MAX_CITED_DECISIONS {
+            return Err(ChangeError::TooManyDecisions);
+        }
+        if self.data_sources.len() > 50 || self.data_sources.iter().any(|s| s.len() > 500) {
+            return Err(ChangeError::BadProvenance("data_sources"));
+        }
+        if self.tool_calls.len() > 100 {
+            return Err(ChangeError::BadProvenance("tool_calls"));
+        }
+        Ok(())
+    }
+}
+
+/// A version's content, checked, with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub text: String,
+    pub format: ContentFormat,
+    pub hash: String,
+}
+
+impl Content {
+    pub fn new(text: &str, format: &str) -> Result<Self, ChangeError> {
+        if text.trim().is_empty() || text.len() > MAX_CONTENT_BYTES {
+            return Err(ChangeError::BadContent);
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            format: ContentFormat::parse(format)?,
+            hash: content_hash(text),
+        })
+    }
+}
+
+/// `sha256:<hex>` of the exact bytes: what sign-offs are bound to and what is published.
+pub fn content_hash(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeVersion {
+    pub version: i64,
+    pub content: Content,
+    pub provenance: Provenance,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRequest {
+    pub id: String,
+    pub workflow: WorkflowId,
+    pub step: StepId,
+    pub nhi: NhiId,
+    pub title: String,
+    pub channel: String,
+    pub audience: Audience,
+    pub purpose: String,
+    pub target_system: SystemId,
+    pub target_ref: String,
+    pub status: ChangeStatus,
+    /// The workflow's tier when the change was drafted: it sets the sign-offs.
+    pub tier: i64,
+    pub current_version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn check_title(raw: &str) -> Result<String, ChangeError> {
+    let title = raw.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ChangeError::BadTitle);
+    }
+    Ok(title.to_owned())
+}
+
+pub fn check_channel(raw: &str) -> Result<String, ChangeError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 40
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(ChangeError::BadChannel)
+    }
+}
+
+pub fn check_target_ref(raw: &str) -> Result<String, ChangeError> {
+    let reference = raw.trim();
+    if reference.is_empty() || reference.chars().count() > 200 {
+        return Err(ChangeError::BadTarget);
+    }
+    Ok(reference.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_hashed_exactly_and_bounded() {
+        let a = Content::new("Spring offer: 20% off", "markdown").unwrap();
+        assert_eq!(a.hash, content_hash("Spring offer: 20% off"));
+        assert!(a.hash.starts_with("sha256:") && a.hash.len() == 71);
+        assert_ne!(a.hash, content_hash("Spring offer: 20% off "));
+        assert_eq!(Content::new("  ", "text"), Err(ChangeError::BadContent));
+        assert_eq!(
+            Content::new(&"x".repeat(MAX_CONTENT_BYTES + 1), "text"),
+            Err(ChangeError::BadContent)
+        );
+        assert_eq!(
+            Content::new("hi", "pdf"),
+            Err(ChangeError::BadFormat("pdf".into()))
+        );
+        assert!(check_channel("email").is_ok());
+        assert!(check_channel("E-mail").is_err());
+        assert!(Audience::parse("everyone").is_err());
+    }
+}

@@ -1,0 +1,339 @@
+//! Drafts with provenance: an identity in a `draft_content` step submits content for a
+//! connected system of its workflow, citing the access decisions it used. Countersign computes
+//! the content hash, checks every citation, and opens a change request in `pending_review`.
+//! Agents draft; they never approve or publish.
+
+use super::{AccessDecision, Services, TokenPrincipal};
+use crate::domain::{
+    check_channel, check_target_ref, check_title, Audience, ChangeError, ChangeRequest,
+    ChangeStatus, ChangeVersion, Content, Performer, Provenance, PurposeName, StepKind, SystemId,
+};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Denied, Resource};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftTarget {
+    pub system: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInput {
+    pub title: String,
+    pub content: String,
+    pub format: String,
+    pub channel: String,
+    pub audience: String,
+    pub purpose: String,
+    pub target: DraftTarget,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionInput {
+    pub content: String,
+    pub format: String,
+    pub provenance: Provenance,
+}
+
+/// What the agent sees of its change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeStatusView {
+    pub change_id: String,
+    pub title: String,
+    pub status: String,
+    pub version: i64,
+    pub content_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn invalid(error: ChangeError) -> CoreError {
+    CoreError::invalid(error.field(), error.to_string())
+}
+
+impl Services {
+    /// Checks that the token's step drafts, and that its grant allows drafting for `purpose`.
+    fn may_draft(&self, principal: &TokenPrincipal, purpose: &str) -> CoreResult<()> {
+        if principal.step.kind != StepKind::DraftContent {
+            return Err(CoreError::Denied(Denied {
+                action: Action::SubmitDraft.as_str(),
+                policies: vec![format!(
+                    "drafts come only from draft_content steps; this token is for a {} step",
+                    principal.step.kind.as_str()
+                )],
+            }));
+        }
+        self.policy
+            .authorize_with(
+                &principal.actor,
+                Action::SubmitDraft,
+                &Resource::step(&principal.workflow, &principal.step),
+                &[("purpose", purpose)],
+            )
+            .map(|_| ())
+            .map_err(CoreError::Denied)
+    }
+
+    /// Every cited decision must be this step's, unexpired and for this purpose; every field the
+    /// content uses must have been allowed by one of them.
+    async fn check_citations(
+        &self,
+        principal: &TokenPrincipal,
+        purpose: &str,
+        provenance: &Provenance,
+    ) -> CoreResult<()> {
+        provenance.check().map_err(invalid)?;
+        let citation = |problem: String| CoreError::invalid("provenance.access_decisions", problem);
+        let now = self.clock.now();
+        let mut allowed: BTreeSet<String> = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for id in &provenance.access_decisions {
+            if !seen.insert(id.as_str()) {
+                return Err(citation(format!("decision {id} is cited twice")));
+            }
+            let short: String = id.chars().take(64).collect();
+            let row = self
+                .store
+                .access_decision(id)
+                .await?
+                .ok_or_else(|| citation(format!("no access decision {short}")))?;
+            if row.step != principal.step.id {
+                return Err(citation(format!(
+                    "decision {short} was made for another step; cite only this step's decisions"
+                )));
+            }
+            if row.expires_at_ms <= crate::clock::to_millis(now) {
+                return Err(citation(format!(
+                    "decision {short} expired at {}; ask for a new one",
+                    crate::clock::from_millis(row.expires_at_ms).to_rfc3339()
+                )));
+            }
+            if row.purpose != purpose {
+                return Err(citation(format!(
+                    "decision {short} was for purpose {}, not {purpose}",
+                    row.purpose
+                )));
+            }
+            let answer: AccessDecision = serde_json::from_str(&row.response_json)
+                .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+            allowed.extend(answer.allowed_fields);
+        }
+        if let Some(field) = provenance
+            .fields_used
+            .iter()
+            .find(|f| !allowed.contains(f.as_str()))
+        {
+            return Err(CoreError::invalid(
+                "provenance.fields_used",
+                if provenance.access_decisions.is_empty() {
+                    format!("`{field}` is customer data: cite the access decision that allowed it")
+                } else {
+                    format!("`{field}` was not allowed by the cited access decisions")
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// `POST /api/v1/drafts`.
+    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id))]
+    pub async fn submit_draft(
+        &self,
+        principal: &TokenPrincipal,
+        draft: DraftInput,
+    ) -> CoreResult<ChangeRequest> {
+        let purpose = PurposeName::parse(&draft.purpose)
+            .map_err(|e| CoreError::invalid("purpose", e.to_string()))?;
+        self.may_draft(principal, purpose.as_str())?;
+        let title = check_title(&draft.title).map_err(invalid)?;
+        let channel = check_channel(&draft.channel).map_err(invalid)?;
+        let audience = Audience::parse(&draft.audience).map_err(invalid)?;
+        let target_ref = check_target_ref(&draft.target.reference).map_err(invalid)?;
+        let content = Content::new(&draft.content, &draft.format).map_err(invalid)?;
+        let targets: Vec<SystemId> = principal
+            .workflow
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Publish && s.performer == Performer::Publisher)
+            .filter_map(|s| s.grant.system)
+            .collect();
+        let target_system: SystemId = draft
+            .target
+            .system
+            .parse()
+            .ok()
+            .filter(|s| targets.contains(s))
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "target.system",
+                    format!(
+                        "\"{}\" publishes only to {}",
+                        principal.workflow.name,
+                        if targets.is_empty() {
+                            "no system (it has no publish step)".to_owned()
+                        } else {
+                            targets
+                                .iter()
+                                .map(|t| t.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ),
+                )
+            })?;
+        self.check_citations(principal, purpose.as_str(), &draft.provenance)
+            .await?;
+
+        let now = self.clock.now();
+        let change = ChangeRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+            workflow: principal.workflow.id,
+            step: principal.step.id,
+            nhi: principal.nhi.id,
+            title,
+            channel,
+            audience,
+            purpose: purpose.as_str().to_owned(),
+            target_system,
+            target_ref,
+            status: ChangeStatus::PendingReview,
+            tier: principal.workflow.tier.number(),
+            current_version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let version = ChangeVersion {
+            version: 1,
+            content,
+            provenance: draft.provenance,
+            submitted_at: now,
+        };
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        tx.insert_change(&change, &version).await?;
+        tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            &principal.actor,
+            "change.drafted",
+            format!("change:{}", change.id),
+            json!({
+                "title": change.title,
+                "workflow": change.workflow.reference(),
+                "step": change.step.reference(),
+                "tier": change.tier,
+                "audience": change.audience.as_str(),
+                "channel": change.channel,
+                "purpose": change.purpose,
+                "target": { "system": change.target_system.reference(), "reference": change.target_ref },
+                "version": 1,
+                "content_hash": version.content.hash,
+                "format": version.content.format.as_str(),
+                "model": version.provenance.model,
+                "model_version": version.provenance.model_version,
+                "access_decisions": version.provenance.access_decisions,
+                "fields_used": version.provenance.fields_used,
+            }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    /// `POST /api/v1/drafts/{id}/versions`: a revised version from the identity that drafted it.
+    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id, change = id))]
+    pub async fn submit_version(
+        &self,
+        principal: &TokenPrincipal,
+        id: &str,
+        input: VersionInput,
+    ) -> CoreResult<(ChangeRequest, String)> {
+        let content = Content::new(&input.content, &input.format).map_err(invalid)?;
+        let known = self
+            .store
+            .change(id)
+            .await?
+            .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
+            .ok_or(CoreError::NotFound("change"))?;
+        self.may_draft(principal, &known.purpose)?;
+        self.check_citations(principal, &known.purpose, &input.provenance)
+            .await?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let mut change = tx
+            .change_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        if !change.status.accepts_versions() {
+            return Err(CoreError::Conflict(format!(
+                "a change that is {} takes no new versions",
+                change.status.as_str().replace('_', " ")
+            )));
+        }
+        let now = self.clock.now();
+        let version = ChangeVersion {
+            version: change.current_version + 1,
+            content,
+            provenance: input.provenance,
+            submitted_at: now,
+        };
+        tx.add_change_version(id, &version, ChangeStatus::PendingReview, self.now_ms())
+            .await?;
+        tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
+        tx.append_event(&NewEvent::new(
+            &principal.actor,
+            "change.revised",
+            format!("change:{id}"),
+            json!({
+                "version": version.version,
+                "previous_status": change.status.as_str(),
+                "content_hash": version.content.hash,
+                "model": version.provenance.model,
+                "model_version": version.provenance.model_version,
+                "access_decisions": version.provenance.access_decisions,
+                "fields_used": version.provenance.fields_used,
+            }),
+        ))
+        .await?;
+        tx.commit().await?;
+        change.current_version = version.version;
+        change.status = ChangeStatus::PendingReview;
+        change.updated_at = now;
+        Ok((change, version.content.hash))
+    }
+
+    /// `GET /api/v1/changes/{id}`: only the identity that drafted it sees it.
+    pub async fn change_status(
+        &self,
+        principal: &TokenPrincipal,
+        id: &str,
+    ) -> CoreResult<ChangeStatusView> {
+        let change = self
+            .store
+            .change(id)
+            .await?
+            .filter(|c| c.nhi == principal.nhi.id)
+            .ok_or(CoreError::NotFound("change"))?;
+        let versions = self.store.change_versions(id).await?;
+        let current = versions
+            .iter()
+            .find(|v| v.version == change.current_version)
+            .map(|v| v.content.hash.clone())
+            .unwrap_or_default();
+        Ok(ChangeStatusView {
+            change_id: change.id,
+            title: change.title,
+            status: change.status.as_str().to_owned(),
+            version: change.current_version,
+            content_hash: current,
+            created_at: change.created_at,
+            updated_at: change.updated_at,
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! Drafts with provenance on SQLite and PostgreSQL: a drafting agent cites its own step's
+//! decisions; every other citation, and every malformed draft, is refused with nothing written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::Duration;
+use common::chain::{chain, record_passing_drill, spring_offer, Chain};
+use countersign_core::domain::{content_hash, GrantAction, Provenance, Workflow};
+use countersign_core::services::{
+    AccessRequest, DraftInput, DraftTarget, TokenPrincipal, VersionInput,
+};
+use countersign_core::{CoreError, Services};
+
+struct Session {
+    chain: Chain,
+    workflow: Workflow,
+    drafter: TokenPrincipal,
+    reader: TokenPrincipal,
+}
+
+async fn session(services: &Services, db: &common::TestDb) -> Session {
+    let chain = chain(services).await;
+    let workflow = services
+        .define_workflow(&chain.admin, spring_offer(&chain, &["email"]))
+        .await
+        .unwrap();
+    // The drafting step may read email itself, so it can cite its own decisions.
+    let mut grant = workflow.steps[1].grant.clone();
+    grant.system = Some(chain.crm);
+    grant.actions.insert(GrantAction::Read);
+    grant.fields.insert("email".to_owned());
+    services
+        .change_step_grant(&chain.admin, workflow.id, workflow.steps[1].id, grant)
+        .await
+        .unwrap();
+    record_passing_drill(services, db, &chain).await;
+    let workflow = services
+        .activate_workflow(&chain.admin, workflow.id)
+        .await
+        .unwrap();
+    let principal = |id: String, secret: String, n: usize| {
+        let scope = format!("step:{}", workflow.steps[n].id);
+        async move {
+            let token = services
+                .issue_token(&id, &secret, Some(&scope))
+                .await
+                .unwrap();
+            services
+                .authenticate_token(&token.access_token.0)
+                .await
+                .unwrap()
+        }
+    };
+    let drafter = principal(chain.drafter.to_string(), chain.drafter_secret.clone(), 1).await;
+    let reader = principal(chain.reader.to_string(), chain.reader_secret.clone(), 0).await;
+    Session {
+        chain,
+        workflow,
+        drafter,
+        reader,
+    }
+}
+
+fn provenance(decisions: &[&str], fields: &[&str]) -> Provenance {
+    Provenance {
+        model: "claude-sonnet-4.5".into(),
+        model_version: "2026-09-01".into(),
+        prompt: "Write the spring offer email for opted-in customers.".into(),
+        system_prompt: "You are a careful marketing writer.".into(),
+        access_decisions: decisions.iter().map(|d| (*d).to_owned()).collect(),
+        fields_used: fields.iter().map(|f| (*f).to_owned()).collect(),
+        data_sources: vec!["spring-2027 price sheet".into()],
+        tool_calls: vec![],
+        raw_output: "Spring is here: 20% off for you.".into(),
+    }
+}
+
+fn draft(session: &Session, provenance: Provenance) -> DraftInput {
+    DraftInput {
+        title: "Spring offer email".into(),
+        content: "Hello {first_name}, spring is here: 20% off everything until 30 April.".into(),
+        format: "markdown".into(),
+        channel: "email".into(),
+        audience: "external".into(),
+        purpose: "spring_offer".into(),
+        target: DraftTarget {
+            system: session.chain.crm.to_string(),
+            reference: "campaigns/spring-2027".into(),
+        },
+        provenance,
+    }
+}
+
+async fn decide(services: &Services, principal: &TokenPrincipal) -> String {
+    services
+        .decide_access(
+            principal,
+            AccessRequest {
+                purpose: "spring_offer".into(),
+                fields: vec!["email".into()],
+                subjects: vec!["crm-1".into()],
+            },
+        )
+        .await
+        .unwrap()
+        .decision_id
+}
+
+#[tokio::test]
+async fn a_draft_citing_its_own_decision_becomes_a_change_pending_review() {
+    for db in common::both().await {
+        let (services, _) = common::services(&db);
+        let session = session(&services, &db).await;
+        let decision = decide(&services, &session.drafter).await;
+        let input = draft(&session, provenance(&[&decision], &["email"]));
+        let content = input.content.clone();
+        let change = services
+            .submit_draft(&session.drafter, input)
+            .await
+            .unwrap();
+        assert_eq!(change.status.as_str(), "pending_review", "{}", db.name);
+        assert_eq!(change.tier, session.workflow.tier.number());
+        let versions = db.store.change_versions(&change.id).await.unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!(versions[0].content.hash, content_hash(&content));
+        assert_eq!(versions[0].provenance.access_decisions, [decision.clone()]);
+        let event = db.store.events_page(None, 1).await.unwrap().remove(0);
+        assert_eq!(event.action, "change.drafted");
+        assert!(event.details.contains(&content_hash(&content)));
+
+        let status = services
+            .change_status(&session.drafter, &change.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (status.status.as_str(), status.version),
+            ("pending_review", 1)
+        );
+        // Another identity cannot see it.
+        assert!(matches!(
+            services.change_status(&session.reader, &change.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+
+        let (revised, hash) = services
+            .submit_version(
+                &session.drafter,
+                &change.id,
+                VersionInput {
+                    content: "Hello, spring is here: 15% off until 30 April.".into(),
+                    format: "text".into(),
+                    provenance: provenance(&[&decision], &["email"]),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(revised.current_version, 2);
+        assert_eq!(
+            hash,
+            content_hash("Hello, spring is here: 15% off until 30 April.")
+        );
+        assert_eq!(
+            services
+                .change_status(&session.drafter, &change.id)
+                .await
+                .unwrap()
+                .content_hash,
+            hash
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_citations_and_bad_drafts_are_refused_with_nothing_written() {
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let session = session(&services, &db).await;
+        let mine = decide(&services, &session.drafter).await;
+        let theirs = decide(&services, &session.reader).await;
+        let stale = decide(&services, &session.drafter).await;
+        let before = db.store.event_count().await.unwrap();
+
+        let mut wrong_target = draft(&session, provenance(&[&mine], &["email"]));
+        wrong_target.target.system = countersign_core::domain::SystemId::new().to_string();
+        let mut bad_format = draft(&session, provenance(&[], &[]));
+        bad_format.format = "pdf".into();
+        let mut bad_audience = draft(&session, provenance(&[], &[]));
+        bad_audience.audience = "everyone".into();
+        let mut no_model = provenance(&[], &[]);
+        no_model.model = " ".into();
+        let cases = vec![
+            (
+                draft(&session, provenance(&[&theirs], &["email"])),
+                "made for another step",
+            ),
+            (
+                draft(&session, provenance(&[&mine], &["income"])),
+                "`income` was not allowed",
+            ),
+            (
+                draft(&session, provenance(&[], &["email"])),
+                "cite the access decision",
+            ),
+            (
+                draft(&session, provenance(&["no-such-decision"], &[])),
+                "no access decision",
+            ),
+            (
+                draft(&session, provenance(&[&mine, &mine], &[])),
+                "cited twice",
+            ),
+            (wrong_target, "publishes only to"),
+            (bad_format, "format: expected text, markdown or html"),
+            (bad_audience, "audience: expected internal or external"),
+            (draft(&session, no_model), "provenance.model: required"),
+        ];
+        for (input, expected) in cases {
+            let error = services
+                .submit_draft(&session.drafter, input)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{}: {error}", db.name);
+        }
+        // The reader's step does not draft; a purpose outside the grant is refused too.
+        assert!(matches!(
+            services
+                .submit_draft(&session.reader, draft(&session, provenance(&[], &[])))
+                .await,
+            Err(CoreError::Denied(_))
+        ));
+        let mut other_purpose = draft(&session, provenance(&[], &[]));
+        other_purpose.purpose = "retargeting".into();
+        assert!(matches!(
+            services.submit_draft(&session.drafter, other_purpose).await,
+            Err(CoreError::Denied(_))
+        ));
+        // An expired decision.
+        clock.advance(Duration::minutes(61));
+        let session_token = services
+            .issue_token(
+                &session.chain.drafter.to_string(),
+                &session.chain.drafter_secret,
+                Some(&format!("step:{}", session.workflow.steps[1].id)),
+            )
+            .await
+            .unwrap();
+        let drafter = services
+            .authenticate_token(&session_token.access_token.0)
+            .await
+            .unwrap();
+        let before_expired = db.store.event_count().await.unwrap();
+        let error = services
+            .submit_draft(&drafter, draft(&session, provenance(&[&stale], &["email"])))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("expired"), "{error}");
+        assert_eq!(db.store.event_count().await.unwrap(), before_expired);
+        assert_eq!(
+            before_expired,
+            before + 1,
+            "only the token was issued meanwhile"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! `POST /api/v1/drafts`, `POST /api/v1/drafts/{id}/versions` and `GET /api/v1/changes/{id}`:
+//! an agent submits content with its provenance and follows what becomes of it.
+
+use super::json::{core_problem, parse};
+use super::me::authenticate;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use countersign_core::services::{DraftInput, VersionInput};
+use serde_json::json;
+
+fn created(body: serde_json::Value) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let draft: DraftInput = match parse(&headers, &body) {
+        Ok(draft) => draft,
+        Err(problem) => return problem.into_response(),
+    };
+    match state.services.submit_draft(&principal, draft).await {
+        Ok(change) => {
+            let status = state.services.change_status(&principal, &change.id).await;
+            match status {
+                Ok(view) => created(json!(view)),
+                Err(error) => core_problem(error).into_response(),
+            }
+        }
+        Err(error) => core_problem(error).into_response(),
+    }
+}
+
+pub async fn revise(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let version: VersionInput = match parse(&headers, &body) {
+        Ok(version) => version,
+        Err(problem) => return problem.into_response(),
+    };
+    match state
+        .services
+        .submit_version(&principal, &id, version)
+        .await
+    {
+        Ok((change, _)) => match state.services.change_status(&principal, &change.id).await {
+            Ok(view) => created(json!(view)),
+            Err(error) => core_problem(error).into_response(),
+        },
+        Err(error) => core_problem(error).into_response(),
+    }
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    match state.services.change_status(&principal, &id).await {
+        Ok(view) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(view),
+        )
+            .into_response(),
+        Err(error) => core_problem(error).into_response(),
+    }
+}
