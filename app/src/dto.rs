@@ -289,3 +289,75 @@ pub struct WorkflowsView {
     pub systems: Vec<SystemChoice>,
     pub privileges: Vec<PrivilegeView>,
 }
+
+/// One pending change in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRowView {
+    pub id: String,
+    pub title: String,
+    pub workflow: String,
+    pub tier: i64,
+    pub channel: String,
+    pub audience: String,
+    /// "3 h", "2 d".
+    pub age: String,
+    pub drafted_by: String,
+    pub owners: Vec<String>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub changes: Vec<ChangeRowView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub id: String,
+    pub purpose: String,
+    pub decided_at: String,
+    pub allowed_fields: Vec<String>,
+    pub denied_fields: Vec<String>,
+    /// "crm-1 (consent)".
+    pub allowed_subjects: Vec<String>,
+    pub denied_subjects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: i64,
+    pub submitted_at: String,
+    pub content: String,
+    pub format: String,
+    pub content_hash: String,
+    pub model: String,
+    pub model_version: String,
+    pub prompt: String,
+    pub system_prompt: String,
+    pub data_sources: Vec<String>,
+    pub fields_used: Vec<String>,
+    /// "name: input → output", one per call.
+    pub tool_calls: Vec<String>,
+    pub raw_output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeDetailView {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub tier: i64,
+    pub workflow: String,
+    pub step: String,
+    pub channel: String,
+    pub audience: String,
+    pub purpose: String,
+    pub target: String,
+    pub drafted_by: String,
+    pub model_of_agent: Option<String>,
+    pub owners: Vec<String>,
+    pub created_at: String,
+    /// Newest first.
+    pub versions: Vec<VersionView>,
+    pub decisions: Vec<DecisionView>,
+}

@@ -19,8 +19,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
-    audit::AuditPage, home::HomePage, identities::IdentitiesPage, no_access::NoAccessPage,
-    not_found::NotFound, queue::QueuePage, signin::SignInPage,
+    audit::AuditPage, change::ChangePage, home::HomePage, identities::IdentitiesPage,
+    no_access::NoAccessPage, not_found::NotFound, queue::QueuePage, signin::SignInPage,
     workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
 };
 
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/no-access") ssr=SsrMode::Async view=NoAccessPage />
                 <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Layout><HomePage /></Layout> } />
                 <Route path=path!("/queue") ssr=SsrMode::Async view=|| view! { <Layout><QueuePage /></Layout> } />
+                <Route path=path!("/changes/:id") ssr=SsrMode::Async view=|| view! { <Layout><ChangePage /></Layout> } />
                 <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />

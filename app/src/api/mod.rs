@@ -133,6 +133,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
         },
     })
 }
+pub mod changes;
 pub mod identities;
 pub mod systems;
 pub mod workflow_builder;

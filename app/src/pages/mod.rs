@@ -1,5 +1,6 @@
 pub mod area;
 pub mod audit;
+pub mod change;
 pub mod home;
 pub mod identities;
 pub mod no_access;

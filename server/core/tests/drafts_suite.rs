@@ -125,7 +125,10 @@ async fn a_draft_citing_its_own_decision_becomes_a_change_pending_review() {
         let versions = db.store.change_versions(&change.id).await.unwrap();
         assert_eq!(versions.len(), 1);
         assert_eq!(versions[0].content.hash, content_hash(&content));
-        assert_eq!(versions[0].provenance.access_decisions, [decision.clone()]);
+        assert_eq!(
+            versions[0].provenance.access_decisions,
+            vec![decision.clone()]
+        );
         let event = db.store.events_page(None, 1).await.unwrap().remove(0);
         assert_eq!(event.action, "change.drafted");
         assert!(event.details.contains(&content_hash(&content)));

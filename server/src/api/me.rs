@@ -73,6 +73,14 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
         "workflow": {
             "id": principal.workflow.id.to_string(),
             "name": principal.workflow.name,
+            // Where drafts of this workflow may be published: a draft's `target.system`.
+            "publish_targets": principal
+                .workflow
+                .steps
+                .iter()
+                .filter(|s| s.kind == countersign_core::domain::StepKind::Publish)
+                .filter_map(|s| s.grant.system.map(|id| id.to_string()))
+                .collect::<Vec<_>>(),
         },
         "step": {
             "id": principal.step.id.to_string(),

@@ -284,7 +284,7 @@ impl PolicyEngine {
                 let reasons: Vec<String> = response
                     .diagnostics()
                     .reason()
-                    .map(|id| display_id(&id.to_string()))
+                    .map(|id| display_id(id.as_ref()))
                     .collect();
                 match response.decision() {
                     cedar_policy::Decision::Allow => Ok(Decision { policies: reasons }),

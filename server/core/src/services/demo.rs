@@ -268,7 +268,14 @@ impl Services {
                     kind: StepKind::DraftContent,
                     performer: performer("spring-offer-drafter")?,
                     owner: Some(priya.id),
-                    grant: grant(None, &[GrantAction::Draft], &[], true),
+                    // It reads the first name and region itself, so its drafts cite its own
+                    // access decisions.
+                    grant: grant(
+                        Some(system_id),
+                        &[GrantAction::Read, GrantAction::Draft],
+                        &["first_name", "region"],
+                        true,
+                    ),
                 },
                 Step {
                     id: StepId::new(),
@@ -308,6 +315,38 @@ impl Services {
                 "demo.workflow_seeded",
                 workflow.id.reference(),
                 json!({ "name": workflow.name, "tier": tier.number() }),
+            ))
+            .await?;
+            // A few customers' consent: granted, withdrawn, granted for another purpose only.
+            let day = |d: i64| Some(now - chrono::Duration::days(d));
+            let consent = |subject: &str, purpose: &str, granted, withdrawn| {
+                crate::domain::ConsentRecord::new(
+                    subject,
+                    purpose,
+                    "consent",
+                    granted,
+                    withdrawn,
+                    "demo CRM export",
+                    now,
+                )
+            };
+            let records = [
+                consent("crm-1001", "spring_offer", day(40), None),
+                consent("crm-1002", "spring_offer", day(40), None),
+                consent("crm-1003", "spring_offer", day(40), day(3)),
+                consent("crm-1004", "newsletter", day(40), None),
+            ]
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| crate::error::CoreError::invalid("demo", e.to_string()))?;
+            let batch = uuid::Uuid::now_v7().to_string();
+            tx.insert_consent_records(&batch, &records, "system:countersign", self.now_ms())
+                .await?;
+            tx.append_event(&NewEvent::new(
+                &Actor::System,
+                "consent.recorded",
+                format!("consent_batch:{batch}"),
+                json!({ "via": "demo", "records": records.len() }),
             ))
             .await?;
             changed = true;

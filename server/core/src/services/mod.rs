@@ -13,6 +13,7 @@ mod drafts;
 mod drift;
 mod drills;
 mod identities;
+mod queue;
 mod systems;
 mod workflows;
 
@@ -31,6 +32,7 @@ pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW
 pub use drafts::{ChangeStatusView, DraftInput, DraftTarget, VersionInput};
 pub use drift::GrantOutcome;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use queue::{ChangeDetail, ChangeSummary, CitedDecision, QUEUE_PAGE};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
 

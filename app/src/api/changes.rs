@@ -1,0 +1,143 @@
+//! Server functions for the queue and a change's detail: thin adapters over the core.
+
+use crate::dto::{ChangeDetailView, QueueView};
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[server(prefix = "/ui", endpoint = "queue")]
+pub async fn load_queue() -> Result<QueueView, UiError> {
+    use crate::dto::ChangeRowView;
+    let (services, actor) = super::adapter::request()?;
+    let now = services.clock().now();
+    let changes = services
+        .pending_changes(&actor, None)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(QueueView {
+        changes: changes
+            .into_iter()
+            .map(|summary| {
+                let age = now - summary.change.created_at;
+                ChangeRowView {
+                    age: if age.num_days() >= 1 {
+                        format!("{} d", age.num_days())
+                    } else if age.num_hours() >= 1 {
+                        format!("{} h", age.num_hours())
+                    } else {
+                        format!("{} min", age.num_minutes().max(0))
+                    },
+                    id: summary.change.id,
+                    title: summary.change.title,
+                    workflow: summary.workflow,
+                    tier: summary.change.tier,
+                    channel: summary.change.channel,
+                    audience: summary.change.audience.as_str().to_owned(),
+                    drafted_by: summary.drafted_by,
+                    owners: summary.owners,
+                    version: summary.change.current_version,
+                }
+            })
+            .collect(),
+    })
+}
+
+#[server(prefix = "/ui", endpoint = "change")]
+pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
+    use crate::dto::{DecisionView, VersionView};
+    let (services, actor) = super::adapter::request()?;
+    let detail = services
+        .change_detail(&actor, &id)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    let change = detail.change;
+    Ok(ChangeDetailView {
+        id: change.id,
+        title: change.title,
+        status: change.status.as_str().to_owned(),
+        tier: change.tier,
+        workflow: detail.workflow,
+        step: detail.step,
+        channel: change.channel,
+        audience: change.audience.as_str().to_owned(),
+        purpose: change.purpose,
+        target: format!("{} · {}", detail.target_system, change.target_ref),
+        drafted_by: detail
+            .drafted_by
+            .as_ref()
+            .map(|n| n.name.clone())
+            .unwrap_or_default(),
+        model_of_agent: detail.drafted_by.as_ref().and_then(|n| n.model.clone()),
+        owners: detail
+            .drafted_by
+            .map(|n| n.owners.into_iter().map(|o| o.name).collect())
+            .unwrap_or_default(),
+        created_at: when(change.created_at),
+        versions: detail
+            .versions
+            .into_iter()
+            .rev()
+            .map(|v| VersionView {
+                version: v.version,
+                submitted_at: when(v.submitted_at),
+                content: v.content.text,
+                format: v.content.format.as_str().to_owned(),
+                content_hash: v.content.hash,
+                model: v.provenance.model,
+                model_version: v.provenance.model_version,
+                prompt: v.provenance.prompt,
+                system_prompt: v.provenance.system_prompt,
+                data_sources: v.provenance.data_sources,
+                fields_used: v.provenance.fields_used,
+                tool_calls: v
+                    .provenance
+                    .tool_calls
+                    .into_iter()
+                    .map(|t| format!("{}: {} → {}", t.name, t.input, t.output))
+                    .collect(),
+                raw_output: v.provenance.raw_output,
+            })
+            .collect(),
+        decisions: detail
+            .decisions
+            .into_iter()
+            .map(|d| {
+                let answer =
+                    d.answer
+                        .unwrap_or_else(|| countersign_core::services::AccessDecision {
+                            decision_id: d.id.clone(),
+                            allowed_fields: vec![],
+                            denied_fields: vec![],
+                            allowed_subjects: vec![],
+                            denied_subjects: vec![],
+                            expires_at: d.decided_at,
+                        });
+                DecisionView {
+                    id: d.id,
+                    purpose: d.purpose,
+                    decided_at: when(d.decided_at),
+                    allowed_fields: answer.allowed_fields,
+                    denied_fields: answer
+                        .denied_fields
+                        .into_iter()
+                        .map(|f| format!("{} ({})", f.field, f.reason.replace('_', " ")))
+                        .collect(),
+                    allowed_subjects: answer
+                        .allowed_subjects
+                        .into_iter()
+                        .map(|s| format!("{} ({})", s.subject, s.legal_basis.replace('_', " ")))
+                        .collect(),
+                    denied_subjects: answer
+                        .denied_subjects
+                        .into_iter()
+                        .map(|s| format!("{} ({})", s.subject, s.reason.replace('_', " ")))
+                        .collect(),
+                }
+            })
+            .collect(),
+    })
+}

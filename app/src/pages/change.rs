@@ -1,0 +1,139 @@
+//! One change request: its content (shown as text, never interpreted), and the provenance of
+//! each version — the agent and its owners, the model, prompts, the access decisions it cited
+//! with each subject's legal basis, its tool calls and raw output.
+
+use super::area::AreaGate;
+use crate::api::changes::load_change;
+use crate::components::ui::{ErrorPanel, Loading};
+use crate::dto::{ChangeDetailView, DecisionView, VersionView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ChangePage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        load_change,
+    );
+    view! {
+        <p class="mb-4 text-sm"><a href="/queue" class="font-medium underline">"← Back to the queue"</a></p>
+        <AreaGate area="queue">
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(change) => view! { <ChangeView change /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AreaGate>
+    }
+}
+
+fn list(items: Vec<String>, empty: &'static str) -> AnyView {
+    if items.is_empty() {
+        return view! { <span class="text-slate-500">{empty}</span> }.into_any();
+    }
+    view! {
+        <ul class="list-inside list-disc">
+            {items.into_iter().map(|i| view! { <li class="break-words">{i}</li> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn ChangeView(change: ChangeDetailView) -> impl IntoView {
+    let title = change.title.clone();
+    let mut versions = change.versions.into_iter();
+    let current = versions.next();
+    let older = versions.collect::<Vec<_>>();
+    view! {
+        <leptos_meta::Title text=title.clone() />
+        <div class="mb-6">
+            <h1 class="text-2xl font-semibold">{title}</h1>
+            <p class="text-sm text-slate-600">
+                {format!("{} · tier {} · {} · {} · {}", change.status.replace('_', " "), change.tier, change.channel, change.audience, change.target)}
+            </p>
+        </div>
+        <div class="grid gap-6 lg:grid-cols-[2fr_1fr]">
+            <section aria-labelledby="content-heading" class="rounded-lg border border-slate-200 bg-white p-5">
+                <h2 id="content-heading" class="mb-2 text-lg font-semibold">"Content"</h2>
+                {current.clone().map(|v| view! {
+                    <p class="mb-2 text-xs text-slate-500">
+                        {format!("Version {} · {} · submitted {}", v.version, v.format, v.submitted_at)}
+                        <span class="block break-all font-mono" data-testid="content-hash">{v.content_hash.clone()}</span>
+                    </p>
+                    <pre data-testid="change-content" class="whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-sans text-sm">{v.content.clone()}</pre>
+                })}
+            </section>
+            <section aria-labelledby="who-heading" class="rounded-lg border border-slate-200 bg-white p-5 text-sm">
+                <h2 id="who-heading" class="mb-2 text-lg font-semibold">"Who drafted it"</h2>
+                <dl class="grid grid-cols-[7rem_1fr] gap-1">
+                    <dt class="text-slate-500">"Agent"</dt><dd data-testid="drafted-by">{change.drafted_by.clone()}</dd>
+                    <dt class="text-slate-500">"Its model"</dt><dd>{change.model_of_agent.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                    <dt class="text-slate-500">"Owners"</dt><dd>{change.owners.join(", ")}</dd>
+                    <dt class="text-slate-500">"Workflow"</dt><dd>{format!("{} · {}", change.workflow, change.step)}</dd>
+                    <dt class="text-slate-500">"Purpose"</dt><dd>{change.purpose.clone()}</dd>
+                    <dt class="text-slate-500">"Drafted"</dt><dd>{change.created_at.clone()}</dd>
+                </dl>
+            </section>
+        </div>
+        {current.map(|v| view! { <Provenance version=v decisions=change.decisions.clone() /> })}
+        {(!older.is_empty()).then(|| view! {
+            <section aria-labelledby="older-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-5">
+                <h2 id="older-heading" class="mb-2 text-lg font-semibold">"Earlier versions"</h2>
+                {older.into_iter().map(|v| view! {
+                    <details class="mb-2">
+                        <summary class="cursor-pointer text-sm font-medium">{format!("Version {} · {}", v.version, v.submitted_at)}</summary>
+                        <pre class="mt-2 whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-sans text-sm">{v.content}</pre>
+                        <p class="break-all font-mono text-xs text-slate-500">{v.content_hash}</p>
+                    </details>
+                }).collect_view()}
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn Provenance(version: VersionView, decisions: Vec<DecisionView>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="provenance-heading" data-testid="provenance" class="mt-6 rounded-lg border border-slate-200 bg-white p-5 text-sm">
+            <h2 id="provenance-heading" class="mb-3 text-lg font-semibold">"Provenance"</h2>
+            <dl class="grid gap-2 md:grid-cols-[10rem_1fr]">
+                <dt class="text-slate-500">"Model"</dt>
+                <dd data-testid="provenance-model">{format!("{} ({})", version.model, version.model_version)}</dd>
+                <dt class="text-slate-500">"Prompt"</dt>
+                <dd><pre class="whitespace-pre-wrap break-words font-sans">{version.prompt}</pre></dd>
+                <dt class="text-slate-500">"System prompt"</dt>
+                <dd><pre class="whitespace-pre-wrap break-words font-sans">{if version.system_prompt.is_empty() { "—".to_owned() } else { version.system_prompt }}</pre></dd>
+                <dt class="text-slate-500">"Customer data used"</dt>
+                <dd>{list(version.fields_used, "none")}</dd>
+                <dt class="text-slate-500">"Other sources"</dt>
+                <dd>{list(version.data_sources, "none")}</dd>
+                <dt class="text-slate-500">"Tool calls"</dt>
+                <dd>{list(version.tool_calls, "none")}</dd>
+                <dt class="text-slate-500">"Raw output"</dt>
+                <dd><pre class="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-50 p-2 font-mono text-xs">{version.raw_output}</pre></dd>
+            </dl>
+            <h3 class="mb-2 mt-4 font-semibold">"Access decisions cited"</h3>
+            {if decisions.is_empty() {
+                view! { <p class="text-slate-500">"None: this version uses no customer data."</p> }.into_any()
+            } else {
+                decisions.into_iter().map(|d| view! {
+                    <div data-testid="cited-decision" class="mb-3 rounded border border-slate-200 p-3">
+                        <p class="font-mono text-xs">{d.id}</p>
+                        <p class="text-xs text-slate-500">{format!("for {} · decided {}", d.purpose, d.decided_at)}</p>
+                        <dl class="mt-2 grid gap-1 md:grid-cols-[10rem_1fr]">
+                            <dt class="text-slate-500">"Fields allowed"</dt><dd>{list(d.allowed_fields, "none")}</dd>
+                            <dt class="text-slate-500">"Fields denied"</dt><dd>{list(d.denied_fields, "none")}</dd>
+                            <dt class="text-slate-500">"Subjects and legal basis"</dt><dd>{list(d.allowed_subjects, "none")}</dd>
+                            <dt class="text-slate-500">"Subjects refused"</dt><dd>{list(d.denied_subjects, "none")}</dd>
+                        </dl>
+                    </div>
+                }).collect_view().into_any()
+            }}
+        </section>
+    }
+}
