@@ -361,3 +361,47 @@ pub struct ChangeDetailView {
     pub versions: Vec<VersionView>,
     pub decisions: Vec<DecisionView>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentBatchView {
+    pub id: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    pub rows: i64,
+}
+
+/// The data-access page: the consent ledger and what the simulator can be asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataAccessView {
+    pub records: i64,
+    pub subjects: i64,
+    pub batches: Vec<ConsentBatchView>,
+    pub identities: Vec<ChoiceView>,
+    /// "Workflow · step (performed by …)", by step id.
+    pub steps: Vec<ChoiceView>,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvRowError {
+    pub row: usize,
+    pub problem: String,
+}
+
+/// A CSV preview, or the outcome of its import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvPreview {
+    pub valid_rows: usize,
+    pub errors: Vec<CsvRowError>,
+    /// The first rows as they will be recorded: "crm-1 · spring_offer · consent · granted 2026-03-01".
+    pub sample: Vec<String>,
+    /// Set once imported.
+    pub imported: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedView {
+    pub field: Option<String>,
+    pub allowed: bool,
+    pub policies: Vec<String>,
+}

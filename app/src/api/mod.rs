@@ -35,6 +35,7 @@ pub(crate) mod adapter {
             Area::Queue => "queue",
             Area::Workflows => "workflows",
             Area::Identities => "identities",
+            Area::DataAccess => "data-access",
             Area::Audit => "audit",
         }
     }
@@ -134,6 +135,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
     })
 }
 pub mod changes;
+pub mod data_access;
 pub mod identities;
 pub mod systems;
 pub mod workflow_builder;

@@ -7,10 +7,11 @@ use leptos_router::components::A;
 /// The signed-in person, shared by the header and the pages.
 pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
 
-const AREAS: [(&str, &str, &str); 4] = [
+const AREAS: [(&str, &str, &str); 5] = [
     ("queue", "/queue", "Queue"),
     ("workflows", "/workflows", "Workflows"),
     ("identities", "/identities", "Identities"),
+    ("data-access", "/data-access", "Data access"),
     ("audit", "/audit", "Audit"),
 ];
 

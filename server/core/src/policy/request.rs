@@ -15,6 +15,8 @@ pub enum Action {
     ManageWorkflows,
     /// Import consent records (CSV) and see the consent ledger.
     ManageConsent,
+    /// Ask the policy simulator what Cedar would decide.
+    SimulatePolicy,
     /// Approve or reject a widened grant that raised a workflow's tier.
     ApproveScopeDrift,
     ViewAudit,
@@ -37,6 +39,36 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action with this Cedar name, if there is one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        use Action::*;
+        [
+            EnterConsole,
+            SignOut,
+            ViewQueue,
+            ViewWorkflows,
+            ViewIdentities,
+            ManageIdentities,
+            ManageSystems,
+            ManageWorkflows,
+            ManageConsent,
+            SimulatePolicy,
+            ApproveScopeDrift,
+            ViewAudit,
+            VerifyAudit,
+            SeedDemo,
+            ObtainCredential,
+            UseCredential,
+            ReadData,
+            SubmitDraft,
+            RecordConsent,
+            ApproveChange,
+            PublishChange,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::EnterConsole => "enter_console",
@@ -49,6 +81,7 @@ impl Action {
             Action::ManageWorkflows => "manage_workflows",
             Action::ApproveScopeDrift => "approve_scope_drift",
             Action::ManageConsent => "manage_consent",
+            Action::SimulatePolicy => "simulate_policy",
             Action::ViewAudit => "view_audit",
             Action::VerifyAudit => "verify_audit",
             Action::SeedDemo => "seed_demo",

@@ -33,17 +33,25 @@ pub enum Area {
     Queue,
     Workflows,
     Identities,
+    DataAccess,
     Audit,
 }
 
 impl Area {
-    pub const ALL: [Area; 4] = [Area::Queue, Area::Workflows, Area::Identities, Area::Audit];
+    pub const ALL: [Area; 5] = [
+        Area::Queue,
+        Area::Workflows,
+        Area::Identities,
+        Area::DataAccess,
+        Area::Audit,
+    ];
 
     fn action(self) -> (Action, Resource) {
         match self {
             Area::Queue => (Action::ViewQueue, Resource::Console),
             Area::Workflows => (Action::ViewWorkflows, Resource::Console),
             Area::Identities => (Action::ViewIdentities, Resource::Console),
+            Area::DataAccess => (Action::ManageConsent, Resource::Console),
             Area::Audit => (Action::ViewAudit, Resource::Ledger),
         }
     }

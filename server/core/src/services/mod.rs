@@ -14,6 +14,7 @@ mod drift;
 mod drills;
 mod identities;
 mod queue;
+mod simulate;
 mod systems;
 mod workflows;
 
@@ -33,6 +34,7 @@ pub use drafts::{ChangeStatusView, DraftInput, DraftTarget, VersionInput};
 pub use drift::GrantOutcome;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use queue::{ChangeDetail, ChangeSummary, CitedDecision, QUEUE_PAGE};
+pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
 
