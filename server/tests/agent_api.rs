@@ -584,3 +584,52 @@ async fn an_identity_never_approves_or_publishes_and_the_attempt_is_flagged() {
         .iter()
         .any(|e| e.details.contains("/ui/activate_workflow")));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let api = api(&[]).await;
+    let doc = api
+        .send(
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc.json["paths"].as_object().unwrap();
+    // Every route the router registers (read from its source) is documented.
+    let router = include_str!("../src/api/mod.rs");
+    let routed: Vec<String> = router
+        .split(".route(")
+        .skip(1)
+        .map(|rest| {
+            let path = rest.trim_start().trim_start_matches('"');
+            format!("/api/v1{}", path.split('"').next().unwrap())
+        })
+        .collect();
+    assert!(routed.len() >= 10, "{routed:?}");
+    for path in &routed {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert_eq!(
+        paths.len(),
+        routed.len(),
+        "documented paths that are not routed"
+    );
+    // Errors are problem documents, and the schemas come from the code's types.
+    let decision = &paths["/api/v1/access-decisions"]["post"];
+    assert!(decision["responses"]["422"]["content"]["application/problem+json"].is_object());
+    let schemas = doc.json["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "AccessRequest",
+        "AccessDecision",
+        "DraftInput",
+        "Provenance",
+        "ProblemBody",
+        "TokenResponse",
+    ] {
+        assert!(schemas.contains_key(schema), "{schema}");
+    }
+    assert!(schemas["AccessRequest"]["properties"]["subjects"].is_object());
+}

@@ -124,7 +124,7 @@ fn CsvImport(
             </p>
             <label class="block">
                 <span class=LABEL>"CSV file"</span>
-                <input type="file" accept=".csv,text/csv" class="mt-1 block text-sm" on:change=on_file />
+                <input type="file" accept=".csv,text/csv" class="mt-1 block text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium" on:change=on_file />
             </label>
             <label class="block">
                 <span class=LABEL>"Or paste the rows"</span>

@@ -3,14 +3,30 @@
 
 use super::json::{core_problem, parse};
 use super::me::authenticate;
+use super::problem::ProblemBody;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use countersign_core::services::AccessDecision;
 use countersign_core::services::{AccessRequest, ConsentInput};
-use serde_json::json;
 
+/// Ask which fields and subjects the token's step may use for a purpose. Recorded in the ledger.
+#[utoipa::path(
+    post,
+    path = "/api/v1/access-decisions",
+    tag = "runtime",
+    security(("bearer" = [])),
+    request_body = AccessRequest,
+    responses(
+        (status = 200, body = AccessDecision),
+        (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Bad purpose, fields or subjects; duplicates; over the limits", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn access_decision(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -35,12 +51,35 @@ pub async fn access_decision(
     }
 }
 
-#[derive(serde::Deserialize)]
+/// A batch of consent records.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConsentBatch {
+pub struct ConsentBatch {
+    /// 1 to 1000 records, loaded all or nothing.
     records: Vec<ConsentInput>,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentBatchRecorded {
+    pub batch_id: String,
+    pub recorded: usize,
+}
+
+/// Load consent records (the step's grant must include `record_consent`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/consents",
+    tag = "runtime",
+    security(("bearer" = [])),
+    request_body = ConsentBatch,
+    responses(
+        (status = 201, body = ConsentBatchRecorded),
+        (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The step's grant does not allow loading consent", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A record is invalid (named by its index); nothing was loaded", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn consents(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
@@ -58,7 +97,10 @@ pub async fn consents(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok((batch, recorded)) => (
             StatusCode::CREATED,
             [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(json!({ "batch_id": batch, "recorded": recorded })),
+            axum::Json(ConsentBatchRecorded {
+                batch_id: batch,
+                recorded,
+            }),
         )
             .into_response(),
         Err(error) => core_problem(error).into_response(),

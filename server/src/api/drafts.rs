@@ -3,11 +3,13 @@
 
 use super::json::{core_problem, parse};
 use super::me::authenticate;
+use super::problem::ProblemBody;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use countersign_core::services::ChangeStatusView;
 use countersign_core::services::{DraftInput, VersionInput};
 use serde_json::json;
 
@@ -20,6 +22,21 @@ fn created(body: serde_json::Value) -> Response {
         .into_response()
 }
 
+/// Submit a draft with its provenance; it becomes a change request pending review.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts",
+    tag = "runtime",
+    security(("bearer" = [])),
+    request_body = DraftInput,
+    responses(
+        (status = 201, body = ChangeStatusView),
+        (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
@@ -41,6 +58,24 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
+/// Submit a revised version of a change the same identity drafted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/{id}/versions",
+    tag = "runtime",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The change id")),
+    request_body = VersionInput,
+    responses(
+        (status = 201, body = ChangeStatusView),
+        (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such change of this identity's step", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The change takes no new versions now", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn revise(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -68,6 +103,19 @@ pub async fn revise(
     }
 }
 
+/// The status of a change this identity drafted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes/{id}",
+    tag = "runtime",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The change id")),
+    responses(
+        (status = 200, body = ChangeStatusView),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such change of this identity", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -25,6 +25,18 @@ async fn refuse(state: &AppState, headers: &HeaderMap, action: Action, change: &
     }
 }
 
+/// People approve in the console: an identity's token here is always refused and flagged.
+#[utoipa::path(
+    post,
+    path = "/api/v1/changes/{id}/approve",
+    tag = "gate",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The change id")),
+    responses(
+        (status = 401, description = "No working token", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Always: identities never approve or publish", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn approve(
     State(state): State<AppState>,
     Path(change): Path<String>,
@@ -33,6 +45,18 @@ pub async fn approve(
     refuse(&state, &headers, Action::ApproveChange, &change).await
 }
 
+/// People never publish; only Countersign does: an identity's token here is always refused and flagged.
+#[utoipa::path(
+    post,
+    path = "/api/v1/changes/{id}/publish",
+    tag = "gate",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The change id")),
+    responses(
+        (status = 401, description = "No working token", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Always: identities never approve or publish", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn publish(
     State(state): State<AppState>,
     Path(change): Path<String>,

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use countersign_core::services::{CredentialError, TokenPrincipal};
-use serde_json::json;
 
 /// The token in `Authorization: Bearer …`, or a 401 that says what is missing (RFC 6750 §3).
 pub(super) async fn authenticate(
@@ -59,37 +58,80 @@ pub(super) async fn authenticate(
         })
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MePrincipal {
+    pub id: String,
+    /// `agent` or `service_account`.
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeWorkflow {
+    pub id: String,
+    pub name: String,
+    /// Where drafts of this workflow may be published: a draft's `target.system`.
+    pub publish_targets: Vec<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeStep {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+/// Who a token belongs to, the step it is bound to, and when it ends.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeResponse {
+    pub principal: MePrincipal,
+    pub workflow: MeWorkflow,
+    pub step: MeStep,
+    pub scope: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who the bearer token belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "credentials",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 401, description = "No token, or a token that no longer works (and why)", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    let body = json!({
-        "principal": {
-            "id": principal.nhi.id.to_string(),
-            "kind": principal.nhi.kind.as_str(),
-            "name": principal.nhi.name,
+    let body = MeResponse {
+        principal: MePrincipal {
+            id: principal.nhi.id.to_string(),
+            kind: principal.nhi.kind.as_str().to_owned(),
+            name: principal.nhi.name.clone(),
         },
-        "workflow": {
-            "id": principal.workflow.id.to_string(),
-            "name": principal.workflow.name,
-            // Where drafts of this workflow may be published: a draft's `target.system`.
-            "publish_targets": principal
+        workflow: MeWorkflow {
+            id: principal.workflow.id.to_string(),
+            name: principal.workflow.name.clone(),
+            publish_targets: principal
                 .workflow
                 .steps
                 .iter()
                 .filter(|s| s.kind == countersign_core::domain::StepKind::Publish)
                 .filter_map(|s| s.grant.system.map(|id| id.to_string()))
-                .collect::<Vec<_>>(),
+                .collect(),
         },
-        "step": {
-            "id": principal.step.id.to_string(),
-            "name": principal.step.name,
-            "kind": principal.step.kind.as_str(),
+        step: MeStep {
+            id: principal.step.id.to_string(),
+            name: principal.step.name.clone(),
+            kind: principal.step.kind.as_str().to_owned(),
         },
-        "scope": format!("step:{}", principal.step.id),
-        "expires_at": principal.expires_at.to_rfc3339(),
-    });
+        scope: format!("step:{}", principal.step.id),
+        expires_at: principal.expires_at,
+    };
     (
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],

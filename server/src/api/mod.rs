@@ -7,11 +7,13 @@ mod drafts;
 mod gate;
 mod json;
 mod me;
+mod openapi;
 mod problem;
 mod rate_limit;
 mod token;
 
 pub use me::refuse_bearer_on_people_routes;
+pub use openapi::ApiDoc;
 pub use rate_limit::RateLimiter;
 
 use crate::state::AppState;
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
             post(token::issue).layer(RequestBodyLimitLayer::new(TOKEN_BODY_LIMIT)),
         )
         .route("/me", get(me::me))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/access-decisions", post(data::access_decision))
         .route("/consents", post(data::consents))
         .route("/drafts", post(drafts::submit))

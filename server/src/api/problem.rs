@@ -3,7 +3,6 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 pub struct Problem {
     pub status: StatusCode,
@@ -11,15 +10,28 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// An RFC 9457 problem document, as sent with `application/problem+json`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemBody {
+    /// Always `about:blank`: the status and title say what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong, in words meant for the caller's developer.
+    pub detail: String,
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        let mut response = (self.status, body.to_string()).into_response();
+        let body = ProblemBody {
+            kind: "about:blank".to_owned(),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+        };
+        let text = serde_json::to_string(&body).unwrap_or_default();
+        let mut response = (self.status, text).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -10,11 +10,44 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use countersign_core::services::CredentialError;
-use serde_json::json;
 use std::time::Instant;
 
 /// No client id we issue is longer; longer ones are refused before any lookup.
 const MAX_CLIENT_ID: usize = 64;
+
+/// The form of a token request (RFC 6749 §4.4.2); the client may authenticate with HTTP Basic
+/// instead of `client_id` and `client_secret`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenForm {
+    /// Always `client_credentials`.
+    grant_type: String,
+    /// The identity's id (shown with its secret when it was registered).
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// `step:<step id>`: the one step the token is for.
+    scope: String,
+}
+
+/// A token response (RFC 6749 §5.1).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds, at most 900.
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// An error response (RFC 6749 §5.2); `rate_limited` comes with 429 and `Retry-After`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `unauthorized_client`, `unsupported_grant_type`,
+    /// `invalid_scope`, `rate_limited` or `server_error`.
+    pub error: String,
+    pub error_description: String,
+}
 
 struct OAuthError {
     status: StatusCode,
@@ -41,7 +74,10 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.code, "error_description": self.description });
+        let body = OAuthErrorBody {
+            error: self.code.to_owned(),
+            error_description: self.description,
+        };
         let mut response = (self.status, no_store(), axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -97,6 +133,20 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     Ok(Some((form_decode(id), form_decode(secret))))
 }
 
+/// Exchange an identity's client credentials for a short-lived token bound to one step.
+#[utoipa::path(
+    post,
+    path = "/api/v1/token",
+    tag = "credentials",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("basic" = [])),
+    responses(
+        (status = 200, description = "A bearer token for the step", body = TokenResponse),
+        (status = 400, description = "invalid_request, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = OAuthErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = OAuthErrorBody),
+    )
+)]
 pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match handle(&state, &headers, &body).await {
         Ok(response) => response,
@@ -216,11 +266,11 @@ async fn handle(
                 )
             }
         })?;
-    let body = json!({
-        "access_token": issued.access_token.0,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": issued.scope,
-    });
+    let body = TokenResponse {
+        access_token: issued.access_token.0,
+        token_type: "Bearer".to_owned(),
+        expires_in: issued.expires_in,
+        scope: issued.scope,
+    };
     Ok((StatusCode::OK, no_store(), axum::Json(body)).into_response())
 }

@@ -159,19 +159,21 @@ impl ChangeStatus {
 }
 
 /// One tool call the agent made while drafting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCall {
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub input: serde_json::Value,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub output: serde_json::Value,
 }
 
 /// Where a version came from, as the agent reports it; `access_decisions` are checked against
 /// the decisions Countersign recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     pub model: String,

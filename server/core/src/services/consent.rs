@@ -26,7 +26,7 @@ const CSV_HEADER: [&str; 6] = [
 ];
 
 /// One record as a caller sends it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     pub subject: String,
