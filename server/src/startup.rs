@@ -99,6 +99,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                 .context("COUNTERSIGN_DRILL_VALIDITY is out of range")?,
             signoffs: config.signoffs.clone(),
         })
+        .with_decision_batching()
         .with_secret_key(secret_key(&config)?)
         .with_connector(Arc::new(crate::connector::HttpConnector::new(
             Duration::from_secs(10),

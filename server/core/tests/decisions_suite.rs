@@ -296,3 +296,58 @@ async fn consent_batches_load_only_through_a_grant_and_all_or_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_decisions_commit_in_groups_and_the_chain_holds() {
+    for db in common::both().await {
+        let (services, _) = common::services(&db);
+        let services = services.with_decision_batching();
+        let (chain, _, principal, _) = reader_session(&services, &db, &["email"]).await;
+        services
+            .import_consent_csv(&chain.admin, CSV, true)
+            .await
+            .unwrap();
+        let before = db.store.event_count().await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..64 {
+            let services = services.clone();
+            let principal = principal.clone();
+            tasks.spawn(async move {
+                services
+                    .decide_access(
+                        &principal,
+                        ask(
+                            "spring_offer",
+                            &["email"],
+                            &["crm-granted", &format!("crm-{n}")],
+                        ),
+                    )
+                    .await
+            });
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        while let Some(result) = tasks.join_next().await {
+            let decision = result.unwrap().unwrap();
+            assert!(
+                db.store
+                    .access_decision(&decision.decision_id)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "answered only once durable"
+            );
+            ids.insert(decision.decision_id);
+        }
+        assert_eq!(ids.len(), 64, "{}", db.name);
+        assert_eq!(db.store.event_count().await.unwrap(), before + 64);
+        let verified = services.verify_ledger(&chain.admin).await.unwrap();
+        assert!(
+            matches!(
+                verified,
+                countersign_core::services::LedgerVerification::Intact { .. }
+            ),
+            "{}: {verified:?}",
+            db.name
+        );
+    }
+}

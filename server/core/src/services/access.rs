@@ -245,8 +245,7 @@ impl Services {
             expires_at: now + Duration::minutes(DECISION_LIFETIME_MINUTES),
         };
         let encode = |e: serde_json::Error| crate::store::StoreError::Corrupt(e.to_string());
-        let mut tx = self.store.begin_write(self.now_ms()).await?;
-        tx.insert_access_decision(&AccessDecisionRow {
+        let row = AccessDecisionRow {
             id: decision.decision_id.clone(),
             nhi: principal.nhi.id,
             workflow: principal.workflow.id,
@@ -256,10 +255,8 @@ impl Services {
             response_json: serde_json::to_string(&decision).map_err(encode)?,
             decided_at_ms: self.now_ms(),
             expires_at_ms: crate::clock::to_millis(decision.expires_at),
-        })
-        .await?;
-        tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
-        tx.append_event(&NewEvent::new(
+        };
+        let event = NewEvent::new(
             &principal.actor,
             "access.decided",
             format!("decision:{}", decision.decision_id),
@@ -274,9 +271,21 @@ impl Services {
                 "allowed_subjects": decision.allowed_subjects,
                 "denied_subjects": decision.denied_subjects,
             }),
-        ))
-        .await?;
-        tx.commit().await?;
+        );
+        match &self.decisions {
+            Some(recorder) => {
+                recorder
+                    .record(super::recorder::PendingDecision { row, event })
+                    .await?
+            }
+            None => {
+                let mut tx = self.store.begin_write(self.now_ms()).await?;
+                tx.insert_access_decision(&row).await?;
+                tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
+                tx.append_event(&event).await?;
+                tx.commit().await?;
+            }
+        }
         Ok(decision)
     }
 }

@@ -14,6 +14,7 @@ mod drift;
 mod drills;
 mod identities;
 mod queue;
+mod recorder;
 mod simulate;
 mod systems;
 mod workflows;
@@ -80,6 +81,8 @@ pub struct Services {
     secret_key: Option<Arc<crate::secrets::SecretKey>>,
     /// Carries signed calls to connected systems.
     connector: Option<Arc<dyn crate::connector::Connector>>,
+    /// Commits access decisions in groups (set by the server; tests commit one by one).
+    decisions: Option<Arc<recorder::DecisionRecorder>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -99,7 +102,18 @@ impl Services {
             settings: Arc::new(Settings::default()),
             secret_key: None,
             connector: None,
+            decisions: None,
         }
+    }
+
+    /// Commits access decisions in groups: same durability, one disk flush for all the decisions
+    /// waiting at that moment. Needs a tokio runtime.
+    pub fn with_decision_batching(mut self) -> Self {
+        self.decisions = Some(Arc::new(recorder::DecisionRecorder::start(
+            self.store.clone(),
+            self.clock.clone(),
+        )));
+        self
     }
 
     pub fn with_connector(mut self, connector: Arc<dyn crate::connector::Connector>) -> Self {
