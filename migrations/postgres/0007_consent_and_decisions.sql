@@ -1,5 +1,6 @@
--- The consent ledger and the access decisions made against it. Consent records are only ever
--- added (a withdrawal is a new record); decisions are kept so drafts can cite them.
+-- The consent ledger and the access decisions made against it. Both are append-only: a
+-- withdrawal is a new consent record; decisions are kept so drafts can cite them, and the ledger
+-- holds a digest of each decision's exact request and answer.
 
 CREATE TABLE consent_records (
     id            TEXT PRIMARY KEY,
@@ -40,4 +41,8 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER consent_records_no_update_delete BEFORE UPDATE OR DELETE ON consent_records
     FOR EACH ROW EXECUTE FUNCTION consent_records_append_only();
 CREATE TRIGGER consent_records_no_truncate BEFORE TRUNCATE ON consent_records
+    FOR EACH STATEMENT EXECUTE FUNCTION consent_records_append_only();
+CREATE TRIGGER access_decisions_no_update_delete BEFORE UPDATE OR DELETE ON access_decisions
+    FOR EACH ROW EXECUTE FUNCTION consent_records_append_only();
+CREATE TRIGGER access_decisions_no_truncate BEFORE TRUNCATE ON access_decisions
     FOR EACH STATEMENT EXECUTE FUNCTION consent_records_append_only();

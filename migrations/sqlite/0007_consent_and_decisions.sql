@@ -1,5 +1,6 @@
--- The consent ledger and the access decisions made against it. Consent records are only ever
--- added (a withdrawal is a new record); decisions are kept so drafts can cite them.
+-- The consent ledger and the access decisions made against it. Both are append-only: a
+-- withdrawal is a new consent record; decisions are kept so drafts can cite them, and the ledger
+-- holds a digest of each decision's exact request and answer.
 
 CREATE TABLE consent_records (
     id            TEXT PRIMARY KEY,
@@ -38,4 +39,12 @@ END;
 CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
 BEGIN
     SELECT RAISE(ABORT, 'consent_records is append-only: DELETE refused');
+END;
+CREATE TRIGGER access_decisions_no_update BEFORE UPDATE ON access_decisions
+BEGIN
+    SELECT RAISE(ABORT, 'access_decisions is append-only: UPDATE refused');
+END;
+CREATE TRIGGER access_decisions_no_delete BEFORE DELETE ON access_decisions
+BEGIN
+    SELECT RAISE(ABORT, 'access_decisions is append-only: DELETE refused');
 END;

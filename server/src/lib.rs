@@ -9,6 +9,7 @@ pub mod connector;
 pub mod csrf;
 pub mod errors;
 pub mod health;
+pub mod loadtest;
 pub mod metrics;
 pub mod sandbox;
 pub mod sessions;

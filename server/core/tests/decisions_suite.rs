@@ -130,7 +130,26 @@ async fn decisions_follow_the_grant_and_the_newest_consent_event() {
         assert_eq!(db.store.event_count().await.unwrap(), before + 1);
         let event = db.store.events_page(None, 1).await.unwrap().remove(0);
         assert_eq!(event.action, "access.decided");
-        assert!(event.details.contains("shoe_size") && event.details.contains("crm-unknown"));
+        assert!(event.details.contains("shoe_size") && event.details.contains("decision_digest"));
+        let request: serde_json::Value = serde_json::from_str(
+            &db.store
+                .access_decision(&decision.decision_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .request_json,
+        )
+        .unwrap();
+        assert_eq!(
+            request["subjects"][4], "crm-unknown",
+            "the exact subjects asked are kept"
+        );
+        // Decisions are append-only like the ledger.
+        assert!(
+            common::raw_sql(&db, "UPDATE access_decisions SET purpose = 'x'")
+                .await
+                .is_err()
+        );
         let stored = db
             .store
             .access_decision(&decision.decision_id)

@@ -7,6 +7,7 @@ use cedar_policy::{
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 
 const NAMESPACE: &str = "Countersign";
 
@@ -60,6 +61,8 @@ pub struct PolicyEngine {
     policies: PolicySet,
     authorizer: Authorizer,
     policy_files: HashMap<String, String>,
+    /// The grant templates linked per (step, performer).
+    linked: RwLock<HashMap<(crate::domain::StepId, crate::domain::NhiId), Arc<PolicySet>>>,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -193,6 +196,7 @@ impl PolicyEngine {
             policies,
             authorizer: Authorizer::new(),
             policy_files,
+            linked: RwLock::new(HashMap::new()),
         })
     }
 
@@ -255,7 +259,7 @@ impl PolicyEngine {
             return refuse_all();
         };
         let linked = self.linked_for(resource);
-        let policies = linked.as_ref().unwrap_or(&self.policies);
+        let policies = linked.as_deref().unwrap_or(&self.policies);
         contexts
             .iter()
             .map(|context| {
@@ -296,7 +300,7 @@ impl PolicyEngine {
 
     /// The policies with every grant template linked to this step and the identity that
     /// performs it; `None` when the resource is not a step performed by an identity.
-    fn linked_for(&self, resource: &Resource) -> Option<PolicySet> {
+    fn linked_for(&self, resource: &Resource) -> Option<Arc<PolicySet>> {
         let Resource::Step {
             id,
             performer: Some(performer),
@@ -305,6 +309,17 @@ impl PolicyEngine {
         else {
             return None;
         };
+        // Linking depends only on the step and its performer, and the policies never change
+        // while the process runs, so each linked set is built once.
+        let key = (*id, *performer);
+        if let Some(linked) = self
+            .linked
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+        {
+            return Some(linked.clone());
+        }
         let mut policies = self.policies.clone();
         let templates: Vec<PolicyId> = policies.templates().map(|t| t.id().clone()).collect();
         for template in templates {
@@ -317,6 +332,15 @@ impl PolicyEngine {
                 tracing::error!(%error, %template, "a grant template does not link");
             }
         }
+        let policies = Arc::new(policies);
+        let mut cache = self
+            .linked
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= MAX_LINKED_SETS {
+            cache.clear();
+        }
+        cache.insert(key, policies.clone());
         Some(policies)
     }
 
@@ -327,6 +351,9 @@ impl PolicyEngine {
         ids
     }
 }
+
+/// Linked policy sets kept at most; a step's set is rebuilt if it was dropped.
+const MAX_LINKED_SETS: usize = 10_000;
 
 /// Separates a template's id from the step it is linked to in a linked policy's id.
 const LINK_SEPARATOR: &str = "@step:";

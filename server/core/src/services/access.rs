@@ -12,6 +12,7 @@ use crate::store::AccessDecisionRow;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::Digest as _;
 use std::collections::{BTreeSet, HashMap};
 
 pub const MAX_DECISION_FIELDS: usize = 100;
@@ -256,6 +257,15 @@ impl Services {
             decided_at_ms: self.now_ms(),
             expires_at_ms: crate::clock::to_millis(decision.expires_at),
         };
+        // The ledger carries the fields and counts, and a digest binding the exact request and
+        // answer stored with the decision in the same transaction: the subject lists stay out of
+        // the chain's hashing (the hot path), yet any later change to them breaks the digest.
+        let digest = format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(
+                format!("{}\n{}", row.request_json, row.response_json).as_bytes()
+            ))
+        );
         let event = NewEvent::new(
             &principal.actor,
             "access.decided",
@@ -265,11 +275,12 @@ impl Services {
                 "step": step.id.reference(),
                 "purpose": checked.purpose.as_str(),
                 "fields_asked": request.fields,
-                "subjects_asked": request.subjects,
                 "allowed_fields": decision.allowed_fields,
                 "denied_fields": decision.denied_fields,
-                "allowed_subjects": decision.allowed_subjects,
-                "denied_subjects": decision.denied_subjects,
+                "subjects_asked": request.subjects.len(),
+                "subjects_allowed": decision.allowed_subjects.len(),
+                "subjects_denied": decision.denied_subjects.len(),
+                "decision_digest": digest,
             }),
         );
         match &self.decisions {

@@ -139,6 +139,10 @@ impl Services {
         &self.clock
     }
 
+    pub fn policy(&self) -> &Arc<PolicyEngine> {
+        &self.policy
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
