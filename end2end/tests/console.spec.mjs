@@ -30,7 +30,7 @@ test('navigation between areas happens in the page and keeps the header', async 
   await expect(page.getByRole('heading', { name: 'Identities', level: 1 })).toBeVisible();
   await expect(nav.getByRole('link', { name: 'Identities' })).toHaveAttribute('aria-current', 'page');
   await nav.getByRole('link', { name: 'Queue' }).click();
-  await expect(page.getByRole('heading', { name: 'No change requests yet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Nothing is waiting for review' })).toBeVisible();
   expect(await page.evaluate(() => window.__samePage)).toBe(true);
 });
 
