@@ -260,9 +260,23 @@ impl PolicyEngine {
         };
         let linked = self.linked_for(resource);
         let policies = linked.as_deref().unwrap_or(&self.policies);
+        let first_keys: Vec<&str> = contexts
+            .first()
+            .map(|c| c.iter().map(|(k, _)| *k).collect())
+            .unwrap_or_default();
         contexts
             .iter()
-            .map(|context| {
+            .enumerate()
+            .map(|(n, context)| {
+                // The first request is checked against the schema; later ones with the same
+                // context keys (all values are strings) have the same shape, so the check is not
+                // repeated for every field of a decision.
+                let same_shape = n > 0
+                    && context
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .eq(first_keys.iter().copied());
+                let schema = if same_shape { None } else { Some(&self.schema) };
                 let context = Context::from_pairs(context.iter().map(|(k, v)| {
                     (
                         (*k).to_owned(),
@@ -275,7 +289,7 @@ impl PolicyEngine {
                         uid("Action", action.as_str()),
                         resource_uid.clone(),
                         context,
-                        Some(&self.schema),
+                        schema,
                     )
                     .ok()
                 });
