@@ -10,9 +10,6 @@ mod inner {
     use countersign_core::domain::{Grant, GrantAction, Performer, Step, StepKind};
     use std::collections::BTreeSet;
 
-    /// Purposes are machine names: `spring_offer`, not prose.
-    const MAX_PURPOSES: usize = 10;
-
     fn id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, UiError> {
         crate::api::adapter::parse_id(field, raw)
     }
@@ -30,28 +27,13 @@ mod inner {
                 })
             })
             .collect::<Result<BTreeSet<_>, _>>()?;
+        // Whether each purpose is a valid machine name is the core's rule (`check_steps`).
         let purposes: BTreeSet<String> = input
             .purposes
             .split(',')
-            .map(|p| p.trim().to_lowercase())
+            .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty())
             .collect();
-        if purposes.len() > MAX_PURPOSES {
-            return Err(crate::error::refuse(UiError::Invalid(format!(
-                "{label}: at most {MAX_PURPOSES} purposes"
-            ))));
-        }
-        if let Some(bad) = purposes.iter().find(|p| {
-            p.len() > 60
-                || !p
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        }) {
-            return Err(crate::error::refuse(UiError::Invalid(format!(
-                "{label}: purpose `{}` must be a short machine name of letters, digits and '_' (e.g. spring_offer)",
-                bad.chars().take(60).collect::<String>()
-            ))));
-        }
         Ok(Grant {
             system: if input.system.is_empty() {
                 None

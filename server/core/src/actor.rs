@@ -27,6 +27,18 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// An identity as the registry knows it at `now`: what the policies judge it by.
+    pub fn for_nhi(nhi: &crate::domain::Nhi, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Actor::Nhi {
+            id: nhi.id,
+            name: nhi.name.clone(),
+            kind: nhi.kind,
+            state: nhi.state,
+            expired: nhi.is_expired(now),
+            orphaned: nhi.is_orphaned(),
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         matches!(self, Actor::Human { roles, .. } if roles.contains(role))
     }

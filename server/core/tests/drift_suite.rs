@@ -150,7 +150,14 @@ async fn a_rejected_widening_is_discarded_and_bad_grants_are_refused() {
         unknown.fields.insert("shoe_size".to_owned());
         let mut publishes = drafter.grant.clone();
         publishes.actions.insert(GrantAction::Publish);
+        let mut prose = reader.grant.clone();
+        prose.purposes.insert("Spring Offer!".to_owned());
         let cases = [
+            (
+                reader.id,
+                prose,
+                "purpose `Spring Offer!` must be a machine name",
+            ),
             (reader.id, unknown, "does not expose shoe_size"),
             (
                 drafter.id,

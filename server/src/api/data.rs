@@ -1,8 +1,7 @@
 //! `POST /api/v1/access-decisions` and `POST /api/v1/consents`: the run-time questions an
 //! identity asks within the step its token is bound to.
 
-use super::json::{core_problem, parse};
-use super::me::authenticate;
+use super::json::{authenticated, core_problem};
 use super::problem::ProblemBody;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -32,14 +31,11 @@ pub async fn access_decision(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(principal) => principal,
-        Err(response) => return response,
-    };
-    let request: AccessRequest = match parse(&headers, &body) {
-        Ok(request) => request,
-        Err(problem) => return problem.into_response(),
-    };
+    let (principal, request): (_, AccessRequest) =
+        match authenticated(&state, &headers, &body).await {
+            Ok(pair) => pair,
+            Err(response) => return response,
+        };
     match state.services.decide_access(&principal, request).await {
         Ok(decision) => (
             StatusCode::OK,
@@ -81,13 +77,9 @@ pub struct ConsentBatchRecorded {
     )
 )]
 pub async fn consents(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(principal) => principal,
+    let (principal, batch): (_, ConsentBatch) = match authenticated(&state, &headers, &body).await {
+        Ok(pair) => pair,
         Err(response) => return response,
-    };
-    let batch: ConsentBatch = match parse(&headers, &body) {
-        Ok(batch) => batch,
-        Err(problem) => return problem.into_response(),
     };
     match state
         .services

@@ -1,7 +1,7 @@
 //! `POST /api/v1/drafts`, `POST /api/v1/drafts/{id}/versions` and `GET /api/v1/changes/{id}`:
 //! an agent submits content with its provenance and follows what becomes of it.
 
-use super::json::{core_problem, parse};
+use super::json::{authenticated, core_problem};
 use super::me::authenticate;
 use super::problem::ProblemBody;
 use crate::state::AppState;
@@ -38,13 +38,9 @@ fn created(body: serde_json::Value) -> Response {
     )
 )]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(principal) => principal,
+    let (principal, draft): (_, DraftInput) = match authenticated(&state, &headers, &body).await {
+        Ok(pair) => pair,
         Err(response) => return response,
-    };
-    let draft: DraftInput = match parse(&headers, &body) {
-        Ok(draft) => draft,
-        Err(problem) => return problem.into_response(),
     };
     match state.services.submit_draft(&principal, draft).await {
         Ok(change) => {
@@ -82,13 +78,10 @@ pub async fn revise(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(principal) => principal,
+    let (principal, version): (_, VersionInput) = match authenticated(&state, &headers, &body).await
+    {
+        Ok(pair) => pair,
         Err(response) => return response,
-    };
-    let version: VersionInput = match parse(&headers, &body) {
-        Ok(version) => version,
-        Err(problem) => return problem.into_response(),
     };
     match state
         .services

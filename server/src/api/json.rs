@@ -69,3 +69,15 @@ pub fn core_problem(error: CoreError) -> Problem {
         }
     }
 }
+
+/// The caller's token and its JSON body, or the response that refuses the request.
+pub async fn authenticated<T: DeserializeOwned>(
+    state: &crate::state::AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(countersign_core::services::TokenPrincipal, T), axum::response::Response> {
+    use axum::response::IntoResponse;
+    let principal = super::me::authenticate(state, headers).await?;
+    let parsed = parse(headers, body).map_err(IntoResponse::into_response)?;
+    Ok((principal, parsed))
+}

@@ -135,7 +135,39 @@ fn field_reason(policies: &[String], purpose_granted: bool) -> &'static str {
     }
 }
 
+/// The Cedar context of reading one field: the schema's `read_data` context.
+pub(super) fn read_context<'a>(
+    purpose: &'a str,
+    field: &'a str,
+    categories: &HashMap<String, FieldCategory>,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("purpose", purpose),
+        ("field", field),
+        (
+            "field_category",
+            categories.get(field).map_or("none", |c| c.as_str()),
+        ),
+    ]
+}
+
 impl Services {
+    /// The fields the step's connected system exposes, with their categories.
+    pub(super) async fn step_field_categories(
+        &self,
+        step: &crate::domain::Step,
+    ) -> CoreResult<HashMap<String, FieldCategory>> {
+        Ok(match step.grant.system {
+            Some(system) => self
+                .store
+                .system(system)
+                .await?
+                .map(|s| s.fields.into_iter().map(|f| (f.name, f.category)).collect())
+                .unwrap_or_default(),
+            None => HashMap::new(),
+        })
+    }
+
     /// `POST /api/v1/access-decisions`, for the step the token is bound to.
     #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id, step = %principal.step.id))]
     pub async fn decide_access(
@@ -148,15 +180,7 @@ impl Services {
         let resource = Resource::step(&principal.workflow, step);
 
         // Fields: what the step's system exposes, then Cedar per field.
-        let categories: HashMap<String, FieldCategory> = match step.grant.system {
-            Some(system) => self
-                .store
-                .system(system)
-                .await?
-                .map(|s| s.fields.into_iter().map(|f| (f.name, f.category)).collect())
-                .unwrap_or_default(),
-            None => HashMap::new(),
-        };
+        let categories = self.step_field_categories(step).await?;
         let known: Vec<&String> = checked
             .fields
             .iter()
@@ -164,16 +188,7 @@ impl Services {
             .collect();
         let contexts: Vec<Vec<(&str, &str)>> = known
             .iter()
-            .map(|field| {
-                vec![
-                    ("purpose", checked.purpose.as_str()),
-                    ("field", field.as_str()),
-                    (
-                        "field_category",
-                        categories.get(*field).map_or("none", |c| c.as_str()),
-                    ),
-                ]
-            })
+            .map(|field| read_context(checked.purpose.as_str(), field, &categories))
             .collect();
         let decisions =
             self.policy

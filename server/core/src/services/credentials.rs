@@ -86,21 +86,6 @@ fn parse_scope(raw: Option<&str>) -> Result<StepId, CredentialError> {
         })
 }
 
-fn nhi_actor(nhi: &Nhi, now: DateTime<Utc>) -> Actor {
-    Actor::Nhi {
-        id: nhi.id,
-        name: nhi.name.clone(),
-        kind: nhi.kind,
-        state: nhi.state,
-        expired: nhi.is_expired(now),
-        orphaned: nhi.is_orphaned(),
-    }
-}
-
-fn step_resource(workflow: &Workflow, step: &Step) -> Resource {
-    Resource::step(workflow, step)
-}
-
 /// Why an identity may not act, in words, or `None` when it may.
 fn unusable(nhi: &Nhi, now: DateTime<Utc>) -> Option<String> {
     if nhi.state != NhiState::Active {
@@ -242,12 +227,12 @@ impl Services {
             self.record_refusal(&nhi, &reason, None).await?;
             return Err(CredentialError::InvalidScope(reason));
         };
-        let actor = nhi_actor(&nhi, now);
+        let actor = Actor::for_nhi(&nhi, now);
         if self
             .authorize(
                 &actor,
                 Action::ObtainCredential,
-                &step_resource(&workflow, &step),
+                &Resource::step(&workflow, &step),
             )
             .is_err()
         {
@@ -301,7 +286,7 @@ impl Services {
     ) -> Result<(), CredentialError> {
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         tx.append_event(&NewEvent::new(
-            &nhi_actor(nhi, self.clock.now()),
+            &Actor::for_nhi(nhi, self.clock.now()),
             "credential.refused",
             nhi.id.reference(),
             json!({ "reason": reason, "step": step.map(|s| s.reference()) }),
@@ -348,12 +333,12 @@ impl Services {
             .find(|s| s.id == row.step)
             .cloned()
             .ok_or_else(|| invalid("the step no longer exists"))?;
-        let actor = nhi_actor(&nhi, now);
+        let actor = Actor::for_nhi(&nhi, now);
         if self
             .authorize(
                 &actor,
                 Action::UseCredential,
-                &step_resource(&workflow, &step),
+                &Resource::step(&workflow, &step),
             )
             .is_err()
         {

@@ -2,6 +2,7 @@
 //! purpose and sees what Cedar would decide and which policies decided it. Nothing is recorded:
 //! it is a question about the policy, not a decision.
 
+use super::access::read_context;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{NhiId, StepId};
@@ -66,14 +67,7 @@ impl Services {
             .find(|s| s.id == simulation.step)
             .ok_or(CoreError::NotFound("step"))?;
         let now = self.clock.now();
-        let principal = Actor::Nhi {
-            id: nhi.id,
-            name: nhi.name.clone(),
-            kind: nhi.kind,
-            state: nhi.state,
-            expired: nhi.is_expired(now),
-            orphaned: nhi.is_orphaned(),
-        };
+        let principal = Actor::for_nhi(&nhi, now);
         let resource = Resource::step(&workflow, step);
         let purpose = simulation.purpose.trim().to_owned();
         let answer =
@@ -94,34 +88,11 @@ impl Services {
                 if simulation.fields.is_empty() || simulation.fields.len() > 100 {
                     return Err(CoreError::invalid("fields", "name 1 to 100 fields"));
                 }
-                let categories: std::collections::HashMap<String, String> = match step.grant.system
-                {
-                    Some(id) => self
-                        .store
-                        .system(id)
-                        .await?
-                        .map(|s| {
-                            s.fields
-                                .into_iter()
-                                .map(|f| (f.name, f.category.as_str().to_owned()))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    None => Default::default(),
-                };
+                let categories = self.step_field_categories(step).await?;
                 let contexts: Vec<Vec<(&str, &str)>> = simulation
                     .fields
                     .iter()
-                    .map(|field| {
-                        vec![
-                            ("purpose", purpose.as_str()),
-                            ("field", field.as_str()),
-                            (
-                                "field_category",
-                                categories.get(field).map_or("none", String::as_str),
-                            ),
-                        ]
-                    })
+                    .map(|field| read_context(&purpose, field, &categories))
                     .collect();
                 self.policy
                     .authorize_each(&principal, Action::ReadData, &resource, &contexts)

@@ -16,6 +16,8 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
 pub const MAX_STEPS: usize = 20;
+/// Purposes per grant: a grant names what its step is for, not everything.
+pub const MAX_PURPOSES: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct DefineWorkflow {
@@ -70,6 +72,26 @@ impl Services {
                 return Err(CoreError::invalid(
                     "steps",
                     format!("{label}: Countersign's publisher only performs publish steps"),
+                ));
+            }
+            if step.grant.purposes.len() > MAX_PURPOSES {
+                return Err(CoreError::invalid(
+                    "steps",
+                    format!("{label}: at most {MAX_PURPOSES} purposes"),
+                ));
+            }
+            if let Some(bad) = step
+                .grant
+                .purposes
+                .iter()
+                .find(|p| crate::domain::PurposeName::parse(p).is_err())
+            {
+                return Err(CoreError::invalid(
+                    "steps",
+                    format!(
+                        "{label}: purpose `{}` must be a machine name of a-z, 0-9 and '_' (e.g. spring_offer)",
+                        bad.chars().take(60).collect::<String>()
+                    ),
                 ));
             }
             if let Performer::Nhi(id) = step.performer {
