@@ -347,3 +347,97 @@ async fn a_token_stops_working_when_its_workflow_leaves_active() {
         assert!(services.authenticate_token("cstok_garbage").await.is_err());
     }
 }
+
+/// Two console processes share one database, each with its own cache of what tokens stand for.
+/// A principal cached by one must end the moment the other changes the registry.
+#[tokio::test]
+async fn a_cached_principal_ends_when_another_process_changes_the_registry() {
+    for db in common::both().await {
+        let (first, _) = common::services(&db);
+        let (second, _) = common::services(&db);
+        let (chain, workflow, _) = active_workflow(&first, &db).await;
+        let reader_scope = format!("step:{}", workflow.steps[0].id);
+        let issued = first
+            .issue_token(
+                &chain.reader.to_string(),
+                &chain.reader_secret,
+                Some(&reader_scope),
+            )
+            .await
+            .unwrap();
+        let present = || first.authenticate_token(&issued.access_token.0);
+        let step = present().await.unwrap().step;
+        assert!(step.grant.fields.contains("email"), "{}", db.name);
+
+        // Decisions do not change what a token stands for: the cache stays valid across them.
+        let before = db.store.registry_generation().await.unwrap();
+        let principal = present().await.unwrap();
+        first
+            .decide_access(
+                &principal,
+                countersign_core::services::AccessRequest {
+                    purpose: "spring_offer".to_owned(),
+                    fields: vec!["email".to_owned()],
+                    subjects: vec!["crm-1".to_owned()],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(db.store.registry_generation().await.unwrap(), before);
+
+        second
+            .change_nhi_state(&chain.admin, chain.reader, Lifecycle::Suspend, "Paused")
+            .await
+            .unwrap();
+        let error = present().await.unwrap_err();
+        assert!(
+            error.to_string().contains("is suspended"),
+            "{}: {error}",
+            db.name
+        );
+        second
+            .change_nhi_state(&chain.admin, chain.reader, Lifecycle::Reactivate, "Fine")
+            .await
+            .unwrap();
+        present().await.unwrap();
+
+        // A narrowed grant is the grant the cached principal carries next time.
+        let mut narrower = step.grant.clone();
+        narrower.fields.remove("email");
+        second
+            .change_step_grant(&chain.admin, workflow.id, step.id, narrower)
+            .await
+            .unwrap();
+        let principal = present().await.unwrap();
+        assert!(
+            !principal.step.grant.fields.contains("email"),
+            "{}",
+            db.name
+        );
+
+        second
+            .set_person_active(&chain.admin, chain.owner, false, "Left")
+            .await
+            .unwrap();
+        let error = present().await.unwrap_err();
+        assert!(
+            error.to_string().contains("no active human owner"),
+            "{error}"
+        );
+        second
+            .set_person_active(&chain.admin, chain.owner, true, "Back")
+            .await
+            .unwrap();
+        present().await.unwrap();
+
+        second
+            .rotate_client_secret(&chain.admin, chain.reader)
+            .await
+            .unwrap();
+        let error = present().await.unwrap_err();
+        assert!(
+            error.to_string().contains("unknown or was ended"),
+            "{error}"
+        );
+    }
+}

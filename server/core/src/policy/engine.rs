@@ -58,12 +58,17 @@ pub struct Denied {
 /// Parsed, schema-validated policies and the evaluator.
 pub struct PolicyEngine {
     schema: Schema,
-    policies: PolicySet,
+    /// For each action, only the policies and templates whose action scope can match it:
+    /// Cedar evaluates every policy it is given, and one that cannot match the request's action
+    /// never decides it, so leaving it out changes no decision and no diagnostic.
+    by_action: HashMap<Action, PolicySet>,
     authorizer: Authorizer,
     policy_files: HashMap<String, String>,
-    /// The grant templates linked per (step, performer).
-    linked: RwLock<HashMap<(crate::domain::StepId, crate::domain::NhiId), Arc<PolicySet>>>,
+    /// The grant templates linked per (step, performer, action).
+    linked: RwLock<HashMap<LinkKey, Arc<PolicySet>>>,
 }
+
+type LinkKey = (crate::domain::StepId, crate::domain::NhiId, Action);
 
 impl std::fmt::Debug for PolicyEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -191,9 +196,13 @@ impl PolicyEngine {
                 problem: error.to_string(),
             });
         }
+        let by_action = Action::ALL
+            .into_iter()
+            .map(|action| Ok((action, policies_for_action(&policies, action)?)))
+            .collect::<Result<_, PolicyLoadError>>()?;
         Ok(Self {
             schema,
-            policies,
+            by_action,
             authorizer: Authorizer::new(),
             policy_files,
             linked: RwLock::new(HashMap::new()),
@@ -258,8 +267,11 @@ impl PolicyEngine {
             // Entities that do not fit the schema are refused, never evaluated loosely.
             return refuse_all();
         };
-        let linked = self.linked_for(resource);
-        let policies = linked.as_deref().unwrap_or(&self.policies);
+        let Some(for_action) = self.by_action.get(&action) else {
+            return refuse_all();
+        };
+        let linked = self.linked_for(for_action, action, resource);
+        let policies = linked.as_deref().unwrap_or(for_action);
         let first_keys: Vec<&str> = contexts
             .first()
             .map(|c| c.iter().map(|(k, _)| *k).collect())
@@ -312,9 +324,14 @@ impl PolicyEngine {
             .collect()
     }
 
-    /// The policies with every grant template linked to this step and the identity that
-    /// performs it; `None` when the resource is not a step performed by an identity.
-    fn linked_for(&self, resource: &Resource) -> Option<Arc<PolicySet>> {
+    /// The action's policies with each of its grant templates linked to this step and the
+    /// identity that performs it; `None` when the resource is not a step performed by an identity.
+    fn linked_for(
+        &self,
+        for_action: &PolicySet,
+        action: Action,
+        resource: &Resource,
+    ) -> Option<Arc<PolicySet>> {
         let Resource::Step {
             id,
             performer: Some(performer),
@@ -325,7 +342,7 @@ impl PolicyEngine {
         };
         // Linking depends only on the step and its performer, and the policies never change
         // while the process runs, so each linked set is built once.
-        let key = (*id, *performer);
+        let key = (*id, *performer, action);
         if let Some(linked) = self
             .linked
             .read()
@@ -334,7 +351,7 @@ impl PolicyEngine {
         {
             return Some(linked.clone());
         }
-        let mut policies = self.policies.clone();
+        let mut policies = for_action.clone();
         let templates: Vec<PolicyId> = policies.templates().map(|t| t.id().clone()).collect();
         for template in templates {
             let vals = HashMap::from([
@@ -364,6 +381,35 @@ impl PolicyEngine {
         ids.sort();
         ids
     }
+}
+
+/// The policies and templates of `all` whose action scope can match `action`. A scope naming
+/// something other than a known action (an action group, were the schema to gain one) is kept.
+fn policies_for_action(all: &PolicySet, action: Action) -> Result<PolicySet, PolicyLoadError> {
+    let this = uid("Action", action.as_str());
+    let may_match = |constraint: cedar_policy::ActionConstraint| match constraint {
+        cedar_policy::ActionConstraint::Any => true,
+        cedar_policy::ActionConstraint::Eq(one) => one == this,
+        cedar_policy::ActionConstraint::In(many) => many
+            .iter()
+            .any(|uid| *uid == this || Action::parse(uid.id().unescaped()).is_none()),
+    };
+    let problem = |e: cedar_policy::PolicySetError| PolicyLoadError::Parse {
+        file: format!("(policies for {})", action.as_str()),
+        problem: e.to_string(),
+    };
+    let mut subset = PolicySet::new();
+    for template in all.templates() {
+        if may_match(template.action_constraint()) {
+            subset.add_template(template.clone()).map_err(problem)?;
+        }
+    }
+    for policy in all.policies() {
+        if may_match(policy.action_constraint()) {
+            subset.add(policy.clone()).map_err(problem)?;
+        }
+    }
+    Ok(subset)
 }
 
 /// Linked policy sets kept at most; a step's set is rebuilt if it was dropped.

@@ -39,8 +39,8 @@ pub enum Action {
 }
 
 impl Action {
-    /// The action with this Cedar name, if there is one.
-    pub fn parse(raw: &str) -> Option<Self> {
+    /// Every action, in declaration order.
+    pub const ALL: [Action; 21] = {
         use Action::*;
         [
             EnterConsole,
@@ -65,8 +65,11 @@ impl Action {
             ApproveChange,
             PublishChange,
         ]
-        .into_iter()
-        .find(|a| a.as_str() == raw)
+    };
+
+    /// The action with this Cedar name, if there is one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
     }
 
     pub fn as_str(self) -> &'static str {

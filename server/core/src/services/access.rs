@@ -180,7 +180,7 @@ impl Services {
         let resource = Resource::step(&principal.workflow, step);
 
         // Fields: what the step's system exposes, then Cedar per field.
-        let categories = self.step_field_categories(step).await?;
+        let categories = principal.field_categories.as_ref();
         let known: Vec<&String> = checked
             .fields
             .iter()
@@ -188,7 +188,7 @@ impl Services {
             .collect();
         let contexts: Vec<Vec<(&str, &str)>> = known
             .iter()
-            .map(|field| read_context(checked.purpose.as_str(), field, &categories))
+            .map(|field| read_context(checked.purpose.as_str(), field, categories))
             .collect();
         let decisions =
             self.policy
@@ -306,6 +306,7 @@ impl Services {
             }
             None => {
                 let mut tx = self.store.begin_write(self.now_ms()).await?;
+                tx.leaves_registry_unchanged();
                 tx.insert_access_decision(&row).await?;
                 tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
                 tx.append_event(&event).await?;

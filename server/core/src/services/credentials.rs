@@ -2,19 +2,22 @@
 //! token is bound to one step of one workflow and is checked against the live registry on every
 //! use, so it stops working the moment its identity or workflow may no longer act.
 
+use super::principal_cache::Resolved;
 use super::{RevealedSecret, Services};
 use crate::actor::Actor;
 use crate::credentials::{
     hash_client_secret, looks_like_token, new_access_token, new_client_secret, token_hash,
     verify_client_secret, MAX_TOKEN_LIFETIME_SECS,
 };
-use crate::domain::{Nhi, NhiId, NhiState, Performer, Step, StepId, Workflow};
+use crate::domain::{FieldCategory, Nhi, NhiId, NhiState, Performer, Step, StepId, Workflow};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Resource};
 use crate::store::{AccessTokenRow, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Why a token request or a token was refused, in RFC 6749 / RFC 6750 terms. The description is
 /// safe to show the client: it names what was wrong and nothing internal.
@@ -58,8 +61,10 @@ pub struct IssuedToken {
 pub struct TokenPrincipal {
     pub actor: Actor,
     pub nhi: Nhi,
-    pub workflow: Workflow,
+    pub workflow: Arc<Workflow>,
     pub step: Step,
+    /// The fields the step's connected system exposes, with their categories.
+    pub field_categories: Arc<HashMap<String, FieldCategory>>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -304,35 +309,33 @@ impl Services {
         if !looks_like_token(token) {
             return Err(invalid("the access token is malformed"));
         }
-        let row = self
-            .store
-            .access_token(&token_hash(token))
-            .await?
-            .ok_or_else(|| invalid("the access token is unknown or was ended"))?;
+        let hash = token_hash(token);
+        // Read before the registry so that a change committed meanwhile has a newer generation
+        // and replaces what is cached here at the next request.
+        let generation = self.store.registry_generation().await?;
+        let resolved = match self.principals.get(&hash, generation) {
+            Some(resolved) => resolved,
+            None => {
+                let resolved = self.resolve_token(&hash).await?;
+                self.principals.put(hash, generation, resolved.clone());
+                resolved
+            }
+        };
+        let Resolved {
+            token: row,
+            nhi,
+            workflow,
+            step,
+            fields,
+        } = resolved;
         let now = self.clock.now();
         let expires_at = crate::clock::from_millis(row.expires_at_ms);
         if expires_at <= now {
             return Err(invalid("the access token has expired"));
         }
-        let nhi = self
-            .store
-            .nhi(row.nhi)
-            .await?
-            .ok_or_else(|| invalid("the identity no longer exists"))?;
         if let Some(reason) = unusable(&nhi, now) {
             return Err(CredentialError::InvalidToken(reason));
         }
-        let workflow = self
-            .store
-            .workflow(row.workflow)
-            .await?
-            .ok_or_else(|| invalid("the workflow no longer exists"))?;
-        let step = workflow
-            .steps
-            .iter()
-            .find(|s| s.id == row.step)
-            .cloned()
-            .ok_or_else(|| invalid("the step no longer exists"))?;
         let actor = Actor::for_nhi(&nhi, now);
         if self
             .authorize(
@@ -351,7 +354,42 @@ impl Services {
             nhi,
             workflow,
             step,
+            field_categories: fields,
             expires_at,
+        })
+    }
+
+    /// What the token with this hash stands for, read from the registry.
+    async fn resolve_token(&self, hash: &str) -> Result<Resolved, CredentialError> {
+        let invalid = |why: &str| CredentialError::InvalidToken(why.to_owned());
+        let token = self
+            .store
+            .access_token(hash)
+            .await?
+            .ok_or_else(|| invalid("the access token is unknown or was ended"))?;
+        let nhi = self
+            .store
+            .nhi(token.nhi)
+            .await?
+            .ok_or_else(|| invalid("the identity no longer exists"))?;
+        let workflow = self
+            .store
+            .workflow(token.workflow)
+            .await?
+            .ok_or_else(|| invalid("the workflow no longer exists"))?;
+        let step = workflow
+            .steps
+            .iter()
+            .find(|s| s.id == token.step)
+            .cloned()
+            .ok_or_else(|| invalid("the step no longer exists"))?;
+        let fields = Arc::new(self.step_field_categories(&step).await?);
+        Ok(Resolved {
+            token,
+            nhi,
+            workflow: Arc::new(workflow),
+            step,
+            fields,
         })
     }
 }

@@ -13,6 +13,7 @@ mod drafts;
 mod drift;
 mod drills;
 mod identities;
+mod principal_cache;
 mod queue;
 mod recorder;
 mod simulate;
@@ -83,6 +84,8 @@ pub struct Services {
     connector: Option<Arc<dyn crate::connector::Connector>>,
     /// Commits access decisions in groups (set by the server; tests commit one by one).
     decisions: Option<Arc<recorder::DecisionRecorder>>,
+    /// What recently presented access tokens stand for, checked against the registry generation.
+    principals: Arc<principal_cache::PrincipalCache>,
 }
 
 impl std::fmt::Debug for Services {
@@ -103,6 +106,7 @@ impl Services {
             secret_key: None,
             connector: None,
             decisions: None,
+            principals: Arc::default(),
         }
     }
 

@@ -80,6 +80,8 @@ async fn write(
 ) -> Result<(), StoreError> {
     let now_ms = to_millis(clock.now());
     let mut tx = store.begin_write(now_ms).await?;
+    // Decisions and the identities' last-use times are not what a cached principal holds.
+    tx.leaves_registry_unchanged();
     let mut touched = std::collections::BTreeSet::new();
     for (decision, _) in batch {
         tx.insert_access_decision(&decision.row).await?;

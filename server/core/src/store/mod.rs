@@ -135,6 +135,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The Argon2id hash of an identity's client secret, if one was issued.
     async fn nhi_secret_hash(&self, id: NhiId) -> Result<Option<String>, StoreError>;
 
+    /// Bumped by every committed write that may change what a token stands for (see
+    /// [`WriteTx::leaves_registry_unchanged`]): equal values mean a cached principal still holds.
+    async fn registry_generation(&self) -> Result<i64, StoreError>;
+
     /// The access token with this SHA-256 hash, expired or not.
     async fn access_token(&self, token_hash: &str) -> Result<Option<AccessTokenRow>, StoreError>;
 
@@ -309,6 +313,11 @@ pub trait WriteTx: Send {
         status: ChangeStatus,
         at_ms: i64,
     ) -> Result<(), StoreError>;
+
+    /// Declares that this transaction writes only records (decisions, their events) that no
+    /// cached principal holds, so it does not bump the registry generation. Every other write
+    /// transaction bumps it: forgetting this call costs a cache refresh, never a stale grant.
+    fn leaves_registry_unchanged(&mut self);
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

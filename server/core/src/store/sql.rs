@@ -69,6 +69,7 @@ macro_rules! shared_sql {
             head_seq: i64,
             head_hash: String,
             appended: bool,
+            registry_unchanged: bool,
         }
 
         impl $tx {
@@ -113,6 +114,7 @@ macro_rules! shared_sql {
                     head_seq: sqlx::Row::try_get(&head, "seq")?,
                     head_hash: sqlx::Row::try_get(&head, "hash")?,
                     appended: false,
+                    registry_unchanged: false,
                 })
             }
         }
@@ -772,6 +774,10 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
+            fn leaves_registry_unchanged(&mut self) {
+                self.registry_unchanged = true;
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -805,11 +811,15 @@ macro_rules! shared_sql {
                 if !self.appended {
                     return Err(crate::store::StoreError::MissingAuditEvent);
                 }
-                sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(self.head_seq)
-                    .bind(&self.head_hash)
-                    .execute(&mut *self.tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE ledger_head SET seq = $1, hash = $2, \
+                     registry_generation = registry_generation + $3 WHERE id = 1",
+                )
+                .bind(self.head_seq)
+                .bind(&self.head_hash)
+                .bind(if self.registry_unchanged { 0_i64 } else { 1_i64 })
+                .execute(&mut *self.tx)
+                .await?;
                 self.tx.commit().await?;
                 Ok(())
             }
@@ -1045,6 +1055,13 @@ macro_rules! shared_sql {
                     .fetch_optional(&self.pool)
                     .await?
                     .flatten())
+            }
+
+            async fn registry_generation(&self) -> Result<i64, crate::store::StoreError> {
+                let row = sqlx::query("SELECT registry_generation FROM ledger_head WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(sqlx::Row::try_get(&row, 0)?)
             }
 
             async fn access_token(
