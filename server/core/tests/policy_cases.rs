@@ -18,12 +18,19 @@ struct Case {
     resource: Resource,
     #[serde(default)]
     context: std::collections::BTreeMap<String, String>,
+    /// For a deny case: the forbid policy that must be the one deciding it (so a case cannot
+    /// pass by being refused for another reason, say a request that does not fit the schema).
+    #[serde(default)]
+    denied_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum Principal {
     Human {
+        /// Fixed when the case needs it (separation of duties); random otherwise.
+        #[serde(default)]
+        id: Option<HumanId>,
         roles: Vec<Role>,
         active: bool,
     },
@@ -41,8 +48,8 @@ enum Principal {
 impl Principal {
     fn actor(&self) -> Actor {
         match self {
-            Principal::Human { roles, active } => Actor::Human {
-                id: HumanId::new(),
+            Principal::Human { id, roles, active } => Actor::Human {
+                id: id.unwrap_or_default(),
                 name: "Case".to_owned(),
                 roles: roles.iter().copied().collect::<RoleSet>(),
                 active: *active,
@@ -110,6 +117,14 @@ fn every_allow_case_is_allowed_and_every_deny_case_refused() {
             if decision.is_ok() != expect_allowed {
                 failures.push(format!("{dir}/{name} ({}): got {decision:?}", case.why));
             }
+            if let (Some(policy), Err(denied)) = (&case.denied_by, &decision) {
+                if !denied.policies.contains(policy) {
+                    failures.push(format!(
+                        "{dir}/{name}: refused by {:?}, expected {policy}",
+                        denied.policies
+                    ));
+                }
+            }
         }
     }
     assert!(
@@ -123,6 +138,7 @@ fn every_allow_case_is_allowed_and_every_deny_case_refused() {
 fn denials_name_the_forbid_policy_that_decided_them() {
     let engine = PolicyEngine::builtin().unwrap();
     let deactivated = Principal::Human {
+        id: None,
         roles: vec![Role::Auditor],
         active: false,
     }

@@ -2,7 +2,9 @@
 //! valid by construction (parse, don't validate).
 
 pub mod change;
+pub mod claims;
 pub mod consent;
+pub mod gate;
 pub mod human;
 pub mod id;
 pub mod nhi;

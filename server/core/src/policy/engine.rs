@@ -92,6 +92,7 @@ const BUILTIN_POLICIES: &[(&str, &str)] = &[
         "identities.cedar",
         include_str!("../../policies/identities.cedar"),
     ),
+    ("gate.cedar", include_str!("../../policies/gate.cedar")),
 ];
 
 impl PolicyEngine {
@@ -545,6 +546,50 @@ fn resource_entities(resource: &Resource) -> Option<(EntityUid, Vec<Entity>)> {
                     Entity::new(step, attrs, parents).ok()?,
                     Entity::new_no_attrs(workflow, HashSet::new()),
                 ],
+            ))
+        }
+        Resource::Change {
+            id,
+            status,
+            tier,
+            audience,
+            drafted_by,
+            signer_roles,
+            excluded_signers,
+        } => {
+            let change = uid("Change", id);
+            let attrs = HashMap::from([
+                (
+                    "status".to_owned(),
+                    RestrictedExpression::new_string(status.as_str().to_owned()),
+                ),
+                ("tier".to_owned(), RestrictedExpression::new_long(*tier)),
+                (
+                    "audience".to_owned(),
+                    RestrictedExpression::new_string(audience.as_str().to_owned()),
+                ),
+                (
+                    "drafted_by".to_owned(),
+                    RestrictedExpression::new_entity_uid(uid("Nhi", &drafted_by.to_string())),
+                ),
+                (
+                    "signer_roles".to_owned(),
+                    RestrictedExpression::new_set(
+                        signer_roles
+                            .iter()
+                            .map(|r| RestrictedExpression::new_string(r.as_str().to_owned())),
+                    ),
+                ),
+                (
+                    "excluded_signers".to_owned(),
+                    RestrictedExpression::new_set(excluded_signers.iter().map(|h| {
+                        RestrictedExpression::new_entity_uid(uid("Human", &h.to_string()))
+                    })),
+                ),
+            ]);
+            Some((
+                change.clone(),
+                vec![Entity::new(change, attrs, HashSet::new()).ok()?],
             ))
         }
     }

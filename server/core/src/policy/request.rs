@@ -36,11 +36,19 @@ pub enum Action {
     ApproveChange,
     /// Change a connected system (only Countersign's publisher).
     PublishChange,
+    /// Sign off a change at the gate in one role: approve, reject or request changes.
+    SignOff,
+    /// Mark, substantiate or reject claims in a change's content (legal reviewers).
+    ReviewClaims,
+    /// Add or edit a change's rollback plan (its drafting identity, or an approver).
+    EditRollbackPlan,
+    /// See how reviewers reviewed: dwell times, hasty approvals (security admins).
+    ViewReviewQuality,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 21] = {
+    pub const ALL: [Action; 25] = {
         use Action::*;
         [
             EnterConsole,
@@ -64,6 +72,10 @@ impl Action {
             RecordConsent,
             ApproveChange,
             PublishChange,
+            SignOff,
+            ReviewClaims,
+            EditRollbackPlan,
+            ViewReviewQuality,
         ]
     };
 
@@ -94,6 +106,10 @@ impl Action {
             Action::SubmitDraft => "submit_draft",
             Action::RecordConsent => "record_consent",
             Action::ApproveChange => "approve_change",
+            Action::SignOff => "sign_off",
+            Action::ReviewClaims => "review_claims",
+            Action::EditRollbackPlan => "edit_rollback_plan",
+            Action::ViewReviewQuality => "view_review_quality",
             Action::PublishChange => "publish_change",
         }
     }
@@ -121,6 +137,20 @@ pub enum Resource {
         grant_fields: Vec<String>,
         #[serde(default)]
         grant_purposes: Vec<String>,
+    },
+    /// A change request at the gate.
+    Change {
+        id: String,
+        status: crate::domain::ChangeStatus,
+        tier: i64,
+        audience: crate::domain::Audience,
+        /// The identity that drafted it.
+        drafted_by: NhiId,
+        /// The roles its tier's sign-off rule needs.
+        signer_roles: Vec<crate::domain::Role>,
+        /// The people separation of duties keeps from signing it.
+        #[serde(default)]
+        excluded_signers: Vec<crate::domain::HumanId>,
     },
 }
 
