@@ -75,6 +75,7 @@ impl UiError {
             CoreError::Invalid { field, problem } => {
                 UiError::Invalid(format!("{field}: {problem}"))
             }
+            CoreError::Refused(reason) => UiError::Forbidden(reason),
             CoreError::NotFound(what) => UiError::NotFound(what.to_owned()),
             CoreError::Conflict(message) => UiError::Invalid(message),
             CoreError::Store(e) => {

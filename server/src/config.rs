@@ -82,6 +82,8 @@ pub struct Config {
     pub drill_validity: Duration,
     /// The sign-offs a change needs at each tier.
     pub signoffs: SignoffPolicy,
+    /// How long a sign-off counts before it expires.
+    pub signoff_lifetime: Duration,
     pub demo: bool,
 }
 
@@ -127,6 +129,7 @@ const KEYS: &[&str] = &[
     "SIGNOFFS_TIER1",
     "SIGNOFFS_TIER2",
     "SIGNOFFS_TIER3",
+    "SIGNOFF_LIFETIME",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +159,7 @@ struct FileConfig {
     signoffs_tier1: Option<String>,
     signoffs_tier2: Option<String>,
     signoffs_tier3: Option<String>,
+    signoff_lifetime: Option<String>,
 }
 
 impl FileConfig {
@@ -185,6 +189,7 @@ impl FileConfig {
             ("SIGNOFFS_TIER1", self.signoffs_tier1),
             ("SIGNOFFS_TIER2", self.signoffs_tier2),
             ("SIGNOFFS_TIER3", self.signoffs_tier3),
+            ("SIGNOFF_LIFETIME", self.signoff_lifetime),
         ];
         pairs
             .into_iter()
@@ -382,6 +387,13 @@ impl Config {
         if drill_validity > Duration::from_secs(365 * 86_400) {
             return Err(err(&name("DRILL_VALIDITY"), "must be at most 365d"));
         }
+        let signoff_lifetime = duration(get("SIGNOFF_LIFETIME").unwrap_or("7d"))
+            .map_err(|p| err(&name("SIGNOFF_LIFETIME"), p))?;
+        if signoff_lifetime < Duration::from_secs(3600)
+            || signoff_lifetime > Duration::from_secs(90 * 86_400)
+        {
+            return Err(err(&name("SIGNOFF_LIFETIME"), "must be from 1h to 90d"));
+        }
         let signoffs = {
             let defaults = SignoffPolicy::default();
             let tier = |n: u8, tier: Tier| -> Result<SignoffRule, ConfigError> {
@@ -431,6 +443,7 @@ impl Config {
             token_rate_limit,
             drill_validity,
             signoffs,
+            signoff_lifetime,
             demo,
         })
     }
@@ -558,6 +571,16 @@ mod tests {
                 vec![("COUNTERSIGN_BIND", "0.0.0.0:3000")],
                 Mode::Demo,
                 "--demo",
+            ),
+            (
+                vec![("COUNTERSIGN_SIGNOFF_LIFETIME", "30m")],
+                Mode::Demo,
+                "COUNTERSIGN_SIGNOFF_LIFETIME",
+            ),
+            (
+                vec![("COUNTERSIGN_SIGNOFF_LIFETIME", "91d")],
+                Mode::Demo,
+                "COUNTERSIGN_SIGNOFF_LIFETIME",
             ),
             (
                 vec![("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:4011")],

@@ -98,6 +98,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             drill_validity: chrono::Duration::from_std(config.drill_validity)
                 .context("COUNTERSIGN_DRILL_VALIDITY is out of range")?,
             signoffs: config.signoffs.clone(),
+            signoff_lifetime: chrono::Duration::from_std(config.signoff_lifetime)
+                .context("COUNTERSIGN_SIGNOFF_LIFETIME is out of range")?,
         })
         .with_decision_batching()
         .with_secret_key(secret_key(&config)?)

@@ -14,14 +14,19 @@ pub async fn load_queue() -> Result<QueueView, UiError> {
     use crate::dto::ChangeRowView;
     let (services, actor) = super::adapter::request()?;
     let now = services.clock().now();
-    let changes = services
-        .pending_changes(&actor, None)
+    let query = countersign_core::services::QueueQuery {
+        status: Some(countersign_core::domain::ChangeStatus::PendingReview),
+        ..Default::default()
+    };
+    let page = services
+        .review_queue(&actor, &query)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
     Ok(QueueView {
-        changes: changes
+        changes: page
+            .rows
             .into_iter()
-            .map(|summary| {
+            .map(|(summary, _)| {
                 let age = now - summary.change.created_at;
                 ChangeRowView {
                     age: if age.num_days() >= 1 {

@@ -14,6 +14,10 @@ pub enum CoreError {
         field: &'static str,
         problem: String,
     },
+    /// Refused by policy, with the reason in the user's words (separation of duties, a role
+    /// not held).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("conflict: {0}")]

@@ -48,6 +48,11 @@ pub fn core_problem(error: CoreError) -> Problem {
                 }
             ),
         },
+        CoreError::Refused(reason) => Problem {
+            status: StatusCode::FORBIDDEN,
+            title: "Forbidden",
+            detail: reason,
+        },
         CoreError::NotFound(what) => Problem {
             status: StatusCode::NOT_FOUND,
             title: "Not Found",

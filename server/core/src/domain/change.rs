@@ -29,6 +29,8 @@ pub enum ChangeError {
     BadProvenance(&'static str),
     #[error("at most {MAX_CITED_DECISIONS}")]
     TooManyDecisions,
+    #[error("{0}")]
+    BadLegalBasis(String),
 }
 
 impl ChangeError {
@@ -48,6 +50,7 @@ impl ChangeError {
             ChangeError::BadProvenance("data_sources") => "provenance.data_sources",
             ChangeError::BadProvenance(_) => "provenance.tool_calls",
             ChangeError::TooManyDecisions => "provenance.access_decisions",
+            ChangeError::BadLegalBasis(_) => "provenance.legal_bases",
         }
     }
 }
@@ -192,6 +195,10 @@ pub struct Provenance {
     #[serde(default)]
     pub tool_calls: Vec<ToolCall>,
     pub raw_output: String,
+    /// The legal basis relied on for the customer data of each cited decision (decision id →
+    /// basis). The gate checks each against the bases the decision found.
+    #[serde(default)]
+    pub legal_bases: std::collections::BTreeMap<String, String>,
 }
 
 impl Provenance {
@@ -222,6 +229,16 @@ impl Provenance {
         }
         if self.tool_calls.len() > 100 {
             return Err(ChangeError::BadProvenance("tool_calls"));
+        }
+        for (decision, basis) in &self.legal_bases {
+            if !self.access_decisions.contains(decision) {
+                return Err(ChangeError::BadLegalBasis(format!(
+                    "`{}` is not one of the cited access_decisions",
+                    decision.chars().take(40).collect::<String>()
+                )));
+            }
+            super::LegalBasis::parse(basis)
+                .map_err(|e| ChangeError::BadLegalBasis(e.to_string()))?;
         }
         Ok(())
     }
@@ -277,6 +294,14 @@ pub struct ChangeRequest {
     /// The workflow's tier when the change was drafted: it sets the sign-offs.
     pub tier: i64,
     pub current_version: i64,
+    /// The content hash of the current version: what sign-offs must name.
+    pub current_hash: String,
+    /// Unresolved claims of the current version (kept with the claims, for the queue).
+    pub open_claims: i64,
+    pub has_rollback_plan: bool,
+    /// The current version's provenance and legal-basis evidence checks (fixed per version).
+    pub provenance_ok: bool,
+    pub legal_basis_ok: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

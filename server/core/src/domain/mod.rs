@@ -4,6 +4,8 @@
 pub mod change;
 pub mod claims;
 pub mod consent;
+pub mod diff;
+pub mod evidence;
 pub mod gate;
 pub mod human;
 pub mod id;
@@ -19,8 +21,21 @@ pub use change::{
     check_channel, check_target_ref, check_title, content_hash, Audience, ChangeError,
     ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Provenance, ToolCall,
 };
+pub use claims::{
+    detect_claims, reviewable_text, Claim, ClaimError, ClaimReview, ClaimRule, ClaimStatus,
+    DetectedClaim, Span, RULES as CLAIM_RULES,
+};
 pub use consent::{
     standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
+};
+pub use diff::{line_diff, DiffKind, DiffLine};
+pub use evidence::{
+    check_evidence, CitedBases, Evidence, EvidenceCheck, EvidenceFacts, PreviousVersion,
+    RollbackPlan, RollbackPlanError, RollbackPlanInput,
+};
+pub use gate::{
+    has_standing_signoff, Comment, GateError, Quorum, ReviewQuality, RoleProgress, Signoff,
+    SignoffStanding, Verdict,
 };
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};

@@ -56,6 +56,16 @@ pub struct AccessDecision {
     pub expires_at: DateTime<Utc>,
 }
 
+impl AccessDecision {
+    /// The legal bases under which this decision allowed subjects.
+    pub fn legal_bases_found(&self) -> BTreeSet<crate::domain::LegalBasis> {
+        self.allowed_subjects
+            .iter()
+            .filter_map(|s| crate::domain::LegalBasis::parse(&s.legal_basis).ok())
+            .collect()
+    }
+}
+
 /// The request, checked: bounded, no duplicates, every value well-formed.
 struct Checked {
     purpose: PurposeName,

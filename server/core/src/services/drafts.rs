@@ -5,8 +5,9 @@
 
 use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::{
-    check_channel, check_target_ref, check_title, Audience, ChangeError, ChangeRequest,
-    ChangeStatus, ChangeVersion, Content, Performer, Provenance, PurposeName, StepKind, SystemId,
+    check_channel, check_evidence, check_target_ref, check_title, Audience, ChangeError,
+    ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content, EvidenceFacts, Performer,
+    Provenance, PurposeName, StepKind, SystemId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -90,8 +91,9 @@ impl Services {
         principal: &TokenPrincipal,
         purpose: &str,
         provenance: &Provenance,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Vec<CitedBases>> {
         provenance.check().map_err(invalid)?;
+        let mut cited = Vec::new();
         let citation = |problem: String| CoreError::invalid("provenance.access_decisions", problem);
         let now = self.clock.now();
         let mut allowed: BTreeSet<String> = BTreeSet::new();
@@ -125,6 +127,10 @@ impl Services {
             }
             let answer: AccessDecision = serde_json::from_str(&row.response_json)
                 .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+            cited.push(CitedBases {
+                decision: id.clone(),
+                found: Some(answer.legal_bases_found()),
+            });
             allowed.extend(answer.allowed_fields);
         }
         if let Some(field) = provenance
@@ -141,7 +147,7 @@ impl Services {
                 },
             ));
         }
-        Ok(())
+        Ok(cited)
     }
 
     /// `POST /api/v1/drafts`.
@@ -190,7 +196,8 @@ impl Services {
                     ),
                 )
             })?;
-        self.check_citations(principal, purpose.as_str(), &draft.provenance)
+        let cited = self
+            .check_citations(principal, purpose.as_str(), &draft.provenance)
             .await?;
 
         let now = self.clock.now();
@@ -208,6 +215,11 @@ impl Services {
             status: ChangeStatus::PendingReview,
             tier: principal.workflow.tier.number(),
             current_version: 1,
+            current_hash: content.hash.clone(),
+            open_claims: 0,
+            has_rollback_plan: false,
+            provenance_ok: false,
+            legal_basis_ok: false,
             created_at: now,
             updated_at: now,
         };
@@ -220,7 +232,7 @@ impl Services {
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         tx.insert_change(&change, &version).await?;
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
-        tx.append_event(&NewEvent::new(
+        let seq = tx.append_event(&NewEvent::new(
             &principal.actor,
             "change.drafted",
             format!("change:{}", change.id),
@@ -243,6 +255,8 @@ impl Services {
             }),
         ))
         .await?;
+        self.record_version_checks(&mut tx, &change, &version, &cited, seq)
+            .await?;
         tx.commit().await?;
         Ok(change)
     }
@@ -263,7 +277,8 @@ impl Services {
             .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
             .ok_or(CoreError::NotFound("change"))?;
         self.may_draft(principal, &known.purpose)?;
-        self.check_citations(principal, &known.purpose, &input.provenance)
+        let cited = self
+            .check_citations(principal, &known.purpose, &input.provenance)
             .await?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         let mut change = tx
@@ -286,26 +301,57 @@ impl Services {
         tx.add_change_version(id, &version, ChangeStatus::PendingReview, self.now_ms())
             .await?;
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
-        tx.append_event(&NewEvent::new(
-            &principal.actor,
-            "change.revised",
-            format!("change:{id}"),
-            json!({
-                "version": version.version,
-                "previous_status": change.status.as_str(),
-                "content_hash": version.content.hash,
-                "model": version.provenance.model,
-                "model_version": version.provenance.model_version,
-                "access_decisions": version.provenance.access_decisions,
-                "fields_used": version.provenance.fields_used,
-            }),
-        ))
-        .await?;
-        tx.commit().await?;
+        let seq = tx
+            .append_event(&NewEvent::new(
+                &principal.actor,
+                "change.revised",
+                format!("change:{id}"),
+                json!({
+                    "version": version.version,
+                    "previous_status": change.status.as_str(),
+                    "content_hash": version.content.hash,
+                    "model": version.provenance.model,
+                    "model_version": version.provenance.model_version,
+                    "access_decisions": version.provenance.access_decisions,
+                    "fields_used": version.provenance.fields_used,
+                    "signoffs_voided": true,
+                }),
+            ))
+            .await?;
         change.current_version = version.version;
+        change.current_hash = version.content.hash.clone();
+        self.record_version_checks(&mut tx, &change, &version, &cited, seq)
+            .await?;
+        tx.commit().await?;
         change.status = ChangeStatus::PendingReview;
         change.updated_at = now;
         Ok((change, version.content.hash))
+    }
+
+    /// The checks fixed when a version is written: its provenance and legal-basis evidence, and
+    /// the claims the rules find in it. A new version starts its sign-offs afresh (they are bound
+    /// to the old hash) and its claims are found again.
+    async fn record_version_checks(
+        &self,
+        tx: &mut Box<dyn crate::store::WriteTx>,
+        change: &ChangeRequest,
+        version: &ChangeVersion,
+        cited: &[CitedBases],
+        event_seq: i64,
+    ) -> CoreResult<()> {
+        let evidence = check_evidence(&EvidenceFacts {
+            provenance: &version.provenance,
+            cited,
+            rollback: None,
+            claims: &[],
+            claims_reviewed: false,
+        });
+        let passed = |key: &str| evidence.check(key).is_some_and(|c| c.passed());
+        tx.set_version_evidence(&change.id, passed("provenance"), passed("legal_basis"))
+            .await?;
+        self.record_detected_claims(tx, change, version, event_seq)
+            .await?;
+        Ok(())
     }
 
     /// `GET /api/v1/changes/{id}`: only the identity that drafted it sees it.

@@ -6,16 +6,20 @@ mod abuse;
 mod access;
 mod audit;
 mod auth;
+mod claims;
 mod consent;
 mod credentials;
 mod demo;
 mod drafts;
 mod drift;
 mod drills;
+mod gate;
+mod gate_view;
 mod identities;
 mod principal_cache;
 mod queue;
 mod recorder;
+mod rollback;
 mod simulate;
 mod systems;
 mod workflows;
@@ -34,8 +38,12 @@ pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use drafts::{ChangeStatusView, DraftInput, DraftTarget, VersionInput};
 pub use drift::GrantOutcome;
+pub use gate::{excluded_signers, Excluded, SignoffInput, SignoffOutcome};
+pub use gate_view::GateView;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
-pub use queue::{ChangeDetail, ChangeSummary, CitedDecision, QUEUE_PAGE};
+pub use queue::{
+    Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
+};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
@@ -58,6 +66,8 @@ pub struct Settings {
     pub drill_validity: chrono::Duration,
     /// The sign-offs a change needs, by tier.
     pub signoffs: crate::domain::SignoffPolicy,
+    /// How long a sign-off counts before it expires.
+    pub signoff_lifetime: chrono::Duration,
 }
 
 impl Default for Settings {
@@ -67,6 +77,7 @@ impl Default for Settings {
             token_lifetime: chrono::Duration::seconds(crate::credentials::MAX_TOKEN_LIFETIME_SECS),
             drill_validity: chrono::Duration::days(30),
             signoffs: crate::domain::SignoffPolicy::default(),
+            signoff_lifetime: chrono::Duration::days(7),
         }
     }
 }

@@ -7,13 +7,14 @@ use sqlx::Row;
 
 pub(super) const CHANGE_COLUMNS: &str = "id, workflow_id, step_id, nhi_id, title, channel, \
     audience, purpose, target_system, target_ref, status, tier, current_version, created_at, \
-    updated_at";
+    updated_at, current_hash, open_claims, has_rollback_plan, provenance_ok, legal_basis_ok";
 
 pub(super) fn change_from_row<R: Row>(row: &R) -> Result<ChangeRequest, StoreError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let corrupt = |what: &str| StoreError::Corrupt(format!("change_requests.{what}"));
     let parse = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
@@ -35,6 +36,11 @@ where
         status: ChangeStatus::parse(&parse("status")?).ok_or_else(|| corrupt("status"))?,
         tier: row.try_get("tier")?,
         current_version: row.try_get("current_version")?,
+        current_hash: row.try_get("current_hash")?,
+        open_claims: row.try_get("open_claims")?,
+        has_rollback_plan: row.try_get("has_rollback_plan")?,
+        provenance_ok: row.try_get("provenance_ok")?,
+        legal_basis_ok: row.try_get("legal_basis_ok")?,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
     })

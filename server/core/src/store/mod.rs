@@ -6,6 +6,7 @@
 mod changes;
 mod consent;
 mod credentials;
+mod gate;
 mod identities;
 mod postgres;
 mod sql;
@@ -87,8 +88,10 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
 }
 
+pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
+
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: GateReads + Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations.
@@ -192,7 +195,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: Send {
+pub trait WriteTx: GateWrites + Send {
     async fn human_by_external(
         &mut self,
         issuer: &str,

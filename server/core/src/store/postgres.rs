@@ -1,3 +1,4 @@
+use super::gate::gate_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -27,6 +28,7 @@ impl PostgresStore {
 }
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
+gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 
 impl PostgresStore {
     fn backend_kind(&self) -> Backend {

@@ -716,7 +716,7 @@ macro_rules! shared_sql {
             ) -> Result<(), crate::store::StoreError> {
                 sqlx::query(&format!(
                     "INSERT INTO change_requests ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     $10, $11, $12, $13, $14, $15)",
+                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
                     super::changes::CHANGE_COLUMNS
                 ))
                 .bind(&change.id)
@@ -734,6 +734,11 @@ macro_rules! shared_sql {
                 .bind(change.current_version)
                 .bind(crate::clock::to_millis(change.created_at))
                 .bind(crate::clock::to_millis(change.updated_at))
+                .bind(&first.content.hash)
+                .bind(change.open_claims)
+                .bind(change.has_rollback_plan)
+                .bind(change.provenance_ok)
+                .bind(change.legal_basis_ok)
                 .execute(&mut *self.tx)
                 .await?;
                 self.insert_version(&change.id, first).await
@@ -762,12 +767,13 @@ macro_rules! shared_sql {
             ) -> Result<(), crate::store::StoreError> {
                 self.insert_version(id, version).await?;
                 sqlx::query(
-                    "UPDATE change_requests SET current_version = $1, status = $2, updated_at = $3 \
-                     WHERE id = $4",
+                    "UPDATE change_requests SET current_version = $1, status = $2, updated_at = $3, \
+                     current_hash = $4 WHERE id = $5",
                 )
                 .bind(version.version)
                 .bind(status.as_str())
                 .bind(at_ms)
+                .bind(&version.content.hash)
                 .bind(id)
                 .execute(&mut *self.tx)
                 .await?;

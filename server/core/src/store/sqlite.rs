@@ -1,3 +1,4 @@
+use super::gate::gate_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,6 +34,7 @@ impl SqliteStore {
 }
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
+gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 
 impl SqliteStore {
     fn backend_kind(&self) -> Backend {

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod chain;
+pub mod drafting;
 
 use countersign_core::clock::ManualClock;
 use countersign_core::policy::PolicyEngine;

@@ -1,0 +1,403 @@
+//! The approval gate: people sign off a change in a role, bound to the exact content hash they
+//! reviewed; the tier's quorum turns approvals into `approved`, a rejection or a request for
+//! changes ends the round. Every sign-off is checked by Cedar (role held and needed, separation
+//! of duties, change pending), needs complete evidence to approve, and is written with its
+//! ledger event in one transaction that serialises against new versions and other sign-offs.
+
+use super::Services;
+use crate::actor::Actor;
+use crate::domain::{
+    check_evidence, has_standing_signoff, ChangeRequest, ChangeStatus, CitedBases, Comment,
+    Evidence, EvidenceFacts, HumanId, Nhi, Performer, Quorum, ReviewQuality, Role, Signoff,
+    SignoffRule, StepKind, Tier, Verdict, Workflow,
+};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Denied, Resource};
+use serde_json::json;
+use std::str::FromStr;
+
+/// A sign-off as the reviewer submits it.
+#[derive(Debug, Clone, Default)]
+pub struct SignoffInput {
+    pub role: String,
+    pub verdict: String,
+    pub comment: String,
+    /// The content hash the reviewer saw; a different current hash refuses the sign-off.
+    pub content_hash: String,
+    pub quality: ReviewQuality,
+}
+
+/// What a sign-off did to the change.
+#[derive(Debug, Clone)]
+pub struct SignoffOutcome {
+    pub signoff: Signoff,
+    pub status: ChangeStatus,
+    pub quorum: Quorum,
+}
+
+/// Who may not sign a change, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    pub person: HumanId,
+    pub reason: String,
+}
+
+/// The people separation of duties keeps from signing: the owners of the drafting identity and
+/// the people who perform a step of the workflow (other than the review steps themselves).
+pub fn excluded_signers(workflow: Option<&Workflow>, drafter: Option<&Nhi>) -> Vec<Excluded> {
+    let mut excluded: Vec<Excluded> = Vec::new();
+    if let Some(nhi) = drafter {
+        for owner in &nhi.owners {
+            excluded.push(Excluded {
+                person: owner.id,
+                reason: format!("you own {}, which drafted this change", nhi.name),
+            });
+        }
+    }
+    if let Some(workflow) = workflow {
+        for step in &workflow.steps {
+            if let (Performer::Human(person), false) =
+                (step.performer, step.kind == StepKind::HumanReview)
+            {
+                if !excluded.iter().any(|e| e.person == person) {
+                    excluded.push(Excluded {
+                        person,
+                        reason: format!("you perform the step \"{}\" of this workflow", step.name),
+                    });
+                }
+            }
+        }
+    }
+    excluded
+}
+
+impl Services {
+    pub fn signoff_rule(&self, change: &ChangeRequest) -> SignoffRule {
+        let tier = Tier::from_number(change.tier).unwrap_or(Tier::Three);
+        self.settings.signoffs.for_tier(tier).clone()
+    }
+
+    /// The change as Cedar sees it, and who is kept from signing it.
+    pub(super) async fn change_resource(
+        &self,
+        change: &ChangeRequest,
+    ) -> CoreResult<(Resource, Vec<Excluded>)> {
+        let workflow = self.store.workflow(change.workflow).await?;
+        let drafter = self.store.nhi(change.nhi).await?;
+        let excluded = excluded_signers(workflow.as_ref(), drafter.as_ref());
+        let resource = Resource::Change {
+            id: change.id.clone(),
+            status: change.status,
+            tier: change.tier,
+            audience: change.audience,
+            drafted_by: change.nhi,
+            signer_roles: self
+                .signoff_rule(change)
+                .required()
+                .map(|(r, _)| r)
+                .collect(),
+            excluded_signers: excluded.iter().map(|e| e.person).collect(),
+        };
+        Ok((resource, excluded))
+    }
+
+    /// Asks Cedar whether `actor` may do `action` to the change, and turns a refusal into words.
+    pub(super) async fn authorize_on_change(
+        &self,
+        actor: &Actor,
+        action: Action,
+        change: &ChangeRequest,
+        role: Option<Role>,
+    ) -> CoreResult<()> {
+        let (resource, excluded) = self.change_resource(change).await?;
+        let role_text = role.map(Role::as_str).unwrap_or_default();
+        let context: Vec<(&str, &str)> = if action == Action::SignOff {
+            vec![("role", role_text)]
+        } else {
+            Vec::new()
+        };
+        let Err(denied) = self
+            .policy
+            .authorize_with(actor, action, &resource, &context)
+        else {
+            return Ok(());
+        };
+        tracing::info!(actor = %actor.reference(), action = action.as_str(), policies = ?denied.policies, "refused at the gate");
+        Err(self.explain_gate_refusal(actor, action, change, role, &excluded, denied))
+    }
+
+    fn explain_gate_refusal(
+        &self,
+        actor: &Actor,
+        action: Action,
+        change: &ChangeRequest,
+        role: Option<Role>,
+        excluded: &[Excluded],
+        denied: Denied,
+    ) -> CoreError {
+        let decided = |id: &str| denied.policies.iter().any(|p| p == id);
+        if decided("separation-of-duties") {
+            let reason = match actor {
+                Actor::Human { id, .. } => excluded
+                    .iter()
+                    .find(|e| e.person == *id)
+                    .map(|e| e.reason.clone()),
+                _ => None,
+            };
+            return CoreError::Refused(format!(
+                "separation of duties: {}",
+                reason.unwrap_or_else(|| "you took part in this change".to_owned())
+            ));
+        }
+        if decided("only-changes-awaiting-review-are-signed")
+            || decided("rollback-plans-change-only-while-the-change-is-open")
+        {
+            return CoreError::Conflict(format!(
+                "the change is {}",
+                change.status.as_str().replace('_', " ")
+            ));
+        }
+        if decided("inactive-people-can-do-nothing") {
+            return CoreError::Refused("your account is deactivated".to_owned());
+        }
+        if decided("identities-never-approve-or-publish") {
+            return CoreError::Refused(
+                "identities draft; only people sign off and review claims".to_owned(),
+            );
+        }
+        match (action, role, actor) {
+            (Action::SignOff, Some(role), Actor::Human { roles, .. }) => {
+                let rule = self.signoff_rule(change);
+                if rule.count(role) == 0 {
+                    CoreError::invalid(
+                        "role",
+                        format!(
+                            "tier {} needs {rule}; a {} sign-off is not one of them",
+                            change.tier,
+                            role.label().to_lowercase()
+                        ),
+                    )
+                } else if !roles.contains(role) {
+                    CoreError::invalid(
+                        "role",
+                        format!("you do not hold the {} role", role.label().to_lowercase()),
+                    )
+                } else {
+                    CoreError::Denied(denied)
+                }
+            }
+            (Action::ReviewClaims, _, _) => {
+                CoreError::Refused("only legal reviewers mark and review claims".to_owned())
+            }
+            (Action::EditRollbackPlan, _, _) => CoreError::Refused(
+                "only approvers and the identity that drafted the change edit its rollback plan"
+                    .to_owned(),
+            ),
+            _ => CoreError::Denied(denied),
+        }
+    }
+
+    /// An identity's attempt at a person's gate action.
+    pub(super) fn refuse_identity(&self, actor: &Actor, action: Action) -> CoreError {
+        match actor {
+            Actor::Anonymous => CoreError::Unauthenticated,
+            _ => CoreError::Refused(format!(
+                "identities draft; only people {} (identities-never-approve-or-publish)",
+                match action {
+                    Action::ReviewClaims => "review claims",
+                    _ => "sign off",
+                }
+            )),
+        }
+    }
+
+    /// The legal bases each cited decision of this version found.
+    pub(super) async fn cited_bases(&self, decisions: &[String]) -> CoreResult<Vec<CitedBases>> {
+        let mut cited = Vec::new();
+        for id in decisions {
+            let row = self.store.access_decision(id).await?;
+            let found = row
+                .and_then(|r| serde_json::from_str::<super::AccessDecision>(&r.response_json).ok())
+                .map(|answer| answer.legal_bases_found());
+            cited.push(CitedBases {
+                decision: id.clone(),
+                found,
+            });
+        }
+        Ok(cited)
+    }
+
+    /// The evidence of the change's current version as it stands now.
+    pub async fn change_evidence(&self, change: &ChangeRequest) -> CoreResult<Evidence> {
+        let version = self.current_version(change).await?;
+        let cited = self
+            .cited_bases(&version.provenance.access_decisions)
+            .await?;
+        let rollback = self.store.rollback_plan(&change.id).await?;
+        let claims = self
+            .store
+            .claims(&change.id, change.current_version)
+            .await?;
+        Ok(check_evidence(&EvidenceFacts {
+            provenance: &version.provenance,
+            cited: &cited,
+            rollback: rollback.as_ref(),
+            claims: &claims,
+            claims_reviewed: self.claims_reviewed(change),
+        }))
+    }
+
+    /// Approve, reject or request changes, in one role, for the content hash the reviewer saw.
+    #[tracing::instrument(skip_all, fields(change = change_id))]
+    pub async fn sign_off(
+        &self,
+        actor: &Actor,
+        change_id: &str,
+        input: SignoffInput,
+    ) -> CoreResult<SignoffOutcome> {
+        let Actor::Human {
+            id: signer, name, ..
+        } = actor
+        else {
+            return Err(self.refuse_identity(actor, Action::SignOff));
+        };
+        let role = Role::from_str(input.role.trim())
+            .map_err(|e| CoreError::invalid("role", e.to_string()))?;
+        let verdict = Verdict::parse(input.verdict.trim())
+            .map_err(|e| CoreError::invalid("decision", e.to_string()))?;
+        let comment = Comment::for_verdict(&input.comment, verdict)
+            .map_err(|e| CoreError::invalid("comment", e.to_string()))?;
+
+        // The ledger lock orders this against other sign-offs and new versions of the change.
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let change = tx
+            .change_by_id(change_id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        if change.status != ChangeStatus::PendingReview {
+            return Err(CoreError::Conflict(format!(
+                "the change is {}; only changes pending review are signed off",
+                change.status.as_str().replace('_', " ")
+            )));
+        }
+        if input.content_hash.trim() != change.current_hash {
+            return Err(CoreError::Conflict(format!(
+                "the content changed since you opened it: version {} ({}) is current; review it \
+                 before signing",
+                change.current_version, change.current_hash
+            )));
+        }
+        self.authorize_on_change(actor, Action::SignOff, &change, Some(role))
+            .await?;
+        let now = self.clock.now();
+        let lifetime = self.settings.signoff_lifetime;
+        let mut signoffs = tx.signoffs_in_tx(change_id).await?;
+        if has_standing_signoff(&signoffs, *signer, &change.current_hash, now, lifetime) {
+            return Err(CoreError::Conflict(
+                "you have already signed off this version".to_owned(),
+            ));
+        }
+        let version = self.current_version(&change).await?;
+        if verdict == Verdict::Approve {
+            let cited = self
+                .cited_bases(&version.provenance.access_decisions)
+                .await?;
+            let rollback = self.store.rollback_plan(change_id).await?;
+            let claims = tx.claims_in_tx(change_id, change.current_version).await?;
+            let evidence = check_evidence(&EvidenceFacts {
+                provenance: &version.provenance,
+                cited: &cited,
+                rollback: rollback.as_ref(),
+                claims: &claims,
+                claims_reviewed: self.claims_reviewed(&change),
+            });
+            if !evidence.complete() {
+                return Err(CoreError::Conflict(format!(
+                    "approval needs complete evidence: {}",
+                    evidence.problems().join("; ")
+                )));
+            }
+        }
+
+        let mut signoff = Signoff {
+            id: uuid::Uuid::now_v7().to_string(),
+            change_id: change_id.to_owned(),
+            version: change.current_version,
+            content_hash: change.current_hash.clone(),
+            signer: *signer,
+            signer_name: name.clone(),
+            role,
+            verdict,
+            comment,
+            at: now,
+            quality: input.quality,
+            event_seq: 0,
+        };
+        signoffs.push(signoff.clone());
+        let rule = self.signoff_rule(&change);
+        let quorum = Quorum::count(&rule, &signoffs, &change.current_hash, now, lifetime);
+        let status = match verdict {
+            Verdict::Reject => ChangeStatus::Rejected,
+            Verdict::RequestChanges => ChangeStatus::ChangesRequested,
+            Verdict::Approve if quorum.met() => ChangeStatus::Approved,
+            Verdict::Approve => ChangeStatus::PendingReview,
+        };
+        let (have, need) = quorum.have_need();
+        signoff.event_seq = tx
+            .append_event(&NewEvent::new(
+                actor,
+                "change.signed_off",
+                format!("change:{change_id}"),
+                json!({
+                    "version": signoff.version,
+                    "content_hash": signoff.content_hash,
+                    "role": role.as_str(),
+                    "decision": verdict.as_str(),
+                    "comment": signoff.comment.as_str(),
+                    "opened_full_content": signoff.quality.opened_full_content,
+                    "viewed_diff": signoff.quality.viewed_diff,
+                    "dwell_ms": signoff.quality.dwell_ms,
+                    "approvals": have,
+                    "approvals_needed": need,
+                    "status_after": status.as_str(),
+                }),
+            ))
+            .await?;
+        let words = version.content.text.split_whitespace().count() as i64;
+        tx.insert_signoff(&signoff, words).await?;
+        if status != change.status {
+            tx.set_change_status(change_id, status, self.now_ms())
+                .await?;
+            tx.append_event(&NewEvent::new(
+                actor,
+                match status {
+                    ChangeStatus::Approved => "change.approved",
+                    ChangeStatus::Rejected => "change.rejected",
+                    _ => "change.changes_requested",
+                },
+                format!("change:{change_id}"),
+                json!({
+                    "version": signoff.version,
+                    "content_hash": signoff.content_hash,
+                    "signoffs": quorum
+                        .roles
+                        .iter()
+                        .map(|p| json!({
+                            "role": p.role.as_str(),
+                            "need": p.need,
+                            "approvals": p.approvals.iter().map(|h| h.reference()).collect::<Vec<_>>(),
+                        }))
+                        .collect::<Vec<_>>(),
+                }),
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(SignoffOutcome {
+            signoff,
+            status,
+            quorum,
+        })
+    }
+}

@@ -1,0 +1,650 @@
+//! The approval gate's records: sign-offs, claims and their reviews, rollback plans, and the
+//! queue's filtered, keyset-paginated reads. Shared by both backends through `gate_sql!`.
+
+use super::StoreError;
+use crate::clock::from_millis;
+use crate::domain::{
+    Audience, ChangeRequest, ChangeStatus, Claim, ClaimStatus, Comment, HumanId, PreviousVersion,
+    ReviewQuality, Role, RollbackPlan, RollbackPlanInput, Signoff, Span, Verdict, WorkflowId,
+};
+use async_trait::async_trait;
+use sqlx::Row;
+
+/// Which changes the queue lists. Empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub statuses: Vec<ChangeStatus>,
+    pub tiers: Vec<i64>,
+    pub workflow: Option<WorkflowId>,
+    pub channel: Option<String>,
+    pub audience: Option<Audience>,
+    /// Only changes created at or before this time (the "older than" age filter).
+    pub created_before_ms: Option<i64>,
+    /// Leave out changes this person already has a sign-off on for the current content.
+    pub not_signed_by: Option<HumanId>,
+    pub newest_first: bool,
+}
+
+/// Counts for the filter as given, and per tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub total: i64,
+    pub by_tier: [i64; 3],
+}
+
+#[async_trait]
+pub trait GateReads {
+    /// Every sign-off of a change, oldest first.
+    async fn signoffs(&self, change_id: &str) -> Result<Vec<Signoff>, StoreError>;
+    /// The sign-offs of these changes (a queue page), oldest first.
+    async fn signoffs_of(&self, change_ids: &[String]) -> Result<Vec<Signoff>, StoreError>;
+    /// Claims of one version with their latest review, in text order.
+    async fn claims(&self, change_id: &str, version: i64) -> Result<Vec<Claim>, StoreError>;
+    /// The newest revision of a change's rollback plan.
+    async fn rollback_plan(&self, change_id: &str) -> Result<Option<RollbackPlan>, StoreError>;
+    /// One page of the queue after the keyset `(created_at_ms, id)`.
+    async fn queue_page(
+        &self,
+        filter: &QueueFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRequest>, StoreError>;
+    async fn queue_counts(&self, filter: &QueueFilter) -> Result<QueueCounts, StoreError>;
+    /// Sign-offs made at or after `since_ms`, newest first, at most `limit`, with the number of
+    /// words of the content each signed.
+    async fn recent_signoffs(
+        &self,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(Signoff, i64)>, StoreError>;
+}
+
+#[async_trait]
+pub trait GateWrites {
+    /// The change's sign-offs, read inside this transaction.
+    async fn signoffs_in_tx(&mut self, change_id: &str) -> Result<Vec<Signoff>, StoreError>;
+    async fn claims_in_tx(
+        &mut self,
+        change_id: &str,
+        version: i64,
+    ) -> Result<Vec<Claim>, StoreError>;
+    async fn insert_signoff(&mut self, signoff: &Signoff, words: i64) -> Result<(), StoreError>;
+    async fn set_change_status(
+        &mut self,
+        id: &str,
+        status: ChangeStatus,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// A claim without a review; `marked_by` when a person marked it.
+    async fn insert_claim(
+        &mut self,
+        claim: &Claim,
+        marked_by: Option<HumanId>,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn insert_claim_review(
+        &mut self,
+        claim_id: &str,
+        reviewer: HumanId,
+        claim: &Claim,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn set_open_claims(&mut self, change_id: &str, open: i64) -> Result<(), StoreError>;
+    /// The current version's provenance and legal-basis checks.
+    async fn set_version_evidence(
+        &mut self,
+        change_id: &str,
+        provenance_ok: bool,
+        legal_basis_ok: bool,
+    ) -> Result<(), StoreError>;
+    /// Writes the plan as the change's next revision (its `revision` is ignored) and marks the
+    /// change as having one.
+    async fn insert_rollback_plan(&mut self, plan: &RollbackPlan) -> Result<(), StoreError>;
+}
+
+pub(super) const SIGNOFF_COLUMNS: &str = "id, change_id, version, content_hash, signer_id, \
+    signer_name, role, verdict, comment, signed_at, opened_full_content, viewed_diff, dwell_ms, \
+    content_words, event_seq";
+
+pub(super) fn signoff_from_row<R: Row>(row: &R) -> Result<(Signoff, i64), StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let corrupt = |what: &str| StoreError::Corrupt(format!("signoffs.{what}"));
+    let text = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
+    let signoff = Signoff {
+        id: text("id")?,
+        change_id: text("change_id")?,
+        version: row.try_get("version")?,
+        content_hash: text("content_hash")?,
+        signer: text("signer_id")?
+            .parse()
+            .map_err(|_| corrupt("signer_id"))?,
+        signer_name: text("signer_name")?,
+        role: text("role")?.parse::<Role>().map_err(|_| corrupt("role"))?,
+        verdict: Verdict::parse(&text("verdict")?).map_err(|_| corrupt("verdict"))?,
+        comment: Comment::stored(text("comment")?),
+        at: from_millis(row.try_get("signed_at")?),
+        quality: ReviewQuality::new(
+            row.try_get("opened_full_content")?,
+            row.try_get("viewed_diff")?,
+            row.try_get("dwell_ms")?,
+        ),
+        event_seq: row.try_get("event_seq")?,
+    };
+    Ok((signoff, row.try_get("content_words")?))
+}
+
+pub(super) const CLAIM_QUERY: &str = "SELECT c.id, c.change_id, c.version, c.span_start, \
+    c.span_end, c.quote, c.rules, c.marked_by_name, c.event_seq AS claim_seq, r.status, \
+    r.evidence, r.comment, r.reviewer_name, r.reviewed_at, r.event_seq AS review_seq \
+    FROM claims c LEFT JOIN claim_reviews r ON r.claim_id = c.id AND r.revision = \
+    (SELECT MAX(r2.revision) FROM claim_reviews r2 WHERE r2.claim_id = c.id) \
+    WHERE c.change_id = $1 AND c.version = $2 ORDER BY c.span_start, c.span_end, c.id";
+
+pub(super) fn claim_from_row<R: Row>(row: &R) -> Result<Claim, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let corrupt = |what: &str| StoreError::Corrupt(format!("claims.{what}"));
+    let span = |column: &str| -> Result<usize, StoreError> {
+        usize::try_from(row.try_get::<i64, _>(column)?).map_err(|_| corrupt(column))
+    };
+    let status: Option<String> = row.try_get("status")?;
+    let rules: String = row.try_get("rules")?;
+    Ok(Claim {
+        id: row.try_get("id")?,
+        change_id: row.try_get("change_id")?,
+        version: row.try_get("version")?,
+        span: Span {
+            start: span("span_start")?,
+            end: span("span_end")?,
+        },
+        quote: row.try_get("quote")?,
+        rules: rules
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        marked_by: row.try_get("marked_by_name")?,
+        status: match status {
+            Some(s) => ClaimStatus::parse(&s).ok_or_else(|| corrupt("status"))?,
+            None => ClaimStatus::Open,
+        },
+        evidence: row
+            .try_get::<Option<String>, _>("evidence")?
+            .unwrap_or_default(),
+        comment: row
+            .try_get::<Option<String>, _>("comment")?
+            .unwrap_or_default(),
+        reviewed_by: row.try_get("reviewer_name")?,
+        reviewed_at: row
+            .try_get::<Option<i64>, _>("reviewed_at")?
+            .map(from_millis),
+        event_seq: match row.try_get::<Option<i64>, _>("review_seq")? {
+            Some(seq) => seq,
+            None => row.try_get("claim_seq")?,
+        },
+    })
+}
+
+pub(super) fn plan_from_row<R: Row>(row: &R) -> Result<RollbackPlan, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let previous: Option<String> = row.try_get("previous_ref")?;
+    Ok(RollbackPlan {
+        change_id: row.try_get("change_id")?,
+        revision: row.try_get("revision")?,
+        plan: RollbackPlanInput {
+            steps: row.try_get("steps")?,
+            previous: match previous {
+                Some(reference) => PreviousVersion::Reference(reference),
+                None => PreviousVersion::FirstPublication,
+            },
+        },
+        written_by_ref: row.try_get("written_by_ref")?,
+        written_by: row.try_get("written_by_label")?,
+        written_at: from_millis(row.try_get("written_at")?),
+        event_seq: row.try_get("event_seq")?,
+    })
+}
+
+/// One bound value of a queue query.
+#[derive(Debug, Clone)]
+pub(super) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The WHERE clause of a queue filter, its values numbered from `$1`.
+pub(super) fn queue_where(filter: &QueueFilter) -> (String, Vec<Bind>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let next = |value: Bind, binds: &mut Vec<Bind>| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| next(Bind::Text(s.as_str().to_owned()), &mut binds))
+            .collect();
+        clauses.push(format!("c.status IN ({})", list.join(", ")));
+    }
+    if !filter.tiers.is_empty() {
+        let list: Vec<String> = filter
+            .tiers
+            .iter()
+            .map(|t| next(Bind::Int(*t), &mut binds))
+            .collect();
+        clauses.push(format!("c.tier IN ({})", list.join(", ")));
+    }
+    if let Some(workflow) = filter.workflow {
+        let p = next(Bind::Text(workflow.to_string()), &mut binds);
+        clauses.push(format!("c.workflow_id = {p}"));
+    }
+    if let Some(channel) = &filter.channel {
+        let p = next(Bind::Text(channel.clone()), &mut binds);
+        clauses.push(format!("c.channel = {p}"));
+    }
+    if let Some(audience) = filter.audience {
+        let p = next(Bind::Text(audience.as_str().to_owned()), &mut binds);
+        clauses.push(format!("c.audience = {p}"));
+    }
+    if let Some(before) = filter.created_before_ms {
+        let p = next(Bind::Int(before), &mut binds);
+        clauses.push(format!("c.created_at <= {p}"));
+    }
+    if let Some(person) = filter.not_signed_by {
+        let p = next(Bind::Text(person.to_string()), &mut binds);
+        clauses.push(format!(
+            "NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.change_id = c.id \
+             AND s.content_hash = c.current_hash AND s.signer_id = {p})"
+        ));
+    }
+    let clause = if clauses.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
+    (clause, binds)
+}
+
+/// Implements [`GateReads`] and [`GateWrites`] for a backend.
+macro_rules! gate_sql {
+    ($store:ident, $tx:ident, $db:ty) => {
+        fn bind_all<'q>(
+            mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            binds: &'q [super::gate::Bind],
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            for bind in binds {
+                query = match bind {
+                    super::gate::Bind::Text(text) => query.bind(text.as_str()),
+                    super::gate::Bind::Int(n) => query.bind(*n),
+                };
+            }
+            query
+        }
+
+        #[async_trait::async_trait]
+        impl super::gate::GateReads for $store {
+            async fn signoffs(
+                &self,
+                change_id: &str,
+            ) -> Result<Vec<crate::domain::Signoff>, crate::store::StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id",
+                    super::gate::SIGNOFF_COLUMNS
+                ))
+                .bind(change_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| super::gate::signoff_from_row(r).map(|(s, _)| s))
+                    .collect()
+            }
+
+            async fn signoffs_of(
+                &self,
+                change_ids: &[String],
+            ) -> Result<Vec<crate::domain::Signoff>, crate::store::StoreError> {
+                if change_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> =
+                    (1..=change_ids.len()).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT {} FROM signoffs WHERE change_id IN ({}) ORDER BY signed_at, id",
+                    super::gate::SIGNOFF_COLUMNS,
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for id in change_ids {
+                    query = query.bind(id);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| super::gate::signoff_from_row(r).map(|(s, _)| s))
+                    .collect()
+            }
+
+            async fn claims(
+                &self,
+                change_id: &str,
+                version: i64,
+            ) -> Result<Vec<crate::domain::Claim>, crate::store::StoreError> {
+                let rows = sqlx::query(super::gate::CLAIM_QUERY)
+                    .bind(change_id)
+                    .bind(version)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(super::gate::claim_from_row).collect()
+            }
+
+            async fn rollback_plan(
+                &self,
+                change_id: &str,
+            ) -> Result<Option<crate::domain::RollbackPlan>, crate::store::StoreError> {
+                let row = sqlx::query(
+                    "SELECT change_id, revision, steps, previous_ref, written_by_ref, written_by_label, \
+                     written_at, event_seq FROM rollback_plans WHERE change_id = $1 \
+                     ORDER BY revision DESC LIMIT 1",
+                )
+                .bind(change_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(super::gate::plan_from_row).transpose()
+            }
+
+            async fn queue_page(
+                &self,
+                filter: &super::gate::QueueFilter,
+                after: Option<(i64, String)>,
+                limit: i64,
+            ) -> Result<Vec<crate::domain::ChangeRequest>, crate::store::StoreError> {
+                let (clause, mut binds) = super::gate::queue_where(filter);
+                let (op, order) = if filter.newest_first {
+                    ("<", "DESC")
+                } else {
+                    (">", "ASC")
+                };
+                let mut keyset = String::new();
+                if let Some((at, id)) = after {
+                    binds.push(super::gate::Bind::Int(at));
+                    let at_p = binds.len();
+                    binds.push(super::gate::Bind::Text(id));
+                    let id_p = binds.len();
+                    keyset = format!(
+                        " AND (c.created_at {op} ${at_p} OR (c.created_at = ${at_p} AND c.id {op} ${id_p}))"
+                    );
+                }
+                binds.push(super::gate::Bind::Int(limit));
+                let columns: Vec<String> = super::changes::CHANGE_COLUMNS
+                    .split(',')
+                    .map(|c| format!("c.{}", c.trim()))
+                    .collect();
+                let sql = format!(
+                    "SELECT {} FROM change_requests c WHERE {clause}{keyset} \
+                     ORDER BY c.created_at {order}, c.id {order} LIMIT ${}",
+                    columns.join(", "),
+                    binds.len()
+                );
+                let rows = bind_all(sqlx::query(&sql), &binds)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(super::changes::change_from_row).collect()
+            }
+
+            async fn queue_counts(
+                &self,
+                filter: &super::gate::QueueFilter,
+            ) -> Result<super::gate::QueueCounts, crate::store::StoreError> {
+                let (clause, binds) = super::gate::queue_where(filter);
+                let sql = format!(
+                    "SELECT c.tier AS tier, COUNT(*) AS n FROM change_requests c \
+                     WHERE {clause} GROUP BY c.tier"
+                );
+                let rows = bind_all(sqlx::query(&sql), &binds)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut counts = super::gate::QueueCounts::default();
+                for row in &rows {
+                    let tier: i64 = sqlx::Row::try_get(row, "tier")?;
+                    let n: i64 = sqlx::Row::try_get(row, "n")?;
+                    if let Some(slot) = usize::try_from(tier - 1)
+                        .ok()
+                        .and_then(|i| counts.by_tier.get_mut(i))
+                    {
+                        *slot = n;
+                    }
+                    counts.total += n;
+                }
+                Ok(counts)
+            }
+
+            async fn recent_signoffs(
+                &self,
+                since_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<(crate::domain::Signoff, i64)>, crate::store::StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM signoffs WHERE signed_at >= $1 \
+                     ORDER BY signed_at DESC, id DESC LIMIT $2",
+                    super::gate::SIGNOFF_COLUMNS
+                ))
+                .bind(since_ms)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(super::gate::signoff_from_row).collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl super::gate::GateWrites for $tx {
+            async fn signoffs_in_tx(
+                &mut self,
+                change_id: &str,
+            ) -> Result<Vec<crate::domain::Signoff>, crate::store::StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id",
+                    super::gate::SIGNOFF_COLUMNS
+                ))
+                .bind(change_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter()
+                    .map(|r| super::gate::signoff_from_row(r).map(|(s, _)| s))
+                    .collect()
+            }
+
+            async fn claims_in_tx(
+                &mut self,
+                change_id: &str,
+                version: i64,
+            ) -> Result<Vec<crate::domain::Claim>, crate::store::StoreError> {
+                let rows = sqlx::query(super::gate::CLAIM_QUERY)
+                    .bind(change_id)
+                    .bind(version)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(super::gate::claim_from_row).collect()
+            }
+
+            async fn insert_signoff(
+                &mut self,
+                s: &crate::domain::Signoff,
+                words: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(&format!(
+                    "INSERT INTO signoffs ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                     $11, $12, $13, $14, $15)",
+                    super::gate::SIGNOFF_COLUMNS
+                ))
+                .bind(&s.id)
+                .bind(&s.change_id)
+                .bind(s.version)
+                .bind(&s.content_hash)
+                .bind(s.signer.to_string())
+                .bind(&s.signer_name)
+                .bind(s.role.as_str())
+                .bind(s.verdict.as_str())
+                .bind(s.comment.as_str())
+                .bind(crate::clock::to_millis(s.at))
+                .bind(s.quality.opened_full_content)
+                .bind(s.quality.viewed_diff)
+                .bind(s.quality.dwell_ms)
+                .bind(words)
+                .bind(s.event_seq)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_change_status(
+                &mut self,
+                id: &str,
+                status: crate::domain::ChangeStatus,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE change_requests SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(status.as_str())
+                    .bind(at_ms)
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_claim(
+                &mut self,
+                claim: &crate::domain::Claim,
+                marked_by: Option<crate::domain::HumanId>,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                let span = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+                sqlx::query(
+                    "INSERT INTO claims (id, change_id, version, span_start, span_end, quote, \
+                     rules, marked_by, marked_by_name, created_at, event_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&claim.id)
+                .bind(&claim.change_id)
+                .bind(claim.version)
+                .bind(span(claim.span.start))
+                .bind(span(claim.span.end))
+                .bind(&claim.quote)
+                .bind(claim.rules.join(","))
+                .bind(marked_by.map(|h| h.to_string()))
+                .bind(claim.marked_by.clone())
+                .bind(at_ms)
+                .bind(claim.event_seq)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_claim_review(
+                &mut self,
+                claim_id: &str,
+                reviewer: crate::domain::HumanId,
+                claim: &crate::domain::Claim,
+                at_ms: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO claim_reviews (claim_id, revision, status, evidence, comment, \
+                     reviewer_id, reviewer_name, reviewed_at, event_seq) \
+                     VALUES ($1, (SELECT COALESCE(MAX(revision), 0) + 1 FROM claim_reviews \
+                     WHERE claim_id = $1), $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(claim_id)
+                .bind(claim.status.as_str())
+                .bind(&claim.evidence)
+                .bind(&claim.comment)
+                .bind(reviewer.to_string())
+                .bind(claim.reviewed_by.clone().unwrap_or_default())
+                .bind(at_ms)
+                .bind(claim.event_seq)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_open_claims(
+                &mut self,
+                change_id: &str,
+                open: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query("UPDATE change_requests SET open_claims = $1 WHERE id = $2")
+                    .bind(open)
+                    .bind(change_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_version_evidence(
+                &mut self,
+                change_id: &str,
+                provenance_ok: bool,
+                legal_basis_ok: bool,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE change_requests SET provenance_ok = $1, legal_basis_ok = $2 \
+                     WHERE id = $3",
+                )
+                .bind(provenance_ok)
+                .bind(legal_basis_ok)
+                .bind(change_id)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_rollback_plan(
+                &mut self,
+                plan: &crate::domain::RollbackPlan,
+            ) -> Result<(), crate::store::StoreError> {
+                let previous = match &plan.plan.previous {
+                    crate::domain::PreviousVersion::Reference(r) => Some(r.clone()),
+                    crate::domain::PreviousVersion::FirstPublication => None,
+                };
+                sqlx::query(
+                    "INSERT INTO rollback_plans (change_id, revision, steps, previous_ref, \
+                     written_by_ref, written_by_label, written_at, event_seq) \
+                     VALUES ($1, (SELECT COALESCE(MAX(revision), 0) + 1 FROM rollback_plans \
+                     WHERE change_id = $1), $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&plan.change_id)
+                .bind(&plan.plan.steps)
+                .bind(previous)
+                .bind(&plan.written_by_ref)
+                .bind(&plan.written_by)
+                .bind(crate::clock::to_millis(plan.written_at))
+                .bind(plan.event_seq)
+                .execute(&mut *self.tx)
+                .await?;
+                sqlx::query("UPDATE change_requests SET has_rollback_plan = $1 WHERE id = $2")
+                    .bind(true)
+                    .bind(&plan.change_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(super) use gate_sql;

@@ -1,0 +1,107 @@
+//! A drafting session on the spring-offer chain: an active workflow whose drafting step may read
+//! `email` itself, tokens for the reader and the drafter, and helpers to ask for decisions and
+//! build drafts.
+
+use super::chain::{chain, record_passing_drill, spring_offer, Chain};
+use countersign_core::domain::{GrantAction, Provenance, Workflow};
+use countersign_core::services::{AccessRequest, DraftInput, DraftTarget, TokenPrincipal};
+use countersign_core::Services;
+
+pub struct Session {
+    pub chain: Chain,
+    pub workflow: Workflow,
+    pub drafter: TokenPrincipal,
+    pub reader: TokenPrincipal,
+}
+
+pub async fn session(services: &Services, db: &super::TestDb) -> Session {
+    let chain = chain(services).await;
+    let workflow = services
+        .define_workflow(&chain.admin, spring_offer(&chain, &["email"]))
+        .await
+        .unwrap();
+    // The drafting step may read email itself, so it can cite its own decisions.
+    let mut grant = workflow.steps[1].grant.clone();
+    grant.system = Some(chain.crm);
+    grant.actions.insert(GrantAction::Read);
+    grant.fields.insert("email".to_owned());
+    services
+        .change_step_grant(&chain.admin, workflow.id, workflow.steps[1].id, grant)
+        .await
+        .unwrap();
+    record_passing_drill(services, db, &chain).await;
+    let workflow = services
+        .activate_workflow(&chain.admin, workflow.id)
+        .await
+        .unwrap();
+    let principal = |id: String, secret: String, n: usize| {
+        let scope = format!("step:{}", workflow.steps[n].id);
+        async move {
+            let token = services
+                .issue_token(&id, &secret, Some(&scope))
+                .await
+                .unwrap();
+            services
+                .authenticate_token(&token.access_token.0)
+                .await
+                .unwrap()
+        }
+    };
+    let drafter = principal(chain.drafter.to_string(), chain.drafter_secret.clone(), 1).await;
+    let reader = principal(chain.reader.to_string(), chain.reader_secret.clone(), 0).await;
+    Session {
+        chain,
+        workflow,
+        drafter,
+        reader,
+    }
+}
+
+pub fn provenance(decisions: &[&str], fields: &[&str]) -> Provenance {
+    Provenance {
+        model: "claude-sonnet-4.5".into(),
+        model_version: "2026-09-01".into(),
+        prompt: "Write the spring offer email for opted-in customers.".into(),
+        system_prompt: "You are a careful marketing writer.".into(),
+        access_decisions: decisions.iter().map(|d| (*d).to_owned()).collect(),
+        fields_used: fields.iter().map(|f| (*f).to_owned()).collect(),
+        data_sources: vec!["spring-2027 price sheet".into()],
+        tool_calls: vec![],
+        raw_output: "Spring is here: 20% off for you.".into(),
+        legal_bases: decisions
+            .iter()
+            .map(|d| ((*d).to_owned(), "consent".to_owned()))
+            .collect(),
+    }
+}
+
+pub fn draft(session: &Session, provenance: Provenance) -> DraftInput {
+    DraftInput {
+        title: "Spring offer email".into(),
+        content: "Hello {first_name}, spring is here: 20% off everything until 30 April.".into(),
+        format: "markdown".into(),
+        channel: "email".into(),
+        audience: "external".into(),
+        purpose: "spring_offer".into(),
+        target: DraftTarget {
+            system: session.chain.crm.to_string(),
+            reference: "campaigns/spring-2027".into(),
+        },
+        provenance,
+    }
+}
+
+pub async fn decide(services: &Services, principal: &TokenPrincipal) -> String {
+    services
+        .decide_access(
+            principal,
+            AccessRequest {
+                purpose: "spring_offer".into(),
+                fields: vec!["email".into()],
+                subjects: vec!["crm-1".into()],
+            },
+        )
+        .await
+        .unwrap()
+        .decision_id
+}
