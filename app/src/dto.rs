@@ -290,27 +290,6 @@ pub struct WorkflowsView {
     pub privileges: Vec<PrivilegeView>,
 }
 
-/// One pending change in the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeRowView {
-    pub id: String,
-    pub title: String,
-    pub workflow: String,
-    pub tier: i64,
-    pub channel: String,
-    pub audience: String,
-    /// "3 h", "2 d".
-    pub age: String,
-    pub drafted_by: String,
-    pub owners: Vec<String>,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueView {
-    pub changes: Vec<ChangeRowView>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionView {
     pub id: String,
@@ -360,6 +339,8 @@ pub struct ChangeDetailView {
     /// Newest first.
     pub versions: Vec<VersionView>,
     pub decisions: Vec<DecisionView>,
+    /// Everything the approval gate shows and allows on this page.
+    pub gate: crate::dto_gate::GateView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 pub mod api;
 mod components;
 pub mod dto;
+pub mod dto_gate;
 pub mod error;
 mod pages;
 

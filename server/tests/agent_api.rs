@@ -33,6 +33,8 @@ struct Api {
     agent: String,
     secret: String,
     scope: String,
+    /// The connected system drafts target.
+    system: String,
     _sandbox: Sandbox,
     _dir: tempfile::TempDir,
 }
@@ -168,6 +170,7 @@ async fn api(extra: &[(&str, &str)]) -> Api {
         agent: agent.id.to_string(),
         secret: secret.0,
         scope: format!("step:{}", workflow.steps[0].id),
+        system: system.id.to_string(),
         _sandbox: sandbox,
         _dir: dir,
     }
@@ -632,4 +635,105 @@ async fn the_openapi_document_describes_every_api_route() {
         assert!(schemas.contains_key(schema), "{schema}");
     }
     assert!(schemas["AccessRequest"]["properties"]["subjects"].is_object());
+}
+
+#[tokio::test]
+async fn an_agent_brings_its_rollback_plan_and_reads_the_gate_state_of_its_change() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    let loaded = api
+        .post_json(
+            "/api/v1/consents",
+            &token,
+            r#"{"records":[{"subject":"crm-1","purpose":"spring_offer","legal_basis":"consent","granted_at":"2026-01-01T00:00:00Z","source":"crm"}]}"#,
+        )
+        .await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.json);
+    let decision = api
+        .post_json(
+            "/api/v1/access-decisions",
+            &token,
+            r#"{"purpose":"spring_offer","fields":["email"],"subjects":["crm-1"]}"#,
+        )
+        .await;
+    let decision_id = decision.json["decision_id"].as_str().unwrap().to_owned();
+    let draft = serde_json::json!({
+        "title": "Spring offer",
+        "content": "Save 20% on every plan this spring.",
+        "format": "text",
+        "channel": "email",
+        "audience": "external",
+        "purpose": "spring_offer",
+        "target": { "system": api.system, "reference": "campaigns/spring" },
+        "provenance": {
+            "model": "m", "model_version": "1", "prompt": "p", "raw_output": "o",
+            "access_decisions": [decision_id], "fields_used": ["email"],
+            "legal_bases": { decision_id.clone(): "consent" }
+        }
+    });
+    let drafted = api
+        .post_json("/api/v1/drafts", &token, &draft.to_string())
+        .await;
+    assert_eq!(drafted.status, StatusCode::CREATED, "{}", drafted.json);
+    let id = drafted.json["change_id"].as_str().unwrap().to_owned();
+    let put = |body: &'static str| {
+        let api = &api;
+        let token = token.clone();
+        let id = id.clone();
+        async move {
+            api.send(
+                Request::put(format!("/api/v1/changes/{id}/rollback-plan"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    for (body, status, detail) in [
+        (
+            r#"{"steps":"Unpublish.","extra":1}"#,
+            StatusCode::BAD_REQUEST,
+            "unknown field `extra`",
+        ),
+        (
+            r#"{"steps":"Unpublish."}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name the version to restore",
+        ),
+        (
+            r#"{"steps":"","first_publication":true}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "describe the rollback steps",
+        ),
+    ] {
+        let reply = put(body).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.json);
+        assert!(
+            reply.json["detail"].as_str().unwrap().contains(detail),
+            "{}",
+            reply.json
+        );
+    }
+    let saved = put(r#"{"steps":"Unpublish the campaign.","first_publication":true}"#).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.json);
+    assert_eq!(saved.json["has_rollback_plan"], true);
+    assert_eq!(
+        saved.json["open_claims"], 1,
+        "the 20% claim: {}",
+        saved.json
+    );
+    assert_eq!(saved.json["status"], "pending_review");
+    assert_eq!(saved.json["reviews"], serde_json::json!([]));
+    let unknown = api
+        .send(
+            Request::put("/api/v1/changes/nope/rollback-plan")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(r#"{"steps":"x","first_publication":true}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.json);
 }

@@ -1,6 +1,7 @@
 //! Server functions for the queue and a change's detail: thin adapters over the core.
 
-use crate::dto::{ChangeDetailView, QueueView};
+use crate::dto::ChangeDetailView;
+use crate::dto_gate::{QueueFilters, QueueView};
 use crate::error::UiError;
 use leptos::prelude::*;
 
@@ -9,44 +10,108 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+#[cfg(feature = "ssr")]
+fn age(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono::Utc>) -> String {
+    let age = now - at;
+    if age.num_days() >= 1 {
+        format!("{} d", age.num_days())
+    } else if age.num_hours() >= 1 {
+        format!("{} h", age.num_hours())
+    } else {
+        format!("{} min", age.num_minutes().max(0))
+    }
+}
+
 #[server(prefix = "/ui", endpoint = "queue")]
-pub async fn load_queue() -> Result<QueueView, UiError> {
-    use crate::dto::ChangeRowView;
+pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, UiError> {
+    use crate::dto_gate::ChangeRowView;
+    use countersign_core::domain::{Audience, ChangeStatus};
+    use countersign_core::services::QueueQuery;
     let (services, actor) = super::adapter::request()?;
-    let now = services.clock().now();
-    let query = countersign_core::services::QueueQuery {
-        status: Some(countersign_core::domain::ChangeStatus::PendingReview),
-        ..Default::default()
+    let bad = |field: &str, value: &str| {
+        UiError::Invalid(format!(
+            "{field}: `{}` is not one of the choices",
+            value.chars().take(40).collect::<String>()
+        ))
+    };
+    fn text(raw: &str) -> Option<&str> {
+        Some(raw.trim()).filter(|v| !v.is_empty())
+    }
+    let query = QueueQuery {
+        needs_my_role: filters.view != "all",
+        status: text(&filters.status)
+            .map(|s| ChangeStatus::parse(s).ok_or_else(|| bad("status", s)))
+            .transpose()?,
+        tier: text(&filters.tier)
+            .map(|t| {
+                t.parse()
+                    .ok()
+                    .filter(|n| (1..=3).contains(n))
+                    .ok_or_else(|| bad("tier", t))
+            })
+            .transpose()?,
+        workflow: text(&filters.workflow)
+            .map(|w| super::adapter::parse_id("workflow", w))
+            .transpose()?,
+        channel: text(&filters.channel).map(|c| c.chars().take(40).collect()),
+        audience: text(&filters.audience)
+            .map(|a| Audience::parse(a).map_err(|_| bad("audience", a)))
+            .transpose()?,
+        older_than_hours: text(&filters.age)
+            .map(|h| {
+                h.parse()
+                    .ok()
+                    .filter(|n| (1..=8760).contains(n))
+                    .ok_or_else(|| bad("age", h))
+            })
+            .transpose()?,
+        newest_first: filters.sort == "newest",
+        after: text(&filters.after).map(str::to_owned),
     };
     let page = services
         .review_queue(&actor, &query)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
+    let workflows = services
+        .queue_workflows(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    let now = services.clock().now();
     Ok(QueueView {
         changes: page
             .rows
             .into_iter()
-            .map(|(summary, _)| {
-                let age = now - summary.change.created_at;
-                ChangeRowView {
-                    age: if age.num_days() >= 1 {
-                        format!("{} d", age.num_days())
-                    } else if age.num_hours() >= 1 {
-                        format!("{} h", age.num_hours())
-                    } else {
-                        format!("{} min", age.num_minutes().max(0))
-                    },
-                    id: summary.change.id,
-                    title: summary.change.title,
-                    workflow: summary.workflow,
-                    tier: summary.change.tier,
-                    channel: summary.change.channel,
-                    audience: summary.change.audience.as_str().to_owned(),
-                    drafted_by: summary.drafted_by,
-                    owners: summary.owners,
-                    version: summary.change.current_version,
-                }
+            .map(|(summary, badges)| ChangeRowView {
+                age: age(now, summary.change.created_at),
+                id: summary.change.id,
+                title: summary.change.title,
+                workflow: summary.workflow,
+                tier: summary.change.tier,
+                status: summary.change.status.as_str().to_owned(),
+                channel: summary.change.channel,
+                audience: summary.change.audience.as_str().to_owned(),
+                drafted_by: summary.drafted_by,
+                owners: summary.owners,
+                version: summary.change.current_version,
+                provenance: badges.provenance,
+                legal_basis: badges.legal_basis,
+                rollback_plan: badges.rollback_plan,
+                open_claims: badges.open_claims,
+                approvals: badges.approvals.0,
+                approvals_needed: badges.approvals.1,
             })
+            .collect(),
+        total: page.counts.total,
+        by_tier: page.counts.by_tier,
+        next: page.next,
+        workflows: workflows
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        my_roles: page
+            .my_signing_roles
+            .into_iter()
+            .map(|r| r.label().to_owned())
             .collect(),
     })
 }
@@ -55,10 +120,12 @@ pub async fn load_queue() -> Result<QueueView, UiError> {
 pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
     use crate::dto::{DecisionView, VersionView};
     let (services, actor) = super::adapter::request()?;
-    let detail = services
-        .change_detail(&actor, &id)
+    let view = services
+        .gate_view(&actor, &id)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
+    let gate = super::gate::gate_dto(&services, &view);
+    let detail = view.detail;
     let change = detail.change;
     Ok(ChangeDetailView {
         id: change.id,
@@ -144,5 +211,6 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
                 }
             })
             .collect(),
+        gate,
     })
 }

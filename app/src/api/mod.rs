@@ -136,6 +136,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
 }
 pub mod changes;
 pub mod data_access;
+pub mod gate;
 pub mod identities;
 pub mod systems;
 pub mod workflow_builder;

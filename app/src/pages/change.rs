@@ -1,9 +1,14 @@
-//! One change request: its content (shown as text, never interpreted), and the provenance of
-//! each version — the agent and its owners, the model, prompts, the access decisions it cited
-//! with each subject's legal basis, its tool calls and raw output.
+//! One change at the gate: its text with claims and a safe rendered preview, what changed since
+//! the previous version, the evidence checks, the rollback plan, the sign-offs it needs and has,
+//! and the provenance of each version — the agent and its owners, the model, prompts, the access
+//! decisions it cited with each subject's legal basis, its tool calls and raw output.
 
 use super::area::AreaGate;
 use crate::api::changes::load_change;
+use crate::components::gate::{
+    ClaimsPanel, EvidencePanel, GateCommands, ReviewSignals, ReviewText, RollbackPanel,
+    SignoffHistory, SignoffPanel, VersionDiff,
+};
 use crate::components::ui::{ErrorPanel, Loading};
 use crate::dto::{ChangeDetailView, DecisionView, VersionView};
 use leptos::prelude::*;
@@ -12,9 +17,16 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ChangePage() -> impl IntoView {
     let params = use_params_map();
+    let commands = GateCommands::new();
+    let signals = ReviewSignals::new();
     let data = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_change,
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                commands.version(),
+            )
+        },
+        |(id, _)| load_change(id),
     );
     view! {
         <p class="mb-4 text-sm"><a href="/queue" class="font-medium underline">"← Back to the queue"</a></p>
@@ -22,7 +34,7 @@ pub fn ChangePage() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(change) => view! { <ChangeView change /> }.into_any(),
+                        Ok(change) => view! { <ChangeView change commands signals /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -44,42 +56,57 @@ fn list(items: Vec<String>, empty: &'static str) -> AnyView {
 }
 
 #[component]
-fn ChangeView(change: ChangeDetailView) -> impl IntoView {
+fn ChangeView(
+    change: ChangeDetailView,
+    commands: GateCommands,
+    signals: ReviewSignals,
+) -> impl IntoView {
     let title = change.title.clone();
+    let gate = change.gate.clone();
     let mut versions = change.versions.into_iter();
     let current = versions.next();
     let older = versions.collect::<Vec<_>>();
+    let id = change.id.clone();
     view! {
         <leptos_meta::Title text=title.clone() />
         <div class="mb-6">
             <h1 class="text-2xl font-semibold">{title}</h1>
-            <p class="text-sm text-slate-600">
+            <p class="text-sm text-slate-600" data-testid="change-status" data-status=change.status.clone()>
                 {format!("{} · tier {} · {} · {} · {}", change.status.replace('_', " "), change.tier, change.channel, change.audience, change.target)}
             </p>
         </div>
         <div class="grid gap-6 lg:grid-cols-[2fr_1fr]">
-            <section aria-labelledby="content-heading" class="rounded-lg border border-slate-200 bg-white p-5">
-                <h2 id="content-heading" class="mb-2 text-lg font-semibold">"Content"</h2>
-                {current.clone().map(|v| view! {
-                    <p class="mb-2 text-xs text-slate-500">
-                        {format!("Version {} · {} · submitted {}", v.version, v.format, v.submitted_at)}
-                        <span class="block break-all font-mono" data-testid="content-hash">{v.content_hash.clone()}</span>
-                    </p>
-                    <pre data-testid="change-content" class="whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-sans text-sm">{v.content.clone()}</pre>
-                })}
-            </section>
-            <section aria-labelledby="who-heading" class="rounded-lg border border-slate-200 bg-white p-5 text-sm">
-                <h2 id="who-heading" class="mb-2 text-lg font-semibold">"Who drafted it"</h2>
-                <dl class="grid grid-cols-[7rem_1fr] gap-1">
-                    <dt class="text-slate-500">"Agent"</dt><dd data-testid="drafted-by">{change.drafted_by.clone()}</dd>
-                    <dt class="text-slate-500">"Its model"</dt><dd>{change.model_of_agent.clone().unwrap_or_else(|| "—".to_owned())}</dd>
-                    <dt class="text-slate-500">"Owners"</dt><dd>{change.owners.join(", ")}</dd>
-                    <dt class="text-slate-500">"Workflow"</dt><dd>{format!("{} · {}", change.workflow, change.step)}</dd>
-                    <dt class="text-slate-500">"Purpose"</dt><dd>{change.purpose.clone()}</dd>
-                    <dt class="text-slate-500">"Drafted"</dt><dd>{change.created_at.clone()}</dd>
-                </dl>
-            </section>
+            <div class="space-y-6">
+                <ReviewText change=id.clone() gate=gate.clone() commands signals />
+                <details class="rounded-lg border border-slate-200 bg-white p-5">
+                    <summary class="cursor-pointer text-lg font-semibold">"Rendered preview"</summary>
+                    <p class="mb-2 mt-1 text-xs text-slate-500">"As the content would look, cleaned of scripts, styles and unsafe links."</p>
+                    <div class="prose max-w-none text-sm" data-testid="rendered-preview" inner_html=gate.rendered_html.clone()></div>
+                </details>
+                {gate.version_diff.clone().map(|lines| view! { <VersionDiff lines signals /> })}
+                <ClaimsPanel change=id.clone() gate=gate.clone() commands />
+            </div>
+            <div class="space-y-6">
+                <SignoffPanel change=id.clone() status=change.status.clone() gate=gate.clone() commands signals />
+                <EvidencePanel evidence=gate.evidence.clone() />
+                <RollbackPanel change=id.clone() plan=gate.rollback.clone() may_edit=gate.may_edit_rollback commands />
+                <section aria-labelledby="who-heading" class="rounded-lg border border-slate-200 bg-white p-5 text-sm">
+                    <h2 id="who-heading" class="mb-2 text-lg font-semibold">"Who drafted it"</h2>
+                    <dl class="grid grid-cols-[7rem_1fr] gap-1">
+                        <dt class="text-slate-500">"Agent"</dt><dd data-testid="drafted-by">{change.drafted_by.clone()}</dd>
+                        <dt class="text-slate-500">"Its model"</dt><dd>{change.model_of_agent.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                        <dt class="text-slate-500">"Owners"</dt><dd>{change.owners.join(", ")}</dd>
+                        <dt class="text-slate-500">"Workflow"</dt><dd>{format!("{} · {}", change.workflow, change.step)}</dd>
+                        <dt class="text-slate-500">"Purpose"</dt><dd>{change.purpose.clone()}</dd>
+                        <dt class="text-slate-500">"Drafted"</dt><dd>{change.created_at.clone()}</dd>
+                    </dl>
+                </section>
+            </div>
         </div>
+        <section aria-labelledby="history-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-5">
+            <h2 id="history-heading" class="mb-2 text-lg font-semibold">"Sign-off history"</h2>
+            <SignoffHistory signoffs=gate.signoffs.clone() />
+        </section>
         {current.map(|v| view! { <Provenance version=v decisions=change.decisions.clone() /> })}
         {(!older.is_empty()).then(|| view! {
             <section aria-labelledby="older-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-5">

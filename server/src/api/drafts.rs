@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use countersign_core::services::ChangeStatusView;
-use countersign_core::services::{DraftInput, VersionInput};
+use countersign_core::services::{DraftInput, RollbackPlanBody, VersionInput};
 use serde_json::json;
 
 fn created(body: serde_json::Value) -> Response {
@@ -118,6 +118,57 @@ pub async fn status(
         Ok(principal) => principal,
         Err(response) => return response,
     };
+    match state.services.change_status(&principal, &id).await {
+        Ok(view) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(view),
+        )
+            .into_response(),
+        Err(error) => core_problem(error).into_response(),
+    }
+}
+
+/// The rollback plan of a change this identity drafted: how to undo it, and what to restore.
+#[utoipa::path(
+    put,
+    path = "/api/v1/changes/{id}/rollback-plan",
+    tag = "runtime",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The change id")),
+    request_body = RollbackPlanBody,
+    responses(
+        (status = 200, body = ChangeStatusView),
+        (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not the identity that drafted it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such change", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The change is no longer open", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Missing steps or what to restore", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rollback_plan(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (principal, plan) = match authenticated::<RollbackPlanBody>(&state, &headers, &body).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let saved = state
+        .services
+        .set_rollback_plan(
+            &principal.actor,
+            &id,
+            &plan.steps,
+            &plan.previous_reference,
+            plan.first_publication,
+        )
+        .await;
+    if let Err(error) = saved {
+        return core_problem(error).into_response();
+    }
     match state.services.change_status(&principal, &id).await {
         Ok(view) => (
             StatusCode::OK,

@@ -17,7 +17,7 @@ pub use openapi::ApiDoc;
 pub use rate_limit::RateLimiter;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/drafts", post(drafts::submit))
         .route("/drafts/{id}/versions", post(drafts::revise))
         .route("/changes/{id}", get(drafts::status))
+        .route("/changes/{id}/rollback-plan", put(drafts::rollback_plan))
         .route("/changes/{id}/approve", post(gate::approve))
         .route("/changes/{id}/publish", post(gate::publish))
         .fallback(problem::not_found)

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         super::drafts::submit,
         super::drafts::revise,
         super::drafts::status,
+        super::drafts::rollback_plan,
         super::gate::approve,
         super::gate::publish,
         openapi_json,

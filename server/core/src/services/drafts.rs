@@ -55,6 +55,36 @@ pub struct ChangeStatusView {
     pub content_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Claims of the current version not yet substantiated.
+    pub open_claims: i64,
+    pub has_rollback_plan: bool,
+    /// Every sign-off, oldest first: the role, decision and comment (a request for changes
+    /// says what to change).
+    pub reviews: Vec<ReviewNote>,
+}
+
+/// One sign-off as the drafting agent sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReviewNote {
+    pub version: i64,
+    pub role: String,
+    pub decision: String,
+    pub comment: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A rollback plan as the drafting agent sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackPlanBody {
+    /// How to undo the change.
+    pub steps: String,
+    /// The target system's reference of the version to restore.
+    #[serde(default)]
+    pub previous_reference: String,
+    /// Nothing was live before: rolling back unpublishes.
+    #[serde(default)]
+    pub first_publication: bool,
 }
 
 fn invalid(error: ChangeError) -> CoreError {
@@ -366,20 +396,30 @@ impl Services {
             .await?
             .filter(|c| c.nhi == principal.nhi.id)
             .ok_or(CoreError::NotFound("change"))?;
-        let versions = self.store.change_versions(id).await?;
-        let current = versions
-            .iter()
-            .find(|v| v.version == change.current_version)
-            .map(|v| v.content.hash.clone())
-            .unwrap_or_default();
+        let reviews = self
+            .store
+            .signoffs(id)
+            .await?
+            .into_iter()
+            .map(|s| ReviewNote {
+                version: s.version,
+                role: s.role.as_str().to_owned(),
+                decision: s.verdict.as_str().to_owned(),
+                comment: s.comment.as_str().to_owned(),
+                at: s.at,
+            })
+            .collect();
         Ok(ChangeStatusView {
             change_id: change.id,
             title: change.title,
             status: change.status.as_str().to_owned(),
             version: change.current_version,
-            content_hash: current,
+            content_hash: change.current_hash,
             created_at: change.created_at,
             updated_at: change.updated_at,
+            open_claims: change.open_claims,
+            has_rollback_plan: change.has_rollback_plan,
+            reviews,
         })
     }
 }

@@ -36,7 +36,9 @@ pub use consent::{
 };
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
-pub use drafts::{ChangeStatusView, DraftInput, DraftTarget, VersionInput};
+pub use drafts::{
+    ChangeStatusView, DraftInput, DraftTarget, ReviewNote, RollbackPlanBody, VersionInput,
+};
 pub use drift::GrantOutcome;
 pub use gate::{excluded_signers, Excluded, SignoffInput, SignoffOutcome};
 pub use gate_view::GateView;

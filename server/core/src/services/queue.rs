@@ -184,6 +184,23 @@ impl Services {
         })
     }
 
+    /// The workflows the queue can be filtered by: (id, name), by name.
+    pub async fn queue_workflows(
+        &self,
+        actor: &Actor,
+    ) -> CoreResult<Vec<(crate::domain::WorkflowId, String)>> {
+        self.authorize(actor, Action::ViewQueue, &Resource::Console)?;
+        let mut workflows: Vec<_> = self
+            .store
+            .workflows()
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.name))
+            .collect();
+        workflows.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(workflows)
+    }
+
     /// Names for a page of changes: each workflow and drafting identity read once.
     async fn summaries(&self, changes: Vec<ChangeRequest>) -> CoreResult<Vec<ChangeSummary>> {
         let mut workflows: HashMap<crate::domain::WorkflowId, String> = HashMap::new();

@@ -1,0 +1,251 @@
+//! Server functions of the approval gate: sign off, mark and judge claims, write the rollback
+//! plan. Thin adapters: every rule is the core's.
+
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[cfg(feature = "ssr")]
+fn dwell(ms: i64) -> String {
+    if ms >= 120_000 {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{} s", ms / 1000)
+    }
+}
+
+/// The core's gate view as the page needs it.
+#[cfg(feature = "ssr")]
+pub(super) fn gate_dto(
+    services: &countersign_core::Services,
+    view: &countersign_core::services::GateView,
+) -> crate::dto_gate::GateView {
+    use crate::dto_gate::{
+        ClaimView, DiffLineView, EvidenceView, GateView, RoleProgressView, RollbackView,
+        SignoffView,
+    };
+    use countersign_core::domain::{render_safe_html, DiffKind, CLAIM_RULES};
+    let change = &view.detail.change;
+    let current = view
+        .detail
+        .versions
+        .iter()
+        .find(|v| v.version == change.current_version);
+    let rule_label = |id: &str| {
+        CLAIM_RULES
+            .iter()
+            .find(|r| r.source.id == id)
+            .map_or_else(|| id.to_owned(), |r| r.source.label.clone())
+    };
+    let words = view.text.split_whitespace().count();
+    let names = |ids: &[countersign_core::domain::HumanId]| -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                view.signoffs
+                    .iter()
+                    .find(|(s, _)| s.signer == *id)
+                    .map_or_else(|| id.to_string(), |(s, _)| s.signer_name.clone())
+            })
+            .collect()
+    };
+    let _ = services;
+    GateView {
+        current_version: change.current_version,
+        current_hash: change.current_hash.clone(),
+        rendered_html: current
+            .map(|v| render_safe_html(&v.content.text, v.content.format))
+            .unwrap_or_default(),
+        text: view.text.clone(),
+        words,
+        claims: view
+            .claims
+            .iter()
+            .map(|c| ClaimView {
+                id: c.id.clone(),
+                start: c.span.start,
+                end: c.span.end,
+                quote: c.quote.clone(),
+                rules: c.rules.iter().map(|r| rule_label(r)).collect(),
+                marked_by: c.marked_by.clone(),
+                status: c.status.as_str().to_owned(),
+                status_label: c.status.label().to_owned(),
+                evidence: c.evidence.clone(),
+                comment: c.comment.clone(),
+                reviewed: c
+                    .reviewed_by
+                    .as_ref()
+                    .zip(c.reviewed_at)
+                    .map(|(who, at)| format!("{who}, {}", when(at))),
+                event_seq: c.event_seq,
+            })
+            .collect(),
+        claims_reviewed: view.claims_reviewed,
+        rollback: view.rollback.as_ref().map(|p| RollbackView {
+            steps: p.plan.steps.clone(),
+            restores: p.plan.previous.describe(),
+            written: format!("{}, {}", p.written_by, when(p.written_at)),
+            revision: p.revision,
+            event_seq: p.event_seq,
+        }),
+        signoffs: view
+            .signoffs
+            .iter()
+            .rev()
+            .map(|(s, standing)| SignoffView {
+                signer: s.signer_name.clone(),
+                role: s.role.label().to_owned(),
+                decision: s.verdict.as_str().to_owned(),
+                decision_label: s.verdict.label().to_owned(),
+                comment: s.comment.as_str().to_owned(),
+                at: when(s.at),
+                version: s.version,
+                content_hash: s.content_hash.clone(),
+                standing: standing.label().to_owned(),
+                opened_full_content: s.quality.opened_full_content,
+                viewed_diff: s.quality.viewed_diff,
+                dwell: dwell(s.quality.dwell_ms),
+                hasty: s.verdict == countersign_core::domain::Verdict::Approve
+                    && s.quality.is_hasty(words),
+                event_seq: s.event_seq,
+            })
+            .collect(),
+        rule: view.rule.to_string(),
+        quorum: view
+            .quorum
+            .roles
+            .iter()
+            .map(|p| RoleProgressView {
+                role: p.role.label().to_owned(),
+                need: p.need,
+                approvals: names(&p.approvals),
+                met: p.met(),
+            })
+            .collect(),
+        quorum_met: view.quorum.met(),
+        evidence: view
+            .evidence
+            .checks
+            .iter()
+            .map(|c| EvidenceView {
+                key: c.key.to_owned(),
+                label: c.label.to_owned(),
+                problems: c.problems.clone(),
+            })
+            .collect(),
+        evidence_complete: view.evidence.complete(),
+        sign_as: view
+            .sign_as
+            .iter()
+            .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
+            .collect(),
+        cannot_sign: view.cannot_sign.clone(),
+        may_review_claims: view.may_review_claims,
+        may_edit_rollback: view.may_edit_rollback,
+        version_diff: view.version_diff.as_ref().map(|lines| {
+            lines
+                .iter()
+                .map(|l| DiffLineView {
+                    kind: match l.kind {
+                        DiffKind::Same => "same",
+                        DiffKind::Added => "added",
+                        DiffKind::Removed => "removed",
+                    }
+                    .to_owned(),
+                    text: l.text.clone(),
+                })
+                .collect()
+        }),
+    }
+}
+
+#[server(prefix = "/ui", endpoint = "sign_off", input = leptos::server_fn::codec::Json)]
+pub async fn sign_off_change(form: crate::dto_gate::SignoffForm) -> Result<String, UiError> {
+    use countersign_core::domain::ReviewQuality;
+    use countersign_core::services::SignoffInput;
+    let (services, actor) = super::adapter::request()?;
+    let outcome = services
+        .sign_off(
+            &actor,
+            &form.change,
+            SignoffInput {
+                role: form.role,
+                verdict: form.decision,
+                comment: form.comment,
+                content_hash: form.content_hash,
+                quality: ReviewQuality::new(
+                    form.opened_full_content,
+                    form.viewed_diff,
+                    form.dwell_ms,
+                ),
+            },
+        )
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    let (have, need) = outcome.quorum.have_need();
+    Ok(match outcome.status.as_str() {
+        "approved" => "Signed. The quorum is met: the change is approved.".to_owned(),
+        "rejected" => "Signed. The change is rejected.".to_owned(),
+        "changes_requested" => {
+            "Signed. The change goes back to its agent with your comment.".to_owned()
+        }
+        _ => format!("Signed. {have} of {need} approvals are in."),
+    })
+}
+
+#[server(prefix = "/ui", endpoint = "mark_claim")]
+pub async fn mark_claim(
+    change: String,
+    version: i64,
+    start: usize,
+    end: usize,
+) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let claim = services
+        .mark_claim(&actor, &change, version, start, end)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!("Marked “{}” as a claim.", claim.quote))
+}
+
+#[server(prefix = "/ui", endpoint = "review_claim")]
+pub async fn review_claim(
+    change: String,
+    claim: String,
+    status: String,
+    evidence: String,
+    comment: String,
+) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let claim = services
+        .review_claim(&actor, &change, &claim, &status, &evidence, &comment)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!(
+        "“{}” is {}.",
+        claim.quote,
+        claim.status.label().to_lowercase()
+    ))
+}
+
+#[server(prefix = "/ui", endpoint = "rollback_plan")]
+pub async fn save_rollback_plan(
+    change: String,
+    steps: String,
+    previous: String,
+    first_publication: bool,
+) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let plan = services
+        .set_rollback_plan(&actor, &change, &steps, &previous, first_publication)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!(
+        "Rollback plan saved (revision {}): {}.",
+        plan.revision,
+        plan.plan.previous.describe()
+    ))
+}

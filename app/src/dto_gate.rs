@@ -1,0 +1,165 @@
+//! What the queue and the approval gate send to the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// One change in the queue, with its evidence badges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRowView {
+    pub id: String,
+    pub title: String,
+    pub workflow: String,
+    pub tier: i64,
+    pub status: String,
+    pub channel: String,
+    pub audience: String,
+    /// "3 h", "2 d".
+    pub age: String,
+    pub drafted_by: String,
+    pub owners: Vec<String>,
+    pub version: i64,
+    pub provenance: bool,
+    pub legal_basis: bool,
+    pub rollback_plan: bool,
+    /// Unresolved claims, when claims are reviewed for this change.
+    pub open_claims: Option<i64>,
+    pub approvals: usize,
+    pub approvals_needed: usize,
+}
+
+/// The filters of a queue page, as the URL carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFilters {
+    /// `mine` (needs my role, the default) or `all`.
+    pub view: String,
+    pub status: String,
+    pub tier: String,
+    pub workflow: String,
+    pub channel: String,
+    pub audience: String,
+    /// Hours: only changes at least this old.
+    pub age: String,
+    /// `oldest` (default) or `newest`.
+    pub sort: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub changes: Vec<ChangeRowView>,
+    pub total: i64,
+    pub by_tier: [i64; 3],
+    pub next: Option<String>,
+    /// Workflows to filter by: (id, name).
+    pub workflows: Vec<(String, String)>,
+    /// The roles "needs my role" looked for, as labels; empty when the person signs nothing.
+    pub my_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimView {
+    pub id: String,
+    pub start: usize,
+    pub end: usize,
+    pub quote: String,
+    /// Rule labels, or empty when a reviewer marked it.
+    pub rules: Vec<String>,
+    pub marked_by: Option<String>,
+    pub status: String,
+    pub status_label: String,
+    pub evidence: String,
+    pub comment: String,
+    /// "Person lee, 2026-11-27 09:00 UTC".
+    pub reviewed: Option<String>,
+    pub event_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignoffView {
+    pub signer: String,
+    pub role: String,
+    pub decision: String,
+    pub decision_label: String,
+    pub comment: String,
+    pub at: String,
+    pub version: i64,
+    pub content_hash: String,
+    /// "stands", "voided by a new version", "expired".
+    pub standing: String,
+    pub opened_full_content: bool,
+    pub viewed_diff: bool,
+    /// "42 s", "3 min".
+    pub dwell: String,
+    pub hasty: bool,
+    pub event_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleProgressView {
+    pub role: String,
+    pub need: u8,
+    pub approvals: Vec<String>,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceView {
+    pub key: String,
+    pub label: String,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackView {
+    pub steps: String,
+    pub restores: String,
+    pub written: String,
+    pub revision: i64,
+    pub event_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLineView {
+    /// `same`, `added` or `removed`.
+    pub kind: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateView {
+    pub current_version: i64,
+    pub current_hash: String,
+    /// Sanitized HTML of the current version, for the preview.
+    pub rendered_html: String,
+    /// The reviewable text claims point into.
+    pub text: String,
+    pub words: usize,
+    pub claims: Vec<ClaimView>,
+    pub claims_reviewed: bool,
+    pub rollback: Option<RollbackView>,
+    pub signoffs: Vec<SignoffView>,
+    /// "1 approver + 1 legal reviewer".
+    pub rule: String,
+    pub quorum: Vec<RoleProgressView>,
+    pub quorum_met: bool,
+    pub evidence: Vec<EvidenceView>,
+    pub evidence_complete: bool,
+    /// Roles the reader may sign in now: (value, label).
+    pub sign_as: Vec<(String, String)>,
+    pub cannot_sign: Option<String>,
+    pub may_review_claims: bool,
+    pub may_edit_rollback: bool,
+    pub version_diff: Option<Vec<DiffLineView>>,
+}
+
+/// A sign-off as the page sends it, with how the reviewer looked at the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignoffForm {
+    pub change: String,
+    pub role: String,
+    pub decision: String,
+    pub comment: String,
+    pub content_hash: String,
+    pub opened_full_content: bool,
+    pub viewed_diff: bool,
+    pub dwell_ms: i64,
+}
