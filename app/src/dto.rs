@@ -299,6 +299,8 @@ pub struct DecisionView {
     pub denied_fields: Vec<String>,
     /// "crm-1 (consent)".
     pub allowed_subjects: Vec<String>,
+    /// The legal basis the current version states for this decision's data.
+    pub stated_basis: Option<String>,
     pub denied_subjects: Vec<String>,
 }
 

@@ -163,3 +163,33 @@ pub struct SignoffForm {
     pub viewed_diff: bool,
     pub dwell_ms: i64,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerView {
+    pub name: String,
+    pub signoffs: usize,
+    pub approvals: usize,
+    /// "42 s".
+    pub median_dwell: String,
+    pub read_full_percent: u8,
+    pub viewed_diff_percent: u8,
+    pub hasty_approvals: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HastyView {
+    pub change_id: String,
+    pub reviewer: String,
+    pub role: String,
+    pub at: String,
+    pub dwell: String,
+    pub words: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQualityView {
+    pub days: i64,
+    pub signoffs: usize,
+    pub reviewers: Vec<ReviewerView>,
+    pub hasty: Vec<HastyView>,
+}

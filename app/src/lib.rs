@@ -22,7 +22,8 @@ use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, change::ChangePage, data_access::DataAccessPage, home::HomePage,
     identities::IdentitiesPage, no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
-    signin::SignInPage, workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
+    review_quality::ReviewQualityPage, signin::SignInPage, workflow_builder::WorkflowBuilderPage,
+    workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />
                 <Route path=path!("/data-access") ssr=SsrMode::Async view=|| view! { <Layout><DataAccessPage /></Layout> } />
+                <Route path=path!("/review-quality") ssr=SsrMode::Async view=|| view! { <Layout><ReviewQualityPage /></Layout> } />
                 <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />
             </Routes>
         </Router>

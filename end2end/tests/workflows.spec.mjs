@@ -108,7 +108,7 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
   await expect(row).toContainText('Tier 2');
   await row.getByRole('link').click();
   await expect(approver.getByRole('heading', { name: 'Spring offer: 20% off in your region', level: 1 })).toBeVisible();
-  await expect(approver.getByTestId('change-content')).toContainText('take 20% off until 30 April');
+  await expect(approver.getByTestId('review-text')).toContainText('take 20% off until 30 April');
   await expect(approver.getByTestId('content-hash')).toHaveText(change.content_hash);
   await expect(approver.getByTestId('drafted-by')).toHaveText('spring-offer-drafter');
   const provenance = approver.getByTestId('provenance');
@@ -122,4 +122,183 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
   const flagged = page.getByTestId('audit-row').filter({ has: page.getByTestId('abuse-signal') });
   await expect(flagged.first()).toContainText('spring-offer-drafter');
   await expect(flagged.first()).toContainText('authorization.denied');
+});
+
+/** Selects `words` inside the element with `testid` (a reviewer dragging over them). */
+async function selectWords(page, testid, words) {
+  await page.getByTestId(testid).evaluate((element, words) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const at = node.textContent.indexOf(words);
+      if (at >= 0) {
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + words.length);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        return;
+      }
+    }
+    throw new Error(`"${words}" is not in the text`);
+  }, words);
+}
+
+/** Signs in as a demo persona in a fresh browser context and opens `path`. */
+async function persona(browser, name, path) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${DEMO_CONSOLE}/signin?next=${encodeURIComponent(path)}`);
+  await page.getByRole('button', { name }).click();
+  await expect(page).toHaveURL(`${DEMO_CONSOLE}${path}`);
+  await hydrated(page);
+  return page;
+}
+
+// Runs after the tests above (the demo workflow is active).
+test('demo: the approval gate — claims marked and substantiated, separation of duties, a new version voids sign-offs, two roles count once, keyboard-only quorum', async ({ page, browser, request }) => {
+  test.setTimeout(120_000);
+  // A security admin gives the drafting agent a new secret and makes Amira its owner.
+  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fidentities`);
+  await page.getByRole('button', { name: /Priya Nair/ }).click();
+  await hydrated(page);
+  const drafterRow = page.getByTestId('nhi-row').filter({ hasText: 'spring-offer-drafter' });
+  await drafterRow.getByRole('button', { name: 'New secret' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: new secret' }).click();
+  const clientId = await page.getByTestId('detail-client-id').textContent();
+  const clientSecret = await page.getByTestId('client-secret').textContent();
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  await page.getByRole('checkbox', { name: 'Select spring-offer-drafter' }).check();
+  const reassign = page.getByRole('form', { name: /Reassign owners/ });
+  await reassign.getByRole('checkbox', { name: 'Amira Haddad' }).check();
+  await reassign.getByLabel('Reason').fill('Amira runs the spring campaign now');
+  await reassign.getByRole('button', { name: 'Reassign owners' }).click();
+  await expect(page.getByTestId('identity-outcome')).toHaveText('Owners changed for 1 identities.');
+  await page.goto(`${DEMO_CONSOLE}/workflows`);
+  await hydrated(page);
+  const scope = await page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' })
+    .getByTestId('step').nth(1).getByTestId('step-scope').textContent();
+
+  // The agent drafts, citing a decision and the legal basis it found, and brings a rollback plan.
+  const token = await (await request.post(`${DEMO_CONSOLE}/api/v1/token`, {
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope },
+  })).json();
+  const auth = { Authorization: `Bearer ${token.access_token}` };
+  const me = await (await request.get(`${DEMO_CONSOLE}/api/v1/me`, { headers: auth })).json();
+  const decide = async () => (await (await request.post(`${DEMO_CONSOLE}/api/v1/access-decisions`, {
+    headers: auth, data: { purpose: 'spring_offer', fields: ['first_name', 'region'], subjects: ['crm-1001'] },
+  })).json()).decision_id;
+  const provenance = (decision, raw) => ({
+    model: 'claude-sonnet-4.5', model_version: '2026-09-01',
+    prompt: 'Write the spring offer for opted-in customers.', raw_output: raw,
+    access_decisions: [decision], fields_used: ['first_name', 'region'],
+    legal_bases: { [decision]: 'consent' },
+  });
+  const first = 'Hello {first_name}, spring has arrived in {region}.\nTake 20% off every plan until 30 April.\nOur service is the most trusted in the region.';
+  const decision = await decide();
+  const drafted = await request.post(`${DEMO_CONSOLE}/api/v1/drafts`, {
+    headers: auth,
+    data: {
+      title: 'Spring gate: 20% off', content: first, format: 'text', channel: 'email', audience: 'external',
+      purpose: 'spring_offer', target: { system: me.workflow.publish_targets[0], reference: 'campaigns/spring-gate' },
+      provenance: provenance(decision, first),
+    },
+  });
+  expect(drafted.status()).toBe(201);
+  const change = await drafted.json();
+  expect(change.open_claims).toBe(2);
+  const plan = await request.put(`${DEMO_CONSOLE}/api/v1/changes/${change.change_id}/rollback-plan`, {
+    headers: auth, data: { steps: 'Unpublish the campaign; send nothing further.', first_publication: true },
+  });
+  expect(plan.status()).toBe(200);
+  const path = `/changes/${change.change_id}`;
+
+  // The queue shows it to a legal reviewer, with its evidence at a glance.
+  const lukas = await persona(browser, /Lukas Brandt/, '/queue');
+  const row = lukas.getByTestId('queue-row').filter({ hasText: 'Spring gate: 20% off' });
+  await expect(row.getByTestId('evidence-badges')).toContainText('2 open claims');
+  await expect(row.getByTestId('evidence-badges')).toContainText('✓ rollback plan');
+  await expect(row.getByTestId('signoff-count')).toHaveText('0/2');
+  await row.getByRole('link').click();
+  await hydrated(lukas);
+  await expect(lukas.getByTestId('claim-highlight')).toHaveCount(2);
+  await expect(lukas.getByTestId('approve-blocked')).toBeVisible();
+  await expect(lukas.getByTestId('submit-signoff')).toBeDisabled();
+
+  // Lukas marks a claim by selecting words, then substantiates every claim.
+  await selectWords(lukas, 'review-text', 'spring has arrived');
+  await lukas.getByTestId('mark-claim').click();
+  await expect(lukas.getByTestId('gate-message').first()).toContainText('Marked “spring has arrived” as a claim.');
+  await expect(lukas.getByTestId('claim')).toHaveCount(3);
+  const substantiate = async (reviewer) => {
+    for (let n = 0; n < 10; n += 1) {
+      const open = reviewer.getByTestId('claim').and(reviewer.locator('[data-status="open"]'));
+      const before = await open.count();
+      if (before === 0) return;
+      await open.first().getByLabel('Evidence link or note').fill('https://intranet.example/brand/claims-2027');
+      await open.first().getByTestId('save-claim').click();
+      await expect(open).toHaveCount(before - 1);
+    }
+  };
+  await substantiate(lukas);
+  await expect(lukas.getByTestId('evidence-check').and(lukas.locator('[data-key="claims"]'))).toHaveAttribute('data-passed', 'true');
+
+  // Amira owns the drafting agent: separation of duties keeps her out.
+  const amira = await persona(browser, /Amira Haddad/, path);
+  await expect(amira.getByTestId('cannot-sign')).toContainText('separation of duties: you own spring-offer-drafter');
+
+  // Grace (approver and legal) approves with the keyboard only.
+  const grace = await persona(browser, /Grace Okafor/, path);
+  const keyboardApprove = async (reviewer) => {
+    await reviewer.getByTestId('show-full').focus();
+    await reviewer.keyboard.press('Enter');
+    await reviewer.getByRole('radio', { name: 'Approver' }).focus();
+    await reviewer.keyboard.press('Space');
+    await reviewer.getByTestId('decision-approve').focus();
+    await reviewer.keyboard.press('Space');
+    await reviewer.getByTestId('submit-signoff').focus();
+    await reviewer.keyboard.press('Enter');
+  };
+  await keyboardApprove(grace);
+  await expect(grace.getByTestId('gate-message').last()).toContainText('1 of 2 approvals are in');
+  await expect(grace.getByTestId('cannot-sign')).toContainText('you have signed off this version');
+  await expect(grace.getByTestId('signoff-row')).toHaveCount(1);
+
+  // A new version voids Grace's sign-off and finds its claims again.
+  const second = 'Hello {first_name}, spring has arrived in {region}.\nTake up to 20% off selected plans until 30 April.';
+  const revised = await request.post(`${DEMO_CONSOLE}/api/v1/drafts/${change.change_id}/versions`, {
+    headers: auth, data: { content: second, format: 'text', provenance: provenance(await decide(), second) },
+  });
+  expect(revised.status()).toBe(201);
+  await grace.reload();
+  await hydrated(grace);
+  await expect(grace.getByTestId('signoff-row')).toHaveAttribute('data-standing', 'voided by a new version');
+  await expect(grace.getByTestId('version-diff')).toBeVisible();
+  await grace.getByTestId('version-diff').locator('summary').click();
+  await expect(grace.getByTestId('version-diff').locator('[data-kind="added"]')).toContainText('up to 20% off selected plans');
+  await expect(grace.getByTestId('approve-blocked')).toBeVisible();
+
+  // Lukas substantiates the new version's claim; Grace approves again, then Lukas completes the quorum.
+  await lukas.reload();
+  await hydrated(lukas);
+  await substantiate(lukas);
+  await grace.reload();
+  await hydrated(grace);
+  await keyboardApprove(grace);
+  await expect(grace.getByTestId('gate-message').last()).toContainText('1 of 2 approvals are in');
+  await lukas.reload();
+  await hydrated(lukas);
+  await lukas.getByTestId('decision-approve').check();
+  await lukas.getByTestId('submit-signoff').click();
+  await expect(lukas.getByTestId('gate-message').last()).toContainText('the change is approved');
+  await expect(lukas.getByTestId('change-status')).toHaveAttribute('data-status', 'approved');
+  const status = await (await request.get(`${DEMO_CONSOLE}/api/v1/changes/${change.change_id}`, { headers: auth })).json();
+  expect(status.status).toBe('approved');
+  expect(status.reviews.map((r) => `${r.version}:${r.role}:${r.decision}`)).toEqual(['1:approver:approve', '2:approver:approve', '2:legal:approve']);
+
+  // The security admin sees how each reviewer reviewed.
+  await page.goto(`${DEMO_CONSOLE}/review-quality`);
+  await hydrated(page);
+  await expect(page.getByTestId('reviewer-row').filter({ hasText: 'Grace Okafor' })).toContainText('2 (2 approvals)');
+  await expect(page.getByTestId('reviewer-row').filter({ hasText: 'Lukas Brandt' })).toContainText('1 (1 approvals)');
 });

@@ -127,6 +127,12 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
     let gate = super::gate::gate_dto(&services, &view);
     let detail = view.detail;
     let change = detail.change;
+    let stated = detail
+        .versions
+        .iter()
+        .find(|v| v.version == change.current_version)
+        .map(|v| v.provenance.legal_bases.clone())
+        .unwrap_or_default();
     Ok(ChangeDetailView {
         id: change.id,
         title: change.title,
@@ -189,6 +195,7 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
                             expires_at: d.decided_at,
                         });
                 DecisionView {
+                    stated_basis: stated.get(&d.id).map(|b| b.replace('_', " ")),
                     id: d.id,
                     purpose: d.purpose,
                     decided_at: when(d.decided_at),

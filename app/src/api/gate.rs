@@ -5,12 +5,12 @@ use crate::error::UiError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[cfg(feature = "ssr")]
-fn dwell(ms: i64) -> String {
+pub(super) fn dwell(ms: i64) -> String {
     if ms >= 120_000 {
         format!("{} min", ms / 60_000)
     } else {

@@ -36,6 +36,7 @@ pub(crate) mod adapter {
             Area::Workflows => "workflows",
             Area::Identities => "identities",
             Area::DataAccess => "data-access",
+            Area::ReviewQuality => "review-quality",
             Area::Audit => "audit",
         }
     }
@@ -138,6 +139,7 @@ pub mod changes;
 pub mod data_access;
 pub mod gate;
 pub mod identities;
+pub mod review_quality;
 pub mod systems;
 pub mod workflow_builder;
 pub mod workflow_convert;

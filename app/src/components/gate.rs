@@ -537,7 +537,7 @@ pub fn SignoffPanel(
                             <textarea class=INPUT rows="2" maxlength="2000" bind:value=comment data-testid="signoff-comment"></textarea>
                         </label>
                         {move || approve_blocked().then(|| view! {
-                            <p class="rounded-md bg-amber-50 p-2 text-amber-900" data-testid="approve-blocked">"Approval is disabled until the evidence above is complete."</p>
+                            <p class="rounded-md bg-amber-50 p-2 text-amber-900" data-testid="approve-blocked">"Approval is disabled until the evidence below is complete."</p>
                         })}
                         <button type="submit" class=BUTTON data-testid="submit-signoff" prop:disabled=move || approve_blocked() || pending.get()>
                             {move || if pending.get() { "Signing…" } else { "Sign off" }}

@@ -7,11 +7,12 @@ use leptos_router::components::A;
 /// The signed-in person, shared by the header and the pages.
 pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
 
-const AREAS: [(&str, &str, &str); 5] = [
+const AREAS: [(&str, &str, &str); 6] = [
     ("queue", "/queue", "Queue"),
     ("workflows", "/workflows", "Workflows"),
     ("identities", "/identities", "Identities"),
     ("data-access", "/data-access", "Data access"),
+    ("review-quality", "/review-quality", "Review quality"),
     ("audit", "/audit", "Audit"),
 ];
 

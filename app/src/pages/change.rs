@@ -156,6 +156,7 @@ fn Provenance(version: VersionView, decisions: Vec<DecisionView>) -> impl IntoVi
                             <dt class="text-slate-500">"Fields allowed"</dt><dd>{list(d.allowed_fields, "none")}</dd>
                             <dt class="text-slate-500">"Fields denied"</dt><dd>{list(d.denied_fields, "none")}</dd>
                             <dt class="text-slate-500">"Subjects and legal basis"</dt><dd>{list(d.allowed_subjects, "none")}</dd>
+                            <dt class="text-slate-500">"Basis the draft states"</dt><dd data-testid="stated-basis">{d.stated_basis.clone().unwrap_or_else(|| "none stated".to_owned())}</dd>
                             <dt class="text-slate-500">"Subjects refused"</dt><dd>{list(d.denied_subjects, "none")}</dd>
                         </dl>
                     </div>

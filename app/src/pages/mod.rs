@@ -7,6 +7,7 @@ pub mod identities;
 pub mod no_access;
 pub mod not_found;
 pub mod queue;
+pub mod review_quality;
 pub mod signin;
 pub mod systems;
 pub mod workflow_builder;

@@ -208,7 +208,7 @@ fn QueueTable(changes: Vec<ChangeRowView>) -> impl IntoView {
                         <span class="block text-xs text-slate-500">{format!("{} · {} · version {} · {}", c.channel, c.audience, c.version, c.status.replace('_', " "))}</span>
                     </td>
                     <td class="px-3 py-2">{c.workflow}</td>
-                    <td class="px-3 py-2"><span class=format!("rounded px-1.5 py-0.5 text-xs font-semibold {tier_colour}")>{format!("Tier {}", c.tier)}</span></td>
+                    <td class="whitespace-nowrap px-3 py-2"><span class=format!("rounded px-1.5 py-0.5 text-xs font-semibold {tier_colour}")>{format!("Tier {}", c.tier)}</span></td>
                     <td class="whitespace-nowrap px-3 py-2 tabular-nums">{c.age}</td>
                     <td class="px-3 py-2">
                         {c.drafted_by}

@@ -35,14 +35,16 @@ pub enum Area {
     Identities,
     DataAccess,
     Audit,
+    ReviewQuality,
 }
 
 impl Area {
-    pub const ALL: [Area; 5] = [
+    pub const ALL: [Area; 6] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
         Area::DataAccess,
+        Area::ReviewQuality,
         Area::Audit,
     ];
 
@@ -53,6 +55,7 @@ impl Area {
             Area::Identities => (Action::ViewIdentities, Resource::Console),
             Area::DataAccess => (Action::ManageConsent, Resource::Console),
             Area::Audit => (Action::ViewAudit, Resource::Ledger),
+            Area::ReviewQuality => (Action::ViewReviewQuality, Resource::Console),
         }
     }
 }

@@ -19,6 +19,7 @@ mod identities;
 mod principal_cache;
 mod queue;
 mod recorder;
+mod review_quality;
 mod rollback;
 mod simulate;
 mod systems;
@@ -46,6 +47,7 @@ pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };
+pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
