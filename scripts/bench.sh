@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Performance runs a reader can repeat: Cedar evaluation in-process (criterion), then a bounded
-# HTTP load run of the access-decision API on loopback, on SQLite and on a PostgreSQL server
-# started here from the installed binaries. Figures go to stdout; the README quotes them.
+# Performance runs a reader can repeat: Cedar evaluation in-process (criterion), a bounded HTTP
+# load run of the access-decision API on loopback, and the queue page's server render with 100k
+# and then 1M pending changes — each on SQLite and on a PostgreSQL server started here from the
+# installed binaries. Figures go to stdout; the README quotes them. `BENCH=decisions` or
+# `BENCH=queue` runs only one of the two load benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -10,21 +12,39 @@ export RUSTFLAGS="--cfg erase_components"
 REQUESTS="${REQUESTS:-20000}"
 CONCURRENCY="${CONCURRENCY:-32}"
 SECONDS_MAX="${SECONDS_MAX:-60}"
+QUEUE_CHANGES="${QUEUE_CHANGES:-100000}"
+QUEUE_GROW_TO="${QUEUE_GROW_TO:-1000000}"
+QUEUE_EVENTS="${QUEUE_EVENTS:-1000000}"
+BENCH="${BENCH:-all}"
 
-echo "==> Cedar evaluation (criterion)"
-cargo bench -p countersign-core --bench policy -- --noplot
+if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
+  echo "==> Cedar evaluation (criterion)"
+  cargo bench -p countersign-core --bench policy -- --noplot
+fi
 
 echo "==> Building the load generator (release)"
 cargo build --release -p countersign --bin countersign-load
 
-echo "==> Load run on SQLite"
-target/release/countersign-load --database sqlite \
-  --requests "$REQUESTS" --concurrency "$CONCURRENCY" --seconds "$SECONDS_MAX"
-
-echo "==> Load run on PostgreSQL"
 start_postgres
 trap stop_postgres EXIT
-DB="cs_load_$(date +%s)"
-psql "$COUNTERSIGN_TEST_POSTGRES_URL" -qc "CREATE DATABASE $DB"
-target/release/countersign-load --database "${COUNTERSIGN_TEST_POSTGRES_URL%/*}/$DB" \
-  --requests "$REQUESTS" --concurrency "$CONCURRENCY" --seconds "$SECONDS_MAX"
+fresh_db() {
+  local db="cs_load_$(date +%s%N)"
+  psql "$COUNTERSIGN_TEST_POSTGRES_URL" -qc "CREATE DATABASE $db"
+  echo "${COUNTERSIGN_TEST_POSTGRES_URL%/*}/$db"
+}
+
+if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Access decisions under load ($database)"
+    target/release/countersign-load decisions --database "$database" \
+      --requests "$REQUESTS" --concurrency "$CONCURRENCY" --seconds "$SECONDS_MAX"
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = queue ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Queue page render ($database)"
+    target/release/countersign-load queue --database "$database" \
+      --changes "$QUEUE_CHANGES" --grow-to "$QUEUE_GROW_TO" --events "$QUEUE_EVENTS"
+  done
+fi

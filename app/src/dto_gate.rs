@@ -48,6 +48,8 @@ pub struct QueueView {
     pub changes: Vec<ChangeRowView>,
     pub total: i64,
     pub by_tier: [i64; 3],
+    /// Per tier: more than the count shown.
+    pub capped: [bool; 3],
     pub next: Option<String>,
     /// Workflows to filter by: (id, name).
     pub workflows: Vec<(String, String)>,

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod health;
 pub mod loadtest;
 pub mod metrics;
+pub mod queue_bench;
 pub mod sandbox;
 pub mod sessions;
 pub mod startup;

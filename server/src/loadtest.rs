@@ -101,12 +101,27 @@ impl Report {
     }
 }
 
-pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
+/// The console and the world both benchmarks start from: a security admin, an agent with a
+/// client secret, the reference connected system (in-process, on loopback) that passed its
+/// drill, and an active workflow whose first step reads [`FIELDS`].
+pub struct World {
+    pub state: crate::state::AppState,
+    pub services: countersign_core::Services,
+    pub admin: Actor,
+    pub agent: countersign_core::domain::Nhi,
+    pub secret: String,
+    pub workflow: countersign_core::domain::Workflow,
+    pub step: Step,
+    pub system: countersign_core::domain::SystemId,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn world(database_url: &str) -> anyhow::Result<World> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
-    let database_url = if options.database_url == "sqlite" {
+    let database_url = if database_url == "sqlite" {
         format!("sqlite://{}/load.db", dir.path().display())
     } else {
-        options.database_url.clone()
+        database_url.to_owned()
     };
     let env: HashMap<String, String> = HashMap::from([
         ("COUNTERSIGN_DATABASE_URL".to_owned(), database_url.clone()),
@@ -127,7 +142,6 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
     let config = Config::from_sources(None, &env, Mode::Demo)?;
     let state = build_state(config, Arc::new(SystemClock)).await?;
     let services = state.services.clone();
-    let backend = services.store().backend().as_str().to_owned();
 
     // A security admin sets up the world.
     let SignInOutcome::Granted { actor: admin } = services
@@ -220,6 +234,32 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
         .await?;
     let workflow = services.activate_workflow(&admin, workflow.id).await?;
     let step = workflow.steps[0].clone();
+    Ok(World {
+        state,
+        services,
+        admin,
+        agent,
+        secret: secret.0,
+        workflow,
+        step,
+        system: system.id,
+        _dir: dir,
+    })
+}
+
+pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
+    let World {
+        state,
+        services,
+        admin,
+        agent,
+        secret,
+        workflow,
+        step,
+        system: _,
+        _dir,
+    } = world(&options.database_url).await?;
+    let backend = services.store().backend().as_str().to_owned();
     let mut csv = String::from("subject,purpose,legal_basis,granted_at,withdrawn_at,source\n");
     for n in 0..SUBJECTS {
         let withdrawn = if n % 10 == 0 { "2026-02-01" } else { "" };
@@ -243,7 +283,7 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
         .build()?;
     let token: serde_json::Value = client
         .post(format!("{base}/api/v1/token"))
-        .basic_auth(agent.id.to_string(), Some(&secret.0))
+        .basic_auth(agent.id.to_string(), Some(&secret))
         .form(&[
             ("grant_type", "client_credentials"),
             ("scope", &format!("step:{}", step.id)),

@@ -103,6 +103,7 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, UiError> {
             .collect(),
         total: page.counts.total,
         by_tier: page.counts.by_tier,
+        capped: page.counts.capped,
         next: page.next,
         workflows: workflows
             .into_iter()

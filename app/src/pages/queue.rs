@@ -107,13 +107,25 @@ fn Queue(view: QueueView, filters: QueueFilters) -> impl IntoView {
         format!("/queue?{}", params.join("&"))
     });
     let paged = !filters.after.is_empty();
+    let count = |n: i64, capped: bool| {
+        if capped {
+            format!("more than {n}")
+        } else {
+            n.to_string()
+        }
+    };
+    let any_capped = view.capped.iter().any(|c| *c);
     let summary = format!(
         "{} change{} match · tier 3: {} · tier 2: {} · tier 1: {}",
-        view.total,
-        if view.total == 1 { "" } else { "s" },
-        view.by_tier[2],
-        view.by_tier[1],
-        view.by_tier[0]
+        count(view.total, any_capped),
+        if view.total == 1 && !any_capped {
+            ""
+        } else {
+            "s"
+        },
+        count(view.by_tier[2], view.capped[2]),
+        count(view.by_tier[1], view.capped[1]),
+        count(view.by_tier[0], view.capped[0])
     );
     let empty = view.changes.is_empty();
     let my_roles = view.my_roles.clone();

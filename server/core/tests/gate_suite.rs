@@ -510,3 +510,136 @@ async fn concurrent_signoffs_and_new_versions_end_in_one_consistent_state() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_queue_pages_by_keyset_counts_and_filters_what_each_reviewer_needs() {
+    use countersign_core::services::{QueueQuery, QUEUE_PAGE};
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let g = gate(&services, &db).await;
+        // 54 more drafts, a second apart; every fifth is internal.
+        for n in 0..54 {
+            clock.advance(chrono::Duration::seconds(1));
+            let decision = decide(&services, &g.session.drafter).await;
+            let mut input = draft(&g.session, provenance(&[&decision], &["email"]));
+            input.title = format!("Draft {n:02}");
+            if n % 5 == 0 {
+                input.audience = "internal".into();
+            }
+            services
+                .submit_draft(&g.session.drafter, input)
+                .await
+                .unwrap();
+        }
+        let all = QueueQuery {
+            needs_my_role: false,
+            ..Default::default()
+        };
+        let first = services.review_queue(&g.approver, &all).await.unwrap();
+        assert_eq!(first.rows.len() as i64, QUEUE_PAGE, "{}", db.name);
+        assert_eq!(first.counts.total, 55);
+        assert_eq!(first.counts.by_tier, [0, 55, 0]);
+        assert_eq!(first.rows[0].0.change.id, g.change.id, "oldest first");
+        let second = services
+            .review_queue(
+                &g.approver,
+                &QueueQuery {
+                    after: first.next.clone(),
+                    ..all.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(second.rows.len(), 5);
+        assert!(second.next.is_none());
+        let mut seen: Vec<String> = first
+            .rows
+            .iter()
+            .chain(second.rows.iter())
+            .map(|(s, _)| s.change.id.clone())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 55, "no change twice, none missed");
+
+        let newest = services
+            .review_queue(
+                &g.approver,
+                &QueueQuery {
+                    newest_first: true,
+                    ..all.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(newest.rows[0].0.change.title, "Draft 53");
+        let internal = services
+            .review_queue(
+                &g.approver,
+                &QueueQuery {
+                    audience: Some(countersign_core::domain::Audience::Internal),
+                    ..all.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(internal.counts.total, 11);
+        assert!(internal
+            .rows
+            .iter()
+            .all(|(s, _)| s.change.audience.as_str() == "internal"));
+
+        // "Needs my role": what the approver has signed drops out of their view, not others'.
+        complete_evidence(&services, &g).await;
+        services
+            .sign_off(
+                &g.approver,
+                &g.change.id,
+                sign("approver", "approve", "", &g.change.current_hash),
+            )
+            .await
+            .unwrap();
+        let mine = services
+            .review_queue(
+                &g.approver,
+                &QueueQuery {
+                    needs_my_role: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(mine.counts.total, 54, "{}", db.name);
+        assert!(mine.rows.iter().all(|(s, _)| s.change.id != g.change.id));
+        let legal = services
+            .review_queue(
+                &g.legal,
+                &QueueQuery {
+                    needs_my_role: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(legal.counts.total, 55);
+        let row = legal
+            .rows
+            .iter()
+            .find(|(s, _)| s.change.id == g.change.id)
+            .unwrap();
+        assert_eq!(row.1.approvals, (1, 2));
+        assert!(row.1.rollback_plan && row.1.provenance && row.1.legal_basis);
+        assert_eq!(row.1.open_claims, Some(0));
+        let bad = services
+            .review_queue(
+                &g.legal,
+                &QueueQuery {
+                    after: Some("garbage".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(bad.to_string().contains("not a queue cursor"), "{bad}");
+    }
+}

@@ -1,38 +1,104 @@
-//! `countersign-load`: a bounded HTTP load run against the access-decision API on loopback.
-//! See `server/src/loadtest.rs` and the README's Performance section.
+//! `countersign-load`: the benchmarks a reader can rerun, on loopback.
+//! `decisions` — a bounded HTTP load run against the access-decision API;
+//! `queue` — fills the gate with pending changes and times the queue page's server render.
+//! See `server/src/loadtest.rs`, `server/src/queue_bench.rs` and the README's Performance section.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use countersign::loadtest::{run, LoadOptions};
+use countersign::queue_bench::{self, QueueBenchOptions};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(about = "Load run: POST /api/v1/access-decisions, 100 subjects x 10 fields, on loopback")]
+#[command(about = "Countersign's benchmarks, on loopback")]
 struct Args {
-    /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
-    #[arg(long, default_value = "sqlite")]
-    database: String,
-    /// Stop after this many decisions.
-    #[arg(long, default_value_t = 20_000)]
-    requests: usize,
-    /// Concurrent connections.
-    #[arg(long, default_value_t = 32)]
-    concurrency: usize,
-    /// Stop after this many seconds at the latest.
-    #[arg(long, default_value_t = 60)]
-    seconds: u64,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// POST /api/v1/access-decisions, 100 subjects x 10 fields.
+    Decisions {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Stop after this many decisions.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Stop after this many seconds at the latest.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// GET /queue for a signed-in approver with many pending changes, at two sizes.
+    Queue {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Pending changes at the first measurement.
+        #[arg(long, default_value_t = 100_000)]
+        changes: usize,
+        /// Pending changes at the second measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        grow_to: usize,
+        /// Ledger events at the first measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Renders timed at each size.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let report = run(LoadOptions {
-        database_url: args.database,
-        requests: args.requests,
-        concurrency: args.concurrency.max(1),
-        max_duration: Duration::from_secs(args.seconds.max(1)),
-    })
-    .await?;
-    report.print();
+    match Args::parse().bench {
+        Bench::Decisions {
+            database,
+            requests,
+            concurrency,
+            seconds,
+        } => {
+            let report = run(LoadOptions {
+                database_url: database,
+                requests,
+                concurrency: concurrency.max(1),
+                max_duration: Duration::from_secs(seconds.max(1)),
+            })
+            .await?;
+            report.print();
+        }
+        Bench::Queue {
+            database,
+            changes,
+            grow_to,
+            events,
+            samples,
+        } => {
+            let (backend, measurements) = queue_bench::run(QueueBenchOptions {
+                database_url: database,
+                changes: changes.max(1),
+                grow_to,
+                events,
+                samples: samples.max(1),
+            })
+            .await?;
+            for m in &measurements {
+                m.print(&backend);
+            }
+            if let [first, last] = measurements.as_slice() {
+                let growth = last.p95().as_secs_f64() / first.p95().as_secs_f64().max(1e-9) - 1.0;
+                println!(
+                    "{backend}: first-page p95 grew {:+.0} % from {} to {} changes",
+                    growth * 100.0,
+                    first.changes,
+                    last.changes
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -401,3 +401,66 @@ impl Services {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Grant, NhiKind, NhiState, Owner, Step, WorkflowState};
+    use chrono::Utc;
+
+    fn person() -> HumanId {
+        HumanId::new()
+    }
+
+    #[test]
+    fn owners_of_the_drafter_and_step_performers_are_kept_out_but_not_the_reviewers() {
+        let (owner, reader, reviewer) = (person(), person(), person());
+        let step = |kind, performer| Step::new("step", kind, performer, None, Grant::default());
+        let workflow = Workflow {
+            id: crate::domain::WorkflowId::new(),
+            name: "w".into(),
+            purpose: "p".into(),
+            owner: person(),
+            state: WorkflowState::Active,
+            tier: Tier::Two,
+            steps: vec![
+                step(StepKind::ReadCustomerData, Performer::Human(reader)),
+                step(StepKind::HumanReview, Performer::Human(reviewer)),
+                step(StepKind::Publish, Performer::Publisher),
+            ],
+            created_by: person(),
+            created_at: Utc::now(),
+        };
+        let drafter = Nhi {
+            id: crate::domain::NhiId::new(),
+            kind: NhiKind::Agent,
+            name: "drafter".into(),
+            purpose: "p".into(),
+            state: NhiState::Active,
+            expires_at: Utc::now(),
+            model: None,
+            created_by: person(),
+            created_at: Utc::now(),
+            last_used_at: None,
+            owners: vec![Owner {
+                id: owner,
+                name: "Olga".into(),
+                email: None,
+                active: true,
+            }],
+        };
+        let excluded = excluded_signers(Some(&workflow), Some(&drafter));
+        let people: Vec<HumanId> = excluded.iter().map(|e| e.person).collect();
+        assert_eq!(people, [owner, reader]);
+        assert_eq!(
+            excluded[0].reason,
+            "you own drafter, which drafted this change"
+        );
+        assert!(excluded[1].reason.contains("you perform the step"));
+        assert!(
+            !people.contains(&reviewer),
+            "reviewing is what review steps are for"
+        );
+        assert!(excluded_signers(None, None).is_empty());
+    }
+}

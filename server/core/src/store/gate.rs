@@ -25,11 +25,16 @@ pub struct QueueFilter {
     pub newest_first: bool,
 }
 
-/// Counts for the filter as given, and per tier.
+/// Counts are exact up to this many per status and tier; beyond it the queue says "more than".
+pub const COUNT_CAP: i64 = 1_000;
+
+/// Counts for the filter as given, per tier, each exact up to [`COUNT_CAP`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueCounts {
     pub total: i64,
     pub by_tier: [i64; 3],
+    /// Whether a tier has more than [`COUNT_CAP`] (its count then shows the cap).
+    pub capped: [bool; 3],
 }
 
 #[async_trait]
@@ -227,59 +232,70 @@ pub(super) enum Bind {
     Int(i64),
 }
 
-/// The WHERE clause of a queue filter, its values numbered from `$1`.
-pub(super) fn queue_where(filter: &QueueFilter) -> (String, Vec<Bind>) {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let next = |value: Bind, binds: &mut Vec<Bind>| {
+/// The `(status, tier)` pairs a filter covers: the queue reads each through the index on
+/// `(status, tier, created_at, id)` in order, so a page or a count never sorts or scans more
+/// than it returns, however many changes wait.
+pub(super) fn branches(filter: &QueueFilter) -> Vec<(ChangeStatus, i64)> {
+    let statuses = if filter.statuses.is_empty() {
+        ChangeStatus::ALL.to_vec()
+    } else {
+        filter.statuses.clone()
+    };
+    let tiers = if filter.tiers.is_empty() {
+        vec![1, 2, 3]
+    } else {
+        filter.tiers.clone()
+    };
+    statuses
+        .iter()
+        .flat_map(|s| tiers.iter().map(move |t| (*s, *t)))
+        .collect()
+}
+
+/// The WHERE clause of one `(status, tier)` branch of a filter; its values are appended to
+/// `binds` and numbered after those already there.
+pub(super) fn branch_where(
+    filter: &QueueFilter,
+    (status, tier): (ChangeStatus, i64),
+    binds: &mut Vec<Bind>,
+) -> String {
+    let mut next = |value: Bind| {
         binds.push(value);
         format!("${}", binds.len())
     };
-    if !filter.statuses.is_empty() {
-        let list: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|s| next(Bind::Text(s.as_str().to_owned()), &mut binds))
-            .collect();
-        clauses.push(format!("c.status IN ({})", list.join(", ")));
-    }
-    if !filter.tiers.is_empty() {
-        let list: Vec<String> = filter
-            .tiers
-            .iter()
-            .map(|t| next(Bind::Int(*t), &mut binds))
-            .collect();
-        clauses.push(format!("c.tier IN ({})", list.join(", ")));
-    }
+    let mut clauses = vec![
+        format!(
+            "c.status = {}",
+            next(Bind::Text(status.as_str().to_owned()))
+        ),
+        format!("c.tier = {}", next(Bind::Int(tier))),
+    ];
     if let Some(workflow) = filter.workflow {
-        let p = next(Bind::Text(workflow.to_string()), &mut binds);
-        clauses.push(format!("c.workflow_id = {p}"));
+        clauses.push(format!(
+            "c.workflow_id = {}",
+            next(Bind::Text(workflow.to_string()))
+        ));
     }
     if let Some(channel) = &filter.channel {
-        let p = next(Bind::Text(channel.clone()), &mut binds);
-        clauses.push(format!("c.channel = {p}"));
+        clauses.push(format!("c.channel = {}", next(Bind::Text(channel.clone()))));
     }
     if let Some(audience) = filter.audience {
-        let p = next(Bind::Text(audience.as_str().to_owned()), &mut binds);
-        clauses.push(format!("c.audience = {p}"));
+        clauses.push(format!(
+            "c.audience = {}",
+            next(Bind::Text(audience.as_str().to_owned()))
+        ));
     }
     if let Some(before) = filter.created_before_ms {
-        let p = next(Bind::Int(before), &mut binds);
-        clauses.push(format!("c.created_at <= {p}"));
+        clauses.push(format!("c.created_at <= {}", next(Bind::Int(before))));
     }
     if let Some(person) = filter.not_signed_by {
-        let p = next(Bind::Text(person.to_string()), &mut binds);
+        let p = next(Bind::Text(person.to_string()));
         clauses.push(format!(
             "NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.change_id = c.id \
              AND s.content_hash = c.current_hash AND s.signer_id = {p})"
         ));
     }
-    let clause = if clauses.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        clauses.join(" AND ")
-    };
-    (clause, binds)
+    clauses.join(" AND ")
 }
 
 /// Implements [`GateReads`] and [`GateWrites`] for a backend.
@@ -374,31 +390,41 @@ macro_rules! gate_sql {
                 after: Option<(i64, String)>,
                 limit: i64,
             ) -> Result<Vec<crate::domain::ChangeRequest>, crate::store::StoreError> {
-                let (clause, mut binds) = super::gate::queue_where(filter);
                 let (op, order) = if filter.newest_first {
                     ("<", "DESC")
                 } else {
                     (">", "ASC")
                 };
-                let mut keyset = String::new();
-                if let Some((at, id)) = after {
-                    binds.push(super::gate::Bind::Int(at));
-                    let at_p = binds.len();
-                    binds.push(super::gate::Bind::Text(id));
-                    let id_p = binds.len();
-                    keyset = format!(
-                        " AND (c.created_at {op} ${at_p} OR (c.created_at = ${at_p} AND c.id {op} ${id_p}))"
-                    );
-                }
-                binds.push(super::gate::Bind::Int(limit));
                 let columns: Vec<String> = super::changes::CHANGE_COLUMNS
                     .split(',')
                     .map(|c| format!("c.{}", c.trim()))
                     .collect();
+                let columns = columns.join(", ");
+                let mut binds = Vec::new();
+                let mut parts = Vec::new();
+                for (n, branch) in super::gate::branches(filter).into_iter().enumerate() {
+                    let clause = super::gate::branch_where(filter, branch, &mut binds);
+                    let mut keyset = String::new();
+                    if let Some((at, id)) = &after {
+                        binds.push(super::gate::Bind::Int(*at));
+                        let at_p = binds.len();
+                        binds.push(super::gate::Bind::Text(id.clone()));
+                        let id_p = binds.len();
+                        keyset = format!(
+                            " AND (c.created_at {op} ${at_p} OR (c.created_at = ${at_p} AND c.id {op} ${id_p}))"
+                        );
+                    }
+                    binds.push(super::gate::Bind::Int(limit));
+                    parts.push(format!(
+                        "SELECT * FROM (SELECT {columns} FROM change_requests c WHERE {clause}{keyset} \
+                         ORDER BY c.created_at {order}, c.id {order} LIMIT ${}) AS b{n}",
+                        binds.len()
+                    ));
+                }
+                binds.push(super::gate::Bind::Int(limit));
                 let sql = format!(
-                    "SELECT {} FROM change_requests c WHERE {clause}{keyset} \
-                     ORDER BY c.created_at {order}, c.id {order} LIMIT ${}",
-                    columns.join(", "),
+                    "SELECT * FROM ({}) AS page ORDER BY created_at {order}, id {order} LIMIT ${}",
+                    parts.join(" UNION ALL "),
                     binds.len()
                 );
                 let rows = bind_all(sqlx::query(&sql), &binds)
@@ -411,25 +437,33 @@ macro_rules! gate_sql {
                 &self,
                 filter: &super::gate::QueueFilter,
             ) -> Result<super::gate::QueueCounts, crate::store::StoreError> {
-                let (clause, binds) = super::gate::queue_where(filter);
-                let sql = format!(
-                    "SELECT c.tier AS tier, COUNT(*) AS n FROM change_requests c \
-                     WHERE {clause} GROUP BY c.tier"
-                );
-                let rows = bind_all(sqlx::query(&sql), &binds)
+                // One bounded count per (status, tier), in one round trip: each reads at most
+                // COUNT_CAP + 1 index entries.
+                let mut binds = Vec::new();
+                let mut parts = Vec::new();
+                for (n, branch) in super::gate::branches(filter).into_iter().enumerate() {
+                    let clause = super::gate::branch_where(filter, branch, &mut binds);
+                    binds.push(super::gate::Bind::Int(super::gate::COUNT_CAP + 1));
+                    parts.push(format!(
+                        "SELECT CAST({} AS BIGINT) AS tier, COUNT(*) AS n FROM (SELECT 1 AS one FROM change_requests c \
+                         WHERE {clause} LIMIT ${}) AS b{n}",
+                        branch.1,
+                        binds.len()
+                    ));
+                }
+                let rows = bind_all(sqlx::query(&parts.join(" UNION ALL ")), &binds)
                     .fetch_all(&self.pool)
                     .await?;
                 let mut counts = super::gate::QueueCounts::default();
                 for row in &rows {
                     let tier: i64 = sqlx::Row::try_get(row, "tier")?;
                     let n: i64 = sqlx::Row::try_get(row, "n")?;
-                    if let Some(slot) = usize::try_from(tier - 1)
-                        .ok()
-                        .and_then(|i| counts.by_tier.get_mut(i))
-                    {
-                        *slot = n;
-                    }
-                    counts.total += n;
+                    let Some(slot) = usize::try_from(tier - 1).ok().filter(|s| *s < 3) else {
+                        continue;
+                    };
+                    counts.capped[slot] |= n > super::gate::COUNT_CAP;
+                    counts.by_tier[slot] += n.min(super::gate::COUNT_CAP);
+                    counts.total += n.min(super::gate::COUNT_CAP);
                 }
                 Ok(counts)
             }
