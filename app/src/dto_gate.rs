@@ -151,6 +151,8 @@ pub struct GateView {
     pub may_review_claims: bool,
     pub may_edit_rollback: bool,
     pub version_diff: Option<Vec<DiffLineView>>,
+    /// The ledger event that wrote the current version.
+    pub version_event_seq: Option<i64>,
 }
 
 /// A sign-off as the page sends it, with how the reviewer looked at the change.

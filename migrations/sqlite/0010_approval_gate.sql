@@ -66,6 +66,8 @@ CREATE TABLE rollback_plans (
 -- What the queue shows of each change without reading its claims and plans: kept in the same
 -- transaction as the rows they count.
 ALTER TABLE change_requests ADD COLUMN open_claims BIGINT NOT NULL DEFAULT 0;
+-- The ledger event that wrote each version, so its provenance links to it.
+ALTER TABLE change_versions ADD COLUMN event_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE change_requests ADD COLUMN has_rollback_plan INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE change_requests ADD COLUMN current_hash TEXT NOT NULL DEFAULT '';
 -- The current version's provenance and legal-basis checks: fixed once the version is written

@@ -132,13 +132,14 @@ async fn seed_changes(world: &World, from: usize, count: usize) -> anyhow::Resul
                 submitted_at: created,
             };
             tx.insert_change(&change, &version).await?;
-            tx.append_event(&NewEvent::new(
+            let seq = tx.append_event(&NewEvent::new(
                 &actor,
                 "change.drafted",
                 format!("change:{}", change.id),
                 json!({ "title": change.title, "version": 1, "content_hash": version.content.hash }),
             ))
             .await?;
+            tx.set_version_event(&change.id, 1, seq).await?;
         }
         tx.commit().await?;
         n = batch_end;

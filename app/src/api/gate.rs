@@ -145,6 +145,7 @@ pub(super) fn gate_dto(
         cannot_sign: view.cannot_sign.clone(),
         may_review_claims: view.may_review_claims,
         may_edit_rollback: view.may_edit_rollback,
+        version_event_seq: view.version_event_seq,
         version_diff: view.version_diff.as_ref().map(|lines| {
             lines
                 .iter()

@@ -150,6 +150,9 @@ pub fn ReviewText(
             <p class="mb-2 text-xs text-slate-500">
                 {format!("Version {} · {} words · ", gate.current_version, gate.words)}
                 <span class="break-all font-mono" data-testid="content-hash">{gate.current_hash.clone()}</span>
+                {gate.version_event_seq.map(|seq| view! {
+                    " · "<a class="underline" data-testid="version-ledger" href=format!("/audit?before={}", seq + 1)>"ledger entry"</a>
+                })}
             </p>
             <pre
                 node_ref=container

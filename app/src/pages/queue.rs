@@ -83,7 +83,18 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[component]
 fn Queue(view: QueueView, filters: QueueFilters) -> impl IntoView {
-    let mine = filters.view != "all";
+    // Someone who signs nothing sees every change, whatever the default view.
+    let mine = filters.view != "all" && !view.my_roles.is_empty();
+    let filtered = [
+        &filters.status,
+        &filters.tier,
+        &filters.workflow,
+        &filters.channel,
+        &filters.audience,
+        &filters.age,
+    ]
+    .iter()
+    .any(|v| !v.is_empty());
     let mut workflows = vec![(String::new(), "Any workflow".to_owned())];
     workflows.extend(view.workflows.clone());
     let mut statuses = owned(&[("", "Any status")]);
@@ -132,7 +143,7 @@ fn Queue(view: QueueView, filters: QueueFilters) -> impl IntoView {
     view! {
         <form method="get" action="/queue" class="mb-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Filter the queue">
             <div class="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
-                {select("view", "Show", &filters.view, owned(&[("mine", "Needs my role"), ("all", "All changes")]))}
+                {select("view", "Show", if mine { "mine" } else { "all" }, owned(&[("mine", "Needs my role"), ("all", "All changes")]))}
                 {select("status", "Status (all changes)", &filters.status, statuses)}
                 {select("tier", "Tier", &filters.tier, owned(&[("", "Any tier"), ("3", "Tier 3"), ("2", "Tier 2"), ("1", "Tier 1")]))}
                 {select("workflow", "Workflow", &filters.workflow, workflows)}
@@ -151,22 +162,22 @@ fn Queue(view: QueueView, filters: QueueFilters) -> impl IntoView {
         </form>
         <p class="mb-2 text-sm text-slate-600" data-testid="queue-count" role="status">{summary}</p>
         {if empty {
-            if mine && my_roles.is_empty() {
-                view! {
-                    <EmptyState title="None of your roles signs changes">
-                        <p>"Approvers and legal reviewers sign off changes. Choose “All changes” to read what is at the gate."</p>
-                    </EmptyState>
-                }.into_any()
-            } else if mine {
+            if mine {
                 view! {
                     <EmptyState title="Nothing needs your sign-off">
                         <p>{format!("No pending change needs a {} sign-off that you have not given. Choose “All changes” to see the rest of the gate.", my_roles.join(" or ").to_lowercase())}</p>
                     </EmptyState>
                 }.into_any()
-            } else {
+            } else if filtered {
                 view! {
                     <EmptyState title="No change matches these filters">
-                        <p>"When an agent drafts a change in an active workflow it appears here with its evidence. Reset the filters to see everything."</p>
+                        <p>"Reset the filters to see every change at the gate."</p>
+                    </EmptyState>
+                }.into_any()
+            } else {
+                view! {
+                    <EmptyState title="Nothing is waiting for review">
+                        <p>"When an agent drafts a change in an active workflow it appears here with its workflow, tier, age, the agent that drafted it and its owners, and its evidence at a glance."</p>
                     </EmptyState>
                 }.into_any()
             }

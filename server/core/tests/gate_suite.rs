@@ -109,6 +109,19 @@ async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_c
             .iter()
             .any(|r| r == "number-or-percentage"));
         assert_eq!(view.sign_as, [Role::Approver]);
+        let seq = view
+            .version_event_seq
+            .expect("the version links to its ledger event");
+        let written = db
+            .store
+            .events_page(Some(seq + 1), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            (written.seq, written.action.as_str()),
+            (seq, "change.drafted")
+        );
         let problems = view.evidence.problems().join(" | ");
         assert!(problems.contains("Rollback plan"), "{problems}");
         assert!(

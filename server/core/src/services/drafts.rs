@@ -377,6 +377,8 @@ impl Services {
             claims_reviewed: false,
         });
         let passed = |key: &str| evidence.check(key).is_some_and(|c| c.passed());
+        tx.set_version_event(&change.id, version.version, event_seq)
+            .await?;
         tx.set_version_evidence(&change.id, passed("provenance"), passed("legal_basis"))
             .await?;
         self.record_detected_claims(tx, change, version, event_seq)

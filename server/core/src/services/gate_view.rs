@@ -32,6 +32,8 @@ pub struct GateView {
     pub may_edit_rollback: bool,
     /// The previous version's text against the current one.
     pub version_diff: Option<Vec<DiffLine>>,
+    /// The ledger event that wrote the current version (its content hash and provenance).
+    pub version_event_seq: Option<i64>,
 }
 
 impl Services {
@@ -57,6 +59,13 @@ impl Services {
             });
         let claims = self.store.claims(id, change.current_version).await?;
         let rollback = self.store.rollback_plan(id).await?;
+        let version_event_seq = self
+            .store
+            .version_events(id)
+            .await?
+            .into_iter()
+            .find(|(v, seq)| *v == change.current_version && *seq > 0)
+            .map(|(_, seq)| seq);
         let evidence = self.change_evidence(change).await?;
         let now = self.clock.now();
         let lifetime = self.settings.signoff_lifetime;
@@ -122,6 +131,7 @@ impl Services {
             may_review_claims,
             may_edit_rollback,
             version_diff,
+            version_event_seq,
         })
     }
 }

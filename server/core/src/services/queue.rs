@@ -106,10 +106,7 @@ impl Services {
             newest_first: query.newest_first,
         };
         let mut my_signing_roles = Vec::new();
-        if query.needs_my_role {
-            let Actor::Human { id, roles, .. } = actor else {
-                return Err(CoreError::Unauthenticated);
-            };
+        if let (true, Actor::Human { id, roles, .. }) = (query.needs_my_role, actor) {
             my_signing_roles = roles
                 .iter()
                 .filter(|r| matches!(r, Role::Approver | Role::Legal | Role::SecurityAdmin))
@@ -123,17 +120,20 @@ impl Services {
                 .map(Tier::number)
                 .filter(|t| query.tier.is_none_or(|only| only == *t))
                 .collect();
-            if tiers.is_empty() {
-                return Ok(QueuePage {
-                    rows: Vec::new(),
-                    counts: Default::default(),
-                    next: None,
-                    my_signing_roles,
-                });
+            // Someone who signs nothing (an auditor) sees every change instead.
+            if !my_signing_roles.is_empty() {
+                if tiers.is_empty() {
+                    return Ok(QueuePage {
+                        rows: Vec::new(),
+                        counts: Default::default(),
+                        next: None,
+                        my_signing_roles,
+                    });
+                }
+                filter.statuses = vec![ChangeStatus::PendingReview];
+                filter.tiers = tiers;
+                filter.not_signed_by = Some(*id);
             }
-            filter.statuses = vec![ChangeStatus::PendingReview];
-            filter.tiers = tiers;
-            filter.not_signed_by = Some(*id);
         }
         let changes = self
             .store

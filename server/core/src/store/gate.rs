@@ -45,6 +45,8 @@ pub trait GateReads {
     async fn signoffs_of(&self, change_ids: &[String]) -> Result<Vec<Signoff>, StoreError>;
     /// Claims of one version with their latest review, in text order.
     async fn claims(&self, change_id: &str, version: i64) -> Result<Vec<Claim>, StoreError>;
+    /// The ledger event that wrote each version of a change: (version, event seq).
+    async fn version_events(&self, change_id: &str) -> Result<Vec<(i64, i64)>, StoreError>;
     /// The newest revision of a change's rollback plan.
     async fn rollback_plan(&self, change_id: &str) -> Result<Option<RollbackPlan>, StoreError>;
     /// One page of the queue after the keyset `(created_at_ms, id)`.
@@ -95,6 +97,13 @@ pub trait GateWrites {
         at_ms: i64,
     ) -> Result<(), StoreError>;
     async fn set_open_claims(&mut self, change_id: &str, open: i64) -> Result<(), StoreError>;
+    /// Records which ledger event wrote a version.
+    async fn set_version_event(
+        &mut self,
+        change_id: &str,
+        version: i64,
+        event_seq: i64,
+    ) -> Result<(), StoreError>;
     /// The current version's provenance and legal-basis checks.
     async fn set_version_evidence(
         &mut self,
@@ -369,6 +378,22 @@ macro_rules! gate_sql {
                 rows.iter().map(super::gate::claim_from_row).collect()
             }
 
+            async fn version_events(
+                &self,
+                change_id: &str,
+            ) -> Result<Vec<(i64, i64)>, crate::store::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT version, event_seq FROM change_versions WHERE change_id = $1 \
+                     ORDER BY version",
+                )
+                .bind(change_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((sqlx::Row::try_get(r, "version")?, sqlx::Row::try_get(r, "event_seq")?)))
+                    .collect()
+            }
+
             async fn rollback_plan(
                 &self,
                 change_id: &str,
@@ -626,6 +651,23 @@ macro_rules! gate_sql {
                     .bind(change_id)
                     .execute(&mut *self.tx)
                     .await?;
+                Ok(())
+            }
+
+            async fn set_version_event(
+                &mut self,
+                change_id: &str,
+                version: i64,
+                event_seq: i64,
+            ) -> Result<(), crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE change_versions SET event_seq = $1 WHERE change_id = $2 AND version = $3",
+                )
+                .bind(event_seq)
+                .bind(change_id)
+                .bind(version)
+                .execute(&mut *self.tx)
+                .await?;
                 Ok(())
             }
 
