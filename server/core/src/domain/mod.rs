@@ -10,6 +10,7 @@ pub mod gate;
 pub mod human;
 pub mod id;
 pub mod nhi;
+pub mod outbox;
 pub mod privilege;
 pub mod render;
 pub mod role;
