@@ -111,6 +111,20 @@ impl Services {
         role: Option<Role>,
     ) -> CoreResult<()> {
         let (resource, excluded) = self.change_resource(change).await?;
+        self.authorize_on(actor, action, change, role, &resource, &excluded)
+    }
+
+    /// The same question about a change whose Cedar resource is already built (a page asks
+    /// several).
+    pub(super) fn authorize_on(
+        &self,
+        actor: &Actor,
+        action: Action,
+        change: &ChangeRequest,
+        role: Option<Role>,
+        resource: &Resource,
+        excluded: &[Excluded],
+    ) -> CoreResult<()> {
         let role_text = role.map(Role::as_str).unwrap_or_default();
         let context: Vec<(&str, &str)> = if action == Action::SignOff {
             vec![("role", role_text)]
@@ -119,12 +133,12 @@ impl Services {
         };
         let Err(denied) = self
             .policy
-            .authorize_with(actor, action, &resource, &context)
+            .authorize_with(actor, action, resource, &context)
         else {
             return Ok(());
         };
         tracing::info!(actor = %actor.reference(), action = action.as_str(), policies = ?denied.policies, "refused at the gate");
-        Err(self.explain_gate_refusal(actor, action, change, role, &excluded, denied))
+        Err(self.explain_gate_refusal(actor, action, change, role, excluded, denied))
     }
 
     fn explain_gate_refusal(

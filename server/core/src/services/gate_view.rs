@@ -80,6 +80,7 @@ impl Services {
             })
             .collect::<Vec<_>>();
 
+        let (resource, excluded) = self.change_resource(change).await?;
         let mut sign_as = Vec::new();
         let mut cannot_sign = None;
         if let Actor::Human { id: me, roles, .. } = actor {
@@ -88,10 +89,14 @@ impl Services {
                 .any(|(s, standing)| s.signer == *me && *standing == SignoffStanding::Stands);
             let needed: Vec<Role> = rule.required().map(|(r, _)| r).collect();
             for role in needed.iter().copied().filter(|r| roles.contains(*r)) {
-                match self
-                    .authorize_on_change(actor, Action::SignOff, change, Some(role))
-                    .await
-                {
+                match self.authorize_on(
+                    actor,
+                    Action::SignOff,
+                    change,
+                    Some(role),
+                    &resource,
+                    &excluded,
+                ) {
                     Ok(()) => sign_as.push(role),
                     Err(refusal) => {
                         cannot_sign.get_or_insert(refusal.to_string());
@@ -108,14 +113,12 @@ impl Services {
                 ));
             }
         }
-        let may_review_claims = self
-            .authorize_on_change(actor, Action::ReviewClaims, change, None)
-            .await
-            .is_ok();
-        let may_edit_rollback = self
-            .authorize_on_change(actor, Action::EditRollbackPlan, change, None)
-            .await
-            .is_ok();
+        let may = |action| {
+            self.authorize_on(actor, action, change, None, &resource, &excluded)
+                .is_ok()
+        };
+        let may_review_claims = may(Action::ReviewClaims);
+        let may_edit_rollback = may(Action::EditRollbackPlan);
         Ok(GateView {
             claims_reviewed: self.claims_reviewed(change),
             detail,
