@@ -125,7 +125,7 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
         .gate_view(&actor, &id)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    let gate = super::gate::gate_dto(&services, &view);
+    let gate = super::gate::gate_dto(&view);
     let detail = view.detail;
     let change = detail.change;
     let stated = detail

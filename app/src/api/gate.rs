@@ -20,10 +20,7 @@ pub(super) fn dwell(ms: i64) -> String {
 
 /// The core's gate view as the page needs it.
 #[cfg(feature = "ssr")]
-pub(super) fn gate_dto(
-    services: &countersign_core::Services,
-    view: &countersign_core::services::GateView,
-) -> crate::dto_gate::GateView {
+pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dto_gate::GateView {
     use crate::dto_gate::{
         ClaimView, DiffLineView, EvidenceView, GateView, RoleProgressView, RollbackView,
         SignoffView,
@@ -52,7 +49,6 @@ pub(super) fn gate_dto(
             })
             .collect()
     };
-    let _ = services;
     GateView {
         current_version: change.current_version,
         current_hash: change.current_hash.clone(),
