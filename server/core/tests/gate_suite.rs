@@ -635,6 +635,20 @@ async fn the_queue_pages_by_keyset_counts_and_filters_what_each_reviewer_needs()
             .await
             .unwrap();
         assert_eq!(legal.counts.total, 55);
+        let owner = services
+            .review_queue(
+                &g.owner,
+                &QueueQuery {
+                    needs_my_role: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            owner.counts.total, 0,
+            "the owner of the drafting agent signs none of them"
+        );
         let row = legal
             .rows
             .iter()

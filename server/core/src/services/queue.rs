@@ -45,7 +45,8 @@ pub struct ChangeDetail {
 /// What the queue page asks for.
 #[derive(Debug, Clone, Default)]
 pub struct QueueQuery {
-    /// Only changes pending review that one of my roles signs and I have not signed yet.
+    /// Only changes pending review that one of my roles signs, that I have not signed yet and
+    /// whose drafting identity I do not own.
     pub needs_my_role: bool,
     pub status: Option<ChangeStatus>,
     pub tier: Option<i64>,
@@ -102,7 +103,7 @@ impl Services {
             created_before_ms: query
                 .older_than_hours
                 .map(|h| crate::clock::to_millis(self.clock.now() - chrono::Duration::hours(h))),
-            not_signed_by: None,
+            for_reviewer: None,
             newest_first: query.newest_first,
         };
         let mut my_signing_roles = Vec::new();
@@ -132,7 +133,7 @@ impl Services {
                 }
                 filter.statuses = vec![ChangeStatus::PendingReview];
                 filter.tiers = tiers;
-                filter.not_signed_by = Some(*id);
+                filter.for_reviewer = Some(*id);
             }
         }
         let changes = self

@@ -20,8 +20,9 @@ pub struct QueueFilter {
     pub audience: Option<Audience>,
     /// Only changes created at or before this time (the "older than" age filter).
     pub created_before_ms: Option<i64>,
-    /// Leave out changes this person already has a sign-off on for the current content.
-    pub not_signed_by: Option<HumanId>,
+    /// Leave out changes this person already signed (current content) or may not sign because
+    /// they own the identity that drafted them.
+    pub for_reviewer: Option<HumanId>,
     pub newest_first: bool,
 }
 
@@ -297,11 +298,16 @@ pub(super) fn branch_where(
     if let Some(before) = filter.created_before_ms {
         clauses.push(format!("c.created_at <= {}", next(Bind::Int(before))));
     }
-    if let Some(person) = filter.not_signed_by {
-        let p = next(Bind::Text(person.to_string()));
+    if let Some(person) = filter.for_reviewer {
+        let signed = next(Bind::Text(person.to_string()));
         clauses.push(format!(
             "NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.change_id = c.id \
-             AND s.content_hash = c.current_hash AND s.signer_id = {p})"
+             AND s.content_hash = c.current_hash AND s.signer_id = {signed})"
+        ));
+        let owner = next(Bind::Text(person.to_string()));
+        clauses.push(format!(
+            "NOT EXISTS (SELECT 1 FROM nhi_owners o WHERE o.nhi_id = c.nhi_id \
+             AND o.human_id = {owner})"
         ));
     }
     clauses.join(" AND ")
