@@ -11,15 +11,23 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use countersign_core::services::ChangeStatusView;
 use countersign_core::services::{DraftInput, RollbackPlanBody, VersionInput};
-use serde_json::json;
 
-fn created(body: serde_json::Value) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(body),
-    )
-        .into_response()
+/// The change as its drafting identity sees it, with `status`, or the problem reading it.
+async fn status_reply(
+    state: &AppState,
+    principal: &countersign_core::services::TokenPrincipal,
+    id: &str,
+    status: StatusCode,
+) -> Response {
+    match state.services.change_status(principal, id).await {
+        Ok(view) => (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(view),
+        )
+            .into_response(),
+        Err(error) => core_problem(error).into_response(),
+    }
 }
 
 /// Submit a draft with its provenance; it becomes a change request pending review.
@@ -43,13 +51,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Err(response) => return response,
     };
     match state.services.submit_draft(&principal, draft).await {
-        Ok(change) => {
-            let status = state.services.change_status(&principal, &change.id).await;
-            match status {
-                Ok(view) => created(json!(view)),
-                Err(error) => core_problem(error).into_response(),
-            }
-        }
+        Ok(change) => status_reply(&state, &principal, &change.id, StatusCode::CREATED).await,
         Err(error) => core_problem(error).into_response(),
     }
 }
@@ -88,10 +90,7 @@ pub async fn revise(
         .submit_version(&principal, &id, version)
         .await
     {
-        Ok((change, _)) => match state.services.change_status(&principal, &change.id).await {
-            Ok(view) => created(json!(view)),
-            Err(error) => core_problem(error).into_response(),
-        },
+        Ok((change, _)) => status_reply(&state, &principal, &change.id, StatusCode::CREATED).await,
         Err(error) => core_problem(error).into_response(),
     }
 }
@@ -118,15 +117,7 @@ pub async fn status(
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    match state.services.change_status(&principal, &id).await {
-        Ok(view) => (
-            StatusCode::OK,
-            [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(view),
-        )
-            .into_response(),
-        Err(error) => core_problem(error).into_response(),
-    }
+    status_reply(&state, &principal, &id, StatusCode::OK).await
 }
 
 /// The rollback plan of a change this identity drafted: how to undo it, and what to restore.
@@ -169,13 +160,5 @@ pub async fn rollback_plan(
     if let Err(error) = saved {
         return core_problem(error).into_response();
     }
-    match state.services.change_status(&principal, &id).await {
-        Ok(view) => (
-            StatusCode::OK,
-            [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(view),
-        )
-            .into_response(),
-        Err(error) => core_problem(error).into_response(),
-    }
+    status_reply(&state, &principal, &id, StatusCode::OK).await
 }

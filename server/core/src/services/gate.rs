@@ -242,24 +242,22 @@ impl Services {
         Ok(cited)
     }
 
-    /// The evidence of the change's current version as it stands now.
-    pub async fn change_evidence(&self, change: &ChangeRequest) -> CoreResult<Evidence> {
-        let version = self.current_version(change).await?;
-        let cited = self
-            .cited_bases(&version.provenance.access_decisions)
-            .await?;
-        let rollback = self.store.rollback_plan(&change.id).await?;
-        let claims = self
-            .store
-            .claims(&change.id, change.current_version)
-            .await?;
-        Ok(check_evidence(&EvidenceFacts {
+    /// The evidence of a change's current version: one check for the page and for approval.
+    pub(super) fn evidence_of(
+        &self,
+        change: &ChangeRequest,
+        version: &crate::domain::ChangeVersion,
+        cited: &[CitedBases],
+        rollback: Option<&crate::domain::RollbackPlan>,
+        claims: &[crate::domain::Claim],
+    ) -> Evidence {
+        check_evidence(&EvidenceFacts {
             provenance: &version.provenance,
-            cited: &cited,
-            rollback: rollback.as_ref(),
-            claims: &claims,
+            cited,
+            rollback,
+            claims,
             claims_reviewed: self.claims_reviewed(change),
-        }))
+        })
     }
 
     /// Approve, reject or request changes, in one role, for the content hash the reviewer saw.
@@ -319,13 +317,7 @@ impl Services {
                 .await?;
             let rollback = self.store.rollback_plan(change_id).await?;
             let claims = tx.claims_in_tx(change_id, change.current_version).await?;
-            let evidence = check_evidence(&EvidenceFacts {
-                provenance: &version.provenance,
-                cited: &cited,
-                rollback: rollback.as_ref(),
-                claims: &claims,
-                claims_reviewed: self.claims_reviewed(&change),
-            });
+            let evidence = self.evidence_of(&change, &version, &cited, rollback.as_ref(), &claims);
             if !evidence.complete() {
                 return Err(CoreError::Conflict(format!(
                     "approval needs complete evidence: {}",

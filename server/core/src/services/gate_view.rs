@@ -66,7 +66,16 @@ impl Services {
             .into_iter()
             .find(|(v, seq)| *v == change.current_version && *seq > 0)
             .map(|(_, seq)| seq);
-        let evidence = self.change_evidence(change).await?;
+        // The decisions were read with the detail; their answers give the bases they found.
+        let cited: Vec<crate::domain::CitedBases> = detail
+            .decisions
+            .iter()
+            .map(|d| crate::domain::CitedBases {
+                decision: d.id.clone(),
+                found: d.answer.as_ref().map(|a| a.legal_bases_found()),
+            })
+            .collect();
+        let evidence = self.evidence_of(change, &current, &cited, rollback.as_ref(), &claims);
         let now = self.clock.now();
         let lifetime = self.settings.signoff_lifetime;
         let all = self.store.signoffs(id).await?;

@@ -121,6 +121,11 @@ pub(super) const SIGNOFF_COLUMNS: &str = "id, change_id, version, content_hash, 
     signer_name, role, verdict, comment, signed_at, opened_full_content, viewed_diff, dwell_ms, \
     content_words, event_seq";
 
+/// Every sign-off of one change, oldest first (read on its own or inside a write).
+pub(super) fn signoffs_of_change_query() -> String {
+    format!("SELECT {SIGNOFF_COLUMNS} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id")
+}
+
 pub(super) fn signoff_from_row<R: Row>(row: &R) -> Result<(Signoff, i64), StoreError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -335,10 +340,7 @@ macro_rules! gate_sql {
                 &self,
                 change_id: &str,
             ) -> Result<Vec<crate::domain::Signoff>, crate::store::StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id",
-                    super::gate::SIGNOFF_COLUMNS
-                ))
+                let rows = sqlx::query(&super::gate::signoffs_of_change_query())
                 .bind(change_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -523,10 +525,7 @@ macro_rules! gate_sql {
                 &mut self,
                 change_id: &str,
             ) -> Result<Vec<crate::domain::Signoff>, crate::store::StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id",
-                    super::gate::SIGNOFF_COLUMNS
-                ))
+                let rows = sqlx::query(&super::gate::signoffs_of_change_query())
                 .bind(change_id)
                 .fetch_all(&mut *self.tx)
                 .await?;
