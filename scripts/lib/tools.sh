@@ -12,6 +12,21 @@ as_root() {
   if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
 }
 
+# A full build and test run writes about BUILD_DISK_GB of build output under target/; a linker
+# that runs out of disk dies with a bus error that names nothing, so say it up front.
+BUILD_DISK_GB=12
+
+report_free_disk() {
+  local free_gb
+  free_gb=$(df -Pk . | awk 'NR == 2 { print int($4 / 1048576) }')
+  if [ "$free_gb" -lt "$BUILD_DISK_GB" ]; then
+    printf 'warning: %s GB free here; a clean build and test run needs about %s GB under target/\n' \
+      "$free_gb" "$BUILD_DISK_GB" >&2
+  else
+    printf '%s GB free for build output (about %s GB needed from clean)\n' "$free_gb" "$BUILD_DISK_GB"
+  fi
+}
+
 ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     step "Installing the wasm32-unknown-unknown target"

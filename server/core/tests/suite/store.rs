@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use countersign_core::domain::{ExternalIdentity, Role, RoleSet};
 use countersign_core::ledger::NewEvent;

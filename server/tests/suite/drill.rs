@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use countersign::config::{Config, Mode};
 use countersign::startup::build_state;

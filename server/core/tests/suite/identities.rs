@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use countersign_core::domain::{HumanId, Lifecycle, NhiKind, NhiState, Role};

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use countersign_core::domain::{FieldCategory, Role};
 use countersign_core::services::RegisterSystem;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -602,7 +602,7 @@ async fn the_openapi_document_describes_every_api_route() {
     assert!(doc.json["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc.json["paths"].as_object().unwrap();
     // Every route the router registers (read from its source) is documented.
-    let router = include_str!("../src/api/mod.rs");
+    let router = include_str!("../../src/api/mod.rs");
     let routed: Vec<String> = router
         .split(".route(")
         .skip(1)

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::chain::{chain, record_passing_drill, spring_offer};
 use countersign_core::domain::{GrantAction, Role, Tier, WorkflowState};

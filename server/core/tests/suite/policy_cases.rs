@@ -150,7 +150,7 @@ fn denials_name_the_forbid_policy_that_decided_them() {
 }
 
 fn load(policy: &str) -> Result<PolicyEngine, PolicyLoadError> {
-    let schema = include_str!("../policies/countersign.cedarschema");
+    let schema = include_str!("../../policies/countersign.cedarschema");
     PolicyEngine::from_sources(
         schema,
         vec![PolicySource {

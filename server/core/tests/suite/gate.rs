@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::drafting::{decide, draft, provenance, session, Session};
 use countersign_core::domain::{ChangeRequest, ClaimStatus, ReviewQuality, Role, SignoffStanding};

@@ -1,0 +1,9 @@
+//! Every integration suite of the server in one test binary: one link instead of one per file,
+//! which keeps a fresh build's time and disk use down (each binary carries the whole stack).
+
+mod common;
+
+mod agent_api;
+mod cli;
+mod drill;
+mod http;
