@@ -84,6 +84,8 @@ pub struct Config {
     pub signoffs: SignoffPolicy,
     /// How long a sign-off counts before it expires.
     pub signoff_lifetime: Duration,
+    /// How long a connected system has to answer one call.
+    pub delivery_timeout: Duration,
     pub demo: bool,
 }
 
@@ -130,6 +132,7 @@ const KEYS: &[&str] = &[
     "SIGNOFFS_TIER2",
     "SIGNOFFS_TIER3",
     "SIGNOFF_LIFETIME",
+    "DELIVERY_TIMEOUT",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,6 +163,7 @@ struct FileConfig {
     signoffs_tier2: Option<String>,
     signoffs_tier3: Option<String>,
     signoff_lifetime: Option<String>,
+    delivery_timeout: Option<String>,
 }
 
 impl FileConfig {
@@ -190,6 +194,7 @@ impl FileConfig {
             ("SIGNOFFS_TIER2", self.signoffs_tier2),
             ("SIGNOFFS_TIER3", self.signoffs_tier3),
             ("SIGNOFF_LIFETIME", self.signoff_lifetime),
+            ("DELIVERY_TIMEOUT", self.delivery_timeout),
         ];
         pairs
             .into_iter()
@@ -394,6 +399,11 @@ impl Config {
         {
             return Err(err(&name("SIGNOFF_LIFETIME"), "must be from 1h to 90d"));
         }
+        let delivery_timeout = duration(get("DELIVERY_TIMEOUT").unwrap_or("10s"))
+            .map_err(|p| err(&name("DELIVERY_TIMEOUT"), p))?;
+        if delivery_timeout < Duration::from_secs(1) || delivery_timeout > Duration::from_secs(60) {
+            return Err(err(&name("DELIVERY_TIMEOUT"), "must be from 1s to 60s"));
+        }
         let signoffs = {
             let defaults = SignoffPolicy::default();
             let tier = |n: u8, tier: Tier| -> Result<SignoffRule, ConfigError> {
@@ -444,6 +454,7 @@ impl Config {
             drill_validity,
             signoffs,
             signoff_lifetime,
+            delivery_timeout,
             demo,
         })
     }
@@ -581,6 +592,11 @@ mod tests {
                 vec![("COUNTERSIGN_SIGNOFF_LIFETIME", "91d")],
                 Mode::Demo,
                 "COUNTERSIGN_SIGNOFF_LIFETIME",
+            ),
+            (
+                vec![("COUNTERSIGN_DELIVERY_TIMEOUT", "2m")],
+                Mode::Demo,
+                "COUNTERSIGN_DELIVERY_TIMEOUT",
             ),
             (
                 vec![("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:4011")],

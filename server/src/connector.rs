@@ -2,7 +2,7 @@
 //! `docs/connector-contract.md`. What to send and how to judge the answer is decided in the core.
 
 use async_trait::async_trait;
-use countersign_core::connector::{Connector, Delivery, DeliveryError, Receipt};
+use countersign_core::connector::{Connector, Delivery, DeliveryError, Endpoint, Receipt};
 use countersign_core::webhooks;
 use std::time::Duration;
 
@@ -56,11 +56,7 @@ impl Connector for HttpConnector {
             status: 0,
             detail: e.to_string(),
         })?;
-        let url = format!(
-            "{}/{}",
-            delivery.base_url.trim_end_matches('/'),
-            delivery.endpoint.path()
-        );
+        let url = delivery.endpoint.url(&delivery.base_url);
         let response = self
             .http
             .post(&url)
@@ -112,6 +108,9 @@ impl Connector for HttpConnector {
                 status: status.as_u16(),
                 detail,
             });
+        }
+        if delivery.endpoint == Endpoint::Callback {
+            return Ok(Receipt::acknowledged(&delivery.idempotency_key));
         }
         serde_json::from_slice::<Receipt>(&bytes)
             .map_err(|e| DeliveryError::WrongReceipt(format!("it is not a receipt ({e})")))

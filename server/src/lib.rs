@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod connector;
 pub mod csrf;
+pub mod deliveries;
 pub mod errors;
 pub mod health;
 pub mod loadtest;

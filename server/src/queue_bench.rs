@@ -111,6 +111,8 @@ async fn seed_changes(world: &World, from: usize, count: usize) -> anyhow::Resul
                 has_rollback_plan: i % 2 == 0,
                 provenance_ok: true,
                 legal_basis_ok: i % 3 != 0,
+                publication: None,
+                callback_url: None,
                 created_at: created,
                 updated_at: created,
             };

@@ -23,6 +23,8 @@ pub struct Sandbox {
     dir: Arc<PathBuf>,
     /// One call at a time: the files are the state.
     lock: Arc<Mutex<()>>,
+    /// Every signed call's idempotency key as it arrived, repeats included (since start-up).
+    received: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Sandbox {
@@ -34,6 +36,7 @@ impl Sandbox {
             secret: secret.into(),
             dir: Arc::new(dir),
             lock: Arc::new(Mutex::new(())),
+            received: Arc::default(),
         })
     }
 
@@ -92,7 +95,8 @@ fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Idempotency keys this system has applied, oldest first (for tests and demos).
+/// Idempotency keys this system has applied, oldest first, and every signed call received since
+/// it started, repeats included (for tests and demos).
 async fn log(State(sandbox): State<Sandbox>) -> Response {
     let _guard = sandbox.lock.lock().await;
     let mut entries: Vec<(std::time::SystemTime, String)> = Vec::new();
@@ -111,8 +115,16 @@ async fn log(State(sandbox): State<Sandbox>) -> Response {
         }
     }
     entries.sort();
-    Json(json!({ "applied": entries.into_iter().map(|(_, key)| key).collect::<Vec<_>>() }))
-        .into_response()
+    let received = sandbox
+        .received
+        .lock()
+        .map(|keys| keys.clone())
+        .unwrap_or_default();
+    Json(json!({
+        "applied": entries.into_iter().map(|(_, key)| key).collect::<Vec<_>>(),
+        "received": received,
+    }))
+    .into_response()
 }
 
 async fn call(
@@ -143,6 +155,9 @@ async fn call(
             e.to_string(),
         )
         .into_response();
+    }
+    if let Ok(mut keys) = sandbox.received.lock() {
+        keys.push(id.clone());
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return problem(

@@ -100,11 +100,15 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             signoffs: config.signoffs.clone(),
             signoff_lifetime: chrono::Duration::from_std(config.signoff_lifetime)
                 .context("COUNTERSIGN_SIGNOFF_LIFETIME is out of range")?,
+            // Twice the call's timeout and then some: a live worker never loses its lease.
+            delivery_lease: chrono::Duration::from_std(config.delivery_timeout * 2)
+                .context("COUNTERSIGN_DELIVERY_TIMEOUT is out of range")?
+                + chrono::Duration::seconds(5),
         })
         .with_decision_batching()
         .with_secret_key(secret_key(&config)?)
         .with_connector(Arc::new(crate::connector::HttpConnector::new(
-            Duration::from_secs(10),
+            config.delivery_timeout,
         )?));
 
     let demo_people = Arc::new(if config.demo {
@@ -220,6 +224,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         start_demo_sandbox(&state.services).await;
     }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
+    crate::deliveries::spawn_worker(state.services.clone());
     let app = crate::web::build(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await

@@ -13,6 +13,8 @@ pub enum Endpoint {
     Publish,
     Rollback,
     Revoke,
+    /// An agent's callback URL: any 2xx answer acknowledges it; no receipt is expected.
+    Callback,
 }
 
 impl Endpoint {
@@ -21,6 +23,15 @@ impl Endpoint {
             Endpoint::Publish => "countersign/publish",
             Endpoint::Rollback => "countersign/rollback",
             Endpoint::Revoke => "countersign/revoke",
+            Endpoint::Callback => "",
+        }
+    }
+
+    /// The URL a call of this kind goes to.
+    pub fn url(self, base: &str) -> String {
+        match self {
+            Endpoint::Callback => base.to_owned(),
+            _ => format!("{}/{}", base.trim_end_matches('/'), self.path()),
         }
     }
 
@@ -30,6 +41,7 @@ impl Endpoint {
             Endpoint::Publish => "published",
             Endpoint::Rollback => "rolled_back",
             Endpoint::Revoke => "revoked",
+            Endpoint::Callback => "acknowledged",
         }
     }
 }
@@ -87,6 +99,21 @@ impl DeliveryError {
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
     async fn deliver(&self, delivery: &Delivery) -> Result<Receipt, DeliveryError>;
+}
+
+impl Receipt {
+    /// What stands for a receipt when an agent's callback URL answered 2xx.
+    pub fn acknowledged(idempotency_key: &str) -> Self {
+        Self {
+            receipt_id: format!("ack_{idempotency_key}"),
+            idempotency_key: idempotency_key.to_owned(),
+            status: Endpoint::Callback.success_status().to_owned(),
+            version: None,
+            previous_version: None,
+            content_sha256: None,
+            received_at: None,
+        }
+    }
 }
 
 /// Checks a receipt against the call it answers (contract: *Receipts*).

@@ -2,6 +2,7 @@
 //! bearer tokens, not browsers: these routes sit outside the session and CSRF layers, and every
 //! answer is JSON that is never cached.
 
+mod callbacks;
 mod data;
 mod drafts;
 mod gate;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/drafts/{id}/versions", post(drafts::revise))
         .route("/changes/{id}", get(drafts::status))
         .route("/changes/{id}/rollback-plan", put(drafts::rollback_plan))
+        .route("/changes/{id}/callback", put(callbacks::register))
         .route("/changes/{id}/approve", post(gate::approve))
         .route("/changes/{id}/publish", post(gate::publish))
         .fallback(problem::not_found)

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         super::drafts::revise,
         super::drafts::status,
         super::drafts::rollback_plan,
+        super::callbacks::register,
         super::gate::approve,
         super::gate::publish,
         openapi_json,

@@ -121,14 +121,17 @@ async fn a_drill_passes_against_a_correctly_configured_system_and_fails_clearly_
 
     let drills = services.latest_drills(&admin).await.unwrap();
     assert_eq!(drills.len(), 2);
-    let events = services.store().events_page(None, 3).await.unwrap();
+    // Each drill is queued and delivered through the outbox, like a real revoke.
+    let events = services.store().events_page(None, 5).await.unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
         [
             "system.drill_failed",
+            "effect.dead_lettered",
+            "system.drill_started",
             "system.registered",
-            "system.drill_failed"
+            "system.drill_failed",
         ]
     );
     drop(sandbox);

@@ -2,8 +2,12 @@
 //! which keeps a fresh build's time and disk use down (each binary carries the whole stack).
 
 mod common;
+/// The core's test databases and workflow fixtures, shared rather than copied.
+#[path = "../../core/tests/suite/common/mod.rs"]
+mod core_common;
 
 mod agent_api;
 mod cli;
 mod drill;
+mod effects;
 mod http;

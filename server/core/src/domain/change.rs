@@ -302,8 +302,21 @@ pub struct ChangeRequest {
     /// The current version's provenance and legal-basis evidence checks (fixed per version).
     pub provenance_ok: bool,
     pub legal_basis_ok: bool,
+    /// What the target system's publish receipt named, once it published.
+    pub publication: Option<Publication>,
+    /// Where the drafting agent asked to be told of the outcome.
+    pub callback_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A change as live at its target: the version the system's receipt named, and the version it
+/// replaced (`None` for a first publication), which a rollback restores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub version: String,
+    pub replaced: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 pub fn check_title(raw: &str) -> Result<String, ChangeError> {

@@ -21,7 +21,8 @@ pub mod workflow;
 
 pub use change::{
     check_channel, check_target_ref, check_title, content_hash, Audience, ChangeError,
-    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Provenance, ToolCall,
+    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Provenance, Publication,
+    ToolCall,
 };
 pub use claims::{
     detect_claims, reviewable_text, Claim, ClaimError, ClaimReview, ClaimRule, ClaimStatus,
@@ -42,6 +43,9 @@ pub use gate::{
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
+pub use outbox::{
+    after_attempt, AttemptRecord, Effect, EffectKind, NextStep, OutboxState, Revocation,
+};
 pub use privilege::{effective_privileges, EffectivePrivilege, StepPrivilege};
 pub use render::render_safe_html;
 pub use role::{Role, RoleSet};

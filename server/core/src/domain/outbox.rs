@@ -4,11 +4,12 @@
 //! dead-letter state a security admin can retry. This module decides what happens after each
 //! attempt; the store and the worker carry it out.
 
-use crate::connector::DeliveryError;
+use super::{HumanId, NhiState, SystemId, WorkflowId};
+use crate::connector::{DeliveryError, Endpoint};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Attempts before an effect is dead-lettered.
+/// Attempts before an effect is dead-lettered (revocations retry until they are confirmed).
 pub const MAX_ATTEMPTS: u32 = 8;
 /// The first retry waits about this long; each later one doubles it, up to [`MAX_BACKOFF_SECS`].
 pub const BASE_BACKOFF_SECS: i64 = 2;
@@ -23,6 +24,8 @@ pub enum OutboxState {
     Delivered,
     /// Given up: a permanent refusal, a wrong receipt, or too many attempts.
     Dead,
+    /// Withdrawn before delivery: its workflow was revoked.
+    Cancelled,
 }
 
 impl OutboxState {
@@ -31,6 +34,7 @@ impl OutboxState {
             OutboxState::Pending => "pending",
             OutboxState::Delivered => "delivered",
             OutboxState::Dead => "dead",
+            OutboxState::Cancelled => "cancelled",
         }
     }
 
@@ -39,9 +43,75 @@ impl OutboxState {
             OutboxState::Pending,
             OutboxState::Delivered,
             OutboxState::Dead,
+            OutboxState::Cancelled,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
+    }
+}
+
+/// What an effect does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectKind {
+    /// Publish an approved change's signed content.
+    Publish,
+    /// Restore what was live before a publication.
+    Rollback,
+    /// The kill switch: the system stops everything it does for a workflow.
+    Revoke,
+    /// A revocation drill: the revoke call as a dry run.
+    Drill,
+    /// Tell the drafting agent how its change ended (its registered callback URL).
+    Callback,
+}
+
+impl EffectKind {
+    pub const ALL: [EffectKind; 5] = [
+        EffectKind::Publish,
+        EffectKind::Rollback,
+        EffectKind::Revoke,
+        EffectKind::Drill,
+        EffectKind::Callback,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectKind::Publish => "publish",
+            EffectKind::Rollback => "rollback",
+            EffectKind::Revoke => "revoke",
+            EffectKind::Drill => "drill",
+            EffectKind::Callback => "callback",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// The contract endpoint a connected system receives it on (callbacks go to the agent's URL).
+    pub fn endpoint(self) -> Option<Endpoint> {
+        match self {
+            EffectKind::Publish => Some(Endpoint::Publish),
+            EffectKind::Rollback => Some(Endpoint::Rollback),
+            EffectKind::Revoke | EffectKind::Drill => Some(Endpoint::Revoke),
+            EffectKind::Callback => None,
+        }
+    }
+
+    pub fn is_dry_run(self) -> bool {
+        self == EffectKind::Drill
+    }
+
+    /// Attempts before a temporary failure dead-letters it: a drill is one probe, and a
+    /// revocation keeps trying (at the capped backoff) until the system confirms, because a
+    /// workflow stays "revocation incomplete" until then.
+    pub fn max_attempts(self) -> Option<u32> {
+        match self {
+            EffectKind::Drill => Some(1),
+            EffectKind::Revoke => None,
+            _ => Some(MAX_ATTEMPTS),
+        }
     }
 }
 
@@ -71,8 +141,9 @@ pub enum NextStep {
     },
 }
 
-/// Decides after attempt number `attempt` (1-based) ended with `outcome`.
+/// Decides after attempt number `attempt` (1-based) of an effect of `kind` ended with `outcome`.
 pub fn after_attempt(
+    kind: EffectKind,
     attempt: u32,
     outcome: &Result<(), DeliveryError>,
     now: DateTime<Utc>,
@@ -83,12 +154,122 @@ pub fn after_attempt(
         Err(error) if !error.is_temporary() => NextStep::Dead {
             reason: error.to_string(),
         },
-        Err(error) if attempt >= MAX_ATTEMPTS => NextStep::Dead {
+        Err(error) if kind.max_attempts().is_some_and(|max| attempt >= max) => NextStep::Dead {
             reason: format!("gave up after {attempt} attempts; the last: {error}"),
         },
         Err(_) => NextStep::Retry {
             at: now + backoff(attempt, jitter),
         },
+    }
+}
+
+/// One effect on a connected system (or on an agent's callback URL), as the outbox holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effect {
+    /// The idempotency key (`msg_` + UUIDv7), sent as `webhook-id`.
+    pub id: String,
+    pub kind: EffectKind,
+    pub system: Option<SystemId>,
+    /// The system's base URL, or the callback URL.
+    pub destination: String,
+    pub workflow: Option<WorkflowId>,
+    pub change_id: Option<String>,
+    pub revocation_id: Option<String>,
+    /// The exact JSON body every attempt sends.
+    pub body: String,
+    pub reason: String,
+    pub requested_by_ref: String,
+    pub requested_by_label: String,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// The receipt as the system sent it (JSON), once delivered.
+    pub receipt: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Effect {
+    /// A new effect, due now. Its body is fixed here: retries send the same bytes.
+    pub fn queued(
+        kind: EffectKind,
+        destination: String,
+        body: &serde_json::Value,
+        reason: &str,
+        requested_by: &crate::actor::Actor,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let id = body
+            .get("idempotency_key")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(crate::connector::new_idempotency_key);
+        Self {
+            id,
+            kind,
+            system: None,
+            destination,
+            workflow: None,
+            change_id: None,
+            revocation_id: None,
+            body: body.to_string(),
+            reason: reason.to_owned(),
+            requested_by_ref: requested_by.reference(),
+            requested_by_label: requested_by.label(),
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            receipt: None,
+            created_at: now,
+            finished_at: None,
+        }
+    }
+
+    /// The receipt's fields, when it parses.
+    pub fn parsed_receipt(&self) -> Option<crate::connector::Receipt> {
+        self.receipt
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+    }
+}
+
+/// How an attempt ended, as the store records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub state: OutboxState,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub receipt: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The kill switch as pulled on one workflow: what ended at once, and when the last connected
+/// system confirmed its revoke call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub id: String,
+    pub workflow: WorkflowId,
+    pub reason: String,
+    pub requested_by: HumanId,
+    pub requested_by_name: String,
+    pub requested_at: DateTime<Utc>,
+    /// What the workflow's identities became: suspended, or revoked for good.
+    pub identities_to: NhiState,
+    pub tokens_ended: i64,
+    pub identities: i64,
+    pub changes_cancelled: i64,
+    pub rollbacks_queued: i64,
+    pub systems: i64,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub event_seq: i64,
+}
+
+impl Revocation {
+    /// From the click to the last system's confirmation.
+    pub fn time_to_last_confirmation(&self) -> Option<Duration> {
+        self.completed_at.map(|at| at - self.requested_at)
     }
 }
 
@@ -136,20 +317,23 @@ mod tests {
             detail: "bad target".into(),
         });
         let wrong = Err(DeliveryError::WrongReceipt("status `x`".into()));
-        assert_eq!(after_attempt(1, &Ok(()), now, 0.3), NextStep::Delivered);
         assert_eq!(
-            after_attempt(1, &timeout, now, 1.0),
+            after_attempt(EffectKind::Publish, 1, &Ok(()), now, 0.3),
+            NextStep::Delivered
+        );
+        assert_eq!(
+            after_attempt(EffectKind::Publish, 1, &timeout, now, 1.0),
             NextStep::Retry {
                 at: now + Duration::seconds(2)
             }
         );
         assert_eq!(
-            after_attempt(3, &server_error, now, 0.0),
+            after_attempt(EffectKind::Publish, 3, &server_error, now, 0.0),
             NextStep::Retry {
                 at: now + Duration::seconds(4)
             }
         );
-        match after_attempt(MAX_ATTEMPTS, &timeout, now, 0.0) {
+        match after_attempt(EffectKind::Publish, MAX_ATTEMPTS, &timeout, now, 0.0) {
             NextStep::Dead { reason } => {
                 assert!(reason.starts_with("gave up after 8 attempts"), "{reason}")
             }
@@ -157,11 +341,26 @@ mod tests {
         }
         for permanent in [refused, wrong] {
             assert!(matches!(
-                after_attempt(1, &permanent, now, 0.0),
+                after_attempt(EffectKind::Publish, 1, &permanent, now, 0.0),
                 NextStep::Dead { .. }
             ));
         }
+        assert!(matches!(
+            after_attempt(EffectKind::Revoke, 40, &Err(DeliveryError::Timeout(10)), now, 1.0),
+            NextStep::Retry { at } if at == now + Duration::seconds(MAX_BACKOFF_SECS)
+        ));
+        assert!(matches!(
+            after_attempt(
+                EffectKind::Drill,
+                1,
+                &Err(DeliveryError::Timeout(10)),
+                now,
+                1.0
+            ),
+            NextStep::Dead { .. }
+        ));
         assert_eq!(OutboxState::parse("dead"), Some(OutboxState::Dead));
+        assert_eq!(EffectKind::parse("drill"), Some(EffectKind::Drill));
         assert_eq!(OutboxState::parse("lost"), None);
     }
 }

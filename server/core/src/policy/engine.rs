@@ -93,6 +93,10 @@ const BUILTIN_POLICIES: &[(&str, &str)] = &[
         include_str!("../../policies/identities.cedar"),
     ),
     ("gate.cedar", include_str!("../../policies/gate.cedar")),
+    (
+        "effects.cedar",
+        include_str!("../../policies/effects.cedar"),
+    ),
 ];
 
 impl PolicyEngine {
@@ -546,6 +550,23 @@ fn resource_entities(resource: &Resource) -> Option<(EntityUid, Vec<Entity>)> {
                     Entity::new(step, attrs, parents).ok()?,
                     Entity::new_no_attrs(workflow, HashSet::new()),
                 ],
+            ))
+        }
+        Resource::Workflow { id, owner, state } => {
+            let workflow = uid("Workflow", &id.to_string());
+            let attrs = HashMap::from([
+                (
+                    "owner".to_owned(),
+                    RestrictedExpression::new_entity_uid(uid("Human", &owner.to_string())),
+                ),
+                (
+                    "state".to_owned(),
+                    RestrictedExpression::new_string(state.as_str().to_owned()),
+                ),
+            ]);
+            Some((
+                workflow.clone(),
+                vec![Entity::new(workflow, attrs, HashSet::new()).ok()?],
             ))
         }
         Resource::Change {

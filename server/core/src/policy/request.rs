@@ -44,11 +44,17 @@ pub enum Action {
     EditRollbackPlan,
     /// See how reviewers reviewed: dwell times, hasty approvals (security admins).
     ViewReviewQuality,
+    /// Roll back a published change (approvers, security admins).
+    RollBackChange,
+    /// Pull the kill switch on a workflow (security admins, the workflow's owner).
+    RevokeWorkflow,
+    /// See deliveries to connected systems and retry dead-lettered ones (security admins).
+    ManageDeliveries,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 25] = {
+    pub const ALL: [Action; 28] = {
         use Action::*;
         [
             EnterConsole,
@@ -76,6 +82,9 @@ impl Action {
             ReviewClaims,
             EditRollbackPlan,
             ViewReviewQuality,
+            RollBackChange,
+            RevokeWorkflow,
+            ManageDeliveries,
         ]
     };
 
@@ -111,6 +120,9 @@ impl Action {
             Action::EditRollbackPlan => "edit_rollback_plan",
             Action::ViewReviewQuality => "view_review_quality",
             Action::PublishChange => "publish_change",
+            Action::RollBackChange => "roll_back_change",
+            Action::RevokeWorkflow => "revoke_workflow",
+            Action::ManageDeliveries => "manage_deliveries",
         }
     }
 }
@@ -137,6 +149,12 @@ pub enum Resource {
         grant_fields: Vec<String>,
         #[serde(default)]
         grant_purposes: Vec<String>,
+    },
+    /// A workflow as a whole, with its owner and state.
+    Workflow {
+        id: WorkflowId,
+        owner: crate::domain::HumanId,
+        state: WorkflowState,
     },
     /// A change request at the gate.
     Change {

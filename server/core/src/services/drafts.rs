@@ -61,6 +61,32 @@ pub struct ChangeStatusView {
     /// Every sign-off, oldest first: the role, decision and comment (a request for changes
     /// says what to change).
     pub reviews: Vec<ReviewNote>,
+    /// Once published: the version the target system's receipt named, and the one it replaced.
+    pub publication: Option<PublicationNote>,
+    /// Every delivery made for the change (publish, rollbacks), oldest first.
+    pub deliveries: Vec<DeliveryNote>,
+    /// Where the outcome is reported, if the agent registered a callback.
+    pub callback_url: Option<String>,
+}
+
+/// What is live at the target, as the publisher recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PublicationNote {
+    pub version: String,
+    pub replaced_version: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// One call to the target system on the change's behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeliveryNote {
+    /// publish or rollback.
+    pub kind: String,
+    /// pending, delivered, dead or cancelled.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub receipt_id: Option<String>,
 }
 
 /// One sign-off as the drafting agent sees it.
@@ -250,6 +276,8 @@ impl Services {
             has_rollback_plan: false,
             provenance_ok: false,
             legal_basis_ok: false,
+            publication: None,
+            callback_url: None,
             created_at: now,
             updated_at: now,
         };
@@ -422,6 +450,26 @@ impl Services {
             open_claims: change.open_claims,
             has_rollback_plan: change.has_rollback_plan,
             reviews,
+            publication: change.publication.map(|p| PublicationNote {
+                version: p.version,
+                replaced_version: p.replaced,
+                at: p.at,
+            }),
+            deliveries: self
+                .store
+                .effects_of_change(id)
+                .await?
+                .into_iter()
+                .filter(|e| e.kind != crate::domain::EffectKind::Callback)
+                .map(|e| DeliveryNote {
+                    kind: e.kind.as_str().to_owned(),
+                    state: e.state.as_str().to_owned(),
+                    attempts: e.attempts,
+                    receipt_id: e.parsed_receipt().map(|r| r.receipt_id),
+                    last_error: e.last_error,
+                })
+                .collect(),
+            callback_url: change.callback_url,
         })
     }
 }

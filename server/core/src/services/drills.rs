@@ -3,90 +3,70 @@
 
 use super::Services;
 use crate::actor::Actor;
-use crate::connector::{check_receipt, new_idempotency_key, Delivery, DeliveryError, Endpoint};
-use crate::domain::{Drill, DrillId, SystemId};
+use crate::connector::new_idempotency_key;
+use crate::domain::{Drill, Effect, EffectKind, SystemId};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Resource};
 use serde_json::json;
-use std::time::Instant;
 
 impl Services {
-    /// Runs a drill now and records its outcome. A failing system is not an error of this
-    /// command: the failure is the drill's result, recorded like a pass.
+    /// Runs a drill now and records its outcome. It takes the kill switch's own path — an
+    /// outbox row, delivered by the same code as a real revoke, as a dry run — so a passing
+    /// drill is evidence that revocation reaches the system. A failing system is not an error
+    /// of this command: the failure is the drill's result, recorded like a pass.
     #[tracing::instrument(skip_all, fields(system = %id))]
     pub async fn run_revocation_drill(&self, actor: &Actor, id: SystemId) -> CoreResult<Drill> {
         self.authorize(actor, Action::ManageSystems, &Resource::Console)?;
-        let Actor::Human { id: person, .. } = actor else {
+        if !matches!(actor, Actor::Human { .. }) {
             return Err(CoreError::Unauthenticated);
-        };
-        let connector = self.connector.clone().ok_or_else(|| {
-            CoreError::invalid("connector", "this console has no connector configured")
-        })?;
-        let system = self
-            .store
-            .system(id)
-            .await?
-            .ok_or(CoreError::NotFound("connected system"))?;
-        let secret = self
-            .signing_secret(id)
-            .await?
-            .ok_or(CoreError::NotFound("connected system"))?;
-        let idempotency_key = new_idempotency_key();
-        let delivery = Delivery {
-            base_url: system.base_url.clone(),
-            endpoint: Endpoint::Revoke,
-            body: json!({
-                "type": "revoke",
-                "idempotency_key": idempotency_key,
-                "workflow_id": null,
-                "reason": "revocation drill",
-                "dry_run": true,
-            }),
-            idempotency_key,
-            secret,
-        };
-        let started_at = self.clock.now();
-        let timer = Instant::now();
-        let outcome = connector
-            .deliver(&delivery)
-            .await
-            .and_then(|receipt| check_receipt(&delivery, true, &receipt).map(|()| receipt));
-        let duration_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let drill = Drill {
-            id: DrillId::new(),
-            system_id: id,
-            run_by: *person,
-            started_at,
-            duration_ms,
-            passed: outcome.is_ok(),
-            receipt: outcome
-                .as_ref()
-                .ok()
-                .and_then(|r| serde_json::to_string(r).ok()),
-            error: outcome.as_ref().err().map(DeliveryError::to_string),
-        };
+        }
+        if self.connector.is_none() {
+            return Err(CoreError::invalid(
+                "connector",
+                "this console has no connector configured",
+            ));
+        }
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        tx.insert_drill(&drill).await?;
+        let system = tx
+            .system_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound("connected system"))?;
+        let body = json!({
+            "type": "revoke",
+            "idempotency_key": new_idempotency_key(),
+            "workflow_id": null,
+            "reason": "revocation drill",
+            "dry_run": true,
+        });
+        let mut effect = Effect::queued(
+            EffectKind::Drill,
+            system.base_url.as_str().to_owned(),
+            &body,
+            "revocation drill",
+            actor,
+            self.clock.now(),
+        );
+        effect.system = Some(id);
+        tx.insert_effect(&effect).await?;
         tx.append_event(&NewEvent::new(
             actor,
-            if drill.passed {
-                "system.drill_passed"
-            } else {
-                "system.drill_failed"
-            },
+            "system.drill_started",
             id.reference(),
-            json!({
-                "name": system.name,
-                "idempotency_key": delivery.idempotency_key,
-                "duration_ms": drill.duration_ms,
-                "receipt_id": outcome.as_ref().ok().map(|r| r.receipt_id.clone()),
-                "error": drill.error,
-            }),
+            json!({ "name": system.name, "idempotency_key": effect.id }),
         ))
         .await?;
         tx.commit().await?;
-        Ok(drill)
+        self.deliver_effect_now(&effect.id)
+            .await?
+            .drill
+            .ok_or_else(|| {
+                CoreError::Conflict(
+                    "the drill is being delivered by another console process; its result will \
+                     appear on the systems page"
+                        .to_owned(),
+                )
+            })
     }
 
     /// The newest drill of each system.

@@ -220,6 +220,8 @@ impl Services {
                 "identities draft; only people {} (identities-never-approve-or-publish)",
                 match action {
                     Action::ReviewClaims => "review claims",
+                    Action::RollBackChange => "roll back changes",
+                    Action::RevokeWorkflow => "revoke workflows",
                     _ => "sign off",
                 }
             )),
@@ -399,7 +401,13 @@ impl Services {
             ))
             .await?;
         }
+        if status == ChangeStatus::Approved {
+            self.queue_publish(&mut tx, &change, &version).await?;
+        }
         tx.commit().await?;
+        if status == ChangeStatus::Approved {
+            self.wake_outbox();
+        }
         Ok(SignoffOutcome {
             signoff,
             status,

@@ -16,10 +16,13 @@ mod drills;
 mod gate;
 mod gate_view;
 mod identities;
+mod outbox;
 mod principal_cache;
+mod publishing;
 mod queue;
 mod recorder;
 mod review_quality;
+mod revocation;
 mod rollback;
 mod simulate;
 mod systems;
@@ -38,16 +41,19 @@ pub use consent::{
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use drafts::{
-    ChangeStatusView, DraftInput, DraftTarget, ReviewNote, RollbackPlanBody, VersionInput,
+    ChangeStatusView, DeliveryNote, DraftInput, DraftTarget, PublicationNote, ReviewNote,
+    RollbackPlanBody, VersionInput,
 };
 pub use drift::GrantOutcome;
 pub use gate::{excluded_signers, Excluded, SignoffInput, SignoffOutcome};
 pub use gate_view::GateView;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use outbox::DELIVERY_BATCH;
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };
 pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
+pub use revocation::{RevocationView, RevokeInput};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
@@ -72,6 +78,9 @@ pub struct Settings {
     pub signoffs: crate::domain::SignoffPolicy,
     /// How long a sign-off counts before it expires.
     pub signoff_lifetime: chrono::Duration,
+    /// How long a worker holds an effect it is delivering; longer than a call's timeout, so
+    /// only a worker that died loses its lease to another.
+    pub delivery_lease: chrono::Duration,
 }
 
 impl Default for Settings {
@@ -82,6 +91,7 @@ impl Default for Settings {
             drill_validity: chrono::Duration::days(30),
             signoffs: crate::domain::SignoffPolicy::default(),
             signoff_lifetime: chrono::Duration::days(7),
+            delivery_lease: chrono::Duration::seconds(30),
         }
     }
 }
@@ -101,6 +111,8 @@ pub struct Services {
     decisions: Option<Arc<recorder::DecisionRecorder>>,
     /// What recently presented access tokens stand for, checked against the registry generation.
     principals: Arc<principal_cache::PrincipalCache>,
+    /// This process's delivery worker: its lease name and its wake-up.
+    outbox: Arc<outbox::OutboxRuntime>,
 }
 
 impl std::fmt::Debug for Services {
@@ -122,6 +134,7 @@ impl Services {
             connector: None,
             decisions: None,
             principals: Arc::default(),
+            outbox: Arc::default(),
         }
     }
 

@@ -2,12 +2,15 @@
 
 use super::StoreError;
 use crate::clock::from_millis;
-use crate::domain::{Audience, ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat};
+use crate::domain::{
+    Audience, ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Publication,
+};
 use sqlx::Row;
 
 pub(super) const CHANGE_COLUMNS: &str = "id, workflow_id, step_id, nhi_id, title, channel, \
     audience, purpose, target_system, target_ref, status, tier, current_version, created_at, \
-    updated_at, current_hash, open_claims, has_rollback_plan, provenance_ok, legal_basis_ok";
+    updated_at, current_hash, open_claims, has_rollback_plan, provenance_ok, legal_basis_ok, \
+    published_version, replaced_version, published_at, callback_url";
 
 pub(super) fn change_from_row<R: Row>(row: &R) -> Result<ChangeRequest, StoreError>
 where
@@ -15,8 +18,20 @@ where
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let corrupt = |what: &str| StoreError::Corrupt(format!("change_requests.{what}"));
+    let published_version: Option<String> = row.try_get("published_version")?;
+    let published_at: Option<i64> = row.try_get("published_at")?;
+    let publication = match (published_version, published_at) {
+        (Some(version), Some(at)) => Some(Publication {
+            version,
+            replaced: row.try_get("replaced_version")?,
+            at: from_millis(at),
+        }),
+        _ => None,
+    };
     let parse = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
     Ok(ChangeRequest {
         id: parse("id")?,
@@ -41,6 +56,8 @@ where
         has_rollback_plan: row.try_get("has_rollback_plan")?,
         provenance_ok: row.try_get("provenance_ok")?,
         legal_basis_ok: row.try_get("legal_basis_ok")?,
+        publication,
+        callback_url: row.try_get("callback_url")?,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
     })

@@ -6,6 +6,7 @@
 mod changes;
 mod consent;
 mod credentials;
+mod effects;
 mod gate;
 mod identities;
 mod postgres;
@@ -88,10 +89,11 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
 }
 
+pub use effects::{EffectReads, EffectWrites};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 
 #[async_trait]
-pub trait Store: GateReads + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: GateReads + EffectReads + Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations.
@@ -195,7 +197,7 @@ pub trait Store: GateReads + Send + Sync + std::fmt::Debug + 'static {
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: GateWrites + Send {
+pub trait WriteTx: GateWrites + EffectWrites + Send {
     async fn human_by_external(
         &mut self,
         issuer: &str,

@@ -1,3 +1,4 @@
+use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
@@ -29,6 +30,7 @@ impl PostgresStore {
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
+effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 
 impl PostgresStore {
     fn backend_kind(&self) -> Backend {

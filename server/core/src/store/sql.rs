@@ -716,7 +716,7 @@ macro_rules! shared_sql {
             ) -> Result<(), crate::store::StoreError> {
                 sqlx::query(&format!(
                     "INSERT INTO change_requests ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
                     super::changes::CHANGE_COLUMNS
                 ))
                 .bind(&change.id)
@@ -739,6 +739,10 @@ macro_rules! shared_sql {
                 .bind(change.has_rollback_plan)
                 .bind(change.provenance_ok)
                 .bind(change.legal_basis_ok)
+                .bind(change.publication.as_ref().map(|p| p.version.clone()))
+                .bind(change.publication.as_ref().and_then(|p| p.replaced.clone()))
+                .bind(change.publication.as_ref().map(|p| crate::clock::to_millis(p.at)))
+                .bind(&change.callback_url)
                 .execute(&mut *self.tx)
                 .await?;
                 self.insert_version(&change.id, first).await

@@ -1,3 +1,4 @@
+use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
@@ -35,6 +36,7 @@ impl SqliteStore {
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
+effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 
 impl SqliteStore {
     fn backend_kind(&self) -> Backend {

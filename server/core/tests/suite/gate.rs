@@ -6,91 +6,11 @@
 
 use crate::common;
 
-use common::drafting::{decide, draft, provenance, session, Session};
-use countersign_core::domain::{ChangeRequest, ClaimStatus, ReviewQuality, Role, SignoffStanding};
+use common::drafting::{decide, draft, provenance};
+use common::gate::{complete_evidence, gate, sign};
+use countersign_core::domain::{ClaimStatus, Role, SignoffStanding};
 use countersign_core::services::{SignoffInput, VersionInput};
-use countersign_core::{Actor, CoreError, Services};
-
-struct Gate {
-    session: Session,
-    change: ChangeRequest,
-    approver: Actor,
-    legal: Actor,
-    both: Actor,
-    owner: Actor,
-}
-
-/// A drafted external change citing a decision found under consent, and its reviewers.
-async fn gate(services: &Services, db: &common::TestDb) -> Gate {
-    let session = session(services, db).await;
-    services
-        .import_consent_csv(
-            &session.chain.admin,
-            "subject,purpose,legal_basis,granted_at,withdrawn_at,source\n\
-             crm-1,spring_offer,consent,2026-01-01,,crm\n",
-            true,
-        )
-        .await
-        .unwrap();
-    let decision = decide(services, &session.drafter).await;
-    let change = services
-        .submit_draft(
-            &session.drafter,
-            draft(&session, provenance(&[&decision], &["email"])),
-        )
-        .await
-        .unwrap();
-    let approver = common::signed_in(services, "amy", &[Role::Approver]).await;
-    let legal = common::signed_in(services, "lee", &[Role::Legal]).await;
-    let both = common::signed_in(services, "dana", &[Role::Approver, Role::Legal]).await;
-    let owner = common::signed_in(services, "olga", &[Role::Approver]).await;
-    Gate {
-        session,
-        change,
-        approver,
-        legal,
-        both,
-        owner,
-    }
-}
-
-fn sign(role: &str, verdict: &str, comment: &str, hash: &str) -> SignoffInput {
-    SignoffInput {
-        role: role.to_owned(),
-        verdict: verdict.to_owned(),
-        comment: comment.to_owned(),
-        content_hash: hash.to_owned(),
-        quality: ReviewQuality::new(true, false, 42_000),
-    }
-}
-
-/// Substantiates every open claim and writes a rollback plan: the evidence the gate needs.
-async fn complete_evidence(services: &Services, g: &Gate) {
-    let view = services.gate_view(&g.legal, &g.change.id).await.unwrap();
-    for claim in view.claims.iter().filter(|c| c.unresolved()) {
-        services
-            .review_claim(
-                &g.legal,
-                &g.change.id,
-                &claim.id,
-                "substantiated",
-                "https://intranet.example/pricing/spring-2027",
-                "",
-            )
-            .await
-            .unwrap();
-    }
-    services
-        .set_rollback_plan(
-            &g.session.drafter.actor,
-            &g.change.id,
-            "Unpublish the campaign and send nothing further.",
-            "",
-            true,
-        )
-        .await
-        .unwrap();
-}
+use countersign_core::{Actor, CoreError};
 
 #[tokio::test]
 async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_content() {
@@ -189,10 +109,12 @@ async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_c
             .await
             .unwrap();
         assert_eq!(outcome.status.as_str(), "approved", "{}", db.name);
-        let events = db.store.events_page(None, 2).await.unwrap();
-        assert_eq!(events[0].action, "change.approved");
-        assert_eq!(events[1].action, "change.signed_off");
-        assert!(events[1].details.contains("\"dwell_ms\":42000"));
+        // Approval and the queued publication commit together.
+        let events = db.store.events_page(None, 3).await.unwrap();
+        assert_eq!(events[0].action, "change.publish_queued");
+        assert_eq!(events[1].action, "change.approved");
+        assert_eq!(events[2].action, "change.signed_off");
+        assert!(events[2].details.contains("\"dwell_ms\":42000"));
 
         // Approved: nothing more is signed, claims are frozen, the agent sees the outcome.
         let before = db.store.event_count().await.unwrap();

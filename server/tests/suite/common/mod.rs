@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod faulty;
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

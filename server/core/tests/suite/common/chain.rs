@@ -19,9 +19,16 @@ pub struct Chain {
     /// The drafting agent's client secret, as shown once at registration.
     pub drafter_secret: String,
     pub crm: countersign_core::domain::SystemId,
+    /// The campaign system's signing secret, as shown once at registration.
+    pub crm_secret: String,
 }
 
 pub async fn chain(services: &Services) -> Chain {
+    chain_at(services, "https://campaigns.example.com").await
+}
+
+/// The chain with the campaign system at `base_url` (a reference system on loopback).
+pub async fn chain_at(services: &Services, base_url: &str) -> Chain {
     let admin = super::signed_in(services, "sam", &[Role::SecurityAdmin]).await;
     let Actor::Human { id: owner, .. } =
         super::signed_in(services, "olga", &[Role::Approver]).await
@@ -44,13 +51,13 @@ pub async fn chain(services: &Services) -> Chain {
         .register_nhi(&admin, nhi("offer-drafter", NhiKind::Agent))
         .await
         .unwrap();
-    let (system, _) = services
+    let (system, crm_secret) = services
         .register_system(
             &admin,
             RegisterSystem {
                 name: "Campaign Manager".to_owned(),
                 kind: "campaign".to_owned(),
-                base_url: "https://campaigns.example.com".to_owned(),
+                base_url: base_url.to_owned(),
                 fields: "email:contact\nregion:none\nincome:financial\nhealth:special_category"
                     .to_owned(),
             },
@@ -65,6 +72,7 @@ pub async fn chain(services: &Services) -> Chain {
         drafter: drafter.id,
         drafter_secret: drafter_secret.0,
         crm: system.id,
+        crm_secret: crm_secret.0,
     }
 }
 

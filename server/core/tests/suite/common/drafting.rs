@@ -15,7 +15,10 @@ pub struct Session {
 }
 
 pub async fn session(services: &Services, db: &super::TestDb) -> Session {
-    let chain = chain(services).await;
+    session_with(services, db, chain(services).await).await
+}
+
+pub async fn session_with(services: &Services, db: &super::TestDb, chain: Chain) -> Session {
     let workflow = services
         .define_workflow(&chain.admin, spring_offer(&chain, &["email"]))
         .await

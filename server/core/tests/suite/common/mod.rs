@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod drafting;
+pub mod gate;
 
 use countersign_core::clock::ManualClock;
 use countersign_core::policy::PolicyEngine;

@@ -1,0 +1,272 @@
+//! Countersign's publisher: what an approval, a rollback and an agent's callback put in the
+//! outbox. Only the console publishes, and only the exact content whose hash was signed off.
+
+use super::Services;
+use crate::actor::Actor;
+use crate::connector::new_idempotency_key;
+use crate::domain::{
+    content_hash, BaseUrl, ChangeRequest, ChangeStatus, ChangeVersion, ContentFormat, Effect,
+    EffectKind, OutboxState, Publication, Reason,
+};
+use crate::error::{CoreError, CoreResult};
+use crate::ledger::NewEvent;
+use crate::policy::{Action, Resource};
+use crate::services::TokenPrincipal;
+use crate::store::WriteTx;
+use serde_json::json;
+
+fn media_type(format: ContentFormat) -> &'static str {
+    match format {
+        ContentFormat::Text => "text/plain",
+        ContentFormat::Markdown => "text/markdown",
+        ContentFormat::Html => "text/html",
+    }
+}
+
+impl Services {
+    /// Queues the publication of an approved change, in the approval's transaction.
+    pub(super) async fn queue_publish(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change: &ChangeRequest,
+        version: &ChangeVersion,
+    ) -> CoreResult<Effect> {
+        self.authorize(&Actor::System, Action::PublishChange, &Resource::Console)?;
+        // The bytes delivered are the bytes whose hash the reviewers signed: recomputed here,
+        // never taken from a column.
+        let signed = content_hash(&version.content.text);
+        if signed != change.current_hash || version.version != change.current_version {
+            return Err(CoreError::Conflict(
+                "the content to publish is not the content that was signed off".to_owned(),
+            ));
+        }
+        let system = tx
+            .system_by_id(change.target_system)
+            .await?
+            .ok_or(CoreError::NotFound("connected system"))?;
+        let live = tx
+            .live_version_at(change.target_system, &change.target_ref)
+            .await?;
+        let key = new_idempotency_key();
+        let body = json!({
+            "type": "publish",
+            "idempotency_key": key,
+            "change_id": change.id,
+            "workflow_id": change.workflow.to_string(),
+            "target": { "reference": change.target_ref },
+            "content": {
+                "media_type": media_type(version.content.format),
+                "body": version.content.text,
+                "sha256": signed.trim_start_matches("sha256:"),
+            },
+            "previous_version": live,
+            "dry_run": false,
+        });
+        let mut effect = Effect::queued(
+            EffectKind::Publish,
+            system.base_url.as_str().to_owned(),
+            &body,
+            "approved at the gate",
+            &Actor::System,
+            self.clock.now(),
+        );
+        effect.system = Some(system.id);
+        effect.workflow = Some(change.workflow);
+        effect.change_id = Some(change.id.clone());
+        tx.insert_effect(&effect).await?;
+        tx.append_event(&NewEvent::new(
+            &Actor::System,
+            "change.publish_queued",
+            format!("change:{}", change.id),
+            json!({
+                "effect": effect.id,
+                "system": system.id.reference(),
+                "target": change.target_ref,
+                "content_hash": signed,
+                "previous_version": live,
+            }),
+        ))
+        .await?;
+        Ok(effect)
+    }
+
+    /// Rolls back a published change: an approver or a security admin, with a reason.
+    #[tracing::instrument(skip_all, fields(change = change_id))]
+    pub async fn roll_back_change(
+        &self,
+        actor: &Actor,
+        change_id: &str,
+        reason: &str,
+    ) -> CoreResult<Effect> {
+        if !matches!(actor, Actor::Human { .. }) {
+            return Err(self.refuse_identity(actor, Action::RollBackChange));
+        }
+        let reason = Reason::parse(reason)
+            .map_err(|_| CoreError::invalid("reason", "say why, in 3 to 500 characters"))?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let change = tx
+            .change_by_id(change_id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        let publication = match (change.status, &change.publication) {
+            (ChangeStatus::Published, Some(publication)) => publication.clone(),
+            (ChangeStatus::RolledBack, _) => {
+                return Err(CoreError::Conflict(
+                    "the change is already rolled back".to_owned(),
+                ))
+            }
+            (status, _) => {
+                return Err(CoreError::Conflict(format!(
+                    "the change was never published (it is {}); there is nothing to roll back",
+                    status.as_str().replace('_', " ")
+                )))
+            }
+        };
+        self.authorize_on_change(actor, Action::RollBackChange, &change, None)
+            .await?;
+        let under_way = tx
+            .change_effects_in_tx(change_id, EffectKind::Rollback)
+            .await?
+            .into_iter()
+            .any(|e| e.state == OutboxState::Pending);
+        if under_way {
+            return Err(CoreError::Conflict(
+                "a rollback of this change is already under way".to_owned(),
+            ));
+        }
+        let effect = self
+            .queue_rollback(&mut tx, &change, &publication, reason.as_str(), actor)
+            .await?;
+        tx.commit().await?;
+        self.wake_outbox();
+        Ok(effect)
+    }
+
+    /// Queues the call that restores what was live before `publication`.
+    pub(super) async fn queue_rollback(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change: &ChangeRequest,
+        publication: &Publication,
+        reason: &str,
+        actor: &Actor,
+    ) -> CoreResult<Effect> {
+        let system = tx
+            .system_by_id(change.target_system)
+            .await?
+            .ok_or(CoreError::NotFound("connected system"))?;
+        let key = new_idempotency_key();
+        let body = json!({
+            "type": "rollback",
+            "idempotency_key": key,
+            "change_id": change.id,
+            "target": { "reference": change.target_ref },
+            "published_version": publication.version,
+            "restore_version": publication.replaced,
+            "reason": reason,
+            "dry_run": false,
+        });
+        let mut effect = Effect::queued(
+            EffectKind::Rollback,
+            system.base_url.as_str().to_owned(),
+            &body,
+            reason,
+            actor,
+            self.clock.now(),
+        );
+        effect.system = Some(system.id);
+        effect.workflow = Some(change.workflow);
+        effect.change_id = Some(change.id.clone());
+        tx.insert_effect(&effect).await?;
+        tx.append_event(&NewEvent::new(
+            actor,
+            "change.rollback_requested",
+            format!("change:{}", change.id),
+            json!({
+                "effect": effect.id,
+                "reason": reason,
+                "published_version": publication.version,
+                "restore_version": publication.replaced,
+            }),
+        ))
+        .await?;
+        Ok(effect)
+    }
+
+    /// Tells the drafting agent how its change ended, if it registered a callback.
+    pub(super) async fn queue_callback(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change: &ChangeRequest,
+        status: ChangeStatus,
+    ) -> CoreResult<()> {
+        let Some(url) = &change.callback_url else {
+            return Ok(());
+        };
+        let key = new_idempotency_key();
+        let body = json!({
+            "type": "change.status",
+            "idempotency_key": key,
+            "change_id": change.id,
+            "status": status.as_str(),
+            "at": self.clock.now().to_rfc3339(),
+        });
+        let mut effect = Effect::queued(
+            EffectKind::Callback,
+            url.clone(),
+            &body,
+            status.as_str(),
+            &Actor::System,
+            self.clock.now(),
+        );
+        effect.workflow = Some(change.workflow);
+        effect.change_id = Some(change.id.clone());
+        tx.insert_effect(&effect).await?;
+        Ok(())
+    }
+
+    /// The drafting agent asks to be told how its change ends. Returns the `whsec_` secret the
+    /// calls are signed with, shown this once.
+    #[tracing::instrument(skip_all, fields(change = change_id))]
+    pub async fn register_callback(
+        &self,
+        principal: &TokenPrincipal,
+        change_id: &str,
+        url: &str,
+    ) -> CoreResult<String> {
+        let url = BaseUrl::parse(url).map_err(|e| {
+            CoreError::invalid(
+                "callback_url",
+                e.to_string().replace("base URL", "callback URL"),
+            )
+        })?;
+        let key = self.secret_key()?.clone();
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let change = tx
+            .change_by_id(change_id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        if change.nhi != principal.nhi.id {
+            return Err(CoreError::NotFound("change"));
+        }
+        let secret = crate::secrets::new_signing_secret();
+        let sealed = key.seal(&secret, &format!("change:{change_id}"));
+        tx.set_change_callback(change_id, url.as_str(), &sealed)
+            .await?;
+        tx.append_event(&NewEvent::new(
+            &principal.actor,
+            "change.callback_registered",
+            format!("change:{change_id}"),
+            json!({ "url": url.as_str() }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Every delivery made for a change (publish, rollbacks, callbacks), oldest first.
+    pub async fn change_effects(&self, actor: &Actor, change_id: &str) -> CoreResult<Vec<Effect>> {
+        self.authorize(actor, Action::ViewQueue, &Resource::Console)?;
+        Ok(self.store.effects_of_change(change_id).await?)
+    }
+}

@@ -1,0 +1,85 @@
+//! A connected system that misbehaves on demand, as a real HTTP server on loopback: it answers
+//! 500, answers too late, answers with a receipt for another call, or works. It checks no
+//! signatures; the reference system (`countersign-sandbox`) covers the contract itself.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Behaviour {
+    Works = 0,
+    Fails500 = 1,
+    TooSlow = 2,
+    WrongReceipt = 3,
+}
+
+#[derive(Clone, Default)]
+pub struct Faulty {
+    behaviour: Arc<AtomicU8>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Faulty {
+    pub fn set(&self, behaviour: Behaviour) {
+        self.behaviour.store(behaviour as u8, Ordering::SeqCst);
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Serves on a free loopback port; returns the base URL.
+    pub async fn start(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/countersign/{call}", post(answer))
+            .with_state(self.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        url
+    }
+}
+
+async fn answer(
+    State(faulty): State<Faulty>,
+    Json(call): Json<Value>,
+) -> Result<Json<Value>, (axum::http::StatusCode, String)> {
+    faulty.calls.fetch_add(1, Ordering::SeqCst);
+    let key = call["idempotency_key"].as_str().unwrap_or_default();
+    let status = match call["type"].as_str() {
+        Some("publish") => "published",
+        Some("rollback") => "rolled_back",
+        _ => "revoked",
+    };
+    match faulty.behaviour.load(Ordering::SeqCst) {
+        1 => Err((
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "database on fire".to_owned(),
+        )),
+        2 => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Err((axum::http::StatusCode::GATEWAY_TIMEOUT, "late".to_owned()))
+        }
+        3 => Ok(Json(json!({
+            "receipt_id": "rcpt_other",
+            "idempotency_key": "msg_someone_else",
+            "status": status,
+        }))),
+        _ => Ok(Json(json!({
+            "receipt_id": format!("rcpt_{key}"),
+            "idempotency_key": key,
+            "status": status,
+            "version": "v-1",
+            "previous_version": null,
+            "content_sha256": call["content"]["sha256"],
+        }))),
+    }
+}
