@@ -279,6 +279,10 @@ pub struct WorkflowView {
     pub checklist: Vec<CheckView>,
     /// The sign-offs a change of this workflow needs, e.g. "1 approver + 1 legal reviewer".
     pub signoffs: String,
+    /// Whether this person may pull the workflow's kill switch now.
+    pub can_revoke: bool,
+    /// The kill switch, once pulled, with each system's receipt.
+    pub revocation: Option<crate::dto_effects::RevocationView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +347,8 @@ pub struct ChangeDetailView {
     pub decisions: Vec<DecisionView>,
     /// Everything the approval gate shows and allows on this page.
     pub gate: crate::dto_gate::GateView,
+    /// What was published, every delivery, and whether this person may roll it back.
+    pub effects: crate::dto_effects::ChangeEffectsView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

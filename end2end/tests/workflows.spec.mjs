@@ -291,9 +291,10 @@ test('demo: the approval gate — claims marked and substantiated, separation of
   await lukas.getByTestId('decision-approve').check();
   await lukas.getByTestId('submit-signoff').click();
   await expect(lukas.getByTestId('gate-message').last()).toContainText('the change is approved');
-  await expect(lukas.getByTestId('change-status')).toHaveAttribute('data-status', 'approved');
+  await expect(lukas.getByTestId('change-status')).toHaveAttribute('data-status', /^(approved|publishing|published)$/);
+  // The console's publisher takes it from there; the agent follows the outcome.
+  await expect.poll(async () => (await (await request.get(`${DEMO_CONSOLE}/api/v1/changes/${change.change_id}`, { headers: auth })).json()).status).toBe('published');
   const status = await (await request.get(`${DEMO_CONSOLE}/api/v1/changes/${change.change_id}`, { headers: auth })).json();
-  expect(status.status).toBe('approved');
   expect(status.reviews.map((r) => `${r.version}:${r.role}:${r.decision}`)).toEqual(['1:approver:approve', '2:approver:approve', '2:legal:approve']);
 
   // The security admin sees how each reviewer reviewed.
@@ -301,4 +302,53 @@ test('demo: the approval gate — claims marked and substantiated, separation of
   await hydrated(page);
   await expect(page.getByTestId('reviewer-row').filter({ hasText: 'Grace Okafor' })).toContainText('2 (2 approvals)');
   await expect(page.getByTestId('reviewer-row').filter({ hasText: 'Lukas Brandt' })).toContainText('1 (1 approvals)');
+
+  // The reference system received the publication exactly once, with the signed bytes.
+  const publish = status.deliveries.find((d) => d.kind === 'publish');
+  expect(publish.state).toBe('delivered');
+  const sandbox = await (await request.get('http://127.0.0.1:4100/countersign/log')).json();
+  expect(sandbox.applied.filter((key) => key === publish.id)).toHaveLength(1);
+  expect(sandbox.received.filter((key) => key === publish.id)).toHaveLength(1);
+  await lukas.reload();
+  await hydrated(lukas);
+  await expect(lukas.getByTestId('publication-headline')).toHaveText('Published.');
+  await expect(lukas.getByTestId('live-version')).toHaveText(status.publication.version);
+
+  // An approver rolls it back, with a reason; the receipt appears on the page.
+  await amira.goto(`${DEMO_CONSOLE}${path}`);
+  await hydrated(amira);
+  await amira.getByRole('button', { name: 'Roll back…' }).click();
+  await amira.getByLabel('Why (recorded with the rollback)').fill('The discount ends a week earlier than the copy says.');
+  await amira.getByRole('button', { name: 'Roll back now' }).click();
+  await expect(amira.getByTestId('rollback-outcome')).toContainText('Rollback requested');
+  await expect(amira.getByTestId('change-status')).toHaveAttribute('data-status', 'rolled_back', { timeout: 15_000 });
+  const rolledBack = amira.getByTestId('delivery').and(amira.locator('[data-kind="rollback"]'));
+  await expect(rolledBack).toHaveAttribute('data-state', 'delivered');
+  await expect(rolledBack.getByTestId('receipt-id')).toHaveText(/^rcpt_/);
+  await expect(rolledBack).toContainText('The discount ends a week earlier');
+  await amira.screenshot({ path: 'test-results/change-rolled-back.png', fullPage: true });
+
+  // A security admin pulls the kill switch: one confirmation, a required reason.
+  await page.goto(`${DEMO_CONSOLE}/workflows`);
+  await hydrated(page);
+  const card = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' });
+  await card.getByRole('button', { name: 'Revoke workflow…' }).click();
+  const dialog = card.getByRole('alertdialog');
+  await expect(dialog).toContainText('every credential issued for it stops working');
+  await dialog.getByLabel(/Why/).fill('The agent produced unapproved claims.');
+  await dialog.getByRole('button', { name: 'Revoke everywhere' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toContainText('Revoked.');
+  // The agent's very next call is refused.
+  const refused = await request.get(`${DEMO_CONSOLE}/api/v1/changes/${change.change_id}`, { headers: auth });
+  expect(refused.status()).toBe(401);
+  // Each connected system's revoke receipt is shown as it arrives, then the time it all took.
+  const revocation = card.getByTestId('revocation');
+  await expect(revocation.getByTestId('revocation-headline')).toHaveAttribute('data-complete', 'true', { timeout: 15_000 });
+  await expect(revocation.getByTestId('revocation-headline')).toContainText(/every system confirmed \(1 of 1\) in \d+(\.\d)? (ms|s)/);
+  await expect(revocation.getByTestId('delivery').getByTestId('receipt-id')).toHaveText(/^rcpt_/);
+  await expect(card.getByTestId('workflow-state')).toHaveText('revoked');
+  await expect(card.getByRole('button', { name: 'Revoke workflow…' })).toHaveCount(0);
+  await page.screenshot({ path: 'test-results/workflow-revoked.png', fullPage: true });
+  const afterRevoke = await (await request.get('http://127.0.0.1:4100/countersign/log')).json();
+  expect(afterRevoke.applied.filter((key) => key === publish.id)).toHaveLength(1);
 });

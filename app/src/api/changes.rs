@@ -126,6 +126,9 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
     let gate = super::gate::gate_dto(&view);
+    let effects = super::effects::change_effects(&services, &actor, &view.detail.change)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
     let detail = view.detail;
     let change = detail.change;
     let stated = detail
@@ -156,6 +159,7 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
             .map(|n| n.owners.into_iter().map(|o| o.name).collect())
             .unwrap_or_default(),
         created_at: when(change.created_at),
+        effects,
         versions: detail
             .versions
             .into_iter()

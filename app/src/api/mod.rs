@@ -37,6 +37,7 @@ pub(crate) mod adapter {
             Area::Identities => "identities",
             Area::DataAccess => "data-access",
             Area::ReviewQuality => "review-quality",
+            Area::Deliveries => "deliveries",
             Area::Audit => "audit",
         }
     }
@@ -137,6 +138,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
 }
 pub mod changes;
 pub mod data_access;
+pub mod effects;
 pub mod gate;
 pub mod identities;
 pub mod review_quality;

@@ -38,6 +38,12 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
     let signoffs = &services.settings().signoffs;
     let mut views = Vec::with_capacity(workflows.len());
     for (workflow, checklist) in workflows {
+        let can_revoke = workflow.state != countersign_core::domain::WorkflowState::Revoked
+            && services.can_revoke_workflow(&actor, &workflow);
+        let revocation = match services.revocation(&actor, workflow.id).await {
+            Ok(Some(view)) => Some(super::effects::revocation_dto(&view, &system_names)),
+            _ => None,
+        };
         views.push(WorkflowView {
             id: workflow.id.to_string(),
             owner: people.get(&workflow.owner).cloned().unwrap_or_default(),
@@ -103,6 +109,8 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
                 .collect(),
             name: workflow.name,
             purpose: workflow.purpose,
+            can_revoke,
+            revocation,
         });
     }
     let privileges = match services.effective_privileges(&actor).await {

@@ -17,6 +17,9 @@ pub struct GateCommands {
     pub mark: ServerAction<MarkClaim>,
     pub review: ServerAction<ReviewClaim>,
     pub rollback: ServerAction<SaveRollbackPlan>,
+    pub roll_back: ServerAction<crate::api::effects::RollBack>,
+    /// Bumped to reload while a delivery is under way (publishing, rolling back).
+    pub tick: RwSignal<u32>,
 }
 
 impl GateCommands {
@@ -26,16 +29,20 @@ impl GateCommands {
             mark: ServerAction::new(),
             review: ServerAction::new(),
             rollback: ServerAction::new(),
+            roll_back: ServerAction::new(),
+            tick: RwSignal::new(0),
         }
     }
 
     /// Changes whenever a command finishes: the page's data depends on it.
-    pub fn version(&self) -> (usize, usize, usize, usize) {
+    pub fn version(&self) -> (usize, usize, usize, usize, usize, u32) {
         (
             self.sign.version().get(),
             self.mark.version().get(),
             self.review.version().get(),
             self.rollback.version().get(),
+            self.roll_back.version().get(),
+            self.tick.get(),
         )
     }
 }

@@ -1,3 +1,4 @@
+pub mod effects;
 pub mod gate;
 pub mod grant_editor;
 pub mod layout;

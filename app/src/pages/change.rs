@@ -5,6 +5,7 @@
 
 use super::area::AreaGate;
 use crate::api::changes::load_change;
+use crate::components::effects::PublicationPanel;
 use crate::components::gate::{
     ClaimsPanel, EvidencePanel, GateCommands, ReviewSignals, ReviewText, RollbackPanel,
     SignoffHistory, SignoffPanel, VersionDiff,
@@ -87,6 +88,7 @@ fn ChangeView(
                 <ClaimsPanel change=id.clone() gate=gate.clone() commands />
             </div>
             <div class="space-y-6">
+                <PublicationPanel change=id.clone() status=change.status.clone() effects=change.effects.clone() commands />
                 <SignoffPanel change=id.clone() status=change.status.clone() gate=gate.clone() commands signals />
                 <EvidencePanel evidence=gate.evidence.clone() />
                 <RollbackPanel change=id.clone() plan=gate.rollback.clone() may_edit=gate.may_edit_rollback commands />

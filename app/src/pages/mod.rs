@@ -2,6 +2,7 @@ pub mod area;
 pub mod audit;
 pub mod change;
 pub mod data_access;
+pub mod deliveries;
 pub mod home;
 pub mod identities;
 pub mod no_access;

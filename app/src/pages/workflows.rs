@@ -1,6 +1,8 @@
 use super::area::AreaGate;
 use super::systems::ConnectedSystems;
+use crate::api::effects::{CloneWorkflow, RevokeWorkflow};
 use crate::api::workflows::{load_workflows, ActivateWorkflow, ChangeStepGrant, ReviewWidening};
+use crate::components::effects::{KillSwitch, RevocationStatus};
 use crate::components::grant_editor::{GrantDraft, GrantEditor};
 use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
@@ -41,6 +43,8 @@ struct Commands {
     activate: ServerAction<ActivateWorkflow>,
     change: ServerAction<ChangeStepGrant>,
     review: ServerAction<ReviewWidening>,
+    revoke: ServerAction<RevokeWorkflow>,
+    clone: ServerAction<CloneWorkflow>,
 }
 
 #[component]
@@ -49,14 +53,18 @@ fn WorkflowList() -> impl IntoView {
         activate: ServerAction::new(),
         change: ServerAction::new(),
         review: ServerAction::new(),
+        revoke: ServerAction::new(),
+        clone: ServerAction::new(),
     };
     let query = use_query_map();
     let outcome: RwSignal<Option<Result<String, UiError>>> = RwSignal::new(None);
     let refresh = RwSignal::new(0u32);
-    let values: [Signal<Option<Result<String, UiError>>>; 3] = [
+    let values: [Signal<Option<Result<String, UiError>>>; 5] = [
         commands.activate.value().into(),
         commands.change.value().into(),
         commands.review.value().into(),
+        commands.revoke.value().into(),
+        commands.clone.value().into(),
     ];
     for value in values {
         Effect::new(move || {
@@ -177,6 +185,12 @@ fn WorkflowCard(
         .collect_view();
     let id = workflow.id.clone();
     let review_id = workflow.id.clone();
+    let kill_switch = workflow.can_revoke.then(|| {
+        view! { <KillSwitch workflow=workflow.id.clone() name=workflow.name.clone() action=commands.revoke /> }
+    });
+    let revocation = workflow.revocation.clone().map(|revocation| {
+        view! { <RevocationStatus workflow=workflow.id.clone() revocation can_clone=can_manage clone=commands.clone /> }
+    });
     view! {
         <article data-testid="workflow-card" class="mb-6 rounded-lg border border-slate-200 bg-white p-5">
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -204,6 +218,8 @@ fn WorkflowCard(
                     "Activate"
                 </button>
             })}
+            {kill_switch}
+            {revocation}
         </article>
     }
 }

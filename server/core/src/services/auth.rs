@@ -36,15 +36,17 @@ pub enum Area {
     DataAccess,
     Audit,
     ReviewQuality,
+    Deliveries,
 }
 
 impl Area {
-    pub const ALL: [Area; 6] = [
+    pub const ALL: [Area; 7] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
         Area::DataAccess,
         Area::ReviewQuality,
+        Area::Deliveries,
         Area::Audit,
     ];
 
@@ -56,6 +58,7 @@ impl Area {
             Area::DataAccess => (Action::ManageConsent, Resource::Console),
             Area::Audit => (Action::ViewAudit, Resource::Ledger),
             Area::ReviewQuality => (Action::ViewReviewQuality, Resource::Console),
+            Area::Deliveries => (Action::ManageDeliveries, Resource::Console),
         }
     }
 }

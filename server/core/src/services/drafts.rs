@@ -80,6 +80,8 @@ pub struct PublicationNote {
 /// One call to the target system on the change's behalf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeliveryNote {
+    /// The call's idempotency key, as the system receives it (`webhook-id`).
+    pub id: String,
     /// publish or rollback.
     pub kind: String,
     /// pending, delivered, dead or cancelled.
@@ -462,6 +464,7 @@ impl Services {
                 .into_iter()
                 .filter(|e| e.kind != crate::domain::EffectKind::Callback)
                 .map(|e| DeliveryNote {
+                    id: e.id.clone(),
                     kind: e.kind.as_str().to_owned(),
                     state: e.state.as_str().to_owned(),
                     attempts: e.attempts,

@@ -264,6 +264,13 @@ impl Services {
         Ok(secret)
     }
 
+    /// Whether this person may roll the change back now (for the page).
+    pub async fn can_roll_back(&self, actor: &Actor, change: &ChangeRequest) -> bool {
+        self.authorize_on_change(actor, Action::RollBackChange, change, None)
+            .await
+            .is_ok()
+    }
+
     /// Every delivery made for a change (publish, rollbacks, callbacks), oldest first.
     pub async fn change_effects(&self, actor: &Actor, change_id: &str) -> CoreResult<Vec<Effect>> {
         self.authorize(actor, Action::ViewQueue, &Resource::Console)?;

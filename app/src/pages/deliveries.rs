@@ -1,0 +1,77 @@
+//! Deliveries to connected systems, for security admins: calls that failed for good (with a
+//! retry) and calls still waiting for a system to answer.
+
+use super::area::AreaGate;
+use crate::api::effects::{load_deliveries, RetryDelivery};
+use crate::components::effects::DeliveryItem;
+use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
+use crate::dto_effects::DeliveriesView;
+use crate::error::UiError;
+use leptos::prelude::*;
+
+#[component]
+pub fn DeliveriesPage() -> impl IntoView {
+    let retry = ServerAction::<RetryDelivery>::new();
+    let data = Resource::new(move || retry.version().get(), |_| load_deliveries());
+    view! {
+        <PageTitle
+            title="Deliveries"
+            subtitle="Publish, rollback and revoke calls to connected systems. Temporary failures retry by themselves with backoff; calls that failed for good wait here for you."
+        />
+        <AreaGate area="deliveries">
+            <p role="status" aria-live="polite" data-testid="delivery-outcome" class="mb-2 min-h-6 text-sm">
+                {move || retry.value().get().map(|r: Result<String, UiError>| match r {
+                    Ok(m) => view! { <span class="font-medium text-emerald-800">{m}</span> }.into_any(),
+                    Err(e) => view! { <span class="font-medium text-red-800">{e.to_string()}</span> }.into_any(),
+                })}
+            </p>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <Lists view retry /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AreaGate>
+    }
+}
+
+#[component]
+fn Lists(view: DeliveriesView, retry: ServerAction<RetryDelivery>) -> impl IntoView {
+    let dead = if view.dead.is_empty() {
+        view! {
+            <EmptyState title="No failed deliveries">
+                <p>"Every call either reached its system or is still being retried. A call lands here when a system refuses it for good (a bad signature, an unknown target, a wrong receipt) or stays unreachable through every attempt."</p>
+            </EmptyState>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ul class="space-y-2">
+                {view.dead.into_iter().map(|delivery| view! { <DeliveryItem delivery retry /> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let pending = if view.pending.is_empty() {
+        view! { <p class="text-sm text-slate-500">"Nothing waiting."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="space-y-2">
+                {view.pending.into_iter().map(|delivery| view! { <DeliveryItem delivery /> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section aria-labelledby="dead-heading" class="mb-8">
+            <h2 id="dead-heading" class="mb-2 text-lg font-semibold">"Failed for good"</h2>
+            {dead}
+        </section>
+        <section aria-labelledby="pending-heading">
+            <h2 id="pending-heading" class="mb-2 text-lg font-semibold">"Waiting to be delivered"</h2>
+            {pending}
+        </section>
+    }
+}
