@@ -25,6 +25,8 @@ pub struct Sandbox {
     lock: Arc<Mutex<()>>,
     /// Every signed call's idempotency key as it arrived, repeats included (since start-up).
     received: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Simulated slowness per call.
+    delay: std::time::Duration,
 }
 
 impl Sandbox {
@@ -37,7 +39,14 @@ impl Sandbox {
             dir: Arc::new(dir),
             lock: Arc::new(Mutex::new(())),
             received: Arc::default(),
+            delay: std::time::Duration::ZERO,
         })
+    }
+
+    /// A system that takes `delay` over every call (applied inside its one-call-at-a-time lock).
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     pub fn router(self) -> Router {
@@ -196,6 +205,9 @@ async fn call(
     }
 
     let _guard = sandbox.lock.lock().await;
+    if !sandbox.delay.is_zero() {
+        tokio::time::sleep(sandbox.delay).await;
+    }
     let applied_path = sandbox.dir.join("receipts").join(format!("{id}.json"));
     let body_sha256 = hex_sha256(&body_without_signature_noise(&request));
     if let Ok(existing) = std::fs::read(&applied_path) {

@@ -20,6 +20,10 @@ struct Args {
     /// The whsec_ signing secret Countersign showed for this system.
     #[arg(long, env = "COUNTERSIGN_SANDBOX_SECRET", hide_env_values = true)]
     secret: String,
+    /// Takes this long over every call before applying it: a slow system, to see timeouts,
+    /// retries and crash recovery with.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
 }
 
 #[tokio::main]
@@ -30,7 +34,7 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let sandbox = match countersign::sandbox::Sandbox::new(&args.secret, args.data_dir.clone()) {
-        Ok(sandbox) => sandbox,
+        Ok(sandbox) => sandbox.with_delay(std::time::Duration::from_millis(args.delay_ms)),
         Err(e) => {
             eprintln!("error: cannot use {}: {e}", args.data_dir.display());
             return ExitCode::FAILURE;

@@ -8,6 +8,7 @@ mod core_common;
 
 mod agent_api;
 mod cli;
+mod crash;
 mod drill;
 mod effects;
 mod http;

@@ -28,9 +28,20 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn start_sandbox(secret: &str, dir: &std::path::Path, port: u16) -> Sandbox {
+    start_slow_sandbox(secret, dir, port, 0).await
+}
+
+/// The reference system taking `delay_ms` over every call.
+pub async fn start_slow_sandbox(
+    secret: &str,
+    dir: &std::path::Path,
+    port: u16,
+    delay_ms: u64,
+) -> Sandbox {
     let mut child = Command::new(env!("CARGO_BIN_EXE_countersign-sandbox"))
         .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
+        .args(["--delay-ms", &delay_ms.to_string()])
         .env("COUNTERSIGN_SANDBOX_SECRET", secret)
         .stdout(Stdio::null())
         .spawn()
