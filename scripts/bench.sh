@@ -2,8 +2,9 @@
 # Performance runs a reader can repeat: Cedar evaluation in-process (criterion), a bounded HTTP
 # load run of the access-decision API on loopback, and the queue page's server render with 100k
 # and then 1M pending changes — each on SQLite and on a PostgreSQL server started here from the
-# installed binaries. Figures go to stdout; the README quotes them. `BENCH=decisions` or
-# `BENCH=queue` runs only one of the two load benchmarks.
+# installed binaries, and the kill switch on a workflow with 1,000 credentials and 10 connected
+# systems. Figures go to stdout; the README quotes them. `BENCH=decisions`, `BENCH=queue` or
+# `BENCH=killswitch` runs only one of the load benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -46,5 +47,12 @@ if [ "$BENCH" = all ] || [ "$BENCH" = queue ]; then
     echo "==> Queue page render ($database)"
     target/release/countersign-load queue --database "$database" \
       --changes "$QUEUE_CHANGES" --grow-to "$QUEUE_GROW_TO" --events "$QUEUE_EVENTS"
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = killswitch ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Kill switch ($database)"
+    target/release/countersign-load killswitch --database "$database" --credentials 1000 --systems 10
   done
 fi

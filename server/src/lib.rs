@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod deliveries;
 pub mod errors;
 pub mod health;
+pub mod killswitch_bench;
 pub mod loadtest;
 pub mod metrics;
 pub mod queue_bench;

@@ -1,10 +1,13 @@
 //! `countersign-load`: the benchmarks a reader can rerun, on loopback.
 //! `decisions` — a bounded HTTP load run against the access-decision API;
-//! `queue` — fills the gate with pending changes and times the queue page's server render.
-//! See `server/src/loadtest.rs`, `server/src/queue_bench.rs` and the README's Performance section.
+//! `queue` — fills the gate with pending changes and times the queue page's server render;
+//! `killswitch` — revokes a workflow with many credentials and systems and times the refusal and
+//! the receipts. See `server/src/loadtest.rs`, `queue_bench.rs`, `killswitch_bench.rs` and the
+//! README's Performance section.
 
 use clap::{Parser, Subcommand};
 use countersign::loadtest::{run, LoadOptions};
+use countersign::killswitch_bench::{self, KillSwitchOptions};
 use countersign::queue_bench::{self, QueueBenchOptions};
 use std::time::Duration;
 
@@ -49,6 +52,21 @@ enum Bench {
         /// Renders timed at each size.
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+    /// Revoke a workflow with many live credentials and connected systems.
+    Killswitch {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Live access tokens of the workflow.
+        #[arg(long, default_value_t = 1_000)]
+        credentials: usize,
+        /// Connected systems the workflow touches (each a reference system on loopback).
+        #[arg(long, default_value_t = 10)]
+        systems: usize,
+        /// Workflows revoked, one after another.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
 }
 
@@ -97,6 +115,21 @@ async fn main() -> anyhow::Result<()> {
                     last.changes
                 );
             }
+        }
+        Bench::Killswitch {
+            database,
+            credentials,
+            systems,
+            runs,
+        } => {
+            killswitch_bench::run(KillSwitchOptions {
+                database_url: database,
+                credentials: credentials.max(1),
+                systems: systems.max(1),
+                runs: runs.max(1),
+            })
+            .await?
+            .print();
         }
     }
     Ok(())
