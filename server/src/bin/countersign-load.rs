@@ -6,8 +6,8 @@
 //! README's Performance section.
 
 use clap::{Parser, Subcommand};
-use countersign::loadtest::{run, LoadOptions};
 use countersign::killswitch_bench::{self, KillSwitchOptions};
+use countersign::loadtest::{run, LoadOptions};
 use countersign::queue_bench::{self, QueueBenchOptions};
 use std::time::Duration;
 

@@ -77,6 +77,27 @@ async fn an_approved_change_is_published_once_with_its_signed_bytes_and_rolled_b
     for db in core_common::both().await {
         let (services, _clock, g, sandbox, dir) = with_sandbox(&db).await;
         let never_published = another_change(&services, &g, "campaigns/summer").await;
+        // The agent asks to be told how its change ends; a bad URL or another's change is refused.
+        let agent_side = Faulty::default();
+        let callback_url = format!("{}/countersign/callback", agent_side.start().await);
+        let bad = services
+            .register_callback(
+                &g.session.drafter,
+                &g.change.id,
+                "http://agents.example.com/cb",
+            )
+            .await
+            .unwrap_err();
+        assert!(bad.to_string().contains("callback_url"), "{bad}");
+        let foreign = services
+            .register_callback(&g.session.reader, &g.change.id, &callback_url)
+            .await
+            .unwrap_err();
+        assert!(matches!(foreign, CoreError::NotFound(_)), "{foreign:?}");
+        let callback_secret = services
+            .register_callback(&g.session.drafter, &g.change.id, &callback_url)
+            .await
+            .unwrap();
         approve(&services, &g, &g.change).await;
 
         // The approval queued exactly one publication, not yet delivered.
@@ -91,10 +112,28 @@ async fn an_approved_change_is_published_once_with_its_signed_bytes_and_rolled_b
         );
 
         assert_eq!(services.deliver_due_effects().await.unwrap(), 1);
+        // The publication queued the agent's callback; it is delivered on the next pass.
+        assert_eq!(services.deliver_due_effects().await.unwrap(), 1);
         assert_eq!(
             services.deliver_due_effects().await.unwrap(),
             0,
             "nothing is due twice"
+        );
+        let told = agent_side.received();
+        assert_eq!(told.len(), 1, "{}", db.name);
+        countersign_core::webhooks::verify(
+            &callback_secret,
+            &told[0].id,
+            &told[0].timestamp,
+            &told[0].signature,
+            &told[0].body,
+            chrono::Utc::now().timestamp(),
+        )
+        .expect("the callback is signed with the secret shown at registration");
+        let said: Value = serde_json::from_slice(&told[0].body).unwrap();
+        assert_eq!(
+            (said["type"].as_str(), said["status"].as_str()),
+            (Some("change.status"), Some("published"))
         );
         let change = services
             .store()
@@ -196,6 +235,13 @@ async fn an_approved_change_is_published_once_with_its_signed_bytes_and_rolled_b
         let (applied, received) = sandbox_log(&sandbox).await;
         assert_eq!(applied.len(), 2);
         assert_eq!(received, applied);
+        services.deliver_due_effects().await.unwrap();
+        let told: Vec<Value> = agent_side
+            .received()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        assert_eq!(told.last().unwrap()["status"], "rolled_back");
     }
 }
 

@@ -2,7 +2,9 @@
 //! 500, answers too late, answers with a receipt for another call, or works. It checks no
 //! signatures; the reference system (`countersign-sandbox`) covers the contract itself.
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -19,10 +21,20 @@ pub enum Behaviour {
     WrongReceipt = 3,
 }
 
+/// A call as it arrived: its signature headers and raw body.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
 #[derive(Clone, Default)]
 pub struct Faulty {
     behaviour: Arc<AtomicU8>,
     calls: Arc<AtomicUsize>,
+    received: Arc<std::sync::Mutex<Vec<Received>>>,
 }
 
 impl Faulty {
@@ -32,6 +44,10 @@ impl Faulty {
 
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
     }
 
     /// Serves on a free loopback port; returns the base URL.
@@ -50,9 +66,24 @@ impl Faulty {
 
 async fn answer(
     State(faulty): State<Faulty>,
-    Json(call): Json<Value>,
+    headers: HeaderMap,
+    raw: Bytes,
 ) -> Result<Json<Value>, (axum::http::StatusCode, String)> {
     faulty.calls.fetch_add(1, Ordering::SeqCst);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    faulty.received.lock().unwrap().push(Received {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: raw.to_vec(),
+    });
+    let call: Value = serde_json::from_slice(&raw).unwrap_or_default();
     let key = call["idempotency_key"].as_str().unwrap_or_default();
     let status = match call["type"].as_str() {
         Some("publish") => "published",
