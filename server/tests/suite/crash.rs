@@ -1,8 +1,9 @@
-//! Crash safety: the console process is killed (SIGKILL) at random moments while its worker
+//! Real console processes. Crash safety: the console process is killed (SIGKILL) at random moments while its worker
 //! delivers publications, rollbacks and revoke calls, and started again, over and over. In the
 //! end every effect is delivered, none twice: the reference system applied exactly the calls
 //! the outbox holds, each once, each target got one version per publication, and the ledger is
-//! intact with one delivery event per effect.
+//! intact with one delivery event per effect. And two console processes on one PostgreSQL
+//! database deliver each effect once between them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -238,4 +239,63 @@ async fn killing_the_console_at_random_moments_loses_nothing_and_duplicates_noth
         "{kills} kills; {} calls applied, {received} received (repeats after a kill are answered from the receipt)",
         applied.len()
     );
+}
+
+#[tokio::test]
+async fn two_console_processes_on_postgres_deliver_each_effect_once() {
+    let db = core_common::postgres().await;
+    let key = SecretKey::generate();
+    let services = Services::new(
+        db.store.clone(),
+        Arc::new(PolicyEngine::builtin().unwrap()),
+        Arc::new(ManualClock::new(chrono::Utc::now())),
+    )
+    .with_secret_key(SecretKey::from_base64(&key.to_base64()).unwrap());
+    let port = free_port();
+    let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
+    let sandbox_dir = tempfile::tempdir().unwrap();
+    let sandbox = start_slow_sandbox(&chain.crm_secret, sandbox_dir.path(), port, 20).await;
+    let g = gate_with(&services, &db, chain).await;
+    let mut changes = vec![g.change.clone()];
+    for n in 1..6 {
+        changes.push(another_change(&services, &g, &format!("campaigns/region-{n}")).await);
+    }
+    for change in &changes {
+        approve(&services, &g, change).await;
+    }
+    // Two console processes on the same database, delivering at the same time.
+    let mut first = start_console(&db, &key);
+    let mut second = start_console(&db, &key);
+    let started = Instant::now();
+    while undelivered(&services).await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "not delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for console in [&mut first, &mut second] {
+        console.kill().unwrap();
+        console.wait().unwrap();
+    }
+    let log: serde_json::Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let received: Vec<&str> = log["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let distinct: BTreeSet<_> = received.iter().collect();
+    assert_eq!(
+        received.len(),
+        6,
+        "each publication sent once: {received:?}"
+    );
+    assert_eq!(distinct.len(), 6);
+    for change in &changes {
+        let stored = services.store().change(&change.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, ChangeStatus::Published);
+    }
 }
