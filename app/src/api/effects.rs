@@ -80,7 +80,7 @@ pub(super) async fn change_effects(
             .any(|e| e.kind == EffectKind::Rollback && e.state == OutboxState::Pending),
         deliveries: effects
             .iter()
-            .map(|e| delivery_dto(e, &systems, Some(&change.title)))
+            .map(|e| delivery_dto(e, &systems, None))
             .collect(),
         may_roll_back: services.can_roll_back(actor, change).await,
     })

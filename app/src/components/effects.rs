@@ -59,6 +59,9 @@ pub fn DeliveryItem(
             {delivery.next_attempt.clone().filter(|_| delivery.attempts > 0).map(|at| view! {
                 <p class="text-xs text-slate-600">{format!("Next attempt {at}")}</p>
             })}
+            {delivery.change.clone().filter(|(_, title)| !title.is_empty()).map(|(id, title)| view! {
+                <p class="text-xs">"For "<a class="underline" href=format!("/changes/{id}")>{title}</a></p>
+            })}
             <p class="text-xs text-slate-500">{format!("Requested by {} · {} · “{}”", delivery.requested_by, delivery.created, delivery.reason)}</p>
             <p class="break-all font-mono text-xs text-slate-400">{delivery.id.clone()}</p>
             {(dead && delivery.kind != "drill").then(|| retry.map(|action| view! {

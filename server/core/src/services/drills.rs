@@ -57,16 +57,39 @@ impl Services {
         ))
         .await?;
         tx.commit().await?;
-        self.deliver_effect_now(&effect.id)
-            .await?
-            .drill
-            .ok_or_else(|| {
-                CoreError::Conflict(
-                    "the drill is being delivered by another console process; its result will \
-                     appear on the systems page"
-                        .to_owned(),
-                )
-            })
+        if let Some(drill) = self.deliver_effect_now(&effect.id).await?.drill {
+            return Ok(drill);
+        }
+        // A delivery worker leased it first (it polls the same outbox): wait for its result.
+        let give_up = std::time::Instant::now()
+            + self
+                .settings
+                .delivery_lease
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(30));
+        while std::time::Instant::now() < give_up {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let finished = self
+                .store
+                .effect(&effect.id)
+                .await?
+                .is_some_and(|e| e.state != crate::domain::OutboxState::Pending);
+            if finished {
+                if let Some(drill) = self
+                    .store
+                    .latest_drills()
+                    .await?
+                    .into_iter()
+                    .find(|d| d.system_id == id)
+                {
+                    return Ok(drill);
+                }
+            }
+        }
+        Err(CoreError::Conflict(
+            "the drill is still being delivered; its result will appear on the systems page"
+                .to_owned(),
+        ))
     }
 
     /// The newest drill of each system.
