@@ -7,9 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{free_port, start_slow_sandbox};
+use crate::common::{free_port, sandbox_log, start_slow_sandbox, Sandbox};
 use crate::core_common::chain::chain_at;
-use crate::core_common::gate::{another_change, approve, gate_with};
+use crate::core_common::gate::{another_change, approve, gate_with, Gate};
 use crate::core_common::{self, TestDb};
 use countersign_core::clock::ManualClock;
 use countersign_core::domain::{ChangeStatus, Effect, EffectKind, OutboxState};
@@ -22,6 +22,39 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The in-process console that sets things up (it shares the database and the secret key with
+/// the console processes), a change at the gate, and the reference system taking `delay_ms`
+/// over each call.
+struct World {
+    key: SecretKey,
+    services: Services,
+    g: Gate,
+    sandbox: Sandbox,
+    sandbox_dir: tempfile::TempDir,
+}
+
+async fn world(db: &TestDb, delay_ms: u64) -> World {
+    let key = SecretKey::generate();
+    let services = Services::new(
+        db.store.clone(),
+        Arc::new(PolicyEngine::builtin().unwrap()),
+        Arc::new(ManualClock::new(chrono::Utc::now())),
+    )
+    .with_secret_key(SecretKey::from_base64(&key.to_base64()).unwrap());
+    let port = free_port();
+    let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
+    let sandbox_dir = tempfile::tempdir().unwrap();
+    let sandbox = start_slow_sandbox(&chain.crm_secret, sandbox_dir.path(), port, delay_ms).await;
+    let g = gate_with(&services, db, chain).await;
+    World {
+        key,
+        services,
+        g,
+        sandbox,
+        sandbox_dir,
+    }
+}
 
 /// The console binary on `db`, serving on a free port with its delivery worker running. Its
 /// identity provider is a closed port: sign-in is not needed here, delivery is.
@@ -95,19 +128,14 @@ async fn crash_until_delivered(db: &TestDb, key: &SecretKey, services: &Services
 #[tokio::test]
 async fn killing_the_console_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let db = core_common::sqlite().await;
-    let key = SecretKey::generate();
-    let services = Services::new(
-        db.store.clone(),
-        Arc::new(PolicyEngine::builtin().unwrap()),
-        Arc::new(ManualClock::new(chrono::Utc::now())),
-    )
-    .with_secret_key(SecretKey::from_base64(&key.to_base64()).unwrap());
-    let port = free_port();
-    let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
-    let sandbox_dir = tempfile::tempdir().unwrap();
     // A system that takes 120 ms per call, so that kills land while calls are under way.
-    let sandbox = start_slow_sandbox(&chain.crm_secret, sandbox_dir.path(), port, 120).await;
-    let g = gate_with(&services, &db, chain).await;
+    let World {
+        key,
+        services,
+        g,
+        sandbox,
+        sandbox_dir,
+    } = world(&db, 120).await;
     let mut kills = 0;
 
     // Publish: eight approved changes.
@@ -177,18 +205,7 @@ async fn killing_the_console_at_random_moments_loses_nothing_and_duplicates_noth
         ),
         (8, 8, 1)
     );
-    let log: serde_json::Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let applied: Vec<String> = log["applied"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k.as_str().unwrap().to_owned())
-        .collect();
+    let (applied, received) = sandbox_log(&sandbox).await;
     let applied_set: BTreeSet<_> = applied.iter().cloned().collect();
     assert_eq!(applied.len(), applied_set.len(), "a key applied twice");
     let outbox: BTreeSet<_> = effects.iter().map(|e| e.id.clone()).collect();
@@ -234,28 +251,23 @@ async fn killing_the_console_at_random_moments_loses_nothing_and_duplicates_noth
             .count();
         assert_eq!(delivered, 1, "{}", effect.id);
     }
-    let received = log["received"].as_array().unwrap().len();
     println!(
-        "{kills} kills; {} calls applied, {received} received (repeats after a kill are answered from the receipt)",
-        applied.len()
+        "{kills} kills; {} calls applied, {} received (repeats after a kill are answered from the receipt)",
+        applied.len(),
+        received.len()
     );
 }
 
 #[tokio::test]
 async fn two_console_processes_on_postgres_deliver_each_effect_once() {
     let db = core_common::postgres().await;
-    let key = SecretKey::generate();
-    let services = Services::new(
-        db.store.clone(),
-        Arc::new(PolicyEngine::builtin().unwrap()),
-        Arc::new(ManualClock::new(chrono::Utc::now())),
-    )
-    .with_secret_key(SecretKey::from_base64(&key.to_base64()).unwrap());
-    let port = free_port();
-    let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
-    let sandbox_dir = tempfile::tempdir().unwrap();
-    let sandbox = start_slow_sandbox(&chain.crm_secret, sandbox_dir.path(), port, 20).await;
-    let g = gate_with(&services, &db, chain).await;
+    let World {
+        key,
+        services,
+        g,
+        sandbox,
+        sandbox_dir: _sandbox_dir,
+    } = world(&db, 20).await;
     let mut changes = vec![g.change.clone()];
     for n in 1..6 {
         changes.push(another_change(&services, &g, &format!("campaigns/region-{n}")).await);
@@ -275,18 +287,7 @@ async fn two_console_processes_on_postgres_deliver_each_effect_once() {
         console.kill().unwrap();
         console.wait().unwrap();
     }
-    let log: serde_json::Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let received: Vec<&str> = log["received"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k.as_str().unwrap())
-        .collect();
+    let (_, received) = sandbox_log(&sandbox).await;
     let distinct: BTreeSet<_> = received.iter().collect();
     assert_eq!(
         received.len(),

@@ -14,7 +14,7 @@ use countersign_core::{Actor, Services};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use common::{free_port, start_sandbox};
+use common::{free_port, sandbox_log, start_sandbox};
 
 async fn console(dir: &std::path::Path) -> (Services, Actor) {
     let env: HashMap<String, String> = HashMap::from([
@@ -76,17 +76,8 @@ async fn a_drill_passes_against_a_correctly_configured_system_and_fails_clearly_
     assert!(drill.passed, "{:?}", drill.error);
     let receipt = drill.receipt.clone().unwrap();
     assert!(receipt.contains("\"status\":\"dry_run_ok\""), "{receipt}");
-    let log: serde_json::Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        log["applied"].as_array().map(Vec::len),
-        Some(1),
-        "the system recorded the call once"
-    );
+    let (applied, _) = sandbox_log(&sandbox).await;
+    assert_eq!(applied.len(), 1, "the system recorded the call once");
 
     // After a rotation the sandbox still has the old secret: the call is refused as unsigned.
     services

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::faulty::{Behaviour, Faulty};
-use crate::common::{free_port, start_sandbox, Sandbox};
+use crate::common::{free_port, sandbox_log, start_sandbox, Sandbox};
 use crate::core_common::chain::{chain_at, Chain};
 use crate::core_common::gate::{another_change, approve, gate_with, Gate};
 use crate::core_common::{self, TestDb};
@@ -40,24 +40,6 @@ async fn with_sandbox(
     let sandbox = start_sandbox(&chain.crm_secret, dir.path(), port).await;
     let g = gate_with(&services, db, chain).await;
     (services, clock, g, sandbox, dir)
-}
-
-async fn sandbox_log(sandbox: &Sandbox) -> (Vec<String>, Vec<String>) {
-    let log: Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let keys = |k: &str| -> Vec<String> {
-        log[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect()
-    };
-    (keys("applied"), keys("received"))
 }
 
 async fn status_of(services: &Services, id: &str) -> ChangeStatus {

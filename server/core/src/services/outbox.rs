@@ -292,12 +292,7 @@ impl Services {
         let subject = format!("change:{}", change.id);
         let status = match (next, receipt) {
             (NextStep::Delivered, Some(receipt)) => {
-                let publication = Publication {
-                    version: receipt.version.clone().unwrap_or_default(),
-                    replaced: receipt.previous_version.clone(),
-                    at: self.clock.now(),
-                };
-                tx.set_change_publication(&change.id, &publication).await?;
+                let publication = self.record_publication(tx, &change.id, receipt).await?;
                 tx.append_event(&NewEvent::new(
                     &Actor::System,
                     "change.published",
@@ -472,6 +467,22 @@ impl Services {
         Ok(drill)
     }
 
+    /// What a publish receipt says is live now, stored with the change.
+    async fn record_publication(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change_id: &str,
+        receipt: &Receipt,
+    ) -> CoreResult<Publication> {
+        let publication = Publication {
+            version: receipt.version.clone().unwrap_or_default(),
+            replaced: receipt.previous_version.clone(),
+            at: self.clock.now(),
+        };
+        tx.set_change_publication(change_id, &publication).await?;
+        Ok(publication)
+    }
+
     async fn change_of(
         &self,
         tx: &mut Box<dyn WriteTx>,
@@ -494,12 +505,7 @@ impl Services {
         let Some(change) = self.change_of(tx, effect).await? else {
             return Ok(());
         };
-        let publication = Publication {
-            version: receipt.version.clone().unwrap_or_default(),
-            replaced: receipt.previous_version.clone(),
-            at: self.clock.now(),
-        };
-        tx.set_change_publication(&change.id, &publication).await?;
+        let publication = self.record_publication(tx, &change.id, receipt).await?;
         tx.append_event(&NewEvent::new(
             &Actor::System,
             "change.published_after_cancellation",

@@ -5,8 +5,8 @@ use super::Services;
 use crate::actor::Actor;
 use crate::connector::new_idempotency_key;
 use crate::domain::{
-    content_hash, BaseUrl, ChangeRequest, ChangeStatus, ChangeVersion, ContentFormat, Effect,
-    EffectKind, OutboxState, Publication, Reason,
+    content_hash, BaseUrl, ChangeRequest, ChangeStatus, ChangeVersion, ConnectedSystem,
+    ContentFormat, Effect, EffectKind, OutboxState, Publication, Reason,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -24,6 +24,30 @@ fn media_type(format: ContentFormat) -> &'static str {
 }
 
 impl Services {
+    /// A call to `system` on behalf of `change`, due now.
+    fn change_effect(
+        &self,
+        kind: EffectKind,
+        system: &ConnectedSystem,
+        change: &ChangeRequest,
+        body: &serde_json::Value,
+        reason: &str,
+        actor: &Actor,
+    ) -> Effect {
+        let mut effect = Effect::queued(
+            kind,
+            system.base_url.as_str().to_owned(),
+            body,
+            reason,
+            actor,
+            self.clock.now(),
+        );
+        effect.system = Some(system.id);
+        effect.workflow = Some(change.workflow);
+        effect.change_id = Some(change.id.clone());
+        effect
+    }
+
     /// Queues the publication of an approved change, in the approval's transaction.
     pub(super) async fn queue_publish(
         &self,
@@ -62,17 +86,14 @@ impl Services {
             "previous_version": live,
             "dry_run": false,
         });
-        let mut effect = Effect::queued(
+        let effect = self.change_effect(
             EffectKind::Publish,
-            system.base_url.as_str().to_owned(),
+            &system,
+            change,
             &body,
             "approved at the gate",
             &Actor::System,
-            self.clock.now(),
         );
-        effect.system = Some(system.id);
-        effect.workflow = Some(change.workflow);
-        effect.change_id = Some(change.id.clone());
         tx.insert_effect(&effect).await?;
         tx.append_event(&NewEvent::new(
             &Actor::System,
@@ -166,17 +187,8 @@ impl Services {
             "reason": reason,
             "dry_run": false,
         });
-        let mut effect = Effect::queued(
-            EffectKind::Rollback,
-            system.base_url.as_str().to_owned(),
-            &body,
-            reason,
-            actor,
-            self.clock.now(),
-        );
-        effect.system = Some(system.id);
-        effect.workflow = Some(change.workflow);
-        effect.change_id = Some(change.id.clone());
+        let effect =
+            self.change_effect(EffectKind::Rollback, &system, change, &body, reason, actor);
         tx.insert_effect(&effect).await?;
         tx.append_event(&NewEvent::new(
             actor,

@@ -220,6 +220,22 @@ pub(super) fn lease_query(skip_locked: bool, only: bool) -> String {
 
 macro_rules! effects_sql {
     ($store:ident, $tx:ident, $db:ty, $skip_locked:expr) => {
+        impl $store {
+            /// Effects whose `column` (a fixed name, never input) equals `value`, oldest first.
+            async fn effects_where(
+                &self,
+                column: &'static str,
+                value: &str,
+            ) -> Result<Vec<crate::domain::Effect>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM outbox WHERE {column} = $1 ORDER BY created_at, id",
+                    super::effects::EFFECT_COLUMNS
+                );
+                let rows = sqlx::query(&sql).bind(value).fetch_all(&self.pool).await?;
+                rows.iter().map(super::effects::effect_from_row).collect()
+            }
+        }
+
         #[async_trait::async_trait]
         impl super::effects::EffectReads for $store {
             async fn effect(
@@ -238,27 +254,14 @@ macro_rules! effects_sql {
                 &self,
                 change_id: &str,
             ) -> Result<Vec<crate::domain::Effect>, crate::store::StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM outbox WHERE change_id = $1 ORDER BY created_at, id",
-                    super::effects::EFFECT_COLUMNS
-                );
-                let rows = sqlx::query(&sql).bind(change_id).fetch_all(&self.pool).await?;
-                rows.iter().map(super::effects::effect_from_row).collect()
+                self.effects_where("change_id", change_id).await
             }
 
             async fn effects_of_revocation(
                 &self,
                 revocation_id: &str,
             ) -> Result<Vec<crate::domain::Effect>, crate::store::StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM outbox WHERE revocation_id = $1 ORDER BY created_at, id",
-                    super::effects::EFFECT_COLUMNS
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(revocation_id)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(super::effects::effect_from_row).collect()
+                self.effects_where("revocation_id", revocation_id).await
             }
 
             async fn effects_in_state(

@@ -60,3 +60,23 @@ pub async fn start_slow_sandbox(
     let _ = child.wait();
     panic!("the sandbox did not start");
 }
+
+/// What the reference system applied (each idempotency key once) and every signed call it
+/// received since it started, repeats included.
+pub async fn sandbox_log(sandbox: &Sandbox) -> (Vec<String>, Vec<String>) {
+    let log: serde_json::Value = reqwest::get(format!("{}/countersign/log", sandbox.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = |k: &str| -> Vec<String> {
+        log[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    (keys("applied"), keys("received"))
+}
