@@ -1,4 +1,5 @@
-//! Prometheus text-format metrics: requests by route and status, a latency histogram, sign-ins.
+//! Prometheus text-format metrics: requests by route and status, a latency histogram, sign-ins,
+//! and the outbox's backlog.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -144,12 +145,52 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     response
 }
 
-pub async fn endpoint(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+/// The outbox gauges, read from the database at scrape time (so every process reports the
+/// shared backlog); left out when the database does not answer.
+async fn outbox_gauges(services: &countersign_core::Services) -> String {
+    let Ok(backlog) = services.store().outbox_backlog().await else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP countersign_outbox_effects Calls to connected systems waiting (pending) or given up (dead)."
+    );
+    let _ = writeln!(out, "# TYPE countersign_outbox_effects gauge");
+    let _ = writeln!(
+        out,
+        "countersign_outbox_effects{{state=\"pending\"}} {}",
+        backlog.pending
+    );
+    let _ = writeln!(
+        out,
+        "countersign_outbox_effects{{state=\"dead\"}} {}",
+        backlog.dead
+    );
+    let _ = writeln!(
+        out,
+        "# HELP countersign_outbox_oldest_pending_seconds Age of the oldest call not yet delivered."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE countersign_outbox_oldest_pending_seconds gauge"
+    );
+    let age = backlog.oldest_pending_ms.map_or(0.0, |at| {
+        let now = countersign_core::clock::to_millis(services.clock().now());
+        (now - at).max(0) as f64 / 1000.0
+    });
+    let _ = writeln!(out, "countersign_outbox_oldest_pending_seconds {age}");
+    out
+}
+
+pub async fn endpoint(State(state): State<crate::state::AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    text.push_str(&outbox_gauges(&state.services).await);
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        metrics.render(),
+        text,
     )
 }

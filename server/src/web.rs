@@ -50,10 +50,7 @@ pub fn build(state: AppState) -> Router {
         .merge(auth::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route(
-            "/metrics",
-            get(metrics::endpoint).with_state(state.metrics.clone()),
-        )
+        .route("/metrics", get(metrics::endpoint))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -384,6 +384,13 @@ async fn metrics_count_requests_by_route_and_sign_ins() {
         "{metrics}"
     );
     assert!(metrics.contains(r#"countersign_sign_ins_total{outcome="granted"} 1"#));
+    // The outbox backlog, read from the database: the demo seeding's drill was delivered.
+    assert!(
+        metrics.contains(r#"countersign_outbox_effects{state="pending"} 0"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"countersign_outbox_effects{state="dead"} 0"#));
+    assert!(metrics.contains("countersign_outbox_oldest_pending_seconds 0"));
     assert!(metrics.contains("countersign_http_request_duration_seconds_bucket"));
 }
 

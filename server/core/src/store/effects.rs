@@ -8,6 +8,14 @@ use crate::domain::{Effect, EffectKind, NhiState, OutboxState, Revocation};
 use async_trait::async_trait;
 use sqlx::Row;
 
+/// The outbox at a glance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    pub pending: i64,
+    pub dead: i64,
+    pub oldest_pending_ms: Option<i64>,
+}
+
 #[async_trait]
 pub trait EffectReads {
     async fn effect(&self, id: &str) -> Result<Option<Effect>, StoreError>;
@@ -36,6 +44,9 @@ pub trait EffectReads {
         limit: i64,
         only: Option<&str>,
     ) -> Result<Vec<Effect>, StoreError>;
+    /// Effects waiting (pending) and given up (dead), and when the oldest pending one was queued:
+    /// what an operator watches.
+    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError>;
     /// The sealed secret a change's callbacks are signed with.
     async fn change_callback_secret(&self, change_id: &str) -> Result<Option<String>, StoreError>;
     /// When the next pending effect falls due, if any.
@@ -330,6 +341,25 @@ macro_rules! effects_sql {
                 .fetch_optional(&self.pool)
                 .await?
                 .flatten())
+            }
+
+            async fn outbox_backlog(
+                &self,
+            ) -> Result<super::effects::OutboxBacklog, crate::store::StoreError> {
+                let count = |state: &'static str| {
+                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE state = $1")
+                        .bind(state)
+                        .fetch_one(&self.pool)
+                };
+                Ok(super::effects::OutboxBacklog {
+                    pending: count("pending").await?,
+                    dead: count("dead").await?,
+                    oldest_pending_ms: sqlx::query_scalar(
+                        "SELECT MIN(created_at) FROM outbox WHERE state = 'pending'",
+                    )
+                    .fetch_one(&self.pool)
+                    .await?,
+                })
             }
 
             async fn next_effect_due_ms(&self) -> Result<Option<i64>, crate::store::StoreError> {

@@ -89,7 +89,7 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
 }
 
-pub use effects::{EffectReads, EffectWrites};
+pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 
 #[async_trait]
