@@ -352,3 +352,42 @@ test('demo: the approval gate — claims marked and substantiated, separation of
   const afterRevoke = await (await request.get('http://127.0.0.1:4100/countersign/log')).json();
   expect(afterRevoke.applied.filter((key) => key === publish.id)).toHaveLength(1);
 });
+
+// Runs after the kill switch above: the demo workflow is revoked.
+test('demo: a call a system refuses lands in Deliveries, where a security admin retries it; a revoked workflow is cloned into a draft', async ({ page }) => {
+  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fworkflows`);
+  await page.getByRole('button', { name: /Priya Nair/ }).click();
+  await hydrated(page);
+  // The system's secret is rotated but the system keeps the old one: it will refuse our calls.
+  const system = page.getByTestId('system-card').filter({ hasText: 'Campaign Manager' });
+  await system.getByRole('button', { name: 'Rotate secret' }).click();
+  await system.getByLabel('Reason').fill('rotated without telling the system');
+  await system.getByRole('button', { name: 'Confirm: rotate' }).click();
+  await expect(page.getByTestId('system-outcome')).toContainText('Signing secret for Campaign Manager (version 2)');
+
+  // The revoked workflow comes back as a new draft, with its own steps.
+  const revoked = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' }).filter({ hasText: 'revoked' });
+  await revoked.getByLabel('Name of the new draft').fill('Spring offer email 2027');
+  await revoked.getByRole('button', { name: 'Clone into a new draft' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toContainText('Cloned into the draft “Spring offer email 2027”');
+  const clone = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email 2027' });
+  await expect(clone.getByTestId('workflow-state')).toHaveText('draft');
+
+  // Revoking the draft tells the system, which refuses the call (401): it fails for good.
+  await clone.getByRole('button', { name: 'Revoke workflow…' }).click();
+  await clone.getByRole('alertdialog').getByLabel(/Why/).fill('Abandoned before it ran.');
+  await clone.getByRole('button', { name: 'Revoke everywhere' }).click();
+  await expect(page.getByTestId('workflow-outcome')).toContainText('Revoked.');
+  await expect(clone.getByTestId('delivery-error')).toContainText('401', { timeout: 15_000 });
+  await expect(clone.getByTestId('revocation-headline')).toContainText('Revocation incomplete: 0 of 1 systems confirmed; 1 refused for good');
+
+  await page.getByRole('link', { name: 'Deliveries' }).click();
+  await hydrated(page);
+  const failed = page.getByTestId('delivery').and(page.locator('[data-state="dead"]'));
+  await expect(failed).toHaveCount(1);
+  await expect(failed).toContainText('revoke → Campaign Manager');
+  await expect(failed.getByTestId('delivery-error')).toContainText('Signature does not verify');
+  await page.screenshot({ path: 'test-results/deliveries.png', fullPage: true });
+  await failed.getByRole('button', { name: 'Retry delivery' }).click();
+  await expect(page.getByTestId('delivery-outcome')).toContainText('The revoke call is queued again');
+});

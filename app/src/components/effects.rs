@@ -278,7 +278,13 @@ pub fn RevocationStatus(
                 let (title, colour) = if r.complete {
                     (format!("Revoked: every system confirmed ({} of {}) in {}", r.confirmed, r.systems, r.took.clone().unwrap_or_default()), "text-red-900")
                 } else {
-                    (format!("Revocation incomplete: {} of {} systems confirmed; retrying the rest", r.confirmed, r.systems), "text-amber-900")
+                    let refused = r.calls.iter().filter(|c| c.state == "dead").count();
+                    let waiting = if refused == 0 {
+                        "retrying the rest".to_owned()
+                    } else {
+                        format!("{refused} refused for good — fix the system, then retry from Deliveries")
+                    };
+                    (format!("Revocation incomplete: {} of {} systems confirmed; {waiting}", r.confirmed, r.systems), "text-amber-900")
                 };
                 view! {
                     <h4 data-testid="revocation-headline" data-complete=r.complete.to_string() class=format!("font-semibold {colour}")>{title}</h4>
@@ -297,7 +303,8 @@ pub fn RevocationStatus(
                 <form class="mt-3 flex flex-wrap items-end gap-2" on:submit=submit.clone() aria-label="Clone into a new draft">
                     <label class="block">
                         <span class=LABEL>"Name of the new draft"</span>
-                        <input type="text" class=INPUT required minlength="3" maxlength="80" bind:value=name />
+                        <input type="text" class=INPUT required minlength="3" maxlength="80" aria-describedby="clone-name-help" bind:value=name />
+                        <span id="clone-name-help" class="text-xs text-slate-500">"Letters, digits, spaces, - _ and ."</span>
                     </label>
                     <button type="submit" class=BUTTON disabled=move || clone.pending().get()>"Clone into a new draft"</button>
                 </form>
