@@ -75,6 +75,11 @@ impl Connector for HttpConnector {
                 }
             })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = response.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 DeliveryError::Timeout(self.timeout.as_secs())
@@ -104,9 +109,18 @@ impl Connector for HttpConnector {
                 })
                 .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-            return Err(DeliveryError::Refused {
-                status: status.as_u16(),
-                detail,
+            return Err(match retry_after {
+                Some(retry_after_secs) if matches!(status.as_u16(), 429 | 503) => {
+                    DeliveryError::Throttled {
+                        status: status.as_u16(),
+                        retry_after_secs,
+                        detail,
+                    }
+                }
+                _ => DeliveryError::Refused {
+                    status: status.as_u16(),
+                    detail,
+                },
             });
         }
         if delivery.endpoint == Endpoint::Callback {

@@ -83,13 +83,22 @@ pub enum DeliveryError {
     Refused { status: u16, detail: String },
     #[error("the system answered with a wrong receipt: {0}")]
     WrongReceipt(String),
+    /// 429 or 503 with `Retry-After` in seconds: temporary, and not before that.
+    #[error("the system asked to wait {retry_after_secs} s ({status}): {detail}")]
+    Throttled {
+        status: u16,
+        retry_after_secs: u64,
+        detail: String,
+    },
 }
 
 impl DeliveryError {
     /// Worth retrying later (the contract's temporary failures).
     pub fn is_temporary(&self) -> bool {
         match self {
-            DeliveryError::Timeout(_) | DeliveryError::Unreachable(_) => true,
+            DeliveryError::Timeout(_)
+            | DeliveryError::Unreachable(_)
+            | DeliveryError::Throttled { .. } => true,
             DeliveryError::Refused { status, .. } => matches!(status, 408 | 429 | 500..=599),
             DeliveryError::WrongReceipt(_) => false,
         }
@@ -249,5 +258,11 @@ mod tests {
         }
         .is_temporary());
         assert!(!DeliveryError::WrongReceipt(String::new()).is_temporary());
+        assert!(DeliveryError::Throttled {
+            status: 429,
+            retry_after_secs: 30,
+            detail: String::new()
+        }
+        .is_temporary());
     }
 }

@@ -317,6 +317,23 @@ async fn temporary_failures_back_off_permanent_ones_dead_letter_and_an_admin_ret
             .remove(0);
         assert!(effect.last_error.unwrap().contains("wrong receipt"));
 
+        // 429 with Retry-After: not tried again before the system asked.
+        let throttled = another_change(&services, &g, "campaigns/throttled").await;
+        faulty.set(Behaviour::Throttles);
+        approve(&services, &g, &throttled).await;
+        services.deliver_due_effects().await.unwrap();
+        let effect = services
+            .change_effects(&g.approver, &throttled.id)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(effect.state, OutboxState::Pending);
+        assert!(effect.last_error.unwrap().contains("asked to wait 90 s"));
+        assert_eq!(
+            effect.next_attempt_at,
+            clock.now() + chrono::Duration::seconds(90)
+        );
+
         // No answer within the timeout: a temporary failure.
         let slow = another_change(&services, &g, "campaigns/slow").await;
         faulty.set(Behaviour::TooSlow);

@@ -157,9 +157,20 @@ pub fn after_attempt(
         Err(error) if kind.max_attempts().is_some_and(|max| attempt >= max) => NextStep::Dead {
             reason: format!("gave up after {attempt} attempts; the last: {error}"),
         },
-        Err(_) => NextStep::Retry {
-            at: now + backoff(attempt, jitter),
-        },
+        Err(error) => {
+            let mut wait = backoff(attempt, jitter);
+            // A system that says when to come back is believed, up to the longest backoff.
+            if let DeliveryError::Throttled {
+                retry_after_secs, ..
+            } = error
+            {
+                let asked = i64::try_from(*retry_after_secs)
+                    .unwrap_or(MAX_BACKOFF_SECS)
+                    .min(MAX_BACKOFF_SECS);
+                wait = wait.max(Duration::seconds(asked));
+            }
+            NextStep::Retry { at: now + wait }
+        }
     }
 }
 
@@ -359,6 +370,23 @@ mod tests {
             ),
             NextStep::Dead { .. }
         ));
+        let throttled = |secs| {
+            Err(DeliveryError::Throttled {
+                status: 429,
+                retry_after_secs: secs,
+                detail: String::new(),
+            })
+        };
+        // Retry-After is honoured when longer than the backoff, and capped at the longest one.
+        for (asked, waited) in [(120, 120), (0, 2), (86_400, MAX_BACKOFF_SECS)] {
+            assert_eq!(
+                after_attempt(EffectKind::Publish, 1, &throttled(asked), now, 1.0),
+                NextStep::Retry {
+                    at: now + Duration::seconds(waited)
+                },
+                "Retry-After: {asked}"
+            );
+        }
         assert_eq!(OutboxState::parse("dead"), Some(OutboxState::Dead));
         assert_eq!(EffectKind::parse("drill"), Some(EffectKind::Drill));
         assert_eq!(OutboxState::parse("lost"), None);

@@ -19,6 +19,8 @@ pub enum Behaviour {
     Fails500 = 1,
     TooSlow = 2,
     WrongReceipt = 3,
+    /// 429 with `Retry-After: 90`.
+    Throttles = 4,
 }
 
 /// A call as it arrived: its signature headers and raw body.
@@ -68,7 +70,9 @@ async fn answer(
     State(faulty): State<Faulty>,
     headers: HeaderMap,
     raw: Bytes,
-) -> Result<Json<Value>, (axum::http::StatusCode, String)> {
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
     faulty.calls.fetch_add(1, Ordering::SeqCst);
     let header = |name: &str| {
         headers
@@ -91,26 +95,31 @@ async fn answer(
         _ => "revoked",
     };
     match faulty.behaviour.load(Ordering::SeqCst) {
-        1 => Err((
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "database on fire".to_owned(),
-        )),
+        1 => (StatusCode::INTERNAL_SERVER_ERROR, "database on fire").into_response(),
         2 => {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            Err((axum::http::StatusCode::GATEWAY_TIMEOUT, "late".to_owned()))
+            (StatusCode::GATEWAY_TIMEOUT, "late").into_response()
         }
-        3 => Ok(Json(json!({
+        3 => Json(json!({
             "receipt_id": "rcpt_other",
             "idempotency_key": "msg_someone_else",
             "status": status,
-        }))),
-        _ => Ok(Json(json!({
+        }))
+        .into_response(),
+        4 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, "90")],
+            "slow down",
+        )
+            .into_response(),
+        _ => Json(json!({
             "receipt_id": format!("rcpt_{key}"),
             "idempotency_key": key,
             "status": status,
             "version": "v-1",
             "previous_version": null,
             "content_sha256": call["content"]["sha256"],
-        }))),
+        }))
+        .into_response(),
     }
 }
