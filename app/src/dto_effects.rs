@@ -71,4 +71,6 @@ pub struct RevocationView {
 pub struct DeliveriesView {
     pub dead: Vec<DeliveryView>,
     pub pending: Vec<DeliveryView>,
+    /// Each list holds at most this many, newest first.
+    pub listed: usize,
 }

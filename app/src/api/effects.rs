@@ -234,6 +234,8 @@ pub async fn load_deliveries() -> Result<DeliveriesView, UiError> {
     Ok(DeliveriesView {
         dead: dead.iter().map(dto).collect(),
         pending: pending.iter().map(dto).collect(),
+        listed: usize::try_from(countersign_core::services::DELIVERIES_LISTED)
+            .unwrap_or(usize::MAX),
     })
 }
 

@@ -201,7 +201,7 @@ pub fn KillSwitch(
                 class="mt-3 rounded-md border border-red-300 bg-red-50 p-4" on:submit=submit.clone()>
                 <h4 id="revoke-heading" class="font-semibold text-red-900">{heading.clone()}</h4>
                 <p id="revoke-what" class="mt-1 text-sm text-red-900">
-                    "At once, in one step: every credential issued for it stops working, its identities are suspended, its unpublished changes are cancelled, and every connected system it touches is told to revoke. It cannot be reactivated (it can be cloned into a new draft)."
+                    "At once, in one step: every credential issued for it stops working, its identities are suspended (in every workflow they serve), its unpublished changes are cancelled, and every connected system it touches is told to revoke. It cannot be reactivated (it can be cloned into a new draft)."
                 </p>
                 <label class="mt-3 block">
                     <span class=LABEL>"Why (required, recorded and sent to each system)"</span>

@@ -39,6 +39,14 @@ pub fn DeliveriesPage() -> impl IntoView {
 
 #[component]
 fn Lists(view: DeliveriesView, retry: ServerAction<RetryDelivery>) -> impl IntoView {
+    let listed = view.listed;
+    let more = move |n: usize| {
+        (n >= listed).then(|| {
+            view! { <p class="mb-2 text-sm text-slate-600">{format!("The newest {listed} are shown.")}</p> }
+        })
+    };
+    let dead_more = more(view.dead.len());
+    let pending_more = more(view.pending.len());
     let dead = if view.dead.is_empty() {
         view! {
             <EmptyState title="No failed deliveries">
@@ -67,10 +75,12 @@ fn Lists(view: DeliveriesView, retry: ServerAction<RetryDelivery>) -> impl IntoV
     view! {
         <section aria-labelledby="dead-heading" class="mb-8">
             <h2 id="dead-heading" class="mb-2 text-lg font-semibold">"Failed for good"</h2>
+            {dead_more}
             {dead}
         </section>
         <section aria-labelledby="pending-heading">
             <h2 id="pending-heading" class="mb-2 text-lg font-semibold">"Waiting to be delivered"</h2>
+            {pending_more}
             {pending}
         </section>
     }

@@ -48,7 +48,7 @@ pub use drift::GrantOutcome;
 pub use gate::{excluded_signers, Excluded, SignoffInput, SignoffOutcome};
 pub use gate_view::GateView;
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
-pub use outbox::DELIVERY_BATCH;
+pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };

@@ -19,6 +19,9 @@ use crate::store::WriteTx;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// The most deliveries of one state the Deliveries page lists (newest first).
+pub const DELIVERIES_LISTED: i64 = 200;
+
 /// Effects leased and attempted together by one pass of a worker.
 pub const DELIVERY_BATCH: i64 = 32;
 
@@ -588,7 +591,7 @@ impl Services {
         self.authorize(actor, Action::ManageDeliveries, &Resource::Console)?;
         Ok(self
             .store
-            .effects_in_state(state, 200)
+            .effects_in_state(state, DELIVERIES_LISTED)
             .await?
             .into_iter()
             .filter(|e| e.kind != EffectKind::Drill)
