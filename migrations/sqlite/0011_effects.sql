@@ -31,6 +31,8 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_change ON outbox (change_id, created_at);
 CREATE INDEX outbox_revocation ON outbox (revocation_id);
+-- The kill switch withdraws a workflow's undelivered publications inside its transaction.
+CREATE INDEX outbox_workflow ON outbox (workflow_id, kind, state);
 
 -- The kill switch, one per workflow: what it ended at once, and when the last system confirmed.
 CREATE TABLE revocations (
