@@ -63,7 +63,7 @@ pub(super) async fn change_effects(
     change: &countersign_core::domain::ChangeRequest,
 ) -> Result<crate::dto_effects::ChangeEffectsView, countersign_core::CoreError> {
     use super::gate::when;
-    use countersign_core::domain::{EffectKind, OutboxState};
+    use countersign_core::domain::rollback_under_way;
     let effects = services.change_effects(actor, &change.id).await?;
     let systems = system_names(services, actor).await;
     Ok(crate::dto_effects::ChangeEffectsView {
@@ -75,14 +75,12 @@ pub(super) async fn change_effects(
                 replaced: p.replaced.clone(),
                 at: when(p.at),
             }),
-        rollback_under_way: effects
-            .iter()
-            .any(|e| e.kind == EffectKind::Rollback && e.state == OutboxState::Pending),
+        rollback_under_way: rollback_under_way(&effects),
         deliveries: effects
             .iter()
             .map(|e| delivery_dto(e, &systems, None))
             .collect(),
-        may_roll_back: services.can_roll_back(actor, change).await,
+        may_roll_back: services.can_roll_back(actor, change, &effects).await,
     })
 }
 
@@ -209,27 +207,8 @@ pub async fn load_deliveries() -> Result<DeliveriesView, UiError> {
         .await
         .map_err(core)?;
     let systems = system_names(&services, &actor).await;
-    let mut titles = std::collections::HashMap::new();
-    for id in dead
-        .iter()
-        .chain(&pending)
-        .filter_map(|e| e.change_id.clone())
-    {
-        if let std::collections::hash_map::Entry::Vacant(entry) = titles.entry(id) {
-            let title = services
-                .store()
-                .change(entry.key())
-                .await
-                .ok()
-                .flatten()
-                .map(|c| c.title)
-                .unwrap_or_default();
-            entry.insert(title);
-        }
-    }
-    let dto = |e: &countersign_core::domain::Effect| {
-        let title = e.change_id.as_ref().and_then(|id| titles.get(id));
-        delivery_dto(e, &systems, title.map(String::as_str))
+    let dto = |(e, title): &(countersign_core::domain::Effect, Option<String>)| {
+        delivery_dto(e, &systems, title.as_deref())
     };
     Ok(DeliveriesView {
         dead: dead.iter().map(dto).collect(),

@@ -38,11 +38,16 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
     let signoffs = &services.settings().signoffs;
     let mut views = Vec::with_capacity(workflows.len());
     for (workflow, checklist) in workflows {
-        let can_revoke = workflow.state != countersign_core::domain::WorkflowState::Revoked
-            && services.can_revoke_workflow(&actor, &workflow);
-        let revocation = match services.revocation(&actor, workflow.id).await {
-            Ok(Some(view)) => Some(super::effects::revocation_dto(&view, &system_names)),
-            _ => None,
+        let can_revoke = services.can_revoke_workflow(&actor, &workflow);
+        // Only a revoked workflow has a revocation to read.
+        let revocation = if workflow.state == countersign_core::domain::WorkflowState::Revoked {
+            services
+                .revocation(&actor, workflow.id)
+                .await
+                .map_err(core)?
+                .map(|view| super::effects::revocation_dto(&view, &system_names))
+        } else {
+            None
         };
         views.push(WorkflowView {
             id: workflow.id.to_string(),

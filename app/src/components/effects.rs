@@ -110,7 +110,7 @@ pub fn PublicationPanel(
     let reason = RwSignal::new(String::new());
     let action = commands.roll_back;
     let outcome = action.value();
-    let may = effects.may_roll_back && !effects.rollback_under_way;
+    let may = effects.may_roll_back;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(RollBack {

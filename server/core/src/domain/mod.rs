@@ -44,7 +44,8 @@ pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use outbox::{
-    after_attempt, AttemptRecord, Effect, EffectKind, NextStep, OutboxState, Revocation,
+    after_attempt, rollback_under_way, AttemptRecord, Effect, EffectKind, NextStep, OutboxState,
+    Revocation,
 };
 pub use privilege::{effective_privileges, EffectivePrivilege, StepPrivilege};
 pub use render::render_safe_html;

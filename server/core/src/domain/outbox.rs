@@ -246,6 +246,13 @@ impl Effect {
     }
 }
 
+/// Whether a rollback of a change is waiting to be delivered: one at a time.
+pub fn rollback_under_way(effects_of_change: &[Effect]) -> bool {
+    effects_of_change
+        .iter()
+        .any(|e| e.kind == EffectKind::Rollback && e.state == OutboxState::Pending)
+}
+
 /// How an attempt ended, as the store records it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptRecord {

@@ -585,16 +585,33 @@ impl Services {
             .ok_or(CoreError::NotFound("delivery"))
     }
 
-    /// Deliveries a security admin acts on: dead letters, and those still waiting, newest first.
-    /// Drills are left out: a failed drill is a result on the systems page, not a call to retry.
-    pub async fn deliveries(&self, actor: &Actor, state: OutboxState) -> CoreResult<Vec<Effect>> {
+    /// Deliveries a security admin acts on: dead letters, and those still waiting, newest first,
+    /// each with the title of the change it acts for. Drills are left out: a failed drill is a
+    /// result on the systems page, not a call to retry.
+    pub async fn deliveries(
+        &self,
+        actor: &Actor,
+        state: OutboxState,
+    ) -> CoreResult<Vec<(Effect, Option<String>)>> {
         self.authorize(actor, Action::ManageDeliveries, &Resource::Console)?;
-        Ok(self
+        let effects: Vec<Effect> = self
             .store
             .effects_in_state(state, DELIVERIES_LISTED)
             .await?
             .into_iter()
             .filter(|e| e.kind != EffectKind::Drill)
+            .collect();
+        let mut ids: Vec<String> = effects.iter().filter_map(|e| e.change_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let titles: std::collections::HashMap<String, String> =
+            self.store.change_titles(&ids).await?.into_iter().collect();
+        Ok(effects
+            .into_iter()
+            .map(|e| {
+                let title = e.change_id.as_ref().and_then(|id| titles.get(id).cloned());
+                (e, title)
+            })
             .collect())
     }
 

@@ -5,8 +5,8 @@ use super::Services;
 use crate::actor::Actor;
 use crate::connector::new_idempotency_key;
 use crate::domain::{
-    content_hash, BaseUrl, ChangeRequest, ChangeStatus, ChangeVersion, ConnectedSystem,
-    ContentFormat, Effect, EffectKind, OutboxState, Publication, Reason,
+    content_hash, rollback_under_way, BaseUrl, ChangeRequest, ChangeStatus, ChangeVersion,
+    ConnectedSystem, ContentFormat, Effect, EffectKind, Publication, Reason,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -145,12 +145,10 @@ impl Services {
         };
         self.authorize_on_change(actor, Action::RollBackChange, &change, None)
             .await?;
-        let under_way = tx
-            .change_effects_in_tx(change_id, EffectKind::Rollback)
-            .await?
-            .into_iter()
-            .any(|e| e.state == OutboxState::Pending);
-        if under_way {
+        if rollback_under_way(
+            &tx.change_effects_in_tx(change_id, EffectKind::Rollback)
+                .await?,
+        ) {
             return Err(CoreError::Conflict(
                 "a rollback of this change is already under way".to_owned(),
             ));
@@ -276,11 +274,18 @@ impl Services {
         Ok(secret)
     }
 
-    /// Whether this person may roll the change back now (for the page).
-    pub async fn can_roll_back(&self, actor: &Actor, change: &ChangeRequest) -> bool {
-        self.authorize_on_change(actor, Action::RollBackChange, change, None)
-            .await
-            .is_ok()
+    /// Whether this person may roll the change back now (for the page), given its effects.
+    pub async fn can_roll_back(
+        &self,
+        actor: &Actor,
+        change: &ChangeRequest,
+        effects: &[Effect],
+    ) -> bool {
+        !rollback_under_way(effects)
+            && self
+                .authorize_on_change(actor, Action::RollBackChange, change, None)
+                .await
+                .is_ok()
     }
 
     /// Every delivery made for a change (publish, rollbacks, callbacks), oldest first.

@@ -8,8 +8,8 @@ use super::Services;
 use crate::actor::Actor;
 use crate::connector::new_idempotency_key;
 use crate::domain::{
-    ChangeStatus, Effect, EffectKind, NhiName, NhiState, OutboxState, Performer, Reason,
-    Revocation, Step, SystemId, Workflow, WorkflowId, WorkflowState,
+    rollback_under_way, ChangeStatus, Effect, EffectKind, NhiName, NhiState, OutboxState,
+    Performer, Reason, Revocation, Step, SystemId, Workflow, WorkflowId, WorkflowState,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -168,7 +168,7 @@ impl Services {
                 .await?;
         }
         let withdrawn = tx
-            .cancel_pending_effects(id, &[EffectKind::Publish], now_ms)
+            .cancel_pending_effects(id, EffectKind::Publish, now_ms)
             .await?;
 
         let mut rollbacks = 0_i64;
@@ -180,12 +180,10 @@ impl Services {
                 let Some(publication) = change.publication.clone() else {
                     continue;
                 };
-                let under_way = tx
+                let effects = tx
                     .change_effects_in_tx(&change.id, EffectKind::Rollback)
-                    .await?
-                    .iter()
-                    .any(|e| e.state == OutboxState::Pending);
-                if !under_way {
+                    .await?;
+                if !rollback_under_way(&effects) {
                     let why = format!("workflow revoked: {}", reason.as_str());
                     self.queue_rollback(&mut tx, &change, &publication, &why, actor)
                         .await?;

@@ -47,6 +47,8 @@ pub trait EffectReads {
     /// Effects waiting (pending) and given up (dead), and when the oldest pending one was queued:
     /// what an operator watches.
     async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError>;
+    /// The titles of these changes: (id, title).
+    async fn change_titles(&self, ids: &[String]) -> Result<Vec<(String, String)>, StoreError>;
     /// The sealed secret a change's callbacks are signed with.
     async fn change_callback_secret(&self, change_id: &str) -> Result<Option<String>, StoreError>;
     /// When the next pending effect falls due, if any.
@@ -66,11 +68,11 @@ pub trait EffectWrites {
     ) -> Result<bool, StoreError>;
     /// A dead effect back to pending, due now, with a fresh count of attempts.
     async fn rearm_effect(&mut self, id: &str, now_ms: i64) -> Result<(), StoreError>;
-    /// Withdraws a workflow's undelivered effects of these kinds; returns their ids.
+    /// Withdraws a workflow's undelivered effects of this kind; returns their ids.
     async fn cancel_pending_effects(
         &mut self,
         workflow: crate::domain::WorkflowId,
-        kinds: &[EffectKind],
+        kind: EffectKind,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError>;
     /// Effects of a kind for a change, read inside this transaction, oldest first.
@@ -343,6 +345,25 @@ macro_rules! effects_sql {
                 .flatten())
             }
 
+            async fn change_titles(
+                &self,
+                ids: &[String],
+            ) -> Result<Vec<(String, String)>, crate::store::StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT id, title FROM change_requests WHERE id IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+                for id in ids {
+                    query = query.bind(id);
+                }
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+
             async fn outbox_backlog(
                 &self,
             ) -> Result<super::effects::OutboxBacklog, crate::store::StoreError> {
@@ -463,25 +484,20 @@ macro_rules! effects_sql {
             async fn cancel_pending_effects(
                 &mut self,
                 workflow: crate::domain::WorkflowId,
-                kinds: &[crate::domain::EffectKind],
+                kind: crate::domain::EffectKind,
                 now_ms: i64,
             ) -> Result<Vec<String>, crate::store::StoreError> {
-                let mut cancelled = Vec::new();
-                for kind in kinds {
-                    let ids: Vec<String> = sqlx::query_scalar(
-                        "UPDATE outbox SET state = 'cancelled', finished_at = $1, \
-                         lease_owner = NULL, lease_until = NULL \
-                         WHERE workflow_id = $2 AND kind = $3 AND state IN ('pending', 'dead') \
-                         RETURNING id",
-                    )
-                    .bind(now_ms)
-                    .bind(workflow.to_string())
-                    .bind(kind.as_str())
-                    .fetch_all(&mut *self.tx)
-                    .await?;
-                    cancelled.extend(ids);
-                }
-                Ok(cancelled)
+                Ok(sqlx::query_scalar(
+                    "UPDATE outbox SET state = 'cancelled', finished_at = $1, \
+                     lease_owner = NULL, lease_until = NULL \
+                     WHERE workflow_id = $2 AND kind = $3 AND state IN ('pending', 'dead') \
+                     RETURNING id",
+                )
+                .bind(now_ms)
+                .bind(workflow.to_string())
+                .bind(kind.as_str())
+                .fetch_all(&mut *self.tx)
+                .await?)
             }
 
             async fn change_effects_in_tx(
@@ -560,23 +576,23 @@ macro_rules! effects_sql {
                 workflow: crate::domain::WorkflowId,
                 statuses: &[crate::domain::ChangeStatus],
             ) -> Result<Vec<crate::domain::ChangeRequest>, crate::store::StoreError> {
-                let mut changes = Vec::new();
-                for status in statuses {
-                    let sql = format!(
-                        "SELECT {} FROM change_requests WHERE workflow_id = $1 AND status = $2 \
-                         ORDER BY created_at, id",
-                        super::changes::CHANGE_COLUMNS
-                    );
-                    let rows = sqlx::query(&sql)
-                        .bind(workflow.to_string())
-                        .bind(status.as_str())
-                        .fetch_all(&mut *self.tx)
-                        .await?;
-                    for row in &rows {
-                        changes.push(super::changes::change_from_row(row)?);
-                    }
+                if statuses.is_empty() {
+                    return Ok(Vec::new());
                 }
-                Ok(changes)
+                let placeholders: Vec<String> =
+                    (2..statuses.len() + 2).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT {} FROM change_requests WHERE workflow_id = $1 AND status IN ({}) \
+                     ORDER BY created_at, id",
+                    super::changes::CHANGE_COLUMNS,
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(&sql).bind(workflow.to_string());
+                for status in statuses {
+                    query = query.bind(status.as_str());
+                }
+                let rows = query.fetch_all(&mut *self.tx).await?;
+                rows.iter().map(super::changes::change_from_row).collect()
             }
 
             async fn delete_access_tokens_of_workflow(
