@@ -5,6 +5,7 @@ pub mod change;
 pub mod claims;
 pub mod consent;
 pub mod diff;
+pub mod duties;
 pub mod evidence;
 pub mod gate;
 pub mod human;
@@ -32,6 +33,7 @@ pub use consent::{
     standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
 };
 pub use diff::{line_diff, DiffKind, DiffLine};
+pub use duties::{excluded_signers, DutyFacts, Excluded, Stewardship, StewardshipKind};
 pub use evidence::{
     check_evidence, CitedBases, Evidence, EvidenceCheck, EvidenceFacts, PreviousVersion,
     RollbackPlan, RollbackPlanError, RollbackPlanInput,

@@ -552,9 +552,20 @@ fn resource_entities(resource: &Resource) -> Option<(EntityUid, Vec<Entity>)> {
                 ],
             ))
         }
-        Resource::Workflow { id, owner, state } => {
+        Resource::Workflow {
+            id,
+            owner,
+            state,
+            widened_by,
+        } => {
             let workflow = uid("Workflow", &id.to_string());
             let attrs = HashMap::from([
+                (
+                    "widened_by".to_owned(),
+                    RestrictedExpression::new_set(widened_by.iter().map(|person| {
+                        RestrictedExpression::new_entity_uid(uid("Human", &person.to_string()))
+                    })),
+                ),
                 (
                     "owner".to_owned(),
                     RestrictedExpression::new_entity_uid(uid("Human", &owner.to_string())),

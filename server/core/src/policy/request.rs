@@ -50,11 +50,13 @@ pub enum Action {
     RevokeWorkflow,
     /// See deliveries to connected systems and retry dead-lettered ones (security admins).
     ManageDeliveries,
+    /// Name where a change's outcome is reported (its drafting identity, while it is open).
+    RegisterCallback,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 28] = {
+    pub const ALL: [Action; 29] = {
         use Action::*;
         [
             EnterConsole,
@@ -85,6 +87,7 @@ impl Action {
             RollBackChange,
             RevokeWorkflow,
             ManageDeliveries,
+            RegisterCallback,
         ]
     };
 
@@ -123,6 +126,7 @@ impl Action {
             Action::RollBackChange => "roll_back_change",
             Action::RevokeWorkflow => "revoke_workflow",
             Action::ManageDeliveries => "manage_deliveries",
+            Action::RegisterCallback => "register_callback",
         }
     }
 }
@@ -155,6 +159,9 @@ pub enum Resource {
         id: WorkflowId,
         owner: crate::domain::HumanId,
         state: WorkflowState,
+        /// The people whose widened grants await review in it.
+        #[serde(default)]
+        widened_by: Vec<crate::domain::HumanId>,
     },
     /// A change request at the gate.
     Change {

@@ -234,7 +234,14 @@ impl Services {
             .iter()
             .map(|s| s.as_str().to_owned())
             .collect();
-        let records = self.store.consent_records_for(&names).await?;
+        // Consent standing is told only to a step allowed to read for this purpose: a step that
+        // may read no field learns nothing about anyone's consent.
+        let may_read = !allowed_fields.is_empty();
+        let records = if may_read {
+            self.store.consent_records_for(&names).await?
+        } else {
+            Vec::new()
+        };
         let mut by_subject: HashMap<&str, Vec<&crate::domain::ConsentRecord>> = HashMap::new();
         for record in &records {
             by_subject
@@ -249,6 +256,13 @@ impl Services {
                 .get(subject.as_str())
                 .cloned()
                 .unwrap_or_default();
+            if !may_read {
+                denied_subjects.push(DeniedSubject {
+                    subject: subject.as_str().to_owned(),
+                    reason: "no_field_allowed".to_owned(),
+                });
+                continue;
+            }
             match standing(records, &checked.purpose) {
                 Standing::Allowed(basis) => allowed_subjects.push(AllowedSubject {
                     subject: subject.as_str().to_owned(),

@@ -79,7 +79,7 @@ impl Services {
         };
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         let change = self.open_change_in(&mut tx, change_id).await?;
-        self.authorize_on_change(actor, Action::ReviewClaims, &change, None)
+        self.authorize_on_change(&mut tx, actor, Action::ReviewClaims, &change, None)
             .await?;
         if version != change.current_version {
             return Err(CoreError::Conflict(format!(
@@ -154,7 +154,7 @@ impl Services {
         })?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         let change = self.open_change_in(&mut tx, change_id).await?;
-        self.authorize_on_change(actor, Action::ReviewClaims, &change, None)
+        self.authorize_on_change(&mut tx, actor, Action::ReviewClaims, &change, None)
             .await?;
         let claims = tx.claims_in_tx(change_id, change.current_version).await?;
         let mut claim = claims

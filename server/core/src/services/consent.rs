@@ -182,11 +182,7 @@ impl Services {
         principal: &TokenPrincipal,
         batch: Vec<ConsentInput>,
     ) -> CoreResult<(String, usize)> {
-        self.authorize(
-            &principal.actor,
-            Action::RecordConsent,
-            &Resource::step(&principal.workflow, &principal.step),
-        )?;
+        let step = Resource::step(&principal.workflow, &principal.step);
         if batch.is_empty() || batch.len() > MAX_CONSENT_BATCH {
             return Err(CoreError::invalid(
                 "records",
@@ -200,6 +196,41 @@ impl Services {
                 check(input, now)
                     .map_err(|e| CoreError::invalid("records", format!("records[{n}]: {e}")))?,
             );
+        }
+        // A step records consent only for the purposes its grant names, asked once per purpose.
+        let purposes: BTreeSet<&str> = records.iter().map(|r| r.purpose.as_str()).collect();
+        for purpose in purposes {
+            if let Err(denied) = self.policy.authorize_with(
+                &principal.actor,
+                Action::RecordConsent,
+                &step,
+                &[("purpose", purpose)],
+            ) {
+                tracing::info!(policies = ?denied.policies, purpose, "consent refused");
+                return Err(
+                    if denied
+                        .policies
+                        .iter()
+                        .any(|p| p == "consent-only-for-the-steps-purposes")
+                    {
+                        CoreError::Refused(format!(
+                            "step \"{}\" may record consent only for {}, not for {purpose} \
+                             (consent-only-for-the-steps-purposes)",
+                            principal.step.name,
+                            principal
+                                .step
+                                .grant
+                                .purposes
+                                .iter()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    } else {
+                        CoreError::Denied(denied)
+                    },
+                );
+            }
         }
         let id = self
             .store_consents(&principal.actor, &records, "api")

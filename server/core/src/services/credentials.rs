@@ -163,6 +163,16 @@ impl Services {
         .await
         .map_err(|e| StoreError::Corrupt(format!("hashing task failed: {e}")))?;
         tx.set_nhi_secret_hash(id, &hash, self.now_ms()).await?;
+        if let Actor::Human { id: person, .. } = actor {
+            // Whoever holds a secret can act as the identity: separation of duties remembers.
+            tx.record_stewardship(&crate::domain::Stewardship {
+                nhi: id,
+                person: *person,
+                kind: crate::domain::StewardshipKind::SecretIssued,
+                at_ms: self.now_ms(),
+            })
+            .await?;
+        }
         let ended = tx.delete_access_tokens_of(id).await?;
         tx.append_event(&NewEvent::new(
             actor,

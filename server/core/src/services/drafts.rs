@@ -290,6 +290,10 @@ impl Services {
             submitted_at: now,
         };
         let mut tx = self.store.begin_write(self.now_ms()).await?;
+        // The token was checked when the request arrived; the kill switch or a suspension may
+        // have committed since. What this transaction sees decides.
+        self.recheck_drafting_in_tx(&mut tx, principal, &change.purpose)
+            .await?;
         tx.insert_change(&change, &version).await?;
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
         let seq = tx.append_event(&NewEvent::new(
@@ -351,6 +355,8 @@ impl Services {
                 change.status.as_str().replace('_', " ")
             )));
         }
+        self.recheck_drafting_in_tx(&mut tx, principal, &change.purpose)
+            .await?;
         let now = self.clock.now();
         let version = ChangeVersion {
             version: change.current_version + 1,

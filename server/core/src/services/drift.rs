@@ -83,6 +83,11 @@ impl Services {
 
         tx.set_step_grants(step_id, &active, pending.as_ref())
             .await?;
+        let requester = match actor {
+            Actor::Human { id, .. } if pending.is_some() => Some(*id),
+            _ => None,
+        };
+        tx.set_widening_requester(step_id, requester).await?;
         if tier_in_force != workflow.tier {
             tx.set_workflow_tier(workflow_id, tier_in_force).await?;
         }
@@ -154,6 +159,36 @@ impl Services {
                 workflow.name
             )));
         }
+        if approve {
+            // Nobody approves a widening they asked for: a second security admin must.
+            let widened_by = tx.widening_requesters(id).await?;
+            let resource = Resource::Workflow {
+                id,
+                owner: workflow.owner,
+                state: workflow.state,
+                widened_by,
+            };
+            if let Err(denied) = self
+                .policy
+                .authorize(actor, Action::ApproveScopeDrift, &resource)
+            {
+                return Err(
+                    if denied
+                        .policies
+                        .iter()
+                        .any(|p| p == "widenings-need-a-second-security-admin")
+                    {
+                        CoreError::Refused(
+                            "you asked for this widening; a second security admin must approve \
+                             it (widenings-need-a-second-security-admin)"
+                                .to_owned(),
+                        )
+                    } else {
+                        CoreError::Denied(denied)
+                    },
+                );
+            }
+        }
         let tier_before: Tier = workflow.tier;
         let mut changes = Vec::new();
         for index in pending {
@@ -178,6 +213,7 @@ impl Services {
                 }));
             }
             tx.set_step_grants(step.id, &step.grant, None).await?;
+            tx.set_widening_requester(step.id, None).await?;
         }
         let facts = self.check_steps(&workflow.steps).await?;
         let (tier, reasons) = risk_tier(&workflow.steps, &facts);

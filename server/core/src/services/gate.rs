@@ -7,13 +7,14 @@
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
-    check_evidence, has_standing_signoff, ChangeRequest, ChangeStatus, CitedBases, Comment,
-    Evidence, EvidenceFacts, HumanId, Nhi, Performer, Quorum, ReviewQuality, Role, Signoff,
-    SignoffRule, StepKind, Tier, Verdict, Workflow,
+    check_evidence, excluded_signers, has_standing_signoff, ChangeRequest, ChangeStatus,
+    CitedBases, Comment, DutyFacts, Evidence, EvidenceFacts, Excluded, Nhi, Quorum, ReviewQuality,
+    Role, Signoff, SignoffRule, Tier, Verdict, Workflow,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Denied, Resource};
+use crate::store::WriteTx;
 use serde_json::json;
 use std::str::FromStr;
 
@@ -36,57 +37,67 @@ pub struct SignoffOutcome {
     pub quorum: Quorum,
 }
 
-/// Who may not sign a change, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Excluded {
-    pub person: HumanId,
-    pub reason: String,
-}
-
-/// The people separation of duties keeps from signing: the owners of the drafting identity and
-/// the people who perform a step of the workflow (other than the review steps themselves).
-pub fn excluded_signers(workflow: Option<&Workflow>, drafter: Option<&Nhi>) -> Vec<Excluded> {
-    let mut excluded: Vec<Excluded> = Vec::new();
-    if let Some(nhi) = drafter {
-        for owner in &nhi.owners {
-            excluded.push(Excluded {
-                person: owner.id,
-                reason: format!("you own {}, which drafted this change", nhi.name),
-            });
-        }
-    }
-    if let Some(workflow) = workflow {
-        for step in &workflow.steps {
-            if let (Performer::Human(person), false) =
-                (step.performer, step.kind == StepKind::HumanReview)
-            {
-                if !excluded.iter().any(|e| e.person == person) {
-                    excluded.push(Excluded {
-                        person,
-                        reason: format!("you perform the step \"{}\" of this workflow", step.name),
-                    });
-                }
-            }
-        }
-    }
-    excluded
-}
-
 impl Services {
     pub fn signoff_rule(&self, change: &ChangeRequest) -> SignoffRule {
         let tier = Tier::from_number(change.tier).unwrap_or(Tier::Three);
         self.settings.signoffs.for_tier(tier).clone()
     }
 
-    /// The change as Cedar sees it, and who is kept from signing it.
+    /// Who separation of duties keeps from signing a change, with its workflow and drafting
+    /// identity, read from the store (pages and the delivery worker).
+    pub(super) async fn duty_facts(
+        &self,
+        change: &ChangeRequest,
+    ) -> CoreResult<(Vec<Excluded>, Option<Workflow>, Option<Nhi>)> {
+        let workflow = self.store.workflow(change.workflow).await?;
+        let drafter = self.store.nhi(change.nhi).await?;
+        let history = self
+            .store
+            .stewardship_since(change.nhi, crate::clock::to_millis(change.created_at))
+            .await?;
+        let excluded = excluded_signers(&DutyFacts {
+            workflow: workflow.as_ref(),
+            drafter: drafter.as_ref(),
+            since_first_version: &history,
+        });
+        Ok((excluded, workflow, drafter))
+    }
+
+    /// The same, read inside the transaction that acts on the change.
+    pub(super) async fn duty_facts_in_tx(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change: &ChangeRequest,
+    ) -> CoreResult<(Vec<Excluded>, Option<Workflow>, Option<Nhi>)> {
+        let workflow = tx.workflow_by_id(change.workflow).await?;
+        let drafter = tx.nhi_by_id(change.nhi).await?;
+        let history = tx
+            .stewardship_since_in_tx(change.nhi, crate::clock::to_millis(change.created_at))
+            .await?;
+        let excluded = excluded_signers(&DutyFacts {
+            workflow: workflow.as_ref(),
+            drafter: drafter.as_ref(),
+            since_first_version: &history,
+        });
+        Ok((excluded, workflow, drafter))
+    }
+
+    /// The change as Cedar sees it, and who is kept from signing it (from the store: pages).
     pub(super) async fn change_resource(
         &self,
         change: &ChangeRequest,
     ) -> CoreResult<(Resource, Vec<Excluded>)> {
-        let workflow = self.store.workflow(change.workflow).await?;
-        let drafter = self.store.nhi(change.nhi).await?;
-        let excluded = excluded_signers(workflow.as_ref(), drafter.as_ref());
-        let resource = Resource::Change {
+        let (excluded, _, _) = self.duty_facts(change).await?;
+        Ok((self.change_resource_with(change, &excluded), excluded))
+    }
+
+    /// The change as Cedar sees it, given who is excluded.
+    pub(super) fn change_resource_with(
+        &self,
+        change: &ChangeRequest,
+        excluded: &[Excluded],
+    ) -> Resource {
+        Resource::Change {
             id: change.id.clone(),
             status: change.status,
             tier: change.tier,
@@ -98,20 +109,37 @@ impl Services {
                 .map(|(r, _)| r)
                 .collect(),
             excluded_signers: excluded.iter().map(|e| e.person).collect(),
-        };
-        Ok((resource, excluded))
+        }
     }
 
-    /// Asks Cedar whether `actor` may do `action` to the change, and turns a refusal into words.
+    /// Asks Cedar whether `actor` may do `action` to the change, judged on who is excluded as
+    /// the acting transaction sees it, and turns a refusal into words.
     pub(super) async fn authorize_on_change(
         &self,
+        tx: &mut Box<dyn WriteTx>,
         actor: &Actor,
         action: Action,
         change: &ChangeRequest,
         role: Option<Role>,
     ) -> CoreResult<()> {
-        let (resource, excluded) = self.change_resource(change).await?;
+        let (excluded, _, _) = self.duty_facts_in_tx(tx, change).await?;
+        let resource = self.change_resource_with(change, &excluded);
         self.authorize_on(actor, action, change, role, &resource, &excluded)
+    }
+
+    /// The same question for a page deciding what to offer (read from the store).
+    pub(super) async fn may_act_on_change(
+        &self,
+        actor: &Actor,
+        action: Action,
+        change: &ChangeRequest,
+    ) -> bool {
+        match self.change_resource(change).await {
+            Ok((resource, excluded)) => self
+                .authorize_on(actor, action, change, None, &resource, &excluded)
+                .is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// The same question about a change whose Cedar resource is already built (a page asks
@@ -162,6 +190,12 @@ impl Services {
             return CoreError::Refused(format!(
                 "separation of duties: {}",
                 reason.unwrap_or_else(|| "you took part in this change".to_owned())
+            ));
+        }
+        if decided("callbacks-are-fixed-before-approval") {
+            return CoreError::Conflict(format!(
+                "the change is {}: where its outcome is reported was fixed before approval                  (callbacks-are-fixed-before-approval)",
+                change.status.as_str().replace('_', " ")
             ));
         }
         if decided("only-changes-awaiting-review-are-signed")
@@ -302,8 +336,24 @@ impl Services {
                 change.current_version, change.current_hash
             )));
         }
-        self.authorize_on_change(actor, Action::SignOff, &change, Some(role))
-            .await?;
+        // Checked where written: the workflow, the drafting identity and who is excluded, as
+        // this transaction sees them.
+        let (excluded, workflow, drafter) = self.duty_facts_in_tx(&mut tx, &change).await?;
+        self.recheck_drafting(
+            workflow.as_ref(),
+            drafter.as_ref(),
+            change.step,
+            &change.purpose,
+        )?;
+        let resource = self.change_resource_with(&change, &excluded);
+        self.authorize_on(
+            actor,
+            Action::SignOff,
+            &change,
+            Some(role),
+            &resource,
+            &excluded,
+        )?;
         let now = self.clock.now();
         let lifetime = self.settings.signoff_lifetime;
         let mut signoffs = tx.signoffs_in_tx(change_id).await?;
@@ -413,68 +463,5 @@ impl Services {
             status,
             quorum,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Grant, NhiKind, NhiState, Owner, Step, WorkflowState};
-    use chrono::Utc;
-
-    fn person() -> HumanId {
-        HumanId::new()
-    }
-
-    #[test]
-    fn owners_of_the_drafter_and_step_performers_are_kept_out_but_not_the_reviewers() {
-        let (owner, reader, reviewer) = (person(), person(), person());
-        let step = |kind, performer| Step::new("step", kind, performer, None, Grant::default());
-        let workflow = Workflow {
-            id: crate::domain::WorkflowId::new(),
-            name: "w".into(),
-            purpose: "p".into(),
-            owner: person(),
-            state: WorkflowState::Active,
-            tier: Tier::Two,
-            steps: vec![
-                step(StepKind::ReadCustomerData, Performer::Human(reader)),
-                step(StepKind::HumanReview, Performer::Human(reviewer)),
-                step(StepKind::Publish, Performer::Publisher),
-            ],
-            created_by: person(),
-            created_at: Utc::now(),
-        };
-        let drafter = Nhi {
-            id: crate::domain::NhiId::new(),
-            kind: NhiKind::Agent,
-            name: "drafter".into(),
-            purpose: "p".into(),
-            state: NhiState::Active,
-            expires_at: Utc::now(),
-            model: None,
-            created_by: person(),
-            created_at: Utc::now(),
-            last_used_at: None,
-            owners: vec![Owner {
-                id: owner,
-                name: "Olga".into(),
-                email: None,
-                active: true,
-            }],
-        };
-        let excluded = excluded_signers(Some(&workflow), Some(&drafter));
-        let people: Vec<HumanId> = excluded.iter().map(|e| e.person).collect();
-        assert_eq!(people, [owner, reader]);
-        assert_eq!(
-            excluded[0].reason,
-            "you own drafter, which drafted this change"
-        );
-        assert!(excluded[1].reason.contains("you perform the step"));
-        assert!(
-            !people.contains(&reviewer),
-            "reviewing is what review steps are for"
-        );
-        assert!(excluded_signers(None, None).is_empty());
     }
 }

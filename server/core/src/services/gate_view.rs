@@ -34,6 +34,16 @@ pub struct GateView {
     pub version_diff: Option<Vec<DiffLine>>,
     /// The ledger event that wrote the current version (its content hash and provenance).
     pub version_event_seq: Option<i64>,
+    /// Who separation of duties keeps from signing, by name, and why.
+    pub excluded: Vec<ExcludedPerson>,
+}
+
+/// A person kept from signing, as the page names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludedPerson {
+    pub person: crate::domain::HumanId,
+    pub name: String,
+    pub reason: String,
 }
 
 impl Services {
@@ -89,7 +99,17 @@ impl Services {
             })
             .collect::<Vec<_>>();
 
-        let (resource, excluded) = self.change_resource(change).await?;
+        let (excluded, workflow, drafter) = self.duty_facts(change).await?;
+        let resource = self.change_resource_with(change, &excluded);
+        // The same standing the sign-off re-checks when it is written.
+        let standing = self
+            .recheck_drafting(
+                workflow.as_ref(),
+                drafter.as_ref(),
+                change.step,
+                &change.purpose,
+            )
+            .err();
         let mut sign_as = Vec::new();
         let mut cannot_sign = None;
         if let Actor::Human { id: me, roles, .. } = actor {
@@ -115,6 +135,9 @@ impl Services {
             if already {
                 sign_as.clear();
                 cannot_sign = Some("you have signed off this version".to_owned());
+            } else if let Some(problem) = &standing {
+                sign_as.clear();
+                cannot_sign = Some(problem.to_string());
             } else if sign_as.is_empty() && cannot_sign.is_none() {
                 cannot_sign = Some(format!(
                     "tier {} needs {rule}; none of your roles is among them",
@@ -128,7 +151,22 @@ impl Services {
         };
         let may_review_claims = may(Action::ReviewClaims);
         let may_edit_rollback = may(Action::EditRollbackPlan);
+        let mut named = Vec::with_capacity(excluded.len());
+        for e in &excluded {
+            let name = self
+                .store
+                .human(e.person)
+                .await?
+                .map(|h| h.name)
+                .unwrap_or_else(|| e.person.reference());
+            named.push(ExcludedPerson {
+                person: e.person,
+                name,
+                reason: e.reason.clone(),
+            });
+        }
         Ok(GateView {
+            excluded: named,
             claims_reviewed: self.claims_reviewed(change),
             detail,
             text,

@@ -25,9 +25,11 @@ mod review_quality;
 mod revocation;
 mod rollback;
 mod simulate;
+mod standing;
 mod systems;
 mod workflows;
 
+pub use crate::domain::{excluded_signers, Excluded};
 pub use abuse::PRIVILEGE_ABUSE_SIGNAL;
 pub use access::{
     AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject,
@@ -45,10 +47,10 @@ pub use drafts::{
     RollbackPlanBody, VersionInput,
 };
 pub use drift::GrantOutcome;
-pub use gate::{excluded_signers, Excluded, SignoffInput, SignoffOutcome};
-pub use gate_view::GateView;
+pub use gate::{SignoffInput, SignoffOutcome};
+pub use gate_view::{ExcludedPerson, GateView};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
-pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH};
+pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };

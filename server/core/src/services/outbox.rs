@@ -22,6 +22,20 @@ use std::time::{Duration, Instant};
 /// The most deliveries of one state the Deliveries page lists (newest first).
 pub const DELIVERIES_LISTED: i64 = 200;
 
+/// The ledger marks a publication refused at delivery for want of a standing gate.
+pub const GATE_BYPASS_SIGNAL: &str = "possible_gate_bypass";
+
+/// What a delivery's ledger events are about.
+fn subject_of(effect: &Effect) -> String {
+    effect
+        .change_id
+        .as_ref()
+        .map(|c| format!("change:{c}"))
+        .or_else(|| effect.workflow.map(|w| w.reference()))
+        .or_else(|| effect.system.map(|s| s.reference()))
+        .unwrap_or_else(|| "console".to_owned())
+}
+
 /// Effects leased and attempted together by one pass of a worker.
 pub const DELIVERY_BATCH: i64 = 32;
 
@@ -107,7 +121,16 @@ impl Services {
     #[tracing::instrument(skip_all, fields(effect = %effect.id, kind = effect.kind.as_str()))]
     async fn attempt(&self, effect: Effect) -> CoreResult<Recorded> {
         let timer = Instant::now();
-        let outcome = match self.delivery_for(&effect).await {
+        // Checked where delivered: a publish row is sent only if the gate still stands for it.
+        let blocked = match effect.kind {
+            EffectKind::Publish => self.publish_gate(&effect).await.err(),
+            _ => None,
+        };
+        let prepared = match &blocked {
+            Some(problem) => Err(format!("refused by the gate at delivery: {problem}")),
+            None => self.delivery_for(&effect).await,
+        };
+        let outcome = match prepared {
             Ok(delivery) => match &self.connector {
                 Some(connector) => connector.deliver(&delivery).await.and_then(|receipt| {
                     check_receipt(&delivery, effect.kind.is_dry_run(), &receipt).map(|()| receipt)
@@ -122,7 +145,36 @@ impl Services {
             }),
         };
         let elapsed_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.record_attempt(&effect, outcome, elapsed_ms).await
+        self.record_attempt(&effect, outcome, elapsed_ms, blocked.as_deref())
+            .await
+    }
+
+    /// Whether the publication an effect carries still has the gate behind it, as the database
+    /// holds it now.
+    async fn publish_gate(&self, effect: &Effect) -> Result<(), String> {
+        let change = effect
+            .change_id
+            .as_deref()
+            .ok_or_else(|| "the publication names no change".to_owned())?;
+        let body: serde_json::Value = serde_json::from_str(&effect.body)
+            .map_err(|_| "the stored call is not JSON".to_owned())?;
+        let sha = body
+            .pointer("/content/sha256")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| "the publication carries no content hash".to_owned())?;
+        let text = body
+            .pointer("/content/body")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| "the publication carries no content".to_owned())?;
+        let hash = format!("sha256:{sha}");
+        if crate::domain::content_hash(text) != hash {
+            return Err(
+                "the body is not the bytes its hash names (published-bytes-are-signed-bytes)"
+                    .to_owned(),
+            );
+        }
+        self.publication_standing(change, &hash, crate::clock::to_millis(effect.created_at))
+            .await
     }
 
     /// The signed call an effect makes; an error is a problem no retry can fix.
@@ -175,6 +227,7 @@ impl Services {
         effect: &Effect,
         outcome: Result<Receipt, DeliveryError>,
         elapsed_ms: i64,
+        blocked: Option<&str>,
     ) -> CoreResult<Recorded> {
         let now = self.clock.now();
         let judged = outcome.as_ref().map(|_| ()).map_err(Clone::clone);
@@ -228,13 +281,7 @@ impl Services {
             return Ok(Recorded::default());
         }
 
-        let subject = effect
-            .change_id
-            .as_ref()
-            .map(|c| format!("change:{c}"))
-            .or_else(|| effect.workflow.map(|w| w.reference()))
-            .or_else(|| effect.system.map(|s| s.reference()))
-            .unwrap_or_else(|| "console".to_owned());
+        let subject = subject_of(effect);
         let action = match &next {
             NextStep::Delivered => "effect.delivered",
             NextStep::Retry { .. } => "effect.retry_scheduled",
@@ -263,6 +310,21 @@ impl Services {
             }),
         ))
         .await?;
+
+        if let Some(problem) = blocked {
+            // A publication without the gate behind it should never be queued: flag it.
+            tx.append_event(&NewEvent::new(
+                &Actor::System,
+                "change.publish_blocked",
+                subject_of(effect),
+                json!({
+                    "signal": GATE_BYPASS_SIGNAL,
+                    "effect": effect.id,
+                    "reason": problem,
+                }),
+            ))
+            .await?;
+        }
 
         let mut recorded = Recorded::default();
         match effect.kind {

@@ -143,7 +143,7 @@ impl Services {
                 )))
             }
         };
-        self.authorize_on_change(actor, Action::RollBackChange, &change, None)
+        self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
             .await?;
         if rollback_under_way(
             &tx.change_effects_in_tx(change_id, EffectKind::Rollback)
@@ -259,6 +259,15 @@ impl Services {
         if change.nhi != principal.nhi.id {
             return Err(CoreError::NotFound("change"));
         }
+        // Where the outcome goes is part of what was reviewed: fixed once the change is approved.
+        self.authorize_on_change(
+            &mut tx,
+            &principal.actor,
+            Action::RegisterCallback,
+            &change,
+            None,
+        )
+        .await?;
         let secret = crate::secrets::new_signing_secret();
         let sealed = key.seal(&secret, &format!("change:{change_id}"));
         tx.set_change_callback(change_id, url.as_str(), &sealed)
@@ -283,9 +292,8 @@ impl Services {
     ) -> bool {
         !rollback_under_way(effects)
             && self
-                .authorize_on_change(actor, Action::RollBackChange, change, None)
+                .may_act_on_change(actor, Action::RollBackChange, change)
                 .await
-                .is_ok()
     }
 
     /// Every delivery made for a change (publish, rollbacks, callbacks), oldest first.

@@ -77,6 +77,7 @@ impl Services {
             id: workflow.id,
             owner: workflow.owner,
             state: workflow.state,
+            widened_by: Vec::new(),
         }
     }
 
@@ -180,6 +181,9 @@ impl Services {
                 let Some(publication) = change.publication.clone() else {
                     continue;
                 };
+                // The kill switch rolls back only what this person may roll back.
+                self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
+                    .await?;
                 let effects = tx
                     .change_effects_in_tx(&change.id, EffectKind::Rollback)
                     .await?;

@@ -33,7 +33,7 @@ impl Services {
             .change_by_id(change_id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
-        self.authorize_on_change(actor, Action::EditRollbackPlan, &change, None)
+        self.authorize_on_change(&mut tx, actor, Action::EditRollbackPlan, &change, None)
             .await?;
         let seq = tx
             .append_event(&NewEvent::new(

@@ -101,11 +101,11 @@ impl Services {
                     .map(|(decision, field)| answer(Some(field.clone()), decision))
                     .collect()
             }
-            Action::SubmitDraft => vec![answer(
+            Action::SubmitDraft | Action::RecordConsent => vec![answer(
                 None,
                 self.policy.authorize_with(
                     &principal,
-                    Action::SubmitDraft,
+                    simulation.action,
                     &resource,
                     &[("purpose", purpose.as_str())],
                 ),

@@ -6,6 +6,7 @@
 mod changes;
 mod consent;
 mod credentials;
+mod duties;
 mod effects;
 mod gate;
 mod identities;
@@ -89,11 +90,14 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
 }
 
+pub use duties::{DutyReads, DutyWrites};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 
 #[async_trait]
-pub trait Store: GateReads + EffectReads + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    GateReads + EffectReads + DutyReads + Send + Sync + std::fmt::Debug + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations.
@@ -197,7 +201,7 @@ pub trait Store: GateReads + EffectReads + Send + Sync + std::fmt::Debug + 'stat
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: GateWrites + EffectWrites + Send {
+pub trait WriteTx: GateWrites + EffectWrites + DutyWrites + Send {
     async fn human_by_external(
         &mut self,
         issuer: &str,
@@ -228,6 +232,8 @@ pub trait WriteTx: GateWrites + EffectWrites + Send {
     async fn nhi_name_taken(&mut self, name: &str) -> Result<bool, StoreError>;
     async fn insert_nhi(&mut self, nhi: &Nhi) -> Result<(), StoreError>;
     async fn nhi_by_id(&mut self, id: NhiId) -> Result<Option<Nhi>, StoreError>;
+    /// Replaces the owners; each owner removed is kept in the stewardship record (separation of
+    /// duties remembers who owned an identity while a change was under review).
     async fn replace_nhi_owners(
         &mut self,
         id: NhiId,

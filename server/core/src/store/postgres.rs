@@ -1,3 +1,4 @@
+use super::duties::duties_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::sql::shared_sql;
@@ -29,6 +30,7 @@ impl PostgresStore {
 }
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
+duties_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

@@ -312,6 +312,25 @@ macro_rules! shared_sql {
                 owners: &[crate::domain::HumanId],
                 at_ms: i64,
             ) -> Result<(), crate::store::StoreError> {
+                let before: Vec<String> =
+                    sqlx::query_scalar("SELECT human_id FROM nhi_owners WHERE nhi_id = $1")
+                        .bind(id.to_string())
+                        .fetch_all(&mut *self.tx)
+                        .await?;
+                for removed in before
+                    .iter()
+                    .filter(|h| !owners.iter().any(|o| o.to_string() == **h))
+                {
+                    sqlx::query(
+                        "INSERT INTO nhi_stewardship (nhi_id, human_id, kind, at_ms) \
+                         VALUES ($1, $2, 'owner_removed', $3)",
+                    )
+                    .bind(id.to_string())
+                    .bind(removed)
+                    .bind(at_ms)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
                 sqlx::query("DELETE FROM nhi_owners WHERE nhi_id = $1")
                     .bind(id.to_string())
                     .execute(&mut *self.tx)

@@ -1,3 +1,4 @@
+use super::duties::duties_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::sql::shared_sql;
@@ -35,6 +36,7 @@ impl SqliteStore {
 }
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
+duties_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

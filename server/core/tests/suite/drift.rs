@@ -58,8 +58,16 @@ async fn widening_that_raises_the_tier_waits_for_review_and_narrowing_applies_at
                 .await,
             Err(CoreError::Denied(_))
         ));
+        // The admin who widened it does not approve it; a second security admin does.
+        assert!(matches!(
+            services
+                .review_widening(&chain.admin, workflow.id, true, "Mine, approved")
+                .await,
+            Err(CoreError::Refused(_))
+        ));
+        let second = common::signed_in(&services, "sid", &[Role::SecurityAdmin]).await;
         let approved = services
-            .review_widening(&chain.admin, workflow.id, true, "Finance campaign agreed")
+            .review_widening(&second, workflow.id, true, "Finance campaign agreed")
             .await
             .unwrap();
         assert_eq!(approved.tier, Tier::Three);

@@ -9,6 +9,7 @@ mod drafts;
 mod drift;
 mod gate;
 mod identities;
+mod integrity;
 mod policy_cases;
 mod store;
 mod systems;
