@@ -134,6 +134,8 @@ pub struct SystemView {
     pub secret_version: i64,
     pub created_on: String,
     pub last_drill: Option<DrillView>,
+    /// Hosts content published here may link to and load images from.
+    pub content_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -132,8 +132,10 @@ pub struct GateView {
     pub current_hash: String,
     /// Sanitized HTML of the current version, for the preview.
     pub rendered_html: String,
-    /// The reviewable text claims point into.
+    /// The reviewable text claims point into: whole, or its start when `text_complete` is
+    /// false (the rest is served on request).
     pub text: String,
+    pub text_complete: bool,
     pub words: usize,
     pub claims: Vec<ClaimView>,
     pub claims_reviewed: bool,
@@ -150,12 +152,42 @@ pub struct GateView {
     pub cannot_sign: Option<String>,
     pub may_review_claims: bool,
     pub may_edit_rollback: bool,
-    pub version_diff: Option<Vec<DiffLineView>>,
+    /// Whether there is a previous version to compare with (the diff is served on request).
+    pub has_diff: bool,
     /// The ledger event that wrote the current version.
     pub version_event_seq: Option<i64>,
+    /// The exact bytes that will be published (the canonical form), and their format.
+    pub source: String,
+    pub format: String,
+    /// Every link and media URL of the current version.
+    pub outbound: Vec<OutboundView>,
+    /// Who separation of duties keeps from signing, and why.
+    pub excluded: Vec<ExcludedView>,
 }
 
-/// A sign-off as the page sends it, with how the reviewer looked at the change.
+/// A URL the content links to or loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundView {
+    /// "Link" or "Image".
+    pub kind: String,
+    pub url: String,
+    /// The full host ("—" for mail and phone links and in-page anchors).
+    pub host: String,
+    /// The link text or the image's alt text.
+    pub label: String,
+    /// Not in the previous version.
+    pub changed: bool,
+}
+
+/// A person kept from signing this change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedView {
+    pub name: String,
+    pub reason: String,
+}
+
+/// A sign-off as the page sends it. How the reviewer looked at the change is measured by the
+/// server from what it served them; the page sends no figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignoffForm {
     pub change: String,
@@ -163,9 +195,6 @@ pub struct SignoffForm {
     pub decision: String,
     pub comment: String,
     pub content_hash: String,
-    pub opened_full_content: bool,
-    pub viewed_diff: bool,
-    pub dwell_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -76,6 +76,7 @@ impl UiError {
                 UiError::Invalid(format!("{field}: {problem}"))
             }
             CoreError::Refused(reason) => UiError::Forbidden(reason),
+            error @ CoreError::NotAllowed(_) => UiError::Invalid(error.to_string()),
             CoreError::NotFound(what) => UiError::NotFound(what.to_owned()),
             CoreError::Conflict(message) => UiError::Invalid(message),
             CoreError::Store(e) => {

@@ -87,7 +87,11 @@ async fn seed_changes(world: &World, from: usize, count: usize) -> anyhow::Resul
             let created =
                 countersign_core::clock::from_millis(start_ms - (10_000_000 - i as i64) * 1000);
             let text = format!("{BODY} (#{i})");
-            let content = Content::new(&text, "text")?;
+            let (content, _) = Content::new(
+                &text,
+                "text",
+                &countersign_core::domain::HostAllowList::default(),
+            )?;
             let change = ChangeRequest {
                 id: uuid::Uuid::now_v7().to_string(),
                 workflow: world.workflow.id,

@@ -126,9 +126,10 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
     let gate = super::gate::gate_dto(&view);
-    let effects = super::effects::change_effects(&services, &actor, &view.detail.change)
-        .await
-        .map_err(|e| UiError::from_core(e, &actor))?;
+    let effects =
+        super::effects::change_effects(&services, &actor, &view.detail.change, &view.effects)
+            .await
+            .map_err(|e| UiError::from_core(e, &actor))?;
     let detail = view.detail;
     let change = detail.change;
     let stated = detail

@@ -61,10 +61,10 @@ pub(super) async fn change_effects(
     services: &countersign_core::Services,
     actor: &countersign_core::Actor,
     change: &countersign_core::domain::ChangeRequest,
+    effects: &[countersign_core::domain::Effect],
 ) -> Result<crate::dto_effects::ChangeEffectsView, countersign_core::CoreError> {
     use super::gate::when;
     use countersign_core::domain::rollback_under_way;
-    let effects = services.change_effects(actor, &change.id).await?;
     let systems = system_names(services, actor).await;
     Ok(crate::dto_effects::ChangeEffectsView {
         publication: change
@@ -75,12 +75,12 @@ pub(super) async fn change_effects(
                 replaced: p.replaced.clone(),
                 at: when(p.at),
             }),
-        rollback_under_way: rollback_under_way(&effects),
+        rollback_under_way: rollback_under_way(effects),
         deliveries: effects
             .iter()
             .map(|e| delivery_dto(e, &systems, None))
             .collect(),
-        may_roll_back: services.can_roll_back(actor, change, &effects).await,
+        may_roll_back: services.can_roll_back(actor, change, effects).await,
     })
 }
 

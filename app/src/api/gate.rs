@@ -22,10 +22,11 @@ pub(super) fn dwell(ms: i64) -> String {
 #[cfg(feature = "ssr")]
 pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dto_gate::GateView {
     use crate::dto_gate::{
-        ClaimView, DiffLineView, EvidenceView, GateView, RoleProgressView, RollbackView,
-        SignoffView,
+        ClaimView, EvidenceView, ExcludedView, GateView, OutboundView, RoleProgressView,
+        RollbackView, SignoffView,
     };
-    use countersign_core::domain::{render_safe_html, DiffKind, CLAIM_RULES};
+    use countersign_core::domain::UrlUse;
+    use countersign_core::domain::{render_safe_html, CLAIM_RULES};
     let change = &view.detail.change;
     let current = view
         .detail
@@ -38,7 +39,7 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .find(|r| r.source.id == id)
             .map_or_else(|| id.to_owned(), |r| r.source.label.clone())
     };
-    let words = view.text.split_whitespace().count();
+    let words = view.words;
     let names = |ids: &[countersign_core::domain::HumanId]| -> Vec<String> {
         ids.iter()
             .map(|id| {
@@ -56,6 +57,7 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .map(|v| render_safe_html(&v.content.text, v.content.format))
             .unwrap_or_default(),
         text: view.text.clone(),
+        text_complete: view.text_complete,
         words,
         claims: view
             .claims
@@ -142,26 +144,76 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
         may_review_claims: view.may_review_claims,
         may_edit_rollback: view.may_edit_rollback,
         version_event_seq: view.version_event_seq,
-        version_diff: view.version_diff.as_ref().map(|lines| {
-            lines
-                .iter()
-                .map(|l| DiffLineView {
-                    kind: match l.kind {
-                        DiffKind::Same => "same",
-                        DiffKind::Added => "added",
-                        DiffKind::Removed => "removed",
-                    }
-                    .to_owned(),
-                    text: l.text.clone(),
-                })
-                .collect()
-        }),
+        source: current.map(|v| v.content.text.clone()).unwrap_or_default(),
+        format: current
+            .map(|v| v.content.format.as_str().to_owned())
+            .unwrap_or_default(),
+        outbound: view
+            .outbound
+            .iter()
+            .map(|o| OutboundView {
+                kind: match o.url.use_ {
+                    UrlUse::Link => "Link",
+                    UrlUse::Media => "Image",
+                }
+                .to_owned(),
+                url: o.url.url.clone(),
+                host: if o.url.host.is_empty() {
+                    "—".to_owned()
+                } else {
+                    o.url.host.clone()
+                },
+                label: o.url.label.trim().to_owned(),
+                changed: o.changed,
+            })
+            .collect(),
+        excluded: view
+            .excluded
+            .iter()
+            .map(|e| ExcludedView {
+                name: e.name.clone(),
+                reason: e.reason.clone(),
+            })
+            .collect(),
+        has_diff: view.has_diff,
     }
+}
+
+/// The whole reviewable text of a version (the page carries only its start when it is long).
+#[server(prefix = "/ui", endpoint = "full_text")]
+pub async fn load_full_text(change: String, version: i64) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    services
+        .full_review_text(&actor, &change, version)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))
+}
+
+/// What changed in the published bytes since the previous version.
+#[server(prefix = "/ui", endpoint = "diff")]
+pub async fn load_diff(change: String) -> Result<Vec<crate::dto_gate::DiffLineView>, UiError> {
+    use countersign_core::domain::DiffKind;
+    let (services, actor) = super::adapter::request()?;
+    let lines = services
+        .review_diff(&actor, &change)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(lines
+        .into_iter()
+        .map(|l| crate::dto_gate::DiffLineView {
+            kind: match l.kind {
+                DiffKind::Same => "same",
+                DiffKind::Added => "added",
+                DiffKind::Removed => "removed",
+            }
+            .to_owned(),
+            text: l.text,
+        })
+        .collect())
 }
 
 #[server(prefix = "/ui", endpoint = "sign_off", input = leptos::server_fn::codec::Json)]
 pub async fn sign_off_change(form: crate::dto_gate::SignoffForm) -> Result<String, UiError> {
-    use countersign_core::domain::ReviewQuality;
     use countersign_core::services::SignoffInput;
     let (services, actor) = super::adapter::request()?;
     let outcome = services
@@ -173,11 +225,6 @@ pub async fn sign_off_change(form: crate::dto_gate::SignoffForm) -> Result<Strin
                 verdict: form.decision,
                 comment: form.comment,
                 content_hash: form.content_hash,
-                quality: ReviewQuality::new(
-                    form.opened_full_content,
-                    form.viewed_diff,
-                    form.dwell_ms,
-                ),
             },
         )
         .await

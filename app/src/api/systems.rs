@@ -35,11 +35,24 @@ pub async fn load_systems() -> Result<SystemsView, UiError> {
                 },
             })
     };
+    let mut hosts = Vec::with_capacity(systems.len());
+    for system in &systems {
+        hosts.push(
+            services
+                .content_hosts(&actor, system.id)
+                .await
+                .map_err(|e| UiError::from_core(e, &actor))?
+                .hosts()
+                .to_vec(),
+        );
+    }
     Ok(SystemsView {
         can_manage: services.can_manage_systems(&actor),
         systems: systems
             .into_iter()
-            .map(|s| SystemView {
+            .zip(hosts)
+            .map(|(s, content_hosts)| SystemView {
+                content_hosts,
                 last_drill: drill_of(s.id),
                 id: s.id.to_string(),
                 kind: s.kind.as_str().to_owned(),
@@ -121,4 +134,17 @@ pub async fn run_drill(id: String) -> Result<String, UiError> {
             drill.error.unwrap_or_default()
         )
     })
+}
+
+/// Replaces the hosts content for a system may link to and load images from; answers the list
+/// as saved.
+#[server(prefix = "/ui", endpoint = "set_content_hosts")]
+pub async fn set_content_hosts(id: String, hosts: String) -> Result<Vec<String>, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let id = super::adapter::parse_id("system", &id)?;
+    let hosts = services
+        .set_content_hosts(&actor, id, &hosts)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(hosts.hosts().to_vec())
 }

@@ -82,7 +82,11 @@ pub fn PublicationPanel(
     effects: ChangeEffectsView,
     commands: GateCommands,
 ) -> impl IntoView {
-    let busy = effects.deliveries.iter().any(|d| d.state == "pending");
+    // Follow the change until what the page shows is final: a pending delivery, or a status
+    // that is still on its way to the system, keeps the page refreshing.
+    let busy = effects.deliveries.iter().any(|d| d.state == "pending")
+        || matches!(status.as_str(), "approved" | "publishing")
+        || (status == "published" && effects.rollback_under_way);
     poll_while(busy, commands.tick);
     let publication = effects.publication.clone();
     let live_label = if status == "rolled_back" || status == "cancelled" {

@@ -2,11 +2,11 @@
 //! ones by selecting text), the claims to judge, the evidence checks, the rollback plan, the
 //! required sign-offs and the sign-off form, the history, and the diff between versions.
 
-use crate::api::gate::{MarkClaim, ReviewClaim, SaveRollbackPlan, SignOffChange};
-use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
-use crate::dto_gate::{
-    ClaimView, DiffLineView, EvidenceView, GateView, RollbackView, SignoffForm, SignoffView,
+use crate::api::gate::{
+    LoadDiff, LoadFullText, MarkClaim, ReviewClaim, SaveRollbackPlan, SignOffChange,
 };
+use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
+use crate::dto_gate::{ClaimView, EvidenceView, GateView, RollbackView, SignoffForm, SignoffView};
 use crate::error::UiError;
 use leptos::prelude::*;
 
@@ -53,49 +53,6 @@ impl Default for GateCommands {
     }
 }
 
-/// How the reviewer looked at the change: sent with the sign-off.
-#[derive(Clone, Copy)]
-pub struct ReviewSignals {
-    pub opened_full_content: RwSignal<bool>,
-    pub viewed_diff: RwSignal<bool>,
-    /// `performance.now()` when the page became interactive.
-    pub opened_at: RwSignal<f64>,
-}
-
-impl ReviewSignals {
-    pub fn new() -> Self {
-        let signals = Self {
-            opened_full_content: RwSignal::new(false),
-            viewed_diff: RwSignal::new(false),
-            opened_at: RwSignal::new(0.0),
-        };
-        Effect::new(move |_| signals.opened_at.set(now_ms()));
-        signals
-    }
-
-    pub fn dwell_ms(&self) -> i64 {
-        (now_ms() - self.opened_at.get_untracked()).max(0.0) as i64
-    }
-}
-
-impl Default for ReviewSignals {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn now_ms() -> f64 {
-    0.0
-}
-
 /// The message of a finished command, as a status line.
 pub fn outcome(result: Option<Result<String, UiError>>) -> AnyView {
     match result {
@@ -106,24 +63,33 @@ pub fn outcome(result: Option<Result<String, UiError>>) -> AnyView {
 }
 
 /// The reviewable text with claims highlighted; legal reviewers select words to mark a claim.
+/// A long text arrives in part: the rest is served when the reviewer asks for it, and the
+/// server records that it did (review quality is measured there, not here).
 #[component]
-pub fn ReviewText(
-    change: String,
-    gate: GateView,
-    commands: GateCommands,
-    signals: ReviewSignals,
-) -> impl IntoView {
-    let text = gate.text.clone();
-    let segments = highlight(&text, &gate.claims);
+pub fn ReviewText(change: String, gate: GateView, commands: GateCommands) -> impl IntoView {
+    let load_full = ServerAction::<LoadFullText>::new();
+    let text = Signal::derive({
+        let start = gate.text.clone();
+        move || match load_full.value().get() {
+            Some(Ok(full)) => full,
+            _ => start.clone(),
+        }
+    });
+    let complete = Signal::derive({
+        let complete = gate.text_complete;
+        move || complete || matches!(load_full.value().get(), Some(Ok(_)))
+    });
+    let claims = gate.claims.clone();
+    let segments = move || highlight(&text.get(), &claims);
     let container = NodeRef::<leptos::html::Pre>::new();
     let hint = RwSignal::new(String::new());
     let version = gate.current_version;
-    let selection_text = text.clone();
-    let mark = move |_| match selected_span(container, &selection_text) {
+    let mark_change = change.clone();
+    let mark = move |_| match selected_span(container, &text.get_untracked()) {
         Some((start, end)) => {
             hint.set(String::new());
             commands.mark.dispatch(MarkClaim {
-                change: change.clone(),
+                change: mark_change.clone(),
                 version,
                 start,
                 end,
@@ -131,22 +97,13 @@ pub fn ReviewText(
         }
         None => hint.set("Select words in the text above first.".to_owned()),
     };
-    let on_scroll = move |_| {
-        if let Some(element) = container.get() {
-            if reached_end(&element) {
-                signals.opened_full_content.set(true);
-            }
-        }
-    };
-    Effect::new(move |_| {
-        if let Some(element) = container.get() {
-            if reached_end(&element) {
-                signals.opened_full_content.set(true);
-            }
-        }
-    });
     let show_all = move |_| {
-        signals.opened_full_content.set(true);
+        if !complete.get_untracked() {
+            load_full.dispatch(LoadFullText {
+                change: change.clone(),
+                version,
+            });
+        }
         if let Some(element) = container.get() {
             let _ = element.style(("max-height", "none"));
         }
@@ -164,18 +121,24 @@ pub fn ReviewText(
             <pre
                 node_ref=container
                 data-testid="review-text"
+                data-complete=move || complete.get().to_string()
                 tabindex="0"
                 aria-label="Text under review; claims are highlighted"
-                on:scroll=on_scroll
                 class="max-h-96 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-sans text-sm"
             >{segments}</pre>
+            {move || (!complete.get()).then(|| view! {
+                <p class="mt-1 text-xs text-amber-800" data-testid="text-truncated">"This is the start of the text. Show the full text to read the rest before you sign."</p>
+            })}
             <div class="mt-2 flex flex-wrap items-center gap-2">
-                <button type="button" class=SECONDARY on:click=show_all data-testid="show-full">"Show the full text"</button>
+                <button type="button" class=SECONDARY on:click=show_all data-testid="show-full" disabled=move || load_full.pending().get()>
+                    {move || if load_full.pending().get() { "Loading the full text…" } else { "Show the full text" }}
+                </button>
                 {gate.may_review_claims.then(|| view! {
                     <button type="button" class=SECONDARY on:click=mark data-testid="mark-claim">"Mark selected text as a claim"</button>
                 })}
                 <span class="text-sm text-slate-600" role="status">{move || hint.get()}</span>
             </div>
+            {move || load_full.value().get().and_then(Result::err).map(|e| outcome(Some(Err(e))))}
             {move || outcome(commands.mark.value().get())}
         </section>
     }
@@ -215,16 +178,6 @@ fn highlight(text: &str, claims: &[ClaimView]) -> Vec<AnyView> {
         out.push(chars[at..].iter().collect::<String>().into_any());
     }
     out
-}
-
-#[cfg(feature = "hydrate")]
-fn reached_end(element: &web_sys::HtmlElement) -> bool {
-    element.scroll_top() + element.client_height() >= element.scroll_height() - 4
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn reached_end<T>(_: &T) -> bool {
-    false
 }
 
 /// The selection inside `container` as character offsets of `text`.
@@ -465,7 +418,6 @@ pub fn SignoffPanel(
     status: String,
     gate: GateView,
     commands: GateCommands,
-    signals: ReviewSignals,
 ) -> impl IntoView {
     let roles = gate.sign_as.clone();
     let role = RwSignal::new(roles.first().map(|(v, _)| v.clone()).unwrap_or_default());
@@ -495,9 +447,6 @@ pub fn SignoffPanel(
                 decision: decision.get_untracked(),
                 comment: comment.get_untracked(),
                 content_hash: hash.clone(),
-                opened_full_content: signals.opened_full_content.get_untracked(),
-                viewed_diff: signals.viewed_diff.get_untracked(),
-                dwell_ms: signals.dwell_ms(),
             },
         });
     };
@@ -611,24 +560,41 @@ pub fn SignoffHistory(signoffs: Vec<SignoffView>) -> impl IntoView {
     .into_any()
 }
 
-/// What changed from the previous version; opening it counts as having viewed the diff.
+/// What changed in the exact published bytes since the previous version. Fetched when the
+/// reviewer opens it; the server records that it served the diff.
 #[component]
-pub fn VersionDiff(lines: Vec<DiffLineView>, signals: ReviewSignals) -> impl IntoView {
-    let rows = lines
-        .into_iter()
-        .map(|line| {
-            let (class, sign) = match line.kind.as_str() {
-                "added" => ("bg-emerald-50 text-emerald-900", "+ "),
-                "removed" => ("bg-red-50 text-red-900 line-through", "− "),
-                _ => ("text-slate-700", "  "),
-            };
-            view! { <div class=class data-kind=line.kind.clone()><span aria-hidden="true">{sign}</span><span class="sr-only">{format!("{}: ", line.kind)}</span>{line.text}</div> }
-        })
-        .collect_view();
+pub fn VersionDiff(change: String) -> impl IntoView {
+    let load = ServerAction::<LoadDiff>::new();
+    let on_toggle = move |_| {
+        if load.value().get_untracked().is_none() && !load.pending().get_untracked() {
+            load.dispatch(LoadDiff {
+                change: change.clone(),
+            });
+        }
+    };
+    let rows = move || {
+        match load.value().get() {
+        None => view! { <p class="text-slate-500">"Loading what changed…"</p> }.into_any(),
+        Some(Err(error)) => outcome(Some(Err(error))),
+        Some(Ok(lines)) => lines
+            .into_iter()
+            .map(|line| {
+                let (class, sign) = match line.kind.as_str() {
+                    "added" => ("bg-emerald-50 text-emerald-900", "+ "),
+                    "removed" => ("bg-red-50 text-red-900 line-through", "− "),
+                    _ => ("text-slate-700", "  "),
+                };
+                view! { <div class=class data-kind=line.kind.clone()><span aria-hidden="true">{sign}</span><span class="sr-only">{format!("{}: ", line.kind)}</span>{line.text}</div> }
+            })
+            .collect_view()
+            .into_any(),
+    }
+    };
     view! {
-        <details class="rounded-lg border border-slate-200 bg-white p-5 text-sm" on:toggle=move |_| signals.viewed_diff.set(true) data-testid="version-diff">
+        <details class="rounded-lg border border-slate-200 bg-white p-5 text-sm" on:toggle=on_toggle data-testid="version-diff">
             <summary class="cursor-pointer text-lg font-semibold">"What changed since the previous version"</summary>
-            <div class="mt-2 whitespace-pre-wrap font-mono text-xs">{rows}</div>
+            <p class="mt-1 text-xs text-slate-500">"The exact bytes that will be published, line by line: a changed link target or attribute shows here."</p>
+            <div class="mt-2 whitespace-pre-wrap break-all font-mono text-xs">{rows}</div>
         </details>
     }
 }

@@ -2,4 +2,5 @@ pub mod effects;
 pub mod gate;
 pub mod grant_editor;
 pub mod layout;
+pub mod published;
 pub mod ui;

@@ -7,9 +7,10 @@ use super::area::AreaGate;
 use crate::api::changes::load_change;
 use crate::components::effects::PublicationPanel;
 use crate::components::gate::{
-    ClaimsPanel, EvidencePanel, GateCommands, ReviewSignals, ReviewText, RollbackPanel,
-    SignoffHistory, SignoffPanel, VersionDiff,
+    ClaimsPanel, EvidencePanel, GateCommands, ReviewText, RollbackPanel, SignoffHistory,
+    SignoffPanel, VersionDiff,
 };
+use crate::components::published::{ExcludedSigners, PublishedSource};
 use crate::components::ui::{ErrorPanel, Loading};
 use crate::dto::{ChangeDetailView, DecisionView, VersionView};
 use leptos::prelude::*;
@@ -19,7 +20,6 @@ use leptos_router::hooks::use_params_map;
 pub fn ChangePage() -> impl IntoView {
     let params = use_params_map();
     let commands = GateCommands::new();
-    let signals = ReviewSignals::new();
     let data = Resource::new(
         move || {
             (
@@ -35,7 +35,7 @@ pub fn ChangePage() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(change) => view! { <ChangeView change commands signals /> }.into_any(),
+                        Ok(change) => view! { <ChangeView change commands /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -57,11 +57,7 @@ fn list(items: Vec<String>, empty: &'static str) -> AnyView {
 }
 
 #[component]
-fn ChangeView(
-    change: ChangeDetailView,
-    commands: GateCommands,
-    signals: ReviewSignals,
-) -> impl IntoView {
+fn ChangeView(change: ChangeDetailView, commands: GateCommands) -> impl IntoView {
     let title = change.title.clone();
     let gate = change.gate.clone();
     let mut versions = change.versions.into_iter();
@@ -78,18 +74,20 @@ fn ChangeView(
         </div>
         <div class="grid gap-6 lg:grid-cols-[2fr_1fr]">
             <div class="space-y-6">
-                <ReviewText change=id.clone() gate=gate.clone() commands signals />
+                <ReviewText change=id.clone() gate=gate.clone() commands />
                 <details class="rounded-lg border border-slate-200 bg-white p-5">
                     <summary class="cursor-pointer text-lg font-semibold">"Rendered preview"</summary>
-                    <p class="mb-2 mt-1 text-xs text-slate-500">"As the content would look, cleaned of scripts, styles and unsafe links."</p>
+                    <p class="mb-2 mt-1 text-xs text-slate-500">"As the content would look. Images are not loaded: each is named by its URL, so opening a draft tells nobody that you read it."</p>
                     <div class="prose max-w-none text-sm" data-testid="rendered-preview" inner_html=gate.rendered_html.clone()></div>
                 </details>
-                {gate.version_diff.clone().map(|lines| view! { <VersionDiff lines signals /> })}
+                <PublishedSource source=gate.source.clone() format=gate.format.clone() outbound=gate.outbound.clone() />
+                {gate.has_diff.then(|| view! { <VersionDiff change=id.clone() /> })}
                 <ClaimsPanel change=id.clone() gate=gate.clone() commands />
             </div>
             <div class="space-y-6">
                 <PublicationPanel change=id.clone() status=change.status.clone() effects=change.effects.clone() commands />
-                <SignoffPanel change=id.clone() status=change.status.clone() gate=gate.clone() commands signals />
+                <SignoffPanel change=id.clone() status=change.status.clone() gate=gate.clone() commands />
+                <ExcludedSigners excluded=gate.excluded.clone() />
                 <EvidencePanel evidence=gate.evidence.clone() />
                 <RollbackPanel change=id.clone() plan=gate.rollback.clone() may_edit=gate.may_edit_rollback commands />
                 <section aria-labelledby="who-heading" class="rounded-lg border border-slate-200 bg-white p-5 text-sm">

@@ -1,7 +1,9 @@
 //! Connected systems: the downstream systems Countersign publishes to, their data fields, and
 //! their signing secrets.
 
-use crate::api::systems::{load_systems, RegisterSystem, RotateSystemSecret, RunDrill};
+use crate::api::systems::{
+    load_systems, RegisterSystem, RotateSystemSecret, RunDrill, SetContentHosts,
+};
 use crate::components::ui::{EmptyState, ErrorPanel, Loading, SecretPanel};
 use crate::dto::{SecretShown, SystemView};
 use crate::error::UiError;
@@ -164,6 +166,7 @@ fn SystemCard(
                 })}
             </div>
             <ul class="mt-3 flex flex-wrap gap-1" aria-label="Data fields">{fields}</ul>
+            <ContentHosts id=system.id.clone() hosts=system.content_hosts.clone() can_manage />
             <div class="mt-3 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-3 text-sm" data-testid="drill-status">
                 {match system.last_drill.clone() {
                     None => view! { <span class="text-amber-800">"Revocation drill: never run. A workflow using this system cannot be activated until one passes."</span> }.into_any(),
@@ -185,6 +188,69 @@ fn SystemCard(
                 })}
             </div>
         </article>
+    }
+}
+
+/// The hosts content published to a system may link to and load images from; anything else is
+/// refused when an agent drafts.
+#[component]
+fn ContentHosts(id: String, hosts: Vec<String>, can_manage: bool) -> impl IntoView {
+    let save = ServerAction::<SetContentHosts>::new();
+    let editing = RwSignal::new(false);
+    let text = RwSignal::new(hosts.join("\n"));
+    let current = RwSignal::new(hosts);
+    Effect::new(move || {
+        if let Some(Ok(saved)) = save.value().get() {
+            current.set(saved);
+        }
+    });
+    let summary = move || {
+        let hosts = current.get();
+        if hosts.is_empty() {
+            "none: its content may not link anywhere or load images".to_owned()
+        } else {
+            hosts.join(", ")
+        }
+    };
+    view! {
+        <div class="mt-3 border-t border-slate-100 pt-3 text-sm" data-testid="content-hosts">
+            <p>
+                <span class="text-slate-500">"Content may link to and load images from: "</span>
+                <span class="font-mono" data-testid="content-hosts-list">{summary}</span>
+            </p>
+            {can_manage.then(|| view! {
+                <Show when=move || editing.get() fallback=move || view! {
+                    <button type="button" class=format!("{SECONDARY} mt-2") on:click=move |_| editing.set(true)>"Change allowed hosts"</button>
+                }>
+                    {
+                        let id = id.clone();
+                        view! {
+                            <form class="mt-2 grid gap-2" on:submit=move |ev| {
+                                ev.prevent_default();
+                                save.dispatch(SetContentHosts { id: id.clone(), hosts: text.get_untracked() });
+                                editing.set(false);
+                            }>
+                                <label>
+                                    <span class=LABEL>"Allowed hosts, one per line"</span>
+                                    <textarea class=format!("{INPUT} font-mono") rows="3" bind:value=text placeholder="www.example.com\n*.cdn.example.com"></textarea>
+                                    <span class="text-xs text-slate-500">"Exact host names, or *.example.com for its subdomains. Drafts linking elsewhere are refused."</span>
+                                </label>
+                                <div class="flex gap-2">
+                                    <button type="submit" class=BUTTON>"Save hosts"</button>
+                                    <button type="button" class=SECONDARY on:click=move |_| editing.set(false)>"Cancel"</button>
+                                </div>
+                            </form>
+                        }
+                    }
+                </Show>
+            })}
+            <div role="status" aria-live="polite">
+                {move || save.value().get().map(|result| match result {
+                    Ok(_) => view! { <p class="mt-2 font-medium text-slate-800" data-testid="content-hosts-outcome">"Allowed hosts saved. New drafts and versions are checked against them."</p> }.into_any(),
+                    Err(error) => view! { <p class="mt-2 font-medium text-red-800" data-testid="content-hosts-outcome">{error.to_string()}</p> }.into_any(),
+                })}
+            </div>
+        </div>
     }
 }
 

@@ -18,6 +18,9 @@ pub enum CoreError {
     /// not held).
     #[error("{0}")]
     Refused(String),
+    /// Content with constructs outside the allow-list, each named.
+    #[error("content: {} not allowed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    NotAllowed(Vec<crate::domain::Violation>),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("conflict: {0}")]

@@ -3,7 +3,7 @@
 
 use super::json::{authenticated, core_problem};
 use super::me::authenticate;
-use super::problem::ProblemBody;
+use super::problem::{ContentProblemBody, ProblemBody};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,6 +13,16 @@ use countersign_core::services::ChangeStatusView;
 use countersign_core::services::{DraftInput, RollbackPlanBody, VersionInput};
 
 /// The change as its drafting identity sees it, with `status`, or the problem reading it.
+/// A refused draft or version: content outside the allow-list names every construct.
+fn refusal(error: countersign_core::CoreError) -> Response {
+    match error {
+        countersign_core::CoreError::NotAllowed(violations) => {
+            super::problem::content_not_allowed(violations)
+        }
+        other => core_problem(other).into_response(),
+    }
+}
+
 async fn status_reply(
     state: &AppState,
     principal: &countersign_core::services::TokenPrincipal,
@@ -42,7 +52,7 @@ async fn status_reply(
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -52,7 +62,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     match state.services.submit_draft(&principal, draft).await {
         Ok(change) => status_reply(&state, &principal, &change.id, StatusCode::CREATED).await,
-        Err(error) => core_problem(error).into_response(),
+        Err(error) => refusal(error),
     }
 }
 
@@ -69,7 +79,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such change of this identity's step", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "The change takes no new versions now", body = ProblemBody, content_type = "application/problem+json"),
     )
@@ -91,7 +101,7 @@ pub async fn revise(
         .await
     {
         Ok((change, _)) => status_reply(&state, &principal, &change.id, StatusCode::CREATED).await,
-        Err(error) => core_problem(error).into_response(),
+        Err(error) => refusal(error),
     }
 }
 

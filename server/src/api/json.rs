@@ -53,6 +53,11 @@ pub fn core_problem(error: CoreError) -> Problem {
             title: "Forbidden",
             detail: reason,
         },
+        error @ CoreError::NotAllowed(_) => Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Content not allowed",
+            detail: error.to_string(),
+        },
         CoreError::NotFound(what) => Problem {
             status: StatusCode::NOT_FOUND,
             title: "Not Found",

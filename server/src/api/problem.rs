@@ -58,3 +58,39 @@ pub fn internal() -> Problem {
             .to_owned(),
     }
 }
+
+/// A draft or version refused for constructs outside the content allow-list: each one named, so
+/// the agent can fix them all at once.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContentProblemBody {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Every construct refused: the element, the attribute and URL where they apply, and why.
+    pub violations: Vec<countersign_core::domain::Violation>,
+}
+
+pub fn content_not_allowed(violations: Vec<countersign_core::domain::Violation>) -> Response {
+    let body = ContentProblemBody {
+        kind: "about:blank".to_owned(),
+        title: "Content not allowed".to_owned(),
+        status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+        detail: format!(
+            "{} construct(s) are outside the allow-list or point to hosts the target system does \
+             not allow; see violations. Nothing was recorded.",
+            violations.len()
+        ),
+        violations,
+    };
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -244,24 +244,55 @@ impl Provenance {
     }
 }
 
-/// A version's content, checked, with its hash.
+/// A version's content in its canonical form, with its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
+    /// The canonical bytes: what is hashed, reviewed and published.
     pub text: String,
     pub format: ContentFormat,
     pub hash: String,
 }
 
+/// Why content was refused: a malformed field, or constructs outside the allow-list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentProblem {
+    #[error("{field}: {error}", field = .0.field(), error = .0)]
+    Invalid(ChangeError),
+    #[error("{} constructs are not allowed", .0.len())]
+    NotAllowed(Vec<super::Violation>),
+}
+
+impl From<ChangeError> for ContentProblem {
+    fn from(error: ChangeError) -> Self {
+        ContentProblem::Invalid(error)
+    }
+}
+
 impl Content {
-    pub fn new(text: &str, format: &str) -> Result<Self, ChangeError> {
-        if text.trim().is_empty() || text.len() > MAX_CONTENT_BYTES {
-            return Err(ChangeError::BadContent);
+    /// Checks `raw` against the allow-list and the target system's `hosts` and fixes its
+    /// canonical form; the hash covers exactly those bytes.
+    pub fn new(
+        raw: &str,
+        format: &str,
+        hosts: &super::HostAllowList,
+    ) -> Result<(Self, super::Canonical), ContentProblem> {
+        if raw.trim().is_empty() || raw.len() > MAX_CONTENT_BYTES {
+            return Err(ChangeError::BadContent.into());
         }
-        Ok(Self {
-            text: text.to_owned(),
-            format: ContentFormat::parse(format)?,
-            hash: content_hash(text),
-        })
+        let format = ContentFormat::parse(format)?;
+        let canonical =
+            super::canonicalize(raw, format, hosts).map_err(ContentProblem::NotAllowed)?;
+        if canonical.text.trim().is_empty() {
+            return Err(ChangeError::BadContent.into());
+        }
+        Ok((
+            Self {
+                hash: content_hash(&canonical.text),
+                text: canonical.text.clone(),
+                format,
+            },
+            canonical,
+        ))
     }
 }
 
@@ -353,19 +384,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_is_hashed_exactly_and_bounded() {
-        let a = Content::new("Spring offer: 20% off", "markdown").unwrap();
+    fn content_is_hashed_exactly_in_its_canonical_form_and_bounded() {
+        let none = crate::domain::HostAllowList::default();
+        let new = |raw: &str, format: &str| Content::new(raw, format, &none).map(|(c, _)| c);
+        let a = new("Spring offer: 20% off", "markdown").unwrap();
         assert_eq!(a.hash, content_hash("Spring offer: 20% off"));
         assert!(a.hash.starts_with("sha256:") && a.hash.len() == 71);
-        assert_ne!(a.hash, content_hash("Spring offer: 20% off "));
-        assert_eq!(Content::new("  ", "text"), Err(ChangeError::BadContent));
+        assert_eq!(new("Spring offer: 20% off\r\n", "markdown").unwrap(), a);
+        let html = new("<P class=x>Hi</P>", "html");
+        assert!(matches!(html, Err(ContentProblem::NotAllowed(v)) if v.len() == 1));
+        let html = new("<P>Hi</P >", "html").unwrap();
         assert_eq!(
-            Content::new(&"x".repeat(MAX_CONTENT_BYTES + 1), "text"),
-            Err(ChangeError::BadContent)
+            (html.text.as_str(), html.hash.clone()),
+            ("<p>Hi</p>", content_hash("<p>Hi</p>"))
+        );
+        assert_eq!(new("  ", "text"), Err(ChangeError::BadContent.into()));
+        assert_eq!(
+            new("<p> </p>", "html").map(|c| c.text),
+            Ok("<p> </p>".to_owned())
         );
         assert_eq!(
-            Content::new("hi", "pdf"),
-            Err(ChangeError::BadFormat("pdf".into()))
+            new(&"x".repeat(MAX_CONTENT_BYTES + 1), "text"),
+            Err(ChangeError::BadContent.into())
+        );
+        assert_eq!(
+            new("hi", "pdf"),
+            Err(ChangeError::BadFormat("pdf".into()).into())
         );
         assert!(check_channel("email").is_ok());
         assert!(check_channel("E-mail").is_err());

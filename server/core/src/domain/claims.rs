@@ -123,55 +123,10 @@ pub struct DetectedClaim {
     pub rules: Vec<String>,
 }
 
-/// The text reviewers read and claims point into: the content, or for HTML its text.
+/// The text reviewers read and claims point into: the content, or for HTML what readers read of
+/// it (every character reference decoded, alt text and titles included).
 pub fn reviewable_text(text: &str, format: super::ContentFormat) -> String {
-    match format {
-        super::ContentFormat::Html => html_text(text),
-        _ => text.to_owned(),
-    }
-}
-
-/// HTML without its tags, with the common character references decoded. Block ends become line
-/// breaks so sentences in separate paragraphs stay apart.
-fn html_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open..];
-        let Some(close) = after.find('>') else {
-            out.push_str(after);
-            rest = "";
-            break;
-        };
-        let tag = after[1..close].trim_start_matches('/').to_ascii_lowercase();
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if matches!(
-            name.as_str(),
-            "p" | "br" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr"
-        ) && !out.ends_with('\n')
-            && !out.is_empty()
-        {
-            out.push('\n');
-        }
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    for (reference, character) in [
-        ("&nbsp;", " "),
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&quot;", "\""),
-        ("&#39;", "'"),
-        ("&apos;", "'"),
-        ("&amp;", "&"),
-    ] {
-        out = out.replace(reference, character);
-    }
-    out.trim().to_owned()
+    super::canonical::reviewable(text, format)
 }
 
 /// The sentence around the byte range `start..end`: back to the previous sentence end, forward
@@ -443,6 +398,19 @@ mod tests {
         let found = detect_claims(&text, &RULES);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].quote, "The best offer & more.");
+        // Claims hidden behind numeric references, or in what readers see of attributes.
+        let encoded = "<p>Save &#50;&#x30;&#37; today.</p><img alt=\"Guaranteed results\" \
+                       src=\"https://img.example.com/a.png\">";
+        let text = reviewable_text(encoded, super::super::ContentFormat::Html);
+        let found = detect_claims(&text, &RULES);
+        assert!(
+            found.iter().any(|c| c.quote.contains("Save 20%")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|c| c.quote.contains("Guaranteed")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -89,14 +89,49 @@ impl Comment {
     }
 }
 
-/// How the reviewer looked at the change before deciding, as the browser reported it.
+/// What the console served one reviewer of one version: when they first opened it, and when
+/// the whole text and the diff were sent to them (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewView {
+    pub first_view_ms: i64,
+    pub full_text_ms: Option<i64>,
+    pub diff_ms: Option<i64>,
+}
+
+/// Which part of a change the console served a reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// The page (the text too, when it fits the page whole).
+    Page { whole_text: bool },
+    /// The rest of the text, asked for by the reviewer.
+    FullText,
+    /// What changed since the previous version.
+    Diff,
+}
+
+impl ReviewView {
+    /// The figures a sign-off at `now_ms` records: measured by the server from what it served,
+    /// never from numbers the browser sends.
+    pub fn quality(view: Option<&ReviewView>, now_ms: i64) -> ReviewQuality {
+        match view {
+            None => ReviewQuality::default(),
+            Some(v) => ReviewQuality::new(
+                v.full_text_ms.is_some(),
+                v.diff_ms.is_some(),
+                now_ms - v.first_view_ms,
+            ),
+        }
+    }
+}
+
+/// How the reviewer looked at the change before deciding, as the console measured it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewQuality {
-    /// The whole content was shown (scrolled to its end or expanded).
+    /// The whole content was served to the reviewer (in the page, or when they asked for it).
     pub opened_full_content: bool,
-    /// The diff against the published or previous version was opened.
+    /// The diff against the previous version was served to the reviewer.
     pub viewed_diff: bool,
-    /// How long the change page was open before the decision, in milliseconds.
+    /// From the first time the console served this version to the reviewer to the decision.
     pub dwell_ms: i64,
 }
 

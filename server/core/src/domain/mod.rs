@@ -1,9 +1,11 @@
 //! Domain types. Constructors parse and check their input, so a value of one of these types is
 //! valid by construction (parse, don't validate).
 
+pub mod canonical;
 pub mod change;
 pub mod claims;
 pub mod consent;
+pub mod content_rules;
 pub mod diff;
 pub mod duties;
 pub mod evidence;
@@ -20,10 +22,11 @@ pub mod signoff;
 pub mod system;
 pub mod workflow;
 
+pub use canonical::{canonicalize, outbound_urls, Canonical, OutboundUrl};
 pub use change::{
     check_channel, check_target_ref, check_title, content_hash, Audience, ChangeError,
-    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, Provenance, Publication,
-    ToolCall,
+    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, ContentProblem, Provenance,
+    Publication, ToolCall,
 };
 pub use claims::{
     detect_claims, reviewable_text, Claim, ClaimError, ClaimReview, ClaimRule, ClaimStatus,
@@ -32,6 +35,7 @@ pub use claims::{
 pub use consent::{
     standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
 };
+pub use content_rules::{HostAllowList, UrlUse, Violation};
 pub use diff::{line_diff, DiffKind, DiffLine};
 pub use duties::{excluded_signers, DutyFacts, Excluded, Stewardship, StewardshipKind};
 pub use evidence::{
@@ -39,8 +43,8 @@ pub use evidence::{
     RollbackPlan, RollbackPlanError, RollbackPlanInput,
 };
 pub use gate::{
-    has_standing_signoff, Comment, GateError, Quorum, ReviewQuality, RoleProgress, Signoff,
-    SignoffStanding, Verdict,
+    has_standing_signoff, Comment, GateError, Quorum, ReviewQuality, ReviewView, RoleProgress,
+    Served, Signoff, SignoffStanding, Verdict,
 };
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};

@@ -1,6 +1,9 @@
-//! Content rendered for reviewers without trusting it: Markdown becomes HTML, and any HTML
-//! (written or rendered) is cleaned to a small allow-list — no scripts, styles, event handlers,
-//! forms or frames; links open nothing by themselves (`rel="noopener noreferrer nofollow"`).
+//! Content rendered for reviewers without trusting it: Markdown becomes HTML, images become
+//! placeholders naming their URL (the preview loads nothing remote, so a draft cannot track who
+//! reviews it), and the result is cleaned again to a small allow-list as a second line of
+//! defence — no scripts, styles, event handlers, forms or frames; links open nothing by
+//! themselves (`rel="noopener noreferrer nofollow"`). The content itself was checked against the
+//! publishing allow-list when it was drafted (see `canonical`).
 
 use super::ContentFormat;
 
@@ -10,20 +13,17 @@ pub fn render_safe_html(text: &str, format: ContentFormat) -> String {
         ContentFormat::Html => text.to_owned(),
         ContentFormat::Markdown => {
             let mut out = String::with_capacity(text.len() * 2);
-            let parser = pulldown_cmark::Parser::new_ext(
-                text,
-                pulldown_cmark::Options::ENABLE_TABLES
-                    | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
-            );
+            let parser =
+                pulldown_cmark::Parser::new_ext(text, super::canonical::markdown_options());
             pulldown_cmark::html::push_html(&mut out, parser);
             out
         }
         ContentFormat::Text => return format!("<p>{}</p>", escape(text).replace('\n', "<br>")),
     };
     ammonia::Builder::default()
-        .url_schemes(["https", "http", "mailto"].into_iter().collect())
+        .url_schemes(["https", "http", "mailto", "tel"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&html)
+        .clean(&super::canonical::without_remote_media(&html))
         .to_string()
 }
 
@@ -79,6 +79,27 @@ mod tests {
             ] {
                 assert!(!html.contains(bad), "{bad} in {html}");
             }
+        }
+    }
+
+    #[test]
+    fn the_preview_loads_no_remote_media() {
+        for (text, format) in [
+            (
+                "<p>Hi <img src=\"https://img.example.com/pixel.gif?r=1\" alt=\"\"></p>",
+                ContentFormat::Html,
+            ),
+            (
+                "Hi ![](https://img.example.com/pixel.gif?r=1)",
+                ContentFormat::Markdown,
+            ),
+        ] {
+            let html = render_safe_html(text, format);
+            assert!(!html.contains("<img"), "{html}");
+            assert!(
+                html.contains("[image not loaded: https://img.example.com/pixel.gif?r=1]"),
+                "{html}"
+            );
         }
     }
 

@@ -216,6 +216,9 @@ impl Services {
                 let secret = crate::secrets::new_signing_secret();
                 let sealed = self.secret_key()?.seal(&secret, &system.id.reference());
                 tx.insert_system(&system, &sealed).await?;
+                // The demo's campaigns link to the shop and its image CDN; nothing else.
+                tx.set_system_content_hosts(system.id, "www.example.com\ncdn.example.com")
+                    .await?;
                 tx.append_event(&NewEvent::new(
                     &Actor::System,
                     "demo.system_seeded",

@@ -6,8 +6,8 @@
 use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::{
     check_channel, check_evidence, check_target_ref, check_title, Audience, ChangeError,
-    ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content, EvidenceFacts, Performer,
-    Provenance, PurposeName, StepKind, SystemId,
+    ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content, ContentProblem, EvidenceFacts,
+    HostAllowList, Performer, Provenance, PurposeName, StepKind, SystemId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -53,6 +53,10 @@ pub struct ChangeStatusView {
     pub status: String,
     pub version: i64,
     pub content_hash: String,
+    /// The current version's canonical form: exactly the bytes the hash covers, the reviewers
+    /// see and the system receives.
+    pub content: String,
+    pub format: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Claims of the current version not yet substantiated.
@@ -117,6 +121,13 @@ pub struct RollbackPlanBody {
 
 fn invalid(error: ChangeError) -> CoreError {
     CoreError::invalid(error.field(), error.to_string())
+}
+
+fn content_refused(problem: ContentProblem) -> CoreError {
+    match problem {
+        ContentProblem::Invalid(error) => invalid(error),
+        ContentProblem::NotAllowed(violations) => CoreError::NotAllowed(violations),
+    }
 }
 
 impl Services {
@@ -222,7 +233,6 @@ impl Services {
         let channel = check_channel(&draft.channel).map_err(invalid)?;
         let audience = Audience::parse(&draft.audience).map_err(invalid)?;
         let target_ref = check_target_ref(&draft.target.reference).map_err(invalid)?;
-        let content = Content::new(&draft.content, &draft.format).map_err(invalid)?;
         let targets: Vec<SystemId> = principal
             .workflow
             .steps
@@ -257,6 +267,10 @@ impl Services {
         let cited = self
             .check_citations(principal, purpose.as_str(), &draft.provenance)
             .await?;
+        // The one canonical form, fixed before the write (its cost outside the ledger lock).
+        let hosts = self.hosts_of(target_system).await?;
+        let (content, _) =
+            Content::new(&draft.content, &draft.format, &hosts).map_err(content_refused)?;
 
         let now = self.clock.now();
         let change = ChangeRequest {
@@ -293,6 +307,8 @@ impl Services {
         // The token was checked when the request arrived; the kill switch or a suspension may
         // have committed since. What this transaction sees decides.
         self.recheck_drafting_in_tx(&mut tx, principal, &change.purpose)
+            .await?;
+        self.recheck_hosts_in_tx(&mut tx, change.target_system, &hosts)
             .await?;
         tx.insert_change(&change, &version).await?;
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
@@ -333,13 +349,15 @@ impl Services {
         id: &str,
         input: VersionInput,
     ) -> CoreResult<(ChangeRequest, String)> {
-        let content = Content::new(&input.content, &input.format).map_err(invalid)?;
         let known = self
             .store
             .change(id)
             .await?
             .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
             .ok_or(CoreError::NotFound("change"))?;
+        let hosts = self.hosts_of(known.target_system).await?;
+        let (content, _) =
+            Content::new(&input.content, &input.format, &hosts).map_err(content_refused)?;
         self.may_draft(principal, &known.purpose)?;
         let cited = self
             .check_citations(principal, &known.purpose, &input.provenance)
@@ -356,6 +374,8 @@ impl Services {
             )));
         }
         self.recheck_drafting_in_tx(&mut tx, principal, &change.purpose)
+            .await?;
+        self.recheck_hosts_in_tx(&mut tx, change.target_system, &hosts)
             .await?;
         let now = self.clock.now();
         let version = ChangeVersion {
@@ -392,6 +412,24 @@ impl Services {
         change.status = ChangeStatus::PendingReview;
         change.updated_at = now;
         Ok((change, version.content.hash))
+    }
+
+    /// The hosts the content was checked against are still the target's.
+    async fn recheck_hosts_in_tx(
+        &self,
+        tx: &mut Box<dyn crate::store::WriteTx>,
+        system: SystemId,
+        checked: &HostAllowList,
+    ) -> CoreResult<()> {
+        let now = tx.system_content_hosts_in_tx(system).await?;
+        if now.as_deref() != Some(checked.to_lines().as_str()) {
+            return Err(CoreError::Conflict(
+                "the hosts the target system allows changed while the content was checked; \
+                 send it again"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// The checks fixed when a version is written: its provenance and legal-basis evidence, and
@@ -447,7 +485,16 @@ impl Services {
                 at: s.at,
             })
             .collect();
+        let current = self
+            .store
+            .change_versions(id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == change.current_version)
+            .ok_or(CoreError::NotFound("version"))?;
         Ok(ChangeStatusView {
+            content: current.content.text,
+            format: current.content.format.as_str().to_owned(),
             change_id: change.id,
             title: change.title,
             status: change.status.as_str().to_owned(),

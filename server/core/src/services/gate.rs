@@ -8,7 +8,7 @@ use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
     check_evidence, excluded_signers, has_standing_signoff, ChangeRequest, ChangeStatus,
-    CitedBases, Comment, DutyFacts, Evidence, EvidenceFacts, Excluded, Nhi, Quorum, ReviewQuality,
+    CitedBases, Comment, DutyFacts, Evidence, EvidenceFacts, Excluded, Nhi, Quorum, ReviewView,
     Role, Signoff, SignoffRule, Tier, Verdict, Workflow,
 };
 use crate::error::{CoreError, CoreResult};
@@ -26,7 +26,6 @@ pub struct SignoffInput {
     pub comment: String,
     /// The content hash the reviewer saw; a different current hash refuses the sign-off.
     pub content_hash: String,
-    pub quality: ReviewQuality,
 }
 
 /// What a sign-off did to the change.
@@ -389,7 +388,13 @@ impl Services {
             verdict,
             comment,
             at: now,
-            quality: input.quality,
+            // Measured by the server from what it served this reviewer of this version.
+            quality: ReviewView::quality(
+                tx.review_view_in_tx(change_id, change.current_version, *signer)
+                    .await?
+                    .as_ref(),
+                self.now_ms(),
+            ),
             event_seq: 0,
         };
         signoffs.push(signoff.clone());

@@ -6,17 +6,26 @@
 use super::{ChangeDetail, Services};
 use crate::actor::Actor;
 use crate::domain::{
-    line_diff, reviewable_text, Claim, DiffLine, Evidence, Quorum, Role, RollbackPlan, Signoff,
-    SignoffRule, SignoffStanding,
+    line_diff, outbound_urls, reviewable_text, Claim, DiffLine, Evidence, Quorum, Role,
+    RollbackPlan, Served, Signoff, SignoffRule, SignoffStanding,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::policy::Action;
 
+/// How much of the reviewable text the page carries; the rest is served when the reviewer asks
+/// for it, so the server knows who was sent the whole text.
+pub const PAGE_TEXT_CHARS: usize = 2_000;
+
 #[derive(Debug, Clone)]
 pub struct GateView {
     pub detail: ChangeDetail,
-    /// The current version's reviewable text; claim spans point into it.
+    /// The current version's reviewable text as the page carries it (claim spans point into the
+    /// whole text, of which this is the start): whole up to [`PAGE_TEXT_CHARS`].
     pub text: String,
+    /// Whether `text` is the whole text.
+    pub text_complete: bool,
+    /// Words in the whole text.
+    pub words: usize,
     pub claims: Vec<Claim>,
     pub claims_reviewed: bool,
     pub rollback: Option<RollbackPlan>,
@@ -30,12 +39,23 @@ pub struct GateView {
     pub cannot_sign: Option<String>,
     pub may_review_claims: bool,
     pub may_edit_rollback: bool,
-    /// The previous version's text against the current one.
-    pub version_diff: Option<Vec<DiffLine>>,
+    /// Whether there is a previous version to compare with (the diff is served on request).
+    pub has_diff: bool,
     /// The ledger event that wrote the current version (its content hash and provenance).
     pub version_event_seq: Option<i64>,
     /// Who separation of duties keeps from signing, by name, and why.
     pub excluded: Vec<ExcludedPerson>,
+    /// Every link and media URL of the current version, with its full host.
+    pub outbound: Vec<OutboundLink>,
+    /// Every delivery on the change's behalf, read with its status.
+    pub effects: Vec<crate::domain::Effect>,
+}
+
+/// A URL the content links to or loads; `changed` when the previous version did not have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundLink {
+    pub url: crate::domain::OutboundUrl,
+    pub changed: bool,
 }
 
 /// A person kept from signing, as the page names them.
@@ -48,7 +68,14 @@ pub struct ExcludedPerson {
 
 impl Services {
     pub async fn gate_view(&self, actor: &Actor, id: &str) -> CoreResult<GateView> {
-        let detail = self.change_detail(actor, id).await?;
+        self.authorize(actor, Action::ViewQueue, &crate::policy::Resource::Console)?;
+        // The status and the deliveries the page shows come from one snapshot.
+        let (change, effects) = self
+            .store
+            .change_with_effects(id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        let detail = self.detail_of(change).await?;
         let change = &detail.change;
         let current = detail
             .versions
@@ -56,17 +83,41 @@ impl Services {
             .find(|v| v.version == change.current_version)
             .cloned()
             .ok_or(CoreError::NotFound("version"))?;
-        let text = reviewable_text(&current.content.text, current.content.format);
-        let version_diff = detail
+        let whole = reviewable_text(&current.content.text, current.content.format);
+        let words = whole.split_whitespace().count();
+        let text_complete = whole.chars().count() <= PAGE_TEXT_CHARS;
+        let text: String = whole.chars().take(PAGE_TEXT_CHARS).collect();
+        if let Actor::Human { id: me, .. } = actor {
+            self.store
+                .record_review_view(
+                    id,
+                    change.current_version,
+                    *me,
+                    Served::Page {
+                        whole_text: text_complete,
+                    },
+                    self.now_ms(),
+                )
+                .await?;
+        }
+        let previous = detail
             .versions
             .iter()
-            .find(|v| v.version == change.current_version - 1)
-            .map(|previous| {
-                line_diff(
-                    &reviewable_text(&previous.content.text, previous.content.format),
-                    &text,
-                )
-            });
+            .find(|v| v.version == change.current_version - 1);
+        let before: Vec<String> = previous
+            .map(|p| outbound_urls(&p.content.text, p.content.format))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| u.url)
+            .collect();
+        let has_diff = previous.is_some();
+        let outbound = outbound_urls(&current.content.text, current.content.format)
+            .into_iter()
+            .map(|url| {
+                let changed = previous.is_some() && !before.contains(&url.url);
+                OutboundLink { url, changed }
+            })
+            .collect();
         let claims = self.store.claims(id, change.current_version).await?;
         let rollback = self.store.rollback_plan(id).await?;
         let version_event_seq = self
@@ -166,10 +217,14 @@ impl Services {
             });
         }
         Ok(GateView {
+            effects,
             excluded: named,
+            outbound,
             claims_reviewed: self.claims_reviewed(change),
             detail,
             text,
+            text_complete,
+            words,
             claims,
             rollback,
             signoffs,
@@ -180,8 +235,62 @@ impl Services {
             cannot_sign,
             may_review_claims,
             may_edit_rollback,
-            version_diff,
+            has_diff,
             version_event_seq,
         })
+    }
+}
+
+impl Services {
+    /// The whole reviewable text of a version, when the reviewer asks for the rest of it; the
+    /// console notes that it was served to them.
+    pub async fn full_review_text(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+    ) -> CoreResult<String> {
+        self.authorize(actor, Action::ViewQueue, &crate::policy::Resource::Console)?;
+        let current = self
+            .store
+            .change_versions(id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == version)
+            .ok_or(CoreError::NotFound("version"))?;
+        if let Actor::Human { id: me, .. } = actor {
+            self.store
+                .record_review_view(id, version, *me, Served::FullText, self.now_ms())
+                .await?;
+        }
+        Ok(reviewable_text(
+            &current.content.text,
+            current.content.format,
+        ))
+    }
+
+    /// What changed in the exact published bytes since the previous version (a changed link
+    /// target or attribute shows); the console notes that it was served to the reviewer.
+    pub async fn review_diff(&self, actor: &Actor, id: &str) -> CoreResult<Vec<DiffLine>> {
+        self.authorize(actor, Action::ViewQueue, &crate::policy::Resource::Console)?;
+        let change = self
+            .store
+            .change(id)
+            .await?
+            .ok_or(CoreError::NotFound("change"))?;
+        let versions = self.store.change_versions(id).await?;
+        let find = |n: i64| versions.iter().find(|v| v.version == n);
+        let (Some(previous), Some(current)) = (
+            find(change.current_version - 1),
+            find(change.current_version),
+        ) else {
+            return Err(CoreError::NotFound("previous version"));
+        };
+        if let Actor::Human { id: me, .. } = actor {
+            self.store
+                .record_review_view(id, change.current_version, *me, Served::Diff, self.now_ms())
+                .await?;
+        }
+        Ok(line_diff(&previous.content.text, &current.content.text))
     }
 }

@@ -48,7 +48,7 @@ pub use drafts::{
 };
 pub use drift::GrantOutcome;
 pub use gate::{SignoffInput, SignoffOutcome};
-pub use gate_view::{ExcludedPerson, GateView};
+pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{

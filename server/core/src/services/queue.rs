@@ -237,6 +237,13 @@ impl Services {
             .change(id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
+        self.detail_of(change).await
+    }
+
+    /// Everything about a change already read (and authorized): its versions, workflow, target
+    /// and the decisions its current version cites.
+    pub(super) async fn detail_of(&self, change: ChangeRequest) -> CoreResult<ChangeDetail> {
+        let id = change.id.as_str();
         let versions = self.store.change_versions(id).await?;
         let workflow = self.store.workflow(change.workflow).await?;
         let step = workflow

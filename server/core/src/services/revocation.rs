@@ -276,11 +276,11 @@ impl Services {
         workflow: WorkflowId,
     ) -> CoreResult<Option<RevocationView>> {
         self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
-        let Some(revocation) = self.store.revocation_of(workflow).await? else {
-            return Ok(None);
-        };
-        let calls = self.store.effects_of_revocation(&revocation.id).await?;
-        Ok(Some(RevocationView { revocation, calls }))
+        Ok(self
+            .store
+            .revocation_with_calls(workflow)
+            .await?
+            .map(|(revocation, calls)| RevocationView { revocation, calls }))
     }
 
     /// A new draft with the steps of `id` (a revoked workflow's way back): fresh step ids, so

@@ -3,11 +3,14 @@
 
 use super::Services;
 use crate::actor::Actor;
-use crate::domain::{BaseUrl, ConnectedSystem, DataField, NhiName, Reason, SystemId, SystemKind};
+use crate::domain::{
+    BaseUrl, ConnectedSystem, DataField, HostAllowList, NhiName, Reason, SystemId, SystemKind,
+};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Resource};
 use crate::secrets::new_signing_secret;
+use crate::store::StoreError;
 use serde_json::json;
 
 /// A request to connect a system.
@@ -154,5 +157,63 @@ impl Services {
             .open(&sealed, &id.reference())
             .map_err(|e| CoreError::Conflict(e.to_string()))?;
         Ok(Some(secret))
+    }
+
+    /// The hosts content published to this system may link to and load media from.
+    pub async fn content_hosts(&self, actor: &Actor, id: SystemId) -> CoreResult<HostAllowList> {
+        self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
+        self.hosts_of(id).await
+    }
+
+    /// The same, for the commands that check content against it.
+    pub(super) async fn hosts_of(&self, id: SystemId) -> CoreResult<HostAllowList> {
+        let lines = self
+            .store
+            .system_content_hosts(id)
+            .await?
+            .ok_or(CoreError::NotFound("connected system"))?;
+        HostAllowList::parse(&lines).map_err(|e| {
+            StoreError::Corrupt(format!("connected_systems.content_hosts: {e}")).into()
+        })
+    }
+
+    /// Replaces the hosts content for a system may link to and load media from (security
+    /// admins). Drafts already written keep what they were checked against; new drafts and
+    /// versions are checked against the new list.
+    #[tracing::instrument(skip_all, fields(system = %id))]
+    pub async fn set_content_hosts(
+        &self,
+        actor: &Actor,
+        id: SystemId,
+        raw: &str,
+    ) -> CoreResult<HostAllowList> {
+        self.authorize(actor, Action::ManageSystems, &Resource::Console)?;
+        if raw.len() > 10_000 {
+            return Err(invalid("content_hosts", "at most 10,000 characters"));
+        }
+        let hosts = HostAllowList::parse(raw).map_err(|e| invalid("content_hosts", e))?;
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let system = tx
+            .system_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound("connected system"))?;
+        let before = tx.system_content_hosts_in_tx(id).await?.unwrap_or_default();
+        if before == hosts.to_lines() {
+            return Err(invalid("content_hosts", "the list is unchanged"));
+        }
+        tx.set_system_content_hosts(id, &hosts.to_lines()).await?;
+        tx.append_event(&NewEvent::new(
+            actor,
+            "system.content_hosts_changed",
+            id.reference(),
+            json!({
+                "name": system.name,
+                "before": before.lines().collect::<Vec<_>>(),
+                "after": hosts.hosts(),
+            }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(hosts)
     }
 }

@@ -33,6 +33,17 @@ pub trait EffectReads {
         &self,
         workflow: crate::domain::WorkflowId,
     ) -> Result<Option<Revocation>, StoreError>;
+    /// A change and every effect on its behalf, read from one snapshot: a page never shows a
+    /// status that its deliveries contradict.
+    async fn change_with_effects(
+        &self,
+        change_id: &str,
+    ) -> Result<Option<(crate::domain::ChangeRequest, Vec<Effect>)>, StoreError>;
+    /// A workflow's revocation and its revoke calls, read from one snapshot.
+    async fn revocation_with_calls(
+        &self,
+        workflow: crate::domain::WorkflowId,
+    ) -> Result<Option<(Revocation, Vec<Effect>)>, StoreError>;
     /// Leases up to `limit` due effects (or just `only`, if due) to `worker` until
     /// `lease_until_ms`, counting the attempt. On PostgreSQL rows another process holds are
     /// skipped (`FOR UPDATE SKIP LOCKED`); a lease that ran out (its worker died) is taken over.
@@ -249,8 +260,92 @@ macro_rules! effects_sql {
             }
         }
 
+        impl $store {
+            /// A read-only transaction that sees one snapshot for all its statements
+            /// (PostgreSQL needs REPEATABLE READ for that; SQLite's WAL readers have it).
+            async fn snapshot(
+                &self,
+            ) -> Result<sqlx::Transaction<'static, $db>, crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if $skip_locked {
+                    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(tx)
+            }
+        }
+
         #[async_trait::async_trait]
         impl super::effects::EffectReads for $store {
+            async fn change_with_effects(
+                &self,
+                change_id: &str,
+            ) -> Result<
+                Option<(crate::domain::ChangeRequest, Vec<crate::domain::Effect>)>,
+                crate::store::StoreError,
+            > {
+                let mut tx = self.snapshot().await?;
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM change_requests WHERE id = $1",
+                    super::changes::CHANGE_COLUMNS
+                ))
+                .bind(change_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let change = super::changes::change_from_row(&row)?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM outbox WHERE change_id = $1 ORDER BY created_at, id",
+                    super::effects::EFFECT_COLUMNS
+                ))
+                .bind(change_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let effects = rows
+                    .iter()
+                    .map(super::effects::effect_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit().await?;
+                Ok(Some((change, effects)))
+            }
+
+            async fn revocation_with_calls(
+                &self,
+                workflow: crate::domain::WorkflowId,
+            ) -> Result<
+                Option<(crate::domain::Revocation, Vec<crate::domain::Effect>)>,
+                crate::store::StoreError,
+            > {
+                let mut tx = self.snapshot().await?;
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM revocations WHERE workflow_id = $1",
+                    super::effects::REVOCATION_COLUMNS
+                ))
+                .bind(workflow.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let revocation = super::effects::revocation_from_row(&row)?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM outbox WHERE revocation_id = $1 ORDER BY created_at, id",
+                    super::effects::EFFECT_COLUMNS
+                ))
+                .bind(&revocation.id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let calls = rows
+                    .iter()
+                    .map(super::effects::effect_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit().await?;
+                Ok(Some((revocation, calls)))
+            }
+
             async fn effect(
                 &self,
                 id: &str,

@@ -6,10 +6,10 @@
 mod changes;
 mod consent;
 mod credentials;
-mod duties;
 mod effects;
 mod gate;
 mod identities;
+mod integrity;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -90,13 +90,13 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
 }
 
-pub use duties::{DutyReads, DutyWrites};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
+pub use integrity::{IntegrityStore, IntegrityWrites};
 
 #[async_trait]
 pub trait Store:
-    GateReads + EffectReads + DutyReads + Send + Sync + std::fmt::Debug + 'static
+    GateReads + EffectReads + IntegrityStore + Send + Sync + std::fmt::Debug + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -201,7 +201,7 @@ pub trait Store:
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: GateWrites + EffectWrites + DutyWrites + Send {
+pub trait WriteTx: GateWrites + EffectWrites + IntegrityWrites + Send {
     async fn human_by_external(
         &mut self,
         issuer: &str,

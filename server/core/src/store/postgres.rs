@@ -1,6 +1,6 @@
-use super::duties::duties_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
+use super::integrity::integrity_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -30,7 +30,7 @@ impl PostgresStore {
 }
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
-duties_sql!(PostgresStore, PostgresWriteTx);
+integrity_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

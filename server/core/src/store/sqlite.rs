@@ -1,6 +1,6 @@
-use super::duties::duties_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
+use super::integrity::integrity_sql;
 use super::sql::shared_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -36,7 +36,7 @@ impl SqliteStore {
 }
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
-duties_sql!(SqliteStore, SqliteWriteTx);
+integrity_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

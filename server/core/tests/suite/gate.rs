@@ -15,7 +15,7 @@ use countersign_core::{Actor, CoreError};
 #[tokio::test]
 async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_content() {
     for db in common::both().await {
-        let (services, _) = common::services(&db);
+        let (services, clock) = common::services(&db);
         let g = gate(&services, &db).await;
         let hash = g.change.current_hash.clone();
         assert!(hash.starts_with("sha256:"), "{}", db.name);
@@ -103,7 +103,10 @@ async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_c
         assert_eq!(outcome.quorum.have_need(), (1, 2));
         assert_eq!(outcome.signoff.content_hash, hash);
 
-        // The person with two roles signs once, as legal: the quorum is met.
+        // The person with two roles opens the change, reads for 42 s and signs once, as legal:
+        // the quorum is met. How they reviewed is what the server served them, not a claim.
+        services.gate_view(&g.both, &g.change.id).await.unwrap();
+        clock.advance(chrono::Duration::seconds(42));
         let outcome = services
             .sign_off(&g.both, &g.change.id, sign("legal", "approve", "", &hash))
             .await
@@ -114,7 +117,13 @@ async fn a_change_passes_the_gate_only_with_evidence_and_a_quorum_on_its_exact_c
         assert_eq!(events[0].action, "change.publish_queued");
         assert_eq!(events[1].action, "change.approved");
         assert_eq!(events[2].action, "change.signed_off");
-        assert!(events[2].details.contains("\"dwell_ms\":42000"));
+        assert!(
+            events[2].details.contains("\"dwell_ms\":42000"),
+            "{}",
+            events[2].details
+        );
+        assert!(events[2].details.contains("\"opened_full_content\":true"));
+        assert!(events[2].details.contains("\"viewed_diff\":false"));
 
         // Approved: nothing more is signed, claims are frozen, the agent sees the outcome.
         let before = db.store.event_count().await.unwrap();

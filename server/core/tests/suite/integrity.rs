@@ -474,3 +474,211 @@ async fn the_kill_switch_stays_with_roles_that_act() {
         refused_with_nothing_written(&db, before, result, "").await;
     }
 }
+
+#[tokio::test]
+async fn review_figures_are_what_the_server_served_not_what_a_browser_says() {
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let g = gate(&services, &db).await;
+        // A long second version: the page carries its start; the rest is served on request.
+        let long = format!(
+            "Spring is here.\n\n{}",
+            "Our spring range arrives in every store this week. ".repeat(60)
+        );
+        let decision = decide(&services, &g.session.drafter).await;
+        let (change, hash) = services
+            .submit_version(
+                &g.session.drafter,
+                &g.change.id,
+                countersign_core::services::VersionInput {
+                    content: long,
+                    format: "markdown".into(),
+                    provenance: provenance(&[&decision], &["email"]),
+                },
+            )
+            .await
+            .unwrap();
+        let page = services.gate_view(&g.approver, &change.id).await.unwrap();
+        assert!(!page.text_complete, "{}", db.name);
+        assert!(page.has_diff);
+        clock.advance(chrono::Duration::seconds(3));
+        let quick = services
+            .sign_off(
+                &g.approver,
+                &change.id,
+                sign("approver", "request_changes", "Shorter, please.", &hash),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                quick.signoff.quality.opened_full_content,
+                quick.signoff.quality.viewed_diff,
+                quick.signoff.quality.dwell_ms
+            ),
+            (false, false, 3_000),
+            "{}",
+            db.name
+        );
+
+        // Another reviewer asks for the whole text and the diff before deciding.
+        let decision = decide(&services, &g.session.drafter).await;
+        let (change, hash) = services
+            .submit_version(
+                &g.session.drafter,
+                &g.change.id,
+                countersign_core::services::VersionInput {
+                    content: format!("Spring.\n\n{}", "A calm spring offer. ".repeat(150)),
+                    format: "markdown".into(),
+                    provenance: provenance(&[&decision], &["email"]),
+                },
+            )
+            .await
+            .unwrap();
+        services.gate_view(&g.both, &change.id).await.unwrap();
+        clock.advance(chrono::Duration::seconds(20));
+        let whole = services
+            .full_review_text(&g.both, &change.id, change.current_version)
+            .await
+            .unwrap();
+        assert!(whole.ends_with("spring offer."), "{}", db.name);
+        let diff = services.review_diff(&g.both, &change.id).await.unwrap();
+        assert!(!diff.is_empty());
+        clock.advance(chrono::Duration::seconds(40));
+        let careful = services
+            .sign_off(
+                &g.both,
+                &change.id,
+                sign(
+                    "approver",
+                    "request_changes",
+                    "Cite the price sheet.",
+                    &hash,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                careful.signoff.quality.opened_full_content,
+                careful.signoff.quality.viewed_diff,
+                careful.signoff.quality.dwell_ms
+            ),
+            (true, true, 60_000),
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn what_the_reviewer_sees_is_what_is_signed_is_what_is_published() {
+    for db in common::both().await {
+        let (services, _) = common::services(&db);
+        let g = gate(&services, &db).await;
+        let admin = g.session.chain.admin.clone();
+        services
+            .set_content_hosts(
+                &admin,
+                g.session.chain.crm,
+                "www.example.com\n*.cdn.example.com",
+            )
+            .await
+            .unwrap();
+        let decision = decide(&services, &g.session.drafter).await;
+        let html = |content: &str| {
+            let mut input = draft(&g.session, provenance(&[&decision], &["email"]));
+            input.content = content.to_owned();
+            input.format = "html".into();
+            input
+        };
+
+        // Hidden handlers and remote media: refused, each construct named, nothing written.
+        let before = db.store.event_count().await.unwrap();
+        let refused = services
+            .submit_draft(
+                &g.session.drafter,
+                html(
+                    "<p onmouseover=\"track()\">Spring</p>\
+                     <img src=\"https://pixel.tracker.net/open.gif\">\
+                     <a href=\"https://www.example.com.evil.net/\">Shop</a>",
+                ),
+            )
+            .await;
+        match refused {
+            Err(CoreError::NotAllowed(violations)) => {
+                let named: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                assert_eq!(violations.len(), 3, "{named:#?}");
+                assert!(named[0].starts_with("<p> onmouseover"), "{named:#?}");
+                assert!(named[1].contains("pixel.tracker.net"), "{named:#?}");
+                assert!(named[2].contains("www.example.com.evil.net"), "{named:#?}");
+            }
+            other => panic!("{}: expected NotAllowed, got {other:?}", db.name),
+        }
+        assert_eq!(db.store.event_count().await.unwrap(), before, "{}", db.name);
+
+        // Harmless differences are normalised; the hash covers the canonical bytes.
+        let change = services
+            .submit_draft(
+                &g.session.drafter,
+                html(
+                    "<P title='Spring'>Save &#50;0&#37; \
+                     <a href=\"https://WWW.example.com/spring\">now</a></P>\r\n",
+                ),
+            )
+            .await
+            .unwrap();
+        let status = services
+            .change_status(&g.session.drafter, &change.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            status.content,
+            "<p title=\"Spring\">Save 20% <a href=\"https://www.example.com/spring\">now</a></p>"
+        );
+        assert_eq!(
+            status.content_hash,
+            countersign_core::domain::content_hash(&status.content)
+        );
+        // The claim behind numeric references is found.
+        let view = services.gate_view(&g.legal, &change.id).await.unwrap();
+        assert!(
+            view.claims.iter().any(|c| c.quote.contains("Save 20%")),
+            "{}: {:?}",
+            db.name,
+            view.claims
+        );
+        assert_eq!(view.outbound.len(), 1);
+        assert_eq!(view.outbound[0].url.host, "www.example.com");
+
+        // A version that only changes a link target shows in the diff and in the links panel.
+        let (_, _) = services
+            .submit_version(
+                &g.session.drafter,
+                &change.id,
+                countersign_core::services::VersionInput {
+                    content: "<p title=\"Spring\">Save 20% \
+                              <a href=\"https://www.example.com/autumn\">now</a></p>"
+                        .into(),
+                    format: "html".into(),
+                    provenance: provenance(&[&decision], &["email"]),
+                },
+            )
+            .await
+            .unwrap();
+        let view = services.gate_view(&g.approver, &change.id).await.unwrap();
+        assert!(view.outbound[0].changed, "{}", db.name);
+        let diff = services.review_diff(&g.approver, &change.id).await.unwrap();
+        let changed: Vec<&str> = diff
+            .iter()
+            .filter(|l| l.kind != countersign_core::domain::DiffKind::Same)
+            .map(|l| l.text.as_str())
+            .collect();
+        assert!(
+            changed.iter().any(|l| l.contains("/autumn"))
+                && changed.iter().any(|l| l.contains("/spring")),
+            "{}: {changed:?}",
+            db.name
+        );
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::chain::{chain, Chain};
 use super::drafting::{decide, draft, provenance, session_with, Session};
-use countersign_core::domain::{ChangeRequest, ReviewQuality, Role};
+use countersign_core::domain::{ChangeRequest, Role};
 use countersign_core::services::SignoffInput;
 use countersign_core::{Actor, Services};
 
@@ -72,7 +72,6 @@ pub fn sign(role: &str, verdict: &str, comment: &str, hash: &str) -> SignoffInpu
         verdict: verdict.to_owned(),
         comment: comment.to_owned(),
         content_hash: hash.to_owned(),
-        quality: ReviewQuality::new(true, false, 42_000),
     }
 }
 
