@@ -14,6 +14,7 @@ const users = {
   amira: { name: 'Amira Haddad', email: 'amira@example.test', groups: ['mkt-approvers', 'all-staff'] },
   lukas: { name: 'Lukas Brandt', email: 'lukas@example.test', groups: ['legal-team'] },
   priya: { name: 'Priya Nair', email: 'priya@example.test', groups: ['sec-admins'] },
+  sana: { name: 'Sana Iqbal', email: 'sana@example.test', groups: ['sec-admins'] },
   tomasz: { name: 'Tomasz Wójcik', email: 'tomasz@example.test', groups: ['audit'] },
   grace: { name: 'Grace Okafor', email: 'grace@example.test', groups: ['mkt-approvers', 'legal-team'] },
   noah: { name: 'Noah Berg', email: 'noah@example.test', groups: ['all-staff'] },

@@ -65,7 +65,7 @@ async function requestToken(request, agent, scope) {
   });
 }
 
-test('an agent is registered, chained into an activated workflow, and loses its token when orphaned', async ({ page, request }) => {
+test('an agent is registered, chained into an activated workflow, and loses its token when orphaned', async ({ page, browser, request }) => {
   test.setTimeout(90_000);
   await signIn(page, 'priya', { next: '/identities' });
   await hydrated(page);
@@ -187,9 +187,19 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   const paused = await request.get(`${CONSOLE}/api/v1/me`, { headers: { Authorization: `Bearer ${token.access_token}` } });
   expect(paused.status()).toBe(401);
   expect((await paused.json()).detail).toContain('needs review, not active');
-  await card.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('Finance campaign approved by the DPO');
+  // Priya asked for the widening, so she cannot approve it: a second security admin must.
+  await card.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('My own widening');
   await card.getByRole('button', { name: 'Approve widening' }).click();
-  await expect(page.getByTestId('workflow-outcome')).toContainText('now tier 3');
+  await expect(page.getByTestId('workflow-outcome')).toContainText('a second security admin must approve it');
+  const sana = await (await browser.newContext()).newPage();
+  await signIn(sana, 'sana', { base: CONSOLE, next: '/workflows' });
+  await hydrated(sana);
+  const sanaCard = sana.getByTestId('workflow-card').filter({ hasText: 'Story spring offer' });
+  await sanaCard.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('Finance campaign approved by the DPO');
+  await sanaCard.getByRole('button', { name: 'Approve widening' }).click();
+  await expect(sana.getByTestId('workflow-outcome')).toContainText('now tier 3');
+  await page.reload();
+  await hydrated(page);
   await expect(card.getByTestId('signoffs')).toHaveText('Each change needs: 2 approvers + 1 legal reviewer');
   await card.getByRole('button', { name: 'Activate' }).click();
   await expect(page.getByTestId('workflow-outcome')).toHaveText('Story spring offer is active.');

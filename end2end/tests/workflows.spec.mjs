@@ -124,6 +124,89 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
   await expect(flagged.first()).toContainText('authorization.denied');
 });
 
+// Runs after the tests above (the demo workflow is active).
+test('demo: what the reviewer sees is what is published — exact source, every outbound URL, no remote media, a link-only change in the diff', async ({ page, browser, request }) => {
+  test.setTimeout(60_000);
+  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fidentities`);
+  await page.getByRole('button', { name: /Priya Nair/ }).click();
+  await hydrated(page);
+  const drafter = page.getByTestId('nhi-row').filter({ hasText: 'spring-offer-drafter' });
+  await drafter.getByRole('button', { name: 'New secret' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: new secret' }).click();
+  const clientId = await page.getByTestId('detail-client-id').textContent();
+  const clientSecret = await page.getByTestId('client-secret').textContent();
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  await page.goto(`${DEMO_CONSOLE}/workflows`);
+  await hydrated(page);
+  // The system says where its content may point.
+  const system = page.getByTestId('system-card').filter({ hasText: 'Campaign Manager' });
+  await expect(system.getByTestId('content-hosts-list')).toHaveText('www.example.com, cdn.example.com');
+  const scope = await page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' })
+    .getByTestId('step').nth(1).getByTestId('step-scope').textContent();
+
+  const token = await (await request.post(`${DEMO_CONSOLE}/api/v1/token`, {
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope },
+  })).json();
+  const auth = { Authorization: `Bearer ${token.access_token}` };
+  const me = await (await request.get(`${DEMO_CONSOLE}/api/v1/me`, { headers: auth })).json();
+  const decision = (await (await request.post(`${DEMO_CONSOLE}/api/v1/access-decisions`, {
+    headers: auth, data: { purpose: 'spring_offer', fields: ['first_name'], subjects: ['crm-1001'] },
+  })).json()).decision_id;
+  const provenance = (raw) => ({
+    model: 'claude-sonnet-4.5', model_version: '2026-09-01', prompt: 'Write the spring banner.',
+    raw_output: raw, access_decisions: [decision], fields_used: ['first_name'], legal_bases: { [decision]: 'consent' },
+  });
+  const draft = (content) => ({
+    title: 'Spring banner with a link', content, format: 'html', channel: 'web', audience: 'external',
+    purpose: 'spring_offer', target: { system: me.workflow.publish_targets[0], reference: 'pages/spring-banner' },
+    provenance: provenance(content),
+  });
+
+  // Hidden handlers and a tracking pixel are refused, each named.
+  const bad = await request.post(`${DEMO_CONSOLE}/api/v1/drafts`, {
+    headers: auth,
+    data: draft('<p onclick="track()">Hi {first_name}</p><img src="https://pixel.tracker.example.net/o.gif">'),
+  });
+  expect(bad.status()).toBe(422);
+  const problem = await bad.json();
+  expect(problem.violations.map((v) => [v.element, v.attribute])).toEqual([['p', 'onclick'], ['img', 'src']]);
+
+  // A clean draft comes back in its canonical form.
+  const first = "<P>Hi {first_name}, see the <a href='https://www.example.com/spring'>spring range</a>.</P>"
+    + '<img alt="Spring flowers" src="https://cdn.example.com/spring.png">';
+  const drafted = await request.post(`${DEMO_CONSOLE}/api/v1/drafts`, { headers: auth, data: draft(first) });
+  expect(drafted.status()).toBe(201);
+  const change = await drafted.json();
+  expect(change.content).toBe('<p>Hi {first_name}, see the <a href="https://www.example.com/spring">spring range</a>.</p>\n'
+    + '<img alt="Spring flowers" src="https://cdn.example.com/spring.png">');
+  // The next version changes nothing but where the link goes.
+  const second = change.content.replace('/spring"', '/autumn"');
+  const revised = await request.post(`${DEMO_CONSOLE}/api/v1/drafts/${change.change_id}/versions`, {
+    headers: auth, data: { content: second, format: 'html', provenance: provenance(second) },
+  });
+  expect(revised.status()).toBe(201);
+
+  const reviewer = await persona(browser, /Lukas Brandt/, `/changes/${change.change_id}`);
+  await expect(reviewer.getByTestId('published-source')).toContainText('href="https://www.example.com/autumn"');
+  const links = reviewer.getByTestId('outbound-link');
+  await expect(links).toHaveCount(2);
+  const link = links.filter({ hasText: 'spring range' });
+  await expect(link.getByTestId('outbound-host')).toHaveText('www.example.com');
+  await expect(link.getByTestId('outbound-url')).toHaveText('https://www.example.com/autumn');
+  await expect(link).toHaveAttribute('data-changed', 'true');
+  await expect(links.filter({ hasText: 'Spring flowers' }).getByTestId('outbound-host')).toHaveText('cdn.example.com');
+  // The preview loads nothing remote: the image is named, not fetched.
+  const preview = reviewer.getByTestId('rendered-preview');
+  await expect(preview.locator('img')).toHaveCount(0);
+  await expect(preview).toContainText('[image not loaded: https://cdn.example.com/spring.png]');
+  // The diff shows the link-only change.
+  await reviewer.getByTestId('version-diff').locator('summary').click();
+  await expect(reviewer.getByTestId('version-diff').locator('[data-kind="removed"]')).toContainText('https://www.example.com/spring');
+  await expect(reviewer.getByTestId('version-diff').locator('[data-kind="added"]')).toContainText('https://www.example.com/autumn');
+  // Who may not sign, and why.
+  await expect(reviewer.getByTestId('excluded-signer').first()).toBeVisible();
+});
+
 /** Selects `words` inside the element with `testid` (a reviewer dragging over them). */
 async function selectWords(page, testid, words) {
   await page.getByTestId(testid).evaluate((element, words) => {

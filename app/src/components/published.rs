@@ -12,6 +12,11 @@ pub fn PublishedSource(
     outbound: Vec<OutboundView>,
 ) -> impl IntoView {
     let changed = outbound.iter().filter(|o| o.changed).count();
+    let format = match format.as_str() {
+        "html" => "HTML",
+        "markdown" => "Markdown",
+        _ => "plain-text",
+    };
     let rows = outbound
         .into_iter()
         .map(|o| {

@@ -20,8 +20,9 @@ pub struct QueueFilter {
     pub audience: Option<Audience>,
     /// Only changes created at or before this time (the "older than" age filter).
     pub created_before_ms: Option<i64>,
-    /// Leave out changes this person already signed (current content) or may not sign because
-    /// they own the identity that drafted them.
+    /// Leave out changes this person already signed (current content) or may not sign by
+    /// separation of duties (owner, former owner or secret issuer of the drafting identity, its
+    /// registrar, owner of one of the workflow's other steps).
     pub for_reviewer: Option<HumanId>,
     pub newest_first: bool,
 }
@@ -313,6 +314,22 @@ pub(super) fn branch_where(
         clauses.push(format!(
             "NOT EXISTS (SELECT 1 FROM nhi_owners o WHERE o.nhi_id = c.nhi_id \
              AND o.human_id = {owner})"
+        ));
+        // The rest of separation of duties that a query can see cheaply: former owners and
+        // secret issuers since the change was drafted, the registrar, owners of other steps.
+        let steward = next(Bind::Text(person.to_string()));
+        clauses.push(format!(
+            "NOT EXISTS (SELECT 1 FROM nhi_stewardship st WHERE st.nhi_id = c.nhi_id \
+             AND st.at_ms >= c.created_at AND st.human_id = {steward})"
+        ));
+        let registrar = next(Bind::Text(person.to_string()));
+        clauses.push(format!(
+            "NOT EXISTS (SELECT 1 FROM nhis n WHERE n.id = c.nhi_id AND n.created_by = {registrar})"
+        ));
+        let step_owner = next(Bind::Text(person.to_string()));
+        clauses.push(format!(
+            "NOT EXISTS (SELECT 1 FROM workflow_steps ws WHERE ws.workflow_id = c.workflow_id \
+             AND ws.kind <> 'human_review' AND ws.owner = {step_owner})"
         ));
     }
     clauses.join(" AND ")
