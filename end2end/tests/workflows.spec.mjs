@@ -127,15 +127,7 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
 // Runs after the tests above (the demo workflow is active).
 test('demo: what the reviewer sees is what is published — exact source, every outbound URL, no remote media, a link-only change in the diff', async ({ page, browser, request }) => {
   test.setTimeout(60_000);
-  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fidentities`);
-  await page.getByRole('button', { name: /Priya Nair/ }).click();
-  await hydrated(page);
-  const drafter = page.getByTestId('nhi-row').filter({ hasText: 'spring-offer-drafter' });
-  await drafter.getByRole('button', { name: 'New secret' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: new secret' }).click();
-  const clientId = await page.getByTestId('detail-client-id').textContent();
-  const clientSecret = await page.getByTestId('client-secret').textContent();
-  await page.getByRole('button', { name: 'I have copied it' }).click();
+  const { clientId, clientSecret } = await newDrafterSecret(page);
   await page.goto(`${DEMO_CONSOLE}/workflows`);
   await hydrated(page);
   // The system says where its content may point.
@@ -207,6 +199,20 @@ test('demo: what the reviewer sees is what is published — exact source, every 
   await expect(reviewer.getByTestId('excluded-signer').first()).toBeVisible();
 });
 
+/** As Priya, issues the demo drafting agent a new client secret (shown once) and returns it. */
+async function newDrafterSecret(page) {
+  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fidentities`);
+  await page.getByRole('button', { name: /Priya Nair/ }).click();
+  await hydrated(page);
+  const drafter = page.getByTestId('nhi-row').filter({ hasText: 'spring-offer-drafter' });
+  await drafter.getByRole('button', { name: 'New secret' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: new secret' }).click();
+  const clientId = await page.getByTestId('detail-client-id').textContent();
+  const clientSecret = await page.getByTestId('client-secret').textContent();
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  return { clientId, clientSecret };
+}
+
 /** Selects `words` inside the element with `testid` (a reviewer dragging over them). */
 async function selectWords(page, testid, words) {
   await page.getByTestId(testid).evaluate((element, words) => {
@@ -242,15 +248,7 @@ async function persona(browser, name, path) {
 test('demo: the approval gate — claims marked and substantiated, separation of duties, a new version voids sign-offs, two roles count once, keyboard-only quorum', async ({ page, browser, request }) => {
   test.setTimeout(120_000);
   // A security admin gives the drafting agent a new secret and makes Amira its owner.
-  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fidentities`);
-  await page.getByRole('button', { name: /Priya Nair/ }).click();
-  await hydrated(page);
-  const drafterRow = page.getByTestId('nhi-row').filter({ hasText: 'spring-offer-drafter' });
-  await drafterRow.getByRole('button', { name: 'New secret' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: new secret' }).click();
-  const clientId = await page.getByTestId('detail-client-id').textContent();
-  const clientSecret = await page.getByTestId('client-secret').textContent();
-  await page.getByRole('button', { name: 'I have copied it' }).click();
+  const { clientId, clientSecret } = await newDrafterSecret(page);
   await page.getByRole('checkbox', { name: 'Select spring-offer-drafter' }).check();
   const reassign = page.getByRole('form', { name: /Reassign owners/ });
   await reassign.getByRole('checkbox', { name: 'Amira Haddad' }).check();

@@ -30,16 +30,21 @@ impl IntoResponse for Problem {
             status: self.status.as_u16(),
             detail: self.detail,
         };
-        let text = serde_json::to_string(&body).unwrap_or_default();
-        let mut response = (self.status, text).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+        problem_json(self.status, &body)
     }
+}
+
+/// A problem document as sent: `application/problem+json`, never cached.
+fn problem_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    let mut response = (status, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub async fn not_found() -> Problem {
@@ -84,13 +89,5 @@ pub fn content_not_allowed(violations: Vec<countersign_core::domain::Violation>)
         ),
         violations,
     };
-    let text = serde_json::to_string(&body).unwrap_or_default();
-    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, text).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    problem_json(StatusCode::UNPROCESSABLE_ENTITY, &body)
 }

@@ -24,6 +24,29 @@ fn human_id(actor: &Actor) -> countersign_core::domain::HumanId {
     }
 }
 
+/// A new version of `change` from the session's drafter, citing a fresh decision.
+async fn revise(
+    services: &countersign_core::Services,
+    g: &common::gate::Gate,
+    change: &str,
+    content: String,
+    format: &str,
+) -> (countersign_core::domain::ChangeRequest, String) {
+    let decision = decide(services, &g.session.drafter).await;
+    services
+        .submit_version(
+            &g.session.drafter,
+            change,
+            countersign_core::services::VersionInput {
+                content,
+                format: format.into(),
+                provenance: provenance(&[&decision], &["email"]),
+            },
+        )
+        .await
+        .unwrap()
+}
+
 /// Asserts a refusal names `rule` (or `words`) and that the ledger did not move.
 async fn refused_with_nothing_written<T: std::fmt::Debug>(
     db: &common::TestDb,
@@ -485,19 +508,7 @@ async fn review_figures_are_what_the_server_served_not_what_a_browser_says() {
             "Spring is here.\n\n{}",
             "Our spring range arrives in every store this week. ".repeat(60)
         );
-        let decision = decide(&services, &g.session.drafter).await;
-        let (change, hash) = services
-            .submit_version(
-                &g.session.drafter,
-                &g.change.id,
-                countersign_core::services::VersionInput {
-                    content: long,
-                    format: "markdown".into(),
-                    provenance: provenance(&[&decision], &["email"]),
-                },
-            )
-            .await
-            .unwrap();
+        let (change, hash) = revise(&services, &g, &g.change.id, long, "markdown").await;
         let page = services.gate_view(&g.approver, &change.id).await.unwrap();
         assert!(!page.text_complete, "{}", db.name);
         assert!(page.has_diff);
@@ -522,19 +533,8 @@ async fn review_figures_are_what_the_server_served_not_what_a_browser_says() {
         );
 
         // Another reviewer asks for the whole text and the diff before deciding.
-        let decision = decide(&services, &g.session.drafter).await;
-        let (change, hash) = services
-            .submit_version(
-                &g.session.drafter,
-                &g.change.id,
-                countersign_core::services::VersionInput {
-                    content: format!("Spring.\n\n{}", "A calm spring offer. ".repeat(150)),
-                    format: "markdown".into(),
-                    provenance: provenance(&[&decision], &["email"]),
-                },
-            )
-            .await
-            .unwrap();
+        let calm = format!("Spring.\n\n{}", "A calm spring offer. ".repeat(150));
+        let (change, hash) = revise(&services, &g, &g.change.id, calm, "markdown").await;
         services.gate_view(&g.both, &change.id).await.unwrap();
         clock.advance(chrono::Duration::seconds(20));
         let whole = services
@@ -652,20 +652,9 @@ async fn what_the_reviewer_sees_is_what_is_signed_is_what_is_published() {
         assert_eq!(view.outbound[0].url.host, "www.example.com");
 
         // A version that only changes a link target shows in the diff and in the links panel.
-        let (_, _) = services
-            .submit_version(
-                &g.session.drafter,
-                &change.id,
-                countersign_core::services::VersionInput {
-                    content: "<p title=\"Spring\">Save 20% \
-                              <a href=\"https://www.example.com/autumn\">now</a></p>"
-                        .into(),
-                    format: "html".into(),
-                    provenance: provenance(&[&decision], &["email"]),
-                },
-            )
-            .await
-            .unwrap();
+        let autumn = "<p title=\"Spring\">Save 20% \
+                      <a href=\"https://www.example.com/autumn\">now</a></p>";
+        revise(&services, &g, &change.id, autumn.to_owned(), "html").await;
         let view = services.gate_view(&g.approver, &change.id).await.unwrap();
         assert!(view.outbound[0].changed, "{}", db.name);
         let diff = services.review_diff(&g.approver, &change.id).await.unwrap();
