@@ -5,6 +5,7 @@
 //! call and the record leaves the lease to run out; the effect is then delivered again with the
 //! same idempotency key, which the receiver answers with its original receipt.
 
+use super::standing::Blocked;
 use super::Services;
 use crate::actor::Actor;
 use crate::connector::{check_receipt, Delivery, DeliveryError, Endpoint, Receipt};
@@ -127,7 +128,10 @@ impl Services {
             _ => None,
         };
         let prepared = match &blocked {
-            Some(problem) => Err(format!("refused by the gate at delivery: {problem}")),
+            Some(problem) => Err(format!(
+                "refused by the gate at delivery: {}",
+                problem.reason
+            )),
             None => self.delivery_for(&effect).await,
         };
         let outcome = match prepared {
@@ -145,33 +149,33 @@ impl Services {
             }),
         };
         let elapsed_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.record_attempt(&effect, outcome, elapsed_ms, blocked.as_deref())
+        self.record_attempt(&effect, outcome, elapsed_ms, blocked.as_ref())
             .await
     }
 
     /// Whether the publication an effect carries still has the gate behind it, as the database
     /// holds it now.
-    async fn publish_gate(&self, effect: &Effect) -> Result<(), String> {
+    async fn publish_gate(&self, effect: &Effect) -> Result<(), Blocked> {
+        let bad = |why: &str| Blocked::without_gate(why.to_owned());
         let change = effect
             .change_id
             .as_deref()
-            .ok_or_else(|| "the publication names no change".to_owned())?;
-        let body: serde_json::Value = serde_json::from_str(&effect.body)
-            .map_err(|_| "the stored call is not JSON".to_owned())?;
+            .ok_or_else(|| bad("the publication names no change"))?;
+        let body: serde_json::Value =
+            serde_json::from_str(&effect.body).map_err(|_| bad("the stored call is not JSON"))?;
         let sha = body
             .pointer("/content/sha256")
             .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| "the publication carries no content hash".to_owned())?;
+            .ok_or_else(|| bad("the publication carries no content hash"))?;
         let text = body
             .pointer("/content/body")
             .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| "the publication carries no content".to_owned())?;
+            .ok_or_else(|| bad("the publication carries no content"))?;
         let hash = format!("sha256:{sha}");
         if crate::domain::content_hash(text) != hash {
-            return Err(
-                "the body is not the bytes its hash names (published-bytes-are-signed-bytes)"
-                    .to_owned(),
-            );
+            return Err(bad(
+                "the body is not the bytes its hash names (published-bytes-are-signed-bytes)",
+            ));
         }
         self.publication_standing(change, &hash, crate::clock::to_millis(effect.created_at))
             .await
@@ -227,7 +231,7 @@ impl Services {
         effect: &Effect,
         outcome: Result<Receipt, DeliveryError>,
         elapsed_ms: i64,
-        blocked: Option<&str>,
+        blocked: Option<&Blocked>,
     ) -> CoreResult<Recorded> {
         let now = self.clock.now();
         let judged = outcome.as_ref().map(|_| ()).map_err(Clone::clone);
@@ -311,16 +315,16 @@ impl Services {
         ))
         .await?;
 
-        if let Some(problem) = blocked {
-            // A publication without the gate behind it should never be queued: flag it.
+        if let Some(blocked) = blocked {
+            // A publication without the gate behind it should never have been queued: flagged.
             tx.append_event(&NewEvent::new(
                 &Actor::System,
                 "change.publish_blocked",
                 subject_of(effect),
                 json!({
-                    "signal": GATE_BYPASS_SIGNAL,
+                    "signal": blocked.without_gate.then_some(GATE_BYPASS_SIGNAL),
                     "effect": effect.id,
-                    "reason": problem,
+                    "reason": blocked.reason,
                 }),
             ))
             .await?;

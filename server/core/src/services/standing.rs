@@ -10,6 +10,32 @@ use crate::error::{CoreError, CoreResult};
 use crate::policy::{Action, Resource};
 use crate::store::WriteTx;
 
+/// Why the delivery worker does not publish a change now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Blocked {
+    pub reason: String,
+    /// The publication never had the gate behind it (no met quorum on these bytes): it should
+    /// never have been queued, so it is flagged. Otherwise state moved on since the approval
+    /// (a suspended identity, a workflow under review) and it is only refused.
+    pub without_gate: bool,
+}
+
+impl Blocked {
+    fn state(reason: String) -> Self {
+        Self {
+            reason,
+            without_gate: false,
+        }
+    }
+
+    pub(super) fn without_gate(reason: String) -> Self {
+        Self {
+            reason,
+            without_gate: true,
+        }
+    }
+}
+
 /// The rule a standing check refuses by, with the words that explain it.
 fn refused(rule: &str, why: String) -> CoreError {
     CoreError::Refused(format!("{why} ({rule})"))
@@ -125,35 +151,35 @@ impl Services {
         change_id: &str,
         published_hash: &str,
         approved_at_ms: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), Blocked> {
+        let failed = |e: CoreError| Blocked::state(e.to_string());
         let change: ChangeRequest = self
             .store
             .change(change_id)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| "the change no longer exists".to_owned())?;
+            .map_err(|e| failed(e.into()))?
+            .ok_or_else(|| Blocked::without_gate("the change no longer exists".to_owned()))?;
         if change.current_hash != published_hash {
-            return Err(format!(
+            return Err(Blocked::without_gate(format!(
                 "the body's hash {published_hash} is not the change's current hash {} \
                  (published-bytes-are-signed-bytes)",
                 change.current_hash
-            ));
+            )));
         }
-        let (resource_parts, workflow, drafter) =
-            self.duty_facts(&change).await.map_err(|e| e.to_string())?;
+        let (excluded, workflow, drafter) = self.duty_facts(&change).await.map_err(failed)?;
         self.recheck_drafting(
             workflow.as_ref(),
             drafter.as_ref(),
             change.step,
             &change.purpose,
         )
-        .map_err(|e| e.to_string())?;
-        let excluded: Vec<_> = resource_parts.iter().map(|e| e.person).collect();
+        .map_err(failed)?;
+        let excluded: Vec<_> = excluded.iter().map(|e| e.person).collect();
         let signoffs: Vec<_> = self
             .store
             .signoffs(change_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| failed(e.into()))?
             .into_iter()
             .filter(|s| !excluded.contains(&s.signer))
             .collect();
@@ -167,10 +193,10 @@ impl Services {
         );
         if !quorum.met() {
             let (have, need) = quorum.have_need();
-            return Err(format!(
+            return Err(Blocked::without_gate(format!(
                 "no met quorum of standing sign-offs is bound to {published_hash}: {have} of \
                  {need} (publish-needs-a-met-quorum)"
-            ));
+            )));
         }
         Ok(())
     }
