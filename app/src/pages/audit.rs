@@ -130,8 +130,12 @@ fn EventTable(page: AuditPageView) -> impl IntoView {
 fn EventRow(event: AuditEventView) -> impl IntoView {
     let open = RwSignal::new(false);
     let panel_id = format!("event-{}", event.seq);
-    let flagged = event.action.ends_with("_failed") || event.action.contains("denied");
+    let flagged = event.action.ends_with("_failed")
+        || event.action.contains("denied")
+        || event.action.ends_with("_blocked");
     let abuse = event.details.contains("possible_privilege_abuse");
+    // A publication that never had the gate behind it (see the delivery worker).
+    let bypass = event.details.contains("possible_gate_bypass");
     let action_class = if flagged {
         "rounded bg-red-100 px-1.5 py-0.5 font-mono text-xs text-red-900"
     } else {
@@ -150,6 +154,11 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
                 {abuse.then(|| view! {
                     <span data-testid="abuse-signal" class="ml-1 rounded bg-red-700 px-1.5 py-0.5 text-xs font-semibold text-white">
                         "Possible privilege abuse"
+                    </span>
+                })}
+                {bypass.then(|| view! {
+                    <span data-testid="bypass-signal" class="ml-1 rounded bg-red-700 px-1.5 py-0.5 text-xs font-semibold text-white">
+                        "Possible gate bypass"
                     </span>
                 })}
             </td>
