@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IDP, CONSOLE, SHORT_SESSION_CONSOLE, DEMO_CONSOLE } from './tests/helpers.mjs';
+import { IDP, CONSOLE, SHORT_SESSION_CONSOLE, DEMO_CONSOLE, LIVING_DEMO_CONSOLE } from './tests/helpers.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-e2e-'));
@@ -88,6 +88,28 @@ export default defineConfig({
         COUNTERSIGN_PUBLIC_URL: DEMO_CONSOLE,
         COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
         COUNTERSIGN_SECRET_KEY_FILE: `${data}/demo.key`,
+        // These tests walk the demo from its bare start (drill, activate, draft by hand).
+        COUNTERSIGN_DEMO_STORY: 'false',
+        RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
+      },
+    },
+    {
+      // The living demo, exactly as `scripts/demo.sh` starts it: its story told at start-up.
+      command: `${root}/target/debug/countersign serve --demo`,
+      url: `${LIVING_DEMO_CONSOLE}/readyz`,
+      cwd: data,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: {
+        ...process.env,
+        COUNTERSIGN_DATABASE_URL: `sqlite://${data}/living-demo.db`,
+        COUNTERSIGN_BIND: '127.0.0.1:3103',
+        COUNTERSIGN_PUBLIC_URL: LIVING_DEMO_CONSOLE,
+        COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
+        COUNTERSIGN_SECRET_KEY_FILE: `${data}/living-demo.key`,
+        COUNTERSIGN_DEMO_SANDBOX_BIND: '127.0.0.1:4103',
+        COUNTERSIGN_DEMO_AGENT_EVERY: 'off',
         RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       },
     },

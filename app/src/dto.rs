@@ -23,6 +23,8 @@ pub struct PersonaView {
     pub name: String,
     pub roles: Vec<String>,
     pub blurb: String,
+    /// One thing to try as this persona, and where.
+    pub tip: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

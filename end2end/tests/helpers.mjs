@@ -7,6 +7,8 @@ export const CONSOLE = 'http://127.0.0.1:3100';
 export const SHORT_SESSION_CONSOLE = 'http://127.0.0.1:3101';
 /** A console in demo mode (personas, seeded workflow, reference system on 127.0.0.1:4100). */
 export const DEMO_CONSOLE = 'http://127.0.0.1:3102';
+/** The living demo: its story told at start-up, as `scripts/demo.sh` runs it. */
+export const LIVING_DEMO_CONSOLE = 'http://127.0.0.1:3103';
 
 /** Signs in through the test IdP's form, starting from the console's sign-in page. */
 export async function signIn(page, user, { base = '', next } = {}) {

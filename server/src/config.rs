@@ -87,6 +87,13 @@ pub struct Config {
     /// How long a connected system has to answer one call.
     pub delivery_timeout: Duration,
     pub demo: bool,
+    /// Demo mode tells its story at the first start: changes at every stage of the gate, a
+    /// widening to review, an orphan to reassign (off: only people, identities and a workflow).
+    pub demo_story: bool,
+    /// How often the demo agent drafts a new change while the console runs (`None`: never).
+    pub demo_agent_every: Option<Duration>,
+    /// Where demo mode runs the reference connected system (loopback only).
+    pub demo_sandbox_bind: SocketAddr,
 }
 
 /// One message naming the key and what is wrong with it.
@@ -133,6 +140,9 @@ const KEYS: &[&str] = &[
     "SIGNOFFS_TIER3",
     "SIGNOFF_LIFETIME",
     "DELIVERY_TIMEOUT",
+    "DEMO_STORY",
+    "DEMO_AGENT_EVERY",
+    "DEMO_SANDBOX_BIND",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +174,9 @@ struct FileConfig {
     signoffs_tier3: Option<String>,
     signoff_lifetime: Option<String>,
     delivery_timeout: Option<String>,
+    demo_story: Option<String>,
+    demo_agent_every: Option<String>,
+    demo_sandbox_bind: Option<String>,
 }
 
 impl FileConfig {
@@ -195,6 +208,9 @@ impl FileConfig {
             ("SIGNOFFS_TIER3", self.signoffs_tier3),
             ("SIGNOFF_LIFETIME", self.signoff_lifetime),
             ("DELIVERY_TIMEOUT", self.delivery_timeout),
+            ("DEMO_STORY", self.demo_story),
+            ("DEMO_AGENT_EVERY", self.demo_agent_every),
+            ("DEMO_SANDBOX_BIND", self.demo_sandbox_bind),
         ];
         pairs
             .into_iter()
@@ -423,6 +439,45 @@ impl Config {
             .map_err(|e| err(&name("SIGNOFFS_TIER1..3"), e.to_string()))?
         };
 
+        let demo_story = match get("DEMO_STORY").unwrap_or("true") {
+            "true" | "on" | "1" => true,
+            "false" | "off" | "0" => false,
+            other => {
+                return Err(err(
+                    &name("DEMO_STORY"),
+                    format!("`{other}`: write true or false"),
+                ))
+            }
+        };
+        let demo_agent_every = match get("DEMO_AGENT_EVERY").unwrap_or("5m") {
+            "off" | "0" => None,
+            raw => {
+                let every = duration(raw).map_err(|p| err(&name("DEMO_AGENT_EVERY"), p))?;
+                if every < Duration::from_secs(10) || every > Duration::from_secs(86_400) {
+                    return Err(err(
+                        &name("DEMO_AGENT_EVERY"),
+                        "must be from 10s to 1d, or off",
+                    ));
+                }
+                Some(every)
+            }
+        };
+        let demo_sandbox_bind: SocketAddr = get("DEMO_SANDBOX_BIND")
+            .unwrap_or("127.0.0.1:4100")
+            .parse()
+            .map_err(|_| {
+                err(
+                    &name("DEMO_SANDBOX_BIND"),
+                    "expected host:port, like 127.0.0.1:4100",
+                )
+            })?;
+        if !demo_sandbox_bind.ip().is_loopback() {
+            return Err(err(
+                &name("DEMO_SANDBOX_BIND"),
+                "the demo's reference system only binds to a loopback address",
+            ));
+        }
+
         if demo && !bind.ip().is_loopback() {
             return Err(err(
                 "--demo",
@@ -456,6 +511,9 @@ impl Config {
             signoff_lifetime,
             delivery_timeout,
             demo,
+            demo_story,
+            demo_agent_every,
+            demo_sandbox_bind,
         })
     }
 
@@ -524,6 +582,37 @@ mod tests {
         assert_eq!(config.redirect_uri(), "http://127.0.0.1:3000/auth/callback");
         assert_eq!(config.session_idle_timeout, Duration::from_secs(1800));
         assert!(!config.secure_cookies());
+        assert!(config.demo_story);
+        assert_eq!(config.demo_agent_every, Some(Duration::from_secs(300)));
+        assert_eq!(config.demo_sandbox_bind.to_string(), "127.0.0.1:4100");
+    }
+
+    #[test]
+    fn the_demo_story_and_agent_are_configured_and_bad_values_named() {
+        let load = |pairs: &[(&str, &str)]| Config::from_sources(None, &env(pairs), Mode::Demo);
+        let quiet = load(&[
+            ("COUNTERSIGN_DEMO_STORY", "false"),
+            ("COUNTERSIGN_DEMO_AGENT_EVERY", "off"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!quiet.demo_story);
+        assert_eq!(quiet.demo_agent_every, None);
+        for (key, value, words) in [
+            ("COUNTERSIGN_DEMO_STORY", "maybe", "write true or false"),
+            ("COUNTERSIGN_DEMO_AGENT_EVERY", "1s", "from 10s to 1d"),
+            ("COUNTERSIGN_DEMO_AGENT_EVERY", "soon", "not a duration"),
+            ("COUNTERSIGN_DEMO_SANDBOX_BIND", "0.0.0.0:4100", "loopback"),
+            ("COUNTERSIGN_DEMO_SANDBOX_BIND", "nowhere", "host:port"),
+        ] {
+            let error = load(&[(key, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                error.contains(key) && error.contains(words),
+                "{key}={value}: {error}"
+            );
+        }
     }
 
     #[test]

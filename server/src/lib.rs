@@ -8,6 +8,8 @@ pub mod config;
 pub mod connector;
 pub mod csrf;
 pub mod deliveries;
+pub mod demo_agent;
+pub mod demo_story;
 pub mod errors;
 pub mod health;
 pub mod killswitch_bench;

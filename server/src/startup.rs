@@ -126,7 +126,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .await
             .context("cannot seed demo identities")?;
         services
-            .seed_demo_workflow(&format!("http://{DEMO_SANDBOX_BIND}"))
+            .seed_demo_workflow(&format!("http://{}", config.demo_sandbox_bind))
             .await
             .context("cannot seed the demo workflow")?;
         tracing::info!(people = added, identities, "demo mode: sample data ready");
@@ -169,12 +169,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     })
 }
 
-/// Where demo mode runs the reference connected system, in-process.
-pub const DEMO_SANDBOX_BIND: &str = "127.0.0.1:4100";
-
 /// Demo mode runs `countersign-sandbox` inside the console, with the demo system's secret, so
 /// drills (and later publications) have somewhere real to go.
-async fn start_demo_sandbox(services: &Services) {
+async fn start_demo_sandbox(services: &Services, bind: std::net::SocketAddr) {
     let systems = services.store().systems().await.unwrap_or_default();
     let Some(system) = systems
         .iter()
@@ -190,19 +187,17 @@ async fn start_demo_sandbox(services: &Services) {
             return;
         }
     };
-    let sandbox = match crate::sandbox::Sandbox::new(&secret, "countersign-sandbox-data".into()) {
+    let data = format!("countersign-sandbox-data-{}", bind.port());
+    let sandbox = match crate::sandbox::Sandbox::new(&secret, data.into()) {
         Ok(sandbox) => sandbox,
         Err(e) => {
             tracing::warn!(error = %e, "demo sandbox not started: cannot create its data directory");
             return;
         }
     };
-    match tokio::net::TcpListener::bind(DEMO_SANDBOX_BIND).await {
+    match tokio::net::TcpListener::bind(bind).await {
         Ok(listener) => {
-            tracing::info!(
-                bind = DEMO_SANDBOX_BIND,
-                "demo mode: reference connected system running"
-            );
+            tracing::info!(%bind, "demo mode: reference connected system running");
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, sandbox.router()).await {
                     tracing::warn!(error = %e, "demo sandbox stopped");
@@ -210,7 +205,7 @@ async fn start_demo_sandbox(services: &Services) {
             });
         }
         Err(e) => {
-            tracing::warn!(error = %e, bind = DEMO_SANDBOX_BIND, "demo sandbox not started: its port is taken (drills against it will fail)")
+            tracing::warn!(error = %e, %bind, "demo sandbox not started: its port is taken (drills against it will fail)")
         }
     }
 }
@@ -219,22 +214,48 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let public_url = config.public_url.clone();
     let demo = config.demo;
+    let (story, agent_every, sandbox) = (
+        config.demo_story,
+        config.demo_agent_every,
+        config.demo_sandbox_bind,
+    );
     let state = build_state(config, Arc::new(SystemClock)).await?;
     if demo {
-        start_demo_sandbox(&state.services).await;
+        start_demo_sandbox(&state.services, sandbox).await;
     }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
     crate::deliveries::spawn_worker(state.services.clone());
+    let state_services = state.services.clone();
     let app = crate::web::build(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!(%bind, %public_url, demo, "Countersign is listening");
+    if demo && story {
+        tell_demo_story(state_services, format!("http://{bind}"), agent_every);
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
     Ok(())
+}
+
+/// Demo mode's story and its agent, once the console answers (the agent calls its API).
+fn tell_demo_story(services: Services, api: String, agent_every: Option<Duration>) {
+    tokio::spawn(async move {
+        match crate::demo_story::tell(&services, &api).await {
+            Ok(agent) => {
+                if let Some(every) = agent_every {
+                    tracing::info!(every = ?every, "demo mode: the demo agent keeps drafting");
+                    crate::demo_agent::keep_drafting(agent, every);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "demo mode: the story could not be told")
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -48,6 +48,8 @@ impl AppState {
                         name: p.name.to_owned(),
                         roles: p.roles.iter().map(|r| r.label().to_owned()).collect(),
                         blurb: p.blurb.to_owned(),
+                        tip: crate::auth::demo::tip(p.key)
+                            .map(|(what, href)| (what.to_owned(), href.to_owned())),
                     })
                     .collect()
             } else {

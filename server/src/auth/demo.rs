@@ -28,6 +28,13 @@ pub fn personas() -> Vec<DemoPerson> {
             blurb: "Security admin: identities, workflows, the kill switch.",
         },
         DemoPerson {
+            key: "sana",
+            name: "Sana Iqbal",
+            email: "sana.iqbal@example.com",
+            roles: roles(&[Role::SecurityAdmin]),
+            blurb: "Second security admin: widenings one admin asks for, the other approves.",
+        },
+        DemoPerson {
             key: "tomasz",
             name: "Tomasz Wójcik",
             email: "tomasz.wojcik@example.com",
@@ -72,6 +79,14 @@ pub fn identities() -> Vec<DemoIdentity> {
             expires_in_days: 21,
         },
         DemoIdentity {
+            name: WINBACK_DRAFTER,
+            kind: NhiKind::Agent,
+            purpose: "Drafts win-back SMS for lapsed loyalty members.",
+            model: Some("claude-haiku-4.5 (Anthropic)"),
+            owner_keys: &["priya"],
+            expires_in_days: 30,
+        },
+        DemoIdentity {
             name: "legacy-segment-agent",
             kind: NhiKind::Agent,
             purpose: "Built last year to suggest audience segments; its owner has since left the company.",
@@ -81,3 +96,41 @@ pub fn identities() -> Vec<DemoIdentity> {
         },
     ]
 }
+
+/// One thing to try per persona, shown on the home page in demo mode: (what, where).
+pub fn tip(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "amira" => (
+            "Approve the change whose evidence is complete, or send one back with a comment.",
+            "/queue",
+        ),
+        "lukas" => (
+            "Judge the discount claim waiting for legal: substantiate it with evidence.",
+            "/queue",
+        ),
+        "priya" => (
+            "Review the widening Sana asked for on Win-back SMS, and give the orphaned agent a new owner.",
+            "/workflows",
+        ),
+        "sana" => (
+            "Pull the kill switch on a workflow and watch each system confirm.",
+            "/workflows",
+        ),
+        "tomasz" => (
+            "Verify the ledger, then follow a change from draft to publication and rollback.",
+            "/audit",
+        ),
+        "grace" => (
+            "Sign a change in either of your roles: one person counts once.",
+            "/queue",
+        ),
+        "noah" => (
+            "See what a person in no mapped group gets: nothing.",
+            "/",
+        ),
+        _ => return None,
+    })
+}
+
+/// The second demo workflow's drafting agent.
+pub const WINBACK_DRAFTER: &str = "winback-sms-drafter";

@@ -68,6 +68,26 @@ impl Services {
     }
 }
 
+impl Services {
+    /// A demo persona as the registry knows them now, for the story demo mode tells at its
+    /// first start (their actions go through the same commands as anyone's, in their name).
+    pub async fn demo_persona(&self, key: &str) -> CoreResult<Actor> {
+        self.authorize(&Actor::System, Action::SeedDemo, &Resource::Console)?;
+        // A read inside a write transaction that is never committed: nothing is written.
+        let mut tx = self.store.begin_write(self.now_ms()).await?;
+        let human = tx
+            .human_by_external(DEMO_ISSUER, key)
+            .await?
+            .ok_or(crate::error::CoreError::NotFound("demo person"))?;
+        Ok(Actor::Human {
+            id: human.id,
+            active: human.is_active(),
+            name: human.name,
+            roles: human.roles,
+        })
+    }
+}
+
 /// A sample service account or agent for demo mode, owned by demo people (by key).
 #[derive(Debug, Clone)]
 pub struct DemoIdentity {

@@ -1,0 +1,71 @@
+import { test, expect } from '@playwright/test';
+import { hydrated, LIVING_DEMO_CONSOLE } from './helpers.mjs';
+
+/** Signs in as a persona of the living demo in a fresh browser context and opens `path`. */
+async function as(browser, name, path) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${LIVING_DEMO_CONSOLE}/signin?next=${encodeURIComponent(path)}`);
+  await page.getByRole('button', { name }).click();
+  await expect(page).toHaveURL(`${LIVING_DEMO_CONSOLE}${path}`);
+  await hydrated(page);
+  return page;
+}
+
+/** Reloads until `locator` shows (the story is told just after the console starts). */
+async function eventually(page, locator) {
+  await expect(async () => {
+    await page.reload();
+    await expect(locator.first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+}
+
+test('the living demo: every persona signs in to work waiting, told through the service layer and the agent API', async ({ browser }) => {
+  test.setTimeout(90_000);
+
+  // The approver: a change with complete evidence waiting only for an approver, and the
+  // discount still waiting for legal.
+  const amira = await as(browser, /Amira Haddad/, '/queue');
+  const rows = amira.getByTestId('queue-row');
+  await eventually(amira, rows.filter({ hasText: 'the new garden range' }));
+  const ready = rows.filter({ hasText: 'the new garden range' });
+  await expect(ready.getByTestId('signoff-count')).toHaveText('1/2');
+  await expect(ready.getByTestId('evidence-badges')).toContainText('✓ rollback plan');
+  await expect(rows.filter({ hasText: '20% off in your region' }).getByTestId('evidence-badges')).toContainText('1 open claim');
+  // The change sent back was answered by a new version and waits again.
+  await expect(rows.filter({ hasText: 'weekend opening' })).toBeVisible();
+
+  // The home page says what to try, the signed-in persona first.
+  await amira.goto(`${LIVING_DEMO_CONSOLE}/`);
+  await hydrated(amira);
+  await expect(amira.getByTestId('demo-tip').first()).toHaveAttribute('data-persona', 'amira');
+  await expect(amira.getByTestId('demo-tip')).toHaveCount(7);
+
+  // The legal reviewer: the discount claim to judge.
+  const lukas = await as(browser, /Lukas Brandt/, '/queue');
+  await expect(lukas.getByTestId('queue-row').filter({ hasText: '20% off in your region' })).toBeVisible();
+
+  // The approver with two roles has work too.
+  const grace = await as(browser, /Grace Okafor/, '/queue');
+  await expect(grace.getByTestId('queue-row').first()).toBeVisible();
+
+  // The security admin: a widening Sana asked for, and an orphaned agent to reassign.
+  const priya = await as(browser, /Priya Nair/, '/workflows');
+  const winback = priya.getByTestId('workflow-card').filter({ hasText: 'Win-back SMS' });
+  await expect(winback.getByTestId('workflow-state')).toHaveText('needs review');
+  await expect(winback.getByTestId('awaiting-review')).toContainText('infer');
+  await expect(winback.getByRole('button', { name: 'Approve widening' })).toBeVisible();
+  await priya.goto(`${LIVING_DEMO_CONSOLE}/identities?orphaned=1`);
+  await hydrated(priya);
+  await expect(priya.getByTestId('nhi-row').filter({ hasText: 'legacy-segment-agent' })).toContainText('Orphaned');
+
+  // The auditor: the ledger verifies, and it holds the agent's drafts as the agent's own
+  // events — alongside a publication and a rollback on the reference system.
+  const tomasz = await as(browser, /Tomasz Wójcik/, '/audit');
+  await tomasz.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(tomasz.getByTestId('verify-result')).toContainText('Ledger intact');
+  const drafted = tomasz.getByTestId('audit-row').filter({ hasText: 'change.drafted' });
+  await expect(drafted.first()).toContainText('spring-offer-drafter');
+  await expect(drafted.first()).not.toContainText('Countersign');
+  await expect(tomasz.getByTestId('audit-row').filter({ hasText: 'change.rolled_back' })).toHaveCount(1);
+  await expect(tomasz.getByTestId('audit-row').filter({ hasText: 'change.published' })).toHaveCount(2);
+});
