@@ -7,12 +7,22 @@ import path from 'node:path';
 import { IDP, CONSOLE, SHORT_SESSION_CONSOLE, DEMO_CONSOLE, LIVING_DEMO_CONSOLE } from './tests/helpers.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
+// The console binary under test: `release` (what `scripts/test.sh` builds, as deployed) or
+// `debug` (faster to build while developing).
+const build = process.env.COUNTERSIGN_E2E_BUILD ?? 'debug';
+if (!['debug', 'release'].includes(build)) {
+  throw new Error(`COUNTERSIGN_E2E_BUILD must be debug or release, not ${build}`);
+}
+const binary = `${root}/target/${build}/countersign`;
+if (!fs.existsSync(binary)) {
+  throw new Error(`${binary} is missing: run cargo leptos build${build === 'release' ? ' --release' : ''} first`);
+}
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-e2e-'));
 
 function consoleServer(url, extraEnv) {
   const port = new URL(url).port;
   return {
-    command: `${root}/target/debug/countersign serve`,
+    command: `${binary} serve`,
     url: `${url}/readyz`,
     cwd: root,
     timeout: 60_000,
@@ -75,7 +85,7 @@ export default defineConfig({
     consoleServer(SHORT_SESSION_CONSOLE, { COUNTERSIGN_SESSION_IDLE_TIMEOUT: '3s' }),
     {
       // Demo mode: personas instead of the IdP, seeded data, the reference system in-process.
-      command: `${root}/target/debug/countersign serve --demo`,
+      command: `${binary} serve --demo`,
       url: `${DEMO_CONSOLE}/readyz`,
       cwd: data,
       timeout: 60_000,
@@ -95,7 +105,7 @@ export default defineConfig({
     },
     {
       // The living demo, exactly as `scripts/demo.sh` starts it: its story told at start-up.
-      command: `${root}/target/debug/countersign serve --demo`,
+      command: `${binary} serve --demo`,
       url: `${LIVING_DEMO_CONSOLE}/readyz`,
       cwd: data,
       timeout: 60_000,

@@ -3,12 +3,20 @@
 # tests on SQLite and PostgreSQL, and end-to-end tests in Chromium against a real OpenID Connect
 # provider. Installs what is missing first; starts and stops its own PostgreSQL server unless
 # COUNTERSIGN_TEST_POSTGRES_URL is set.
-set -euo pipefail
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/tools.sh
 source scripts/lib/postgres.sh
 
 started=$(date +%s)
+trap report_failed_stage ERR
+# Stops the test database (if this script started one) and reports how long each stage took,
+# whether the run passed or not.
+finish() {
+  stop_postgres
+  report_stages
+}
+trap finish EXIT
 # Incremental caches speed up nothing on a fresh clone and cost gigabytes of disk; a developer
 # rerunning this script can keep them with CARGO_INCREMENTAL=1.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -19,10 +27,8 @@ ensure_chromium
 step "Format (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "Build (cargo leptos build: server, WebAssembly, CSS)"
-cargo leptos build
-
-# The same flags cargo-leptos gives debug builds, so tests reuse its compiled dependencies.
+# The flags cargo-leptos gives debug builds, so a developer's `cargo leptos build` and these
+# stages share compiled dependencies.
 export RUSTFLAGS="--cfg erase_components"
 
 step "Build the reference connected system (countersign-sandbox)"
@@ -35,13 +41,24 @@ step "Clippy, hydrate (-D warnings)"
 cargo clippy -p countersign-frontend -p countersign-app --features countersign-app/hydrate \
   --target wasm32-unknown-unknown -- -D warnings
 
-trap stop_postgres EXIT
 start_postgres
 
 step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --exclude countersign-frontend --no-fail-fast
 
-step "End-to-end tests (Playwright, Debian's Chromium, oidc-provider)"
-(cd end2end && playwright test --config playwright.config.mjs)
+# The end-to-end suite runs against the release build, as users deploy it (wasm-opt from npm's
+# binaryen: only a browser shows whether the optimised WebAssembly still hydrates).
+# COUNTERSIGN_E2E_BUILD=debug runs it against `cargo leptos build` instead, faster to build.
+E2E_BUILD="${COUNTERSIGN_E2E_BUILD:-release}"
+case "$E2E_BUILD" in
+  release) leptos_build=(cargo leptos build --release) ;;
+  debug) leptos_build=(cargo leptos build) ;;
+  *) echo "error: COUNTERSIGN_E2E_BUILD must be release or debug, not $E2E_BUILD" >&2; exit 2 ;;
+esac
+step "Build for the browser tests (${leptos_build[*]}: server, WebAssembly, CSS)"
+env -u RUSTFLAGS "${leptos_build[@]}"
+
+step "End-to-end tests against the $E2E_BUILD build (Playwright, Debian's Chromium, oidc-provider)"
+(cd end2end && COUNTERSIGN_E2E_BUILD="$E2E_BUILD" playwright test --config playwright.config.mjs)
 
 step "All checks passed in $(( $(date +%s) - started )) s"

@@ -4,8 +4,35 @@
 
 CARGO_LEPTOS_VERSION=0.3.10
 
+# Each stage's name and start, for the time report at the end and for naming a failed stage.
+STEP_NAMES=()
+STEP_STARTS=()
+
 step() {
   printf '\n==> %s\n' "$*"
+  STEP_NAMES+=("$*")
+  STEP_STARTS+=("$(date +%s)")
+}
+
+# How long each stage took (the last one until now).
+report_stages() {
+  local end i next
+  end=$(date +%s)
+  [ "${#STEP_NAMES[@]}" -gt 0 ] || return 0
+  printf '\n==> Time per stage\n'
+  for i in "${!STEP_NAMES[@]}"; do
+    next=${STEP_STARTS[$((i + 1))]:-$end}
+    printf '%6d s  %s\n' $((next - STEP_STARTS[i])) "${STEP_NAMES[$i]}"
+  done
+}
+
+# Names the stage that failed, instead of a bare exit code.
+report_failed_stage() {
+  local code=$?
+  if [ "${#STEP_NAMES[@]}" -gt 0 ]; then
+    printf '\nerror: the stage "%s" failed (exit code %s); its output is above.\n' \
+      "${STEP_NAMES[-1]}" "$code" >&2
+  fi
 }
 
 as_root() {
@@ -50,8 +77,10 @@ ensure_wasm_bindgen() {
   local want
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $want$"; then
-    step "Installing wasm-bindgen-cli $want"
-    cargo install wasm-bindgen-cli --version "$want"
+    step "Installing wasm-bindgen-cli $want (compiles for a few minutes, once)"
+    # The same cheap profile as cargo-leptos: a build tool's own speed hardly matters here.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+      cargo install wasm-bindgen-cli --version "$want"
   fi
 }
 

@@ -228,6 +228,16 @@ pub fn KillSwitch(
     }
 }
 
+/// Names typed for new drafts, by workflow, kept by the page across refreshes of its list.
+#[derive(Clone, Copy)]
+pub struct DraftNames(pub RwSignal<std::collections::HashMap<String, String>>);
+
+impl Default for DraftNames {
+    fn default() -> Self {
+        Self(RwSignal::new(std::collections::HashMap::new()))
+    }
+}
+
 /// A pulled kill switch: what ended at once, and each system's receipt as it arrives.
 #[component]
 pub fn RevocationStatus(
@@ -267,7 +277,18 @@ pub fn RevocationStatus(
             set_timeout(move || tick.update(|n| *n += 1), Duration::from_secs(1));
         }
     });
-    let name = RwSignal::new(String::new());
+    // The name being typed lives with the page, not this card: a refresh of the list (another
+    // command finishing, a system changed) re-creates the card and must not lose the input.
+    let names = use_context::<DraftNames>().unwrap_or_default();
+    let key = workflow.clone();
+    let name = Signal::derive(move || names.0.with(|m| m.get(&key).cloned().unwrap_or_default()));
+    let key = workflow.clone();
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        names.0.update(|m| {
+            m.insert(key.clone(), value);
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         clone.dispatch(CloneWorkflow {
@@ -307,7 +328,7 @@ pub fn RevocationStatus(
                 <form class="mt-3 flex flex-wrap items-end gap-2" on:submit=submit.clone() aria-label="Clone into a new draft">
                     <label class="block">
                         <span class=LABEL>"Name of the new draft"</span>
-                        <input type="text" class=INPUT required minlength="3" maxlength="80" aria-describedby="clone-name-help" bind:value=name />
+                        <input type="text" class=INPUT required minlength="3" maxlength="80" aria-describedby="clone-name-help" prop:value=name on:input=on_input />
                         <span id="clone-name-help" class="text-xs text-slate-500">"Letters, digits, spaces, - _ and ."</span>
                     </label>
                     <button type="submit" class=BUTTON disabled=move || clone.pending().get()>"Clone into a new draft"</button>

@@ -57,6 +57,7 @@ fn WorkflowList() -> impl IntoView {
         clone: ServerAction::new(),
     };
     let query = use_query_map();
+    provide_context(crate::components::effects::DraftNames::default());
     let outcome: RwSignal<Option<Result<String, UiError>>> = RwSignal::new(None);
     let refresh = RwSignal::new(0u32);
     let values: [Signal<Option<Result<String, UiError>>>; 5] = [
