@@ -423,7 +423,8 @@ async fn demo_mode_seeds_identities_once_with_one_orphan() {
             [
                 "crm-contact-reader",
                 "legacy-segment-agent",
-                "spring-offer-drafter"
+                "spring-offer-drafter",
+                "winback-sms-drafter"
             ]
         );
         let orphans: Vec<&str> = nhis

@@ -9,6 +9,7 @@ mod core_common;
 mod agent_api;
 mod cli;
 mod crash;
+mod demo;
 mod drill;
 mod effects;
 mod http;
