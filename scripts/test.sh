@@ -61,4 +61,4 @@ env -u RUSTFLAGS "${leptos_build[@]}"
 step "End-to-end tests against the $E2E_BUILD build (Playwright, Debian's Chromium, oidc-provider)"
 (cd end2end && COUNTERSIGN_E2E_BUILD="$E2E_BUILD" playwright test --config playwright.config.mjs)
 
-step "All checks passed in $(( $(date +%s) - started )) s"
+printf '\n==> All checks passed in %s s\n' "$(( $(date +%s) - started ))"
