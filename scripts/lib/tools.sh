@@ -40,9 +40,10 @@ as_root() {
 }
 
 # A full build and test run writes about BUILD_DISK_GB of build output under target/ (4.2 GB
-# measured on a fresh clone); a linker
-# that runs out of disk dies with a bus error that names nothing, so say it up front.
-BUILD_DISK_GB=6
+# for the debug builds measured on a fresh clone, plus ~3.5 GB for the release build the browser
+# tests use); a linker that runs out of disk dies with a bus error that names nothing, so say it
+# up front.
+BUILD_DISK_GB=9
 
 report_free_disk() {
   local free_gb
