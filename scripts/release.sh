@@ -8,8 +8,8 @@ source scripts/lib/tools.sh
 trap report_failed_stage ERR
 
 ensure_build_tools
-step "Building the release (cargo leptos build --release)"
-cargo leptos build --release
+step "Building the release (cargo run -p countersign-build -- --release)"
+build_site --release
 
 step "Release artefacts"
 wasm=target/site/pkg/countersign.wasm

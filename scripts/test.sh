@@ -27,8 +27,8 @@ ensure_chromium
 step "Format (cargo fmt --check)"
 cargo fmt --all -- --check
 
-# The flags cargo-leptos gives debug builds, so a developer's `cargo leptos build` and these
-# stages share compiled dependencies.
+# The flags debug site builds use (countersign-build, as cargo-leptos), so a developer's debug
+# build and these stages share compiled dependencies.
 export RUSTFLAGS="--cfg erase_components"
 
 step "Build the reference connected system (countersign-sandbox)"
@@ -48,15 +48,15 @@ cargo nextest run --workspace --exclude countersign-frontend --no-fail-fast
 
 # The end-to-end suite runs against the release build, as users deploy it (wasm-opt from npm's
 # binaryen: only a browser shows whether the optimised WebAssembly still hydrates).
-# COUNTERSIGN_E2E_BUILD=debug runs it against `cargo leptos build` instead, faster to build.
+# COUNTERSIGN_E2E_BUILD=debug runs it against the debug build instead, faster to build.
 E2E_BUILD="${COUNTERSIGN_E2E_BUILD:-release}"
 case "$E2E_BUILD" in
-  release) leptos_build=(cargo leptos build --release) ;;
-  debug) leptos_build=(cargo leptos build) ;;
+  release) site_args=(--release) ;;
+  debug) site_args=() ;;
   *) echo "error: COUNTERSIGN_E2E_BUILD must be release or debug, not $E2E_BUILD" >&2; exit 2 ;;
 esac
-step "Build for the browser tests (${leptos_build[*]}: server, WebAssembly, CSS)"
-env -u RUSTFLAGS "${leptos_build[@]}"
+step "Build the $E2E_BUILD site for the browser tests (countersign-build ${site_args[*]:-}: server, WebAssembly, CSS)"
+build_site "${site_args[@]}"
 
 step "End-to-end tests against the $E2E_BUILD build (Playwright, Debian's Chromium, oidc-provider)"
 (cd end2end && COUNTERSIGN_E2E_BUILD="$E2E_BUILD" playwright test --config playwright.config.mjs)

@@ -2,8 +2,6 @@
 # Sourced by scripts/demo.sh and scripts/test.sh. Nothing is downloaded from outside the package
 # registries (crates.io, npm, Debian).
 
-CARGO_LEPTOS_VERSION=0.3.10
-
 # Each stage's name and start, for the time report at the end and for naming a failed stage.
 STEP_NAMES=()
 STEP_STARTS=()
@@ -63,28 +61,6 @@ ensure_wasm_target() {
   fi
 }
 
-ensure_cargo_leptos() {
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for a while, once)"
-    # 0.3.11 needs a newer rustc than this toolchain; LTO off keeps the install to minutes.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-      cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
-}
-
-# cargo-leptos cannot download wasm-bindgen here; it uses the CLI on PATH, which must match the
-# wasm-bindgen version in Cargo.lock exactly.
-ensure_wasm_bindgen() {
-  local want
-  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
-  if ! wasm-bindgen --version 2>/dev/null | grep -q " $want$"; then
-    step "Installing wasm-bindgen-cli $want (compiles for a few minutes, once)"
-    # The same cheap profile as cargo-leptos: a build tool's own speed hardly matters here.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-      cargo install wasm-bindgen-cli --version "$want"
-  fi
-}
-
 ensure_node_modules() {
   local stamp=node_modules/.countersign-lock
   if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
@@ -103,9 +79,16 @@ ensure_chromium() {
   fi
 }
 
+# The site is built by `cargo run -p countersign-build` (wasm-bindgen as a library at the
+# Cargo.lock version): neither cargo-leptos nor wasm-bindgen-cli is installed. Developers who want
+# `cargo leptos watch` install cargo-leptos themselves; [package.metadata.leptos] still serves it.
 ensure_build_tools() {
   ensure_wasm_target
   ensure_node_modules
-  ensure_wasm_bindgen
-  ensure_cargo_leptos
+}
+
+# Builds the server, the WebAssembly front end, the CSS and the assets into target/site
+# (`--release` for the optimised build).
+build_site() {
+  env -u RUSTFLAGS cargo run --quiet -p countersign-build -- "$@"
 }
