@@ -58,6 +58,14 @@ test('the living demo: every persona signs in to work waiting, told through the 
   await hydrated(priya);
   await expect(priya.getByTestId('nhi-row').filter({ hasText: 'legacy-segment-agent' })).toContainText('Orphaned');
 
+  // The second security admin sees the widening she asked for, waiting for someone else.
+  const sana = await as(browser, /Sana Iqbal/, '/workflows');
+  const hers = sana.getByTestId('workflow-card').filter({ hasText: 'Win-back SMS' });
+  await expect(hers.getByTestId('workflow-state')).toHaveText('needs review');
+  await hers.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('My own widening');
+  await hers.getByRole('button', { name: 'Approve widening' }).click();
+  await expect(sana.getByTestId('workflow-outcome')).toContainText('a second security admin must approve it');
+
   // The auditor: the ledger verifies, and it holds the agent's drafts as the agent's own
   // events — alongside a publication and a rollback on the reference system.
   const tomasz = await as(browser, /Tomasz Wójcik/, '/audit');
