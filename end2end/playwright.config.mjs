@@ -46,6 +46,27 @@ function consoleServer(url, extraEnv) {
   };
 }
 
+function demoServer(url, name, extraEnv) {
+  return {
+    command: `${binary} serve --demo`,
+    url: `${url}/readyz`,
+    cwd: data,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    env: {
+      ...process.env,
+      COUNTERSIGN_DATABASE_URL: `sqlite://${data}/${name}.db`,
+      COUNTERSIGN_BIND: `127.0.0.1:${new URL(url).port}`,
+      COUNTERSIGN_PUBLIC_URL: url,
+      COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
+      COUNTERSIGN_SECRET_KEY_FILE: `${data}/${name}.key`,
+      RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
+      ...extraEnv,
+    },
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   fullyParallel: false,
@@ -83,45 +104,13 @@ export default defineConfig({
     },
     consoleServer(CONSOLE, {}),
     consoleServer(SHORT_SESSION_CONSOLE, { COUNTERSIGN_SESSION_IDLE_TIMEOUT: '3s' }),
-    {
-      // Demo mode: personas instead of the IdP, seeded data, the reference system in-process.
-      command: `${binary} serve --demo`,
-      url: `${DEMO_CONSOLE}/readyz`,
-      cwd: data,
-      timeout: 60_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      env: {
-        ...process.env,
-        COUNTERSIGN_DATABASE_URL: `sqlite://${data}/demo.db`,
-        COUNTERSIGN_BIND: '127.0.0.1:3102',
-        COUNTERSIGN_PUBLIC_URL: DEMO_CONSOLE,
-        COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
-        COUNTERSIGN_SECRET_KEY_FILE: `${data}/demo.key`,
-        // These tests walk the demo from its bare start (drill, activate, draft by hand).
-        COUNTERSIGN_DEMO_STORY: 'false',
-        RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
-      },
-    },
-    {
-      // The living demo, exactly as `scripts/demo.sh` starts it: its story told at start-up.
-      command: `${binary} serve --demo`,
-      url: `${LIVING_DEMO_CONSOLE}/readyz`,
-      cwd: data,
-      timeout: 60_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      env: {
-        ...process.env,
-        COUNTERSIGN_DATABASE_URL: `sqlite://${data}/living-demo.db`,
-        COUNTERSIGN_BIND: '127.0.0.1:3103',
-        COUNTERSIGN_PUBLIC_URL: LIVING_DEMO_CONSOLE,
-        COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
-        COUNTERSIGN_SECRET_KEY_FILE: `${data}/living-demo.key`,
-        COUNTERSIGN_DEMO_SANDBOX_BIND: '127.0.0.1:4103',
-        COUNTERSIGN_DEMO_AGENT_EVERY: 'off',
-        RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
-      },
-    },
+    // Demo mode: personas instead of the IdP, seeded data, the reference system in-process.
+    // These tests walk the demo from its bare start (drill, activate, draft by hand).
+    demoServer(DEMO_CONSOLE, 'demo', { COUNTERSIGN_DEMO_STORY: 'false' }),
+    // The living demo, exactly as `scripts/demo.sh` starts it: its story told at start-up.
+    demoServer(LIVING_DEMO_CONSOLE, 'living-demo', {
+      COUNTERSIGN_DEMO_SANDBOX_BIND: '127.0.0.1:4103',
+      COUNTERSIGN_DEMO_AGENT_EVERY: 'off',
+    }),
   ],
 });

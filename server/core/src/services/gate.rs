@@ -36,6 +36,20 @@ pub struct SignoffOutcome {
     pub quorum: Quorum,
 }
 
+/// Who is excluded, given what separation of duties read, with the workflow and the drafter.
+fn with_exclusions(
+    workflow: Option<Workflow>,
+    drafter: Option<Nhi>,
+    history: &[crate::domain::Stewardship],
+) -> (Vec<Excluded>, Option<Workflow>, Option<Nhi>) {
+    let excluded = excluded_signers(&DutyFacts {
+        workflow: workflow.as_ref(),
+        drafter: drafter.as_ref(),
+        since_first_version: history,
+    });
+    (excluded, workflow, drafter)
+}
+
 impl Services {
     pub fn signoff_rule(&self, change: &ChangeRequest) -> SignoffRule {
         let tier = Tier::from_number(change.tier).unwrap_or(Tier::Three);
@@ -54,12 +68,7 @@ impl Services {
             .store
             .stewardship_since(change.nhi, crate::clock::to_millis(change.created_at))
             .await?;
-        let excluded = excluded_signers(&DutyFacts {
-            workflow: workflow.as_ref(),
-            drafter: drafter.as_ref(),
-            since_first_version: &history,
-        });
-        Ok((excluded, workflow, drafter))
+        Ok(with_exclusions(workflow, drafter, &history))
     }
 
     /// The same, read inside the transaction that acts on the change.
@@ -73,12 +82,7 @@ impl Services {
         let history = tx
             .stewardship_since_in_tx(change.nhi, crate::clock::to_millis(change.created_at))
             .await?;
-        let excluded = excluded_signers(&DutyFacts {
-            workflow: workflow.as_ref(),
-            drafter: drafter.as_ref(),
-            since_first_version: &history,
-        });
-        Ok((excluded, workflow, drafter))
+        Ok(with_exclusions(workflow, drafter, &history))
     }
 
     /// The change as Cedar sees it, and who is kept from signing it (from the store: pages).
