@@ -64,6 +64,17 @@ impl Services {
     ) -> CoreResult<(Vec<Excluded>, Option<Workflow>, Option<Nhi>)> {
         let workflow = self.store.workflow(change.workflow).await?;
         let drafter = self.store.nhi(change.nhi).await?;
+        self.exclusions_given(change, workflow, drafter).await
+    }
+
+    /// The same, when the workflow and the drafting identity were read already (the gate page
+    /// reads them with the change's detail).
+    pub(super) async fn exclusions_given(
+        &self,
+        change: &ChangeRequest,
+        workflow: Option<Workflow>,
+        drafter: Option<Nhi>,
+    ) -> CoreResult<(Vec<Excluded>, Option<Workflow>, Option<Nhi>)> {
         let history = self
             .store
             .stewardship_since(change.nhi, crate::clock::to_millis(change.created_at))

@@ -75,7 +75,7 @@ impl Services {
             .change_with_effects(id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
-        let detail = self.detail_of(change).await?;
+        let (detail, workflow) = self.detail_of(change).await?;
         let change = &detail.change;
         let current = detail
             .versions
@@ -150,7 +150,10 @@ impl Services {
             })
             .collect::<Vec<_>>();
 
-        let (excluded, workflow, drafter) = self.duty_facts(change).await?;
+        // The workflow and the drafter were read with the detail: not read again.
+        let (excluded, workflow, drafter) = self
+            .exclusions_given(change, workflow, detail.drafted_by.clone())
+            .await?;
         let resource = self.change_resource_with(change, &excluded);
         // The same standing the sign-off re-checks when it is written.
         let standing = self

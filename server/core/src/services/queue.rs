@@ -237,12 +237,16 @@ impl Services {
             .change(id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
-        self.detail_of(change).await
+        Ok(self.detail_of(change).await?.0)
     }
 
     /// Everything about a change already read (and authorized): its versions, workflow, target
-    /// and the decisions its current version cites.
-    pub(super) async fn detail_of(&self, change: ChangeRequest) -> CoreResult<ChangeDetail> {
+    /// and the decisions its current version cites; with its workflow as read, for callers that
+    /// judge more from it (the gate page).
+    pub(super) async fn detail_of(
+        &self,
+        change: ChangeRequest,
+    ) -> CoreResult<(ChangeDetail, Option<crate::domain::Workflow>)> {
         let id = change.id.as_str();
         let versions = self.store.change_versions(id).await?;
         let workflow = self.store.workflow(change.workflow).await?;
@@ -280,14 +284,18 @@ impl Services {
                 });
             }
         }
-        Ok(ChangeDetail {
+        let detail = ChangeDetail {
             drafted_by: self.store.nhi(change.nhi).await?,
-            workflow: workflow.map(|w| w.name).unwrap_or_default(),
+            workflow: workflow
+                .as_ref()
+                .map(|w| w.name.clone())
+                .unwrap_or_default(),
             step,
             target_system,
             versions,
             decisions,
             change,
-        })
+        };
+        Ok((detail, workflow))
     }
 }

@@ -77,6 +77,8 @@ pub(super) const RECORD_REVIEW_VIEW: &str = "INSERT INTO review_views \
      full_text_ms = COALESCE(review_views.full_text_ms, excluded.full_text_ms), \
      diff_ms = COALESCE(review_views.diff_ms, excluded.diff_ms)";
 
+pub(super) const CONTENT_HOSTS: &str = "SELECT content_hosts FROM connected_systems WHERE id = $1";
+
 pub(super) const STEWARDSHIP_SINCE: &str =
     "SELECT nhi_id, human_id, kind, at_ms FROM nhi_stewardship \
      WHERE nhi_id = $1 AND at_ms >= $2 ORDER BY at_ms";
@@ -126,12 +128,10 @@ macro_rules! integrity_sql {
                 &self,
                 id: crate::domain::SystemId,
             ) -> Result<Option<String>, crate::store::StoreError> {
-                Ok(
-                    sqlx::query_scalar("SELECT content_hosts FROM connected_systems WHERE id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&self.pool)
-                        .await?,
-                )
+                Ok(sqlx::query_scalar(super::integrity::CONTENT_HOSTS)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn record_review_view(
@@ -192,12 +192,10 @@ macro_rules! integrity_sql {
                 &mut self,
                 id: crate::domain::SystemId,
             ) -> Result<Option<String>, crate::store::StoreError> {
-                Ok(
-                    sqlx::query_scalar("SELECT content_hosts FROM connected_systems WHERE id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.tx)
-                        .await?,
-                )
+                Ok(sqlx::query_scalar(super::integrity::CONTENT_HOSTS)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await?)
             }
 
             async fn set_system_content_hosts(
