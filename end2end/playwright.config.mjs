@@ -38,6 +38,8 @@ function consoleServer(url, extraEnv) {
       COUNTERSIGN_OIDC_ISSUER: IDP,
       COUNTERSIGN_OIDC_CLIENT_ID: 'countersign',
       COUNTERSIGN_OIDC_CLIENT_SECRET: 'e2e-client-secret',
+      // The connected systems these tests register run on this machine.
+      COUNTERSIGN_OUTBOUND_ALLOW: '127.0.0.0/8',
       COUNTERSIGN_ROLE_MAP:
         'approver=mkt-approvers;legal=legal-team;security_admin=sec-admins;auditor=audit',
       RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',

@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use countersign_core::connector::{Connector, Delivery, DeliveryError, Endpoint, Receipt};
 use countersign_core::webhooks;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::outbound::OutboundPolicy;
 
 /// Largest answer read from a connected system.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
@@ -13,17 +16,56 @@ const MAX_ANSWER_BYTES: usize = 1 << 20;
 pub struct HttpConnector {
     http: reqwest::Client,
     timeout: Duration,
+    policy: Arc<OutboundPolicy>,
 }
 
 impl HttpConnector {
-    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+    /// Calls go only where `policy` allows: no redirects are followed, no proxy from the
+    /// environment is used (it would resolve names itself), and names resolve through the
+    /// policy's resolver.
+    pub fn new(timeout: Duration, policy: OutboundPolicy) -> anyhow::Result<Self> {
+        let policy = Arc::new(policy);
         Ok(Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(policy.resolver())
                 .timeout(timeout)
                 .build()?,
             timeout,
+            policy,
         })
+    }
+
+    /// The answer's body, read until [`MAX_ANSWER_BYTES`] and no further.
+    async fn read_limited(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, DeliveryError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(&e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(DeliveryError::WrongReceipt(
+                    "the answer is larger than 1 MiB".to_owned(),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn transport(&self, e: &reqwest::Error) -> DeliveryError {
+        if e.is_timeout() {
+            return DeliveryError::Timeout(self.timeout.as_secs());
+        }
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(inner) = source {
+            if let Some(refused) = inner.downcast_ref::<crate::outbound::Refused>() {
+                return DeliveryError::Blocked(refused.0.clone());
+            }
+            source = inner.source();
+        }
+        DeliveryError::Unreachable(chain(e))
     }
 }
 
@@ -57,6 +99,9 @@ impl Connector for HttpConnector {
             detail: e.to_string(),
         })?;
         let url = delivery.endpoint.url(&delivery.base_url);
+        self.policy
+            .check_url(&url)
+            .map_err(|refused| DeliveryError::Blocked(refused.0))?;
         let response = self
             .http
             .post(&url)
@@ -67,31 +112,14 @@ impl Connector for HttpConnector {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    DeliveryError::Timeout(self.timeout.as_secs())
-                } else {
-                    DeliveryError::Unreachable(chain(&e))
-                }
-            })?;
+            .map_err(|e| self.transport(&e))?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                DeliveryError::Timeout(self.timeout.as_secs())
-            } else {
-                DeliveryError::Unreachable(chain(&e))
-            }
-        })?;
-        if bytes.len() > MAX_ANSWER_BYTES {
-            return Err(DeliveryError::WrongReceipt(
-                "the answer is larger than 1 MiB".to_owned(),
-            ));
-        }
+        let bytes = self.read_limited(response).await?;
         if !status.is_success() {
             let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod connector;
 pub mod csrf;
@@ -15,8 +16,10 @@ pub mod health;
 pub mod killswitch_bench;
 pub mod loadtest;
 pub mod metrics;
+pub mod outbound;
 pub mod queue_bench;
 pub mod sandbox;
+pub mod serve_http;
 pub mod sessions;
 pub mod startup;
 pub mod state;

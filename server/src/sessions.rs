@@ -13,9 +13,17 @@ use tower_sessions::SessionStore;
 /// Session keys.
 pub const HUMAN_ID: &str = "human_id";
 pub const SIGNED_IN_AT: &str = "signed_in_at_ms";
-pub const OIDC_FLOW: &str = "oidc_flow";
 
-pub const COOKIE_NAME: &str = "countersign_session";
+/// The session cookie's name. Over https it carries the `__Host-` prefix: browsers then accept
+/// it only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant or
+/// overwrite it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-countersign_session"
+    } else {
+        "countersign_session"
+    }
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {

@@ -3,12 +3,13 @@
 use crate::auth::{demo, oidc::Oidc};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::outbound::OutboundPolicy;
 use crate::sessions::DbSessionStore;
 use crate::state::AppState;
 use anyhow::Context;
 use countersign_core::policy::PolicyEngine;
 use countersign_core::secrets::SecretKey;
-use countersign_core::services::Settings;
+use countersign_core::services::{Settings, ThrottleSettings};
 use countersign_core::store::{self, redact_url, Store, StoreOptions};
 use countersign_core::{Clock, Services, SystemClock};
 use leptos::config::{Env, LeptosOptions};
@@ -80,6 +81,17 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// The operator's allow-list; demo mode adds its own reference system (on loopback).
+fn outbound_policy(config: &Config) -> OutboundPolicy {
+    let mut allow = config.hardening.outbound_allow.clone();
+    if config.demo {
+        allow
+            .networks
+            .push(ipnet::IpNet::from(config.demo_sandbox_bind.ip()));
+    }
+    OutboundPolicy::new(allow)
+}
+
 /// Builds the application state: policy, store (migrated), demo data, identity provider.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let policy = Arc::new(policy_engine(&config)?);
@@ -87,6 +99,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         policies = policy.policy_count(),
         "authorization policy validated"
     );
+    let key = secret_key(&config)?;
     let store = open_store(&config).await?;
     tracing::info!(backend = store.backend().as_str(), database = %redact_url(&config.database_url), "database ready");
     let services = Services::new(store, policy, clock)
@@ -104,11 +117,18 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             delivery_lease: chrono::Duration::from_std(config.delivery_timeout * 2)
                 .context("COUNTERSIGN_DELIVERY_TIMEOUT is out of range")?
                 + chrono::Duration::seconds(5),
+            throttles: ThrottleSettings {
+                token_requests_per_minute: config.token_rate_limit,
+                sign_ins_per_minute: config.hardening.sign_in_rate_limit,
+                failed_sign_ins: config.hardening.failed_sign_in_limit,
+                failed_sign_in_window: chrono::Duration::minutes(15),
+            },
         })
         .with_decision_batching()
-        .with_secret_key(secret_key(&config)?)
+        .with_secret_key(key.clone())
         .with_connector(Arc::new(crate::connector::HttpConnector::new(
             config.delivery_timeout,
+            outbound_policy(&config),
         )?));
 
     let demo_people = Arc::new(if config.demo {
@@ -157,7 +177,6 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .env(Env::PROD)
         .build();
 
-    let token_limiter = Arc::new(crate::api::RateLimiter::new(config.token_rate_limit));
     Ok(AppState {
         services,
         config: Arc::new(config),
@@ -165,7 +184,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         metrics: Arc::new(Metrics::default()),
         leptos_options,
         demo_people,
-        token_limiter,
+        flow_key: Arc::new(key),
     })
 }
 
@@ -225,6 +244,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
     crate::deliveries::spawn_worker(state.services.clone());
+    spawn_throttle_sweep(state.services.clone());
     let state_services = state.services.clone();
     let app = crate::web::build(state);
     let listener = tokio::net::TcpListener::bind(bind)
@@ -234,11 +254,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if demo && story {
         tell_demo_story(state_services, format!("http://{bind}"), agent_every);
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    crate::serve_http::serve(listener, app, shutdown_signal()).await;
     Ok(())
+}
+
+/// Ended rate-limit windows are removed every minute; failed sign-ins they counted are summed
+/// up in the ledger.
+fn spawn_throttle_sweep(services: Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(error) = services.sweep_throttles().await {
+                tracing::warn!(%error, "sweeping rate-limit windows failed");
+            }
+        }
+    });
 }
 
 /// Demo mode's story and its agent, once the console answers (the agent calls its API).

@@ -17,8 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub leptos_options: LeptosOptions,
     pub demo_people: Arc<Vec<DemoPerson>>,
-    /// Token requests per client per minute.
-    pub token_limiter: Arc<crate::api::RateLimiter>,
+    /// Seals sign-ins in progress into a browser cookie.
+    pub flow_key: Arc<countersign_core::secrets::SecretKey>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

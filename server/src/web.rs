@@ -1,6 +1,6 @@
 //! The HTTP application: routes and the layers every request passes through.
 
-use crate::sessions::{DbSessionStore, COOKIE_NAME};
+use crate::sessions::{cookie_name, DbSessionStore};
 use crate::state::AppState;
 use crate::{auth, csrf, health, metrics};
 use axum::extract::{Request, State};
@@ -15,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -36,7 +37,7 @@ pub fn build(state: AppState) -> Router {
     let idle = time::Duration::try_from(state.config.session_idle_timeout)
         .unwrap_or(time::Duration::minutes(30));
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.services.store().clone()))
-        .with_name(COOKIE_NAME)
+        .with_name(cookie_name(state.config.secure_cookies()))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
@@ -75,6 +76,12 @@ pub fn build(state: AppState) -> Router {
         .nest("/api/v1", crate::api::router())
         .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        // A request, body included, must be done within the limit: a client that trickles its
+        // body cannot hold a handler (and what it holds) for ever.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.hardening.request_timeout,
+        ))
         .layer(from_fn_with_state(state.clone(), refuse_oversized))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

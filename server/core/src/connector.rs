@@ -83,6 +83,9 @@ pub enum DeliveryError {
     Refused { status: u16, detail: String },
     #[error("the system answered with a wrong receipt: {0}")]
     WrongReceipt(String),
+    /// The destination is an internal address the operator has not allowed (permanent).
+    #[error("outbound call refused: {0}")]
+    Blocked(String),
     /// 429 or 503 with `Retry-After` in seconds: temporary, and not before that.
     #[error("the system asked to wait {retry_after_secs} s ({status}): {detail}")]
     Throttled {
@@ -100,7 +103,7 @@ impl DeliveryError {
             | DeliveryError::Unreachable(_)
             | DeliveryError::Throttled { .. } => true,
             DeliveryError::Refused { status, .. } => matches!(status, 408 | 429 | 500..=599),
-            DeliveryError::WrongReceipt(_) => false,
+            DeliveryError::WrongReceipt(_) | DeliveryError::Blocked(_) => false,
         }
     }
 }

@@ -10,12 +10,10 @@ mod json;
 mod me;
 mod openapi;
 mod problem;
-mod rate_limit;
 mod token;
 
 pub use me::refuse_bearer_on_people_routes;
 pub use openapi::ApiDoc;
-pub use rate_limit::RateLimiter;
 
 use crate::state::AppState;
 use axum::routing::{get, post, put};

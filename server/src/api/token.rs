@@ -9,11 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use countersign_core::services::CredentialError;
-use std::time::Instant;
-
-/// No client id we issue is longer; longer ones are refused before any lookup.
-const MAX_CLIENT_ID: usize = 64;
+use countersign_core::credentials::canonical_client_id;
+use countersign_core::services::{CredentialError, Limit, RetryAfter};
 
 /// The form of a token request (RFC 6749 §4.4.2); the client may authenticate with HTTP Basic
 /// instead of `client_id` and `client_secret`.
@@ -44,7 +41,7 @@ pub struct TokenResponse {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `unauthorized_client`, `unsupported_grant_type`,
-    /// `invalid_scope`, `rate_limited` or `server_error`.
+    /// `invalid_scope`, `rate_limited`, `temporarily_unavailable` or `server_error`.
     pub error: String,
     pub error_description: String,
 }
@@ -61,6 +58,7 @@ impl OAuthError {
         let status = match code {
             "invalid_client" => StatusCode::UNAUTHORIZED,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         Self {
@@ -145,6 +143,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         (status = 400, description = "invalid_request, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
         (status = 401, description = "invalid_client", body = OAuthErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = OAuthErrorBody),
+        (status = 503, description = "temporarily_unavailable, with Retry-After", body = OAuthErrorBody),
     )
 )]
 pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -231,20 +230,36 @@ async fn handle(
                 "client authentication is required (HTTP Basic, or client_id and client_secret)",
             )),
         };
-    if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID {
+    // One spelling per client before the limit and any lookup: the same id written another
+    // way must count against the same limit. Not an id at all: refused without a lookup.
+    let Some(client_id) = canonical_client_id(client_id.trim()) else {
         return Err(OAuthError::new(
             "invalid_client",
             "client authentication failed",
         ));
-    }
-    if let Err(seconds) = state.token_limiter.check(&client_id, Instant::now()) {
-        let mut error = OAuthError::new(
-            "rate_limited",
-            format!("too many token requests for this client; retry after {seconds} seconds"),
-        );
-        error.status = StatusCode::TOO_MANY_REQUESTS;
-        error.retry_after = Some(seconds);
-        return Err(error);
+    };
+    match state
+        .services
+        .throttle(Limit::TokenRequests, &client_id)
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(RetryAfter(seconds))) => {
+            let mut error = OAuthError::new(
+                "rate_limited",
+                format!("too many token requests for this client; retry after {seconds} seconds"),
+            );
+            error.status = StatusCode::TOO_MANY_REQUESTS;
+            error.retry_after = Some(seconds);
+            return Err(error);
+        }
+        Err(error) => {
+            tracing::error!(%error, "counting a token request failed");
+            return Err(OAuthError::new(
+                "server_error",
+                "something went wrong on our side; try again",
+            ));
+        }
     }
 
     let issued = state
@@ -258,6 +273,15 @@ async fn handle(
             CredentialError::UnauthorizedClient(why) => OAuthError::new("unauthorized_client", why),
             CredentialError::InvalidScope(why) => OAuthError::new("invalid_scope", why),
             CredentialError::InvalidToken(why) => OAuthError::new("invalid_request", why),
+            CredentialError::Busy => {
+                let mut error = OAuthError::new(
+                    "temporarily_unavailable",
+                    "the console is busy verifying credentials; retry in a few seconds",
+                );
+                error.status = StatusCode::SERVICE_UNAVAILABLE;
+                error.retry_after = Some(2);
+                error
+            }
             CredentialError::Store(error) => {
                 tracing::error!(%error, "token request failed");
                 OAuthError::new(

@@ -1,6 +1,7 @@
 //! Sign-in and sign-out: OpenID Connect, demo personas, and resolving the actor of a request.
 
 pub mod demo;
+mod flow_cookie;
 pub mod identity;
 pub mod oidc;
 mod routes;

@@ -1,13 +1,15 @@
 use super::oidc::LoginFlow;
-use super::safe_next;
-use crate::sessions::{HUMAN_ID, OIDC_FLOW, SIGNED_IN_AT};
+use super::{flow_cookie, safe_next};
+use crate::sessions::{HUMAN_ID, SIGNED_IN_AT};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use countersign_core::domain::ExternalIdentity;
-use countersign_core::services::{SignIn, SignInOutcome, DEMO_ISSUER};
+use countersign_core::services::{Limit, RetryAfter, SignIn, SignInOutcome, DEMO_ISSUER};
 use countersign_core::Actor;
 use serde::Deserialize;
 use subtle_eq::constant_time_eq;
@@ -33,22 +35,60 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-async fn login(
-    State(state): State<AppState>,
-    session: Session,
-    Query(query): Query<LoginQuery>,
-) -> Response {
+/// Refuses a sign-in from a source that failed too often or starts too many; counts the start.
+async fn admit(state: &AppState, source: &str) -> Result<(), Response> {
+    let services = &state.services;
+    let verdict = match services.throttled(Limit::FailedSignIns, source).await {
+        Ok(Some(retry)) => Err((retry, "too many failed sign-ins came from your network")),
+        Ok(None) => match services.throttle(Limit::SignInStarts, source).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(retry)) => Err((retry, "too many sign-ins were started from your network")),
+            Err(e) => return Err(internal(&e)),
+        },
+        Err(e) => return Err(internal(&e)),
+    };
+    verdict.map_err(|(RetryAfter(seconds), why)| {
+        state.metrics.sign_in("throttled");
+        let minutes = seconds.div_ceil(60);
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign-in paused \
+             · Countersign</title><main><h1>Sign-in paused</h1><p>Sign-in refused: {why}. \
+             Try again in {minutes} minute{s}.</p><p><a href=\"/signin\">Back to sign-in</a></p>\
+             </main></html>",
+            s = if minutes == 1 { "" } else { "s" },
+        );
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    })
+}
+
+fn internal(error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%error, "sign-in bookkeeping failed");
+    crate::errors::internal_error_response()
+}
+
+async fn login(State(state): State<AppState>, parts: Parts) -> Response {
     let Some(oidc) = &state.oidc else {
         return to_signin("sso_not_configured");
     };
+    if let Err(refused) = admit(&state, &crate::client_ip::source(&state, &parts)).await {
+        return refused;
+    }
+    let next = Query::<LoginQuery>::try_from_uri(&parts.uri)
+        .ok()
+        .and_then(|q| q.0.next);
     let now_ms = state.services.clock().now().timestamp_millis();
-    match oidc.begin(safe_next(query.next.as_deref()), now_ms) {
+    match oidc.begin(safe_next(next.as_deref()), now_ms) {
         Ok((url, flow)) => {
-            if let Err(e) = session.insert(OIDC_FLOW, &flow).await {
-                tracing::error!(error = %e, "storing the sign-in flow failed");
+            let Some(cookie) = flow_cookie::set(&state, &flow) else {
                 return crate::errors::internal_error_response();
-            }
-            Redirect::to(&url).into_response()
+            };
+            let mut response = Redirect::to(&url).into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            response
         }
         Err(reason) => {
             tracing::warn!(%reason, "sign-in started while the identity provider is unavailable");
@@ -65,34 +105,61 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
-async fn callback(
-    State(state): State<AppState>,
-    session: Session,
-    Query(query): Query<CallbackQuery>,
-) -> Response {
+async fn callback(State(state): State<AppState>, session: Session, parts: Parts) -> Response {
     let Some(oidc) = &state.oidc else {
         return to_signin("sso_not_configured");
     };
-    // The flow is single-use: taking it out of the session makes a replayed callback fail.
-    let flow: Option<LoginFlow> = match session.remove(OIDC_FLOW).await {
-        Ok(flow) => flow,
-        Err(e) => {
-            tracing::error!(error = %e, "reading the sign-in flow failed");
-            return crate::errors::internal_error_response();
+    let source = crate::client_ip::source(&state, &parts);
+    let query = match Query::<CallbackQuery>::try_from_uri(&parts.uri) {
+        Ok(Query(query)) => query,
+        Err(_) => {
+            return refuse(
+                &state,
+                &source,
+                "callback_malformed",
+                "the callback's query is malformed",
+            )
+            .await
         }
     };
-    let outcome = check_callback(&state, flow.as_ref(), &query);
-    let (flow, code) = match outcome {
+    // The flow is single-use: the cookie that carries it is cleared by this answer.
+    let flow = flow_cookie::read(&state, &parts.headers);
+    let mut response = complete(&state, &session, &source, oidc, flow.as_ref(), &query).await;
+    if let Some(clear) = flow_cookie::clear(&state) {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    response
+}
+
+async fn complete(
+    state: &AppState,
+    session: &Session,
+    source: &str,
+    oidc: &super::oidc::Oidc,
+    flow: Option<&LoginFlow>,
+    query: &CallbackQuery,
+) -> Response {
+    if let Ok(Some(_)) = state.services.throttled(Limit::FailedSignIns, source).await {
+        return refuse(
+            state,
+            source,
+            "throttled",
+            "too many failed sign-ins from this source",
+        )
+        .await;
+    }
+    let (flow, code) = match check_callback(state, flow, query) {
         Ok(ok) => ok,
-        Err((code, detail)) => return refuse(&state, code, &detail).await,
+        Err((code, detail)) => return refuse(state, source, code, &detail).await,
     };
     let person = match oidc.complete(flow, code).await {
         Ok(person) => person,
-        Err(failure) => return refuse(&state, failure.code, &failure.detail).await,
+        Err(failure) => return refuse(state, source, failure.code, &failure.detail).await,
     };
     let Ok(identity) = ExternalIdentity::new(&person.issuer, &person.subject) else {
         return refuse(
-            &state,
+            state,
+            source,
             "id_token_invalid",
             "issuer or subject out of bounds",
         )
@@ -109,7 +176,7 @@ async fn callback(
         roles,
         groups_seen: person.groups.len(),
     };
-    establish(&state, &session, sign_in, flow.next.clone()).await
+    establish(state, session, sign_in, flow.next.clone()).await
 }
 
 type CallbackCheck<'a> = Result<(&'a LoginFlow, String), (&'static str, String)>;
@@ -152,9 +219,9 @@ fn check_callback<'a>(
     }
 }
 
-async fn refuse(state: &AppState, code: &'static str, detail: &str) -> Response {
+async fn refuse(state: &AppState, source: &str, code: &'static str, detail: &str) -> Response {
     tracing::warn!(reason = code, detail, "sign-in refused");
-    if let Err(e) = state.services.sign_in_failed(code, detail).await {
+    if let Err(e) = state.services.sign_in_failed(source, code, detail).await {
         tracing::error!(error = %e, "recording a refused sign-in failed");
         return crate::errors::internal_error_response();
     }
@@ -204,14 +271,18 @@ struct DemoForm {
 async fn demo_sign_in(
     State(state): State<AppState>,
     session: Session,
+    parts: Parts,
     Form(form): Form<DemoForm>,
 ) -> Response {
     if !state.config.demo {
         return (
-            axum::http::StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
             "Demo sign-in is only available when the console runs with --demo.",
         )
             .into_response();
+    }
+    if let Err(refused) = admit(&state, &crate::client_ip::source(&state, &parts)).await {
+        return refused;
     }
     let Some(person) = state.demo_people.iter().find(|p| p.key == form.persona) else {
         return to_signin("unknown_persona");

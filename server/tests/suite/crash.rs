@@ -76,6 +76,7 @@ fn start_console(db: &TestDb, key: &SecretKey) -> Child {
         .env("COUNTERSIGN_OIDC_CLIENT_SECRET", "unused-in-this-test")
         .env("COUNTERSIGN_ROLE_MAP", "approver=approvers")
         .env("COUNTERSIGN_DELIVERY_TIMEOUT", "1s")
+        .env("COUNTERSIGN_OUTBOUND_ALLOW", "127.0.0.0/8")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

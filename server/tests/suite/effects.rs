@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::faulty::{Behaviour, Faulty};
-use crate::common::{free_port, sandbox_log, start_sandbox, Sandbox};
+use crate::common::{free_port, loopback_allowed, sandbox_log, start_sandbox, Sandbox};
 use crate::core_common::chain::{chain_at, Chain};
 use crate::core_common::gate::{another_change, approve, gate_with, Gate};
 use crate::core_common::{self, TestDb};
@@ -24,7 +24,7 @@ use std::time::Duration;
 async fn console(db: &TestDb, url: &str) -> (Services, Arc<ManualClock>, Chain) {
     let (services, clock) = core_common::services(db);
     let services = services.with_connector(Arc::new(
-        HttpConnector::new(Duration::from_secs(2)).unwrap(),
+        HttpConnector::new(Duration::from_secs(2), loopback_allowed()).unwrap(),
     ));
     let chain = chain_at(&services, url).await;
     (services, clock, chain)
@@ -521,7 +521,7 @@ async fn two_console_processes_on_one_postgres_deliver_each_effect_once() {
                 countersign_core::secrets::SecretKey::from_base64(&key.to_base64()).unwrap(),
             )
             .with_connector(Arc::new(
-                HttpConnector::new(Duration::from_secs(2)).unwrap(),
+                HttpConnector::new(Duration::from_secs(2), loopback_allowed()).unwrap(),
             ))
     };
     let first = console(db.store.clone());

@@ -175,24 +175,6 @@ impl Services {
         Ok(outcome)
     }
 
-    /// Records a sign-in that failed before anyone was identified (tampered or replayed callback,
-    /// IdP error, token that does not verify). `reason` is a short code; `detail` is safe to show
-    /// to an auditor (no tokens, no secrets).
-    #[tracing::instrument(skip_all, fields(reason))]
-    pub async fn sign_in_failed(&self, reason: &str, detail: &str) -> CoreResult<()> {
-        let mut tx = self.store.begin_write(self.now_ms()).await?;
-        let detail: String = detail.chars().take(300).collect();
-        tx.append_event(&NewEvent::new(
-            &Actor::Anonymous,
-            "auth.sign_in_failed",
-            "console",
-            json!({ "reason": reason, "detail": detail }),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, actor: &Actor, reason: &str) -> CoreResult<()> {
         self.authorize(actor, Action::SignOut, &Resource::Console)?;

@@ -6,8 +6,8 @@ use super::principal_cache::Resolved;
 use super::{RevealedSecret, Services};
 use crate::actor::Actor;
 use crate::credentials::{
-    hash_client_secret, looks_like_token, new_access_token, new_client_secret, token_hash,
-    verify_client_secret, MAX_TOKEN_LIFETIME_SECS,
+    check_client_secret, hash_client_secret, looks_like_token, new_access_token, new_client_secret,
+    token_hash, verify_legacy_secret, SecretCheck, LEGACY_VERIFICATIONS, MAX_TOKEN_LIFETIME_SECS,
 };
 use crate::domain::{FieldCategory, Nhi, NhiId, NhiState, Performer, Step, StepId, Workflow};
 use crate::error::{CoreError, CoreResult};
@@ -19,6 +19,26 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Argon2 verifications of old-form secrets are slow on purpose; only this many run at once,
+/// so a flood of token requests cannot take every CPU.
+static LEGACY_PERMITS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(LEGACY_VERIFICATIONS);
+
+/// Verifies a secret stored in the old Argon2id form, waiting briefly for a permit.
+async fn verify_legacy(secret: &str, phc: String) -> Result<bool, CredentialError> {
+    let permit =
+        tokio::time::timeout(std::time::Duration::from_secs(2), LEGACY_PERMITS.acquire()).await;
+    let Ok(Ok(_permit)) = permit else {
+        return Err(CredentialError::Busy);
+    };
+    let secret = secret.to_owned();
+    Ok(
+        tokio::task::spawn_blocking(move || verify_legacy_secret(&secret, &phc))
+            .await
+            .unwrap_or(false),
+    )
+}
+
 /// Why a token request or a token was refused, in RFC 6749 / RFC 6750 terms. The description is
 /// safe to show the client: it names what was wrong and nothing internal.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +46,9 @@ pub enum CredentialError {
     /// Unknown client, no secret issued, or a wrong secret (RFC 6749 `invalid_client`).
     #[error("client authentication failed")]
     InvalidClient,
+    /// Too many old-form secrets are being verified right now; try again shortly.
+    #[error("the console is busy verifying credentials; try again in a few seconds")]
+    Busy,
     /// The identity authenticated but may not get tokens now (`unauthorized_client`).
     #[error("{0}")]
     UnauthorizedClient(String),
@@ -156,12 +179,7 @@ impl Services {
             )));
         }
         let secret = new_client_secret();
-        let hash = tokio::task::spawn_blocking({
-            let secret = secret.clone();
-            move || hash_client_secret(&secret)
-        })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("hashing task failed: {e}")))?;
+        let hash = hash_client_secret(&secret);
         tx.set_nhi_secret_hash(id, &hash, self.now_ms()).await?;
         if let Actor::Human { id: person, .. } = actor {
             // Whoever holds a secret can act as the identity: separation of duties remembers.
@@ -202,12 +220,11 @@ impl Services {
             ),
             None => (None, None),
         };
-        let secret = client_secret.to_owned();
         let stored = if nhi.is_some() { stored } else { None };
-        let authenticated =
-            tokio::task::spawn_blocking(move || verify_client_secret(&secret, stored.as_deref()))
-                .await
-                .unwrap_or(false);
+        let authenticated = match check_client_secret(client_secret, stored.as_deref()) {
+            SecretCheck::Decided(matches) => matches,
+            SecretCheck::Legacy { phc } => verify_legacy(client_secret, phc).await?,
+        };
         let nhi = match nhi {
             Some(nhi) if authenticated => nhi,
             Some(nhi) => {

@@ -158,12 +158,7 @@ impl Services {
         };
         tx.insert_nhi(&nhi).await?;
         let secret = crate::credentials::new_client_secret();
-        let hash = tokio::task::spawn_blocking({
-            let secret = secret.clone();
-            move || crate::credentials::hash_client_secret(&secret)
-        })
-        .await
-        .map_err(|e| crate::store::StoreError::Corrupt(format!("hashing task failed: {e}")))?;
+        let hash = crate::credentials::hash_client_secret(&secret);
         tx.set_nhi_secret_hash(nhi.id, &hash, self.now_ms()).await?;
         tx.append_event(&NewEvent::new(
             actor,

@@ -27,6 +27,7 @@ mod rollback;
 mod simulate;
 mod standing;
 mod systems;
+mod throttle;
 mod workflows;
 
 pub use crate::domain::{excluded_signers, Excluded};
@@ -58,6 +59,7 @@ pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
+pub use throttle::{Limit, RetryAfter, ThrottleSettings};
 pub use workflows::{DefineWorkflow, MAX_STEPS};
 
 use crate::actor::Actor;
@@ -83,6 +85,8 @@ pub struct Settings {
     /// How long a worker holds an effect it is delivering; longer than a call's timeout, so
     /// only a worker that died loses its lease to another.
     pub delivery_lease: chrono::Duration,
+    /// Rate limits and sign-in throttling.
+    pub throttles: throttle::ThrottleSettings,
 }
 
 impl Default for Settings {
@@ -94,6 +98,7 @@ impl Default for Settings {
             signoffs: crate::domain::SignoffPolicy::default(),
             signoff_lifetime: chrono::Duration::days(7),
             delivery_lease: chrono::Duration::seconds(30),
+            throttles: throttle::ThrottleSettings::default(),
         }
     }
 }
@@ -161,6 +166,13 @@ impl Services {
     }
 
     pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
+    }
+
+    pub fn with_throttles(mut self, throttles: ThrottleSettings) -> Self {
+        let mut settings = (*self.settings).clone();
+        settings.throttles = throttles;
         self.settings = Arc::new(settings);
         self
     }

@@ -14,6 +14,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod systems;
+mod throttle;
 mod workflows;
 
 use crate::domain::{
@@ -93,10 +94,11 @@ pub struct SessionRow {
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
+pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 
 #[async_trait]
 pub trait Store:
-    GateReads + EffectReads + IntegrityStore + Send + Sync + std::fmt::Debug + 'static
+    GateReads + EffectReads + IntegrityStore + ThrottleStore + Send + Sync + std::fmt::Debug + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -201,7 +203,7 @@ pub trait Store:
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: GateWrites + EffectWrites + IntegrityWrites + Send {
+pub trait WriteTx: GateWrites + EffectWrites + IntegrityWrites + ThrottleWrites + Send {
     async fn human_by_external(
         &mut self,
         issuer: &str,

@@ -2,6 +2,7 @@ use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
 use super::sql::shared_sql;
+use super::throttle::throttle_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
@@ -31,6 +32,7 @@ impl PostgresStore {
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
 integrity_sql!(PostgresStore, PostgresWriteTx);
+throttle_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

@@ -2,6 +2,7 @@ use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
 use super::sql::shared_sql;
+use super::throttle::throttle_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
@@ -37,6 +38,7 @@ impl SqliteStore {
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 integrity_sql!(SqliteStore, SqliteWriteTx);
+throttle_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

@@ -13,4 +13,5 @@ mod integrity;
 mod policy_cases;
 mod store;
 mod systems;
+mod throttles;
 mod workflows;

@@ -48,7 +48,11 @@ async fn sign_in_story_is_recorded_and_the_chain_verifies() {
 
         clock.advance(chrono::Duration::minutes(5));
         services
-            .sign_in_failed("state_mismatch", "the state parameter does not match")
+            .sign_in_failed(
+                "127.0.0.1",
+                "state_mismatch",
+                "the state parameter does not match",
+            )
             .await
             .unwrap();
         services.sign_out(&actor, "signed_out").await.unwrap();

@@ -80,3 +80,10 @@ pub async fn sandbox_log(sandbox: &Sandbox) -> (Vec<String>, Vec<String>) {
     };
     (keys("applied"), keys("received"))
 }
+
+/// The outbound policy for tests whose connected systems run on this machine.
+pub fn loopback_allowed() -> countersign::outbound::OutboundPolicy {
+    countersign::outbound::OutboundPolicy::new(
+        countersign::config::hardening::OutboundAllow::parse("127.0.0.0/8").unwrap(),
+    )
+}

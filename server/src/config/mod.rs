@@ -2,8 +2,9 @@
 //! environment variables (the environment wins). Every problem names its key; secrets never
 //! appear in `Debug` output or logs.
 
+pub mod hardening;
+
 use countersign_core::domain::{RoleMap, SignoffPolicy, SignoffRule, Tier};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -94,6 +95,8 @@ pub struct Config {
     pub demo_agent_every: Option<Duration>,
     /// Where demo mode runs the reference connected system (loopback only).
     pub demo_sandbox_bind: SocketAddr,
+    /// Rate and time limits, outbound destinations, metrics access.
+    pub hardening: hardening::Hardening,
 }
 
 /// One message naming the key and what is wrong with it.
@@ -143,80 +146,47 @@ const KEYS: &[&str] = &[
     "DEMO_STORY",
     "DEMO_AGENT_EVERY",
     "DEMO_SANDBOX_BIND",
+    "SIGN_IN_RATE_LIMIT",
+    "FAILED_SIGN_IN_LIMIT",
+    "CLIENT_IP_HEADER",
+    "REQUEST_TIMEOUT",
+    "OUTBOUND_ALLOW",
+    "METRICS_TOKEN",
+    "ALLOW_INSECURE_PUBLIC_URL",
 ];
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    database_url: Option<String>,
-    bind: Option<String>,
-    public_url: Option<String>,
-    oidc_issuer: Option<String>,
-    oidc_client_id: Option<String>,
-    oidc_client_secret: Option<String>,
-    oidc_scopes: Option<String>,
-    oidc_groups_claim: Option<String>,
-    role_map: Option<String>,
-    session_idle_timeout: Option<String>,
-    session_absolute_timeout: Option<String>,
-    log_format: Option<String>,
-    site_root: Option<String>,
-    policy_dir: Option<String>,
-    max_body_bytes: Option<String>,
-    nhi_max_lifetime: Option<String>,
-    secret_key: Option<String>,
-    secret_key_file: Option<String>,
-    token_lifetime: Option<String>,
-    token_rate_limit: Option<String>,
-    drill_validity: Option<String>,
-    signoffs_tier1: Option<String>,
-    signoffs_tier2: Option<String>,
-    signoffs_tier3: Option<String>,
-    signoff_lifetime: Option<String>,
-    delivery_timeout: Option<String>,
-    demo_story: Option<String>,
-    demo_agent_every: Option<String>,
-    demo_sandbox_bind: Option<String>,
-}
-
-impl FileConfig {
-    fn into_map(self) -> HashMap<&'static str, String> {
-        let pairs = [
-            ("DATABASE_URL", self.database_url),
-            ("BIND", self.bind),
-            ("PUBLIC_URL", self.public_url),
-            ("OIDC_ISSUER", self.oidc_issuer),
-            ("OIDC_CLIENT_ID", self.oidc_client_id),
-            ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
-            ("OIDC_SCOPES", self.oidc_scopes),
-            ("OIDC_GROUPS_CLAIM", self.oidc_groups_claim),
-            ("ROLE_MAP", self.role_map),
-            ("SESSION_IDLE_TIMEOUT", self.session_idle_timeout),
-            ("SESSION_ABSOLUTE_TIMEOUT", self.session_absolute_timeout),
-            ("LOG_FORMAT", self.log_format),
-            ("SITE_ROOT", self.site_root),
-            ("POLICY_DIR", self.policy_dir),
-            ("MAX_BODY_BYTES", self.max_body_bytes),
-            ("NHI_MAX_LIFETIME", self.nhi_max_lifetime),
-            ("SECRET_KEY", self.secret_key),
-            ("SECRET_KEY_FILE", self.secret_key_file),
-            ("TOKEN_LIFETIME", self.token_lifetime),
-            ("TOKEN_RATE_LIMIT", self.token_rate_limit),
-            ("DRILL_VALIDITY", self.drill_validity),
-            ("SIGNOFFS_TIER1", self.signoffs_tier1),
-            ("SIGNOFFS_TIER2", self.signoffs_tier2),
-            ("SIGNOFFS_TIER3", self.signoffs_tier3),
-            ("SIGNOFF_LIFETIME", self.signoff_lifetime),
-            ("DELIVERY_TIMEOUT", self.delivery_timeout),
-            ("DEMO_STORY", self.demo_story),
-            ("DEMO_AGENT_EVERY", self.demo_agent_every),
-            ("DEMO_SANDBOX_BIND", self.demo_sandbox_bind),
-        ];
-        pairs
-            .into_iter()
-            .filter_map(|(key, value)| value.map(|v| (key, v)))
-            .collect()
+/// The file's keys are the environment's names in lower case without the prefix; an unknown key
+/// is an error (a typo must not silently leave a default in place).
+fn read_file(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        let Some(known) = KEYS.iter().find(|k| k.to_ascii_lowercase() == key) else {
+            return Err(err(
+                "--config",
+                format!("{}: unknown key `{key}`", path.display()),
+            ));
+        };
+        let value = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => {
+                return Err(err(
+                    "--config",
+                    format!(
+                        "{}: `{key}` must be a string, number or boolean",
+                        path.display()
+                    ),
+                ))
+            }
+        };
+        values.insert(*known, value);
     }
+    Ok(values)
 }
 
 impl Config {
@@ -233,13 +203,7 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let demo = mode == Mode::Demo;
         let mut values = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
-                let parsed: FileConfig = toml::from_str(&text)
-                    .map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
-                parsed.into_map()
-            }
+            Some(path) => read_file(path)?,
             None => HashMap::new(),
         };
         for key in KEYS {
@@ -489,6 +453,25 @@ impl Config {
             ));
         }
 
+        let hardening = hardening::parse(&|key| get(key).map(str::to_owned))?;
+        let loopback_public_url = match public_url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(host)) => host == "localhost",
+            None => false,
+        };
+        if public_url.scheme() != "https"
+            && !loopback_public_url
+            && !hardening.allow_insecure_public_url
+        {
+            return Err(err(
+                &name("PUBLIC_URL"),
+                "must be https (sessions and sign-in would cross the network in the clear); \
+                 a loopback address is allowed for local use, and COUNTERSIGN_ALLOW_INSECURE_PUBLIC_URL=true \
+                 allows plain http when TLS ends in front of the console on the same host",
+            ));
+        }
+
         Ok(Self {
             database_url,
             bind,
@@ -514,6 +497,7 @@ impl Config {
             demo_story,
             demo_agent_every,
             demo_sandbox_bind,
+            hardening,
         })
     }
 
