@@ -129,31 +129,38 @@ pub fn reviewable_text(text: &str, format: super::ContentFormat) -> String {
     super::canonical::reviewable(text, format)
 }
 
-/// The sentence around the byte range `start..end`: back to the previous sentence end, forward
-/// through the next. A full stop ends a sentence only before a space or the end ("19.99" does
-/// not), and a line break always does.
-fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+/// Where sentences end in `text`, as byte positions, in order. A full stop ends a sentence only
+/// before white space or the end ("19.99" does not), and a line break always does.
+fn sentence_ends(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
-    let is_end = |i: usize| -> bool {
-        match bytes[i] {
+    (0..bytes.len())
+        .filter(|&i| match bytes[i] {
             b'\n' => true,
             b'.' | b'!' | b'?' => bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace()),
             _ => false,
-        }
+        })
+        .collect()
+}
+
+/// The sentence around the byte range `start..end`, untrimmed: from just after the last
+/// sentence end before `start` through the first at or after `end`. A binary search, so a text
+/// with many matches in one long sentence costs no more than one with short sentences.
+fn sentence_around(text: &str, ends: &[usize], start: usize, end: usize) -> (usize, usize) {
+    let before = ends.partition_point(|&e| e < start);
+    let from = if before == 0 { 0 } else { ends[before - 1] + 1 };
+    let after = ends.partition_point(|&e| e < end);
+    let to = match ends.get(after) {
+        Some(&e) if text.as_bytes()[e] == b'\n' => e,
+        Some(&e) => e + 1,
+        None => text.len(),
     };
-    let mut from = start;
-    while from > 0 && !is_end(from - 1) {
-        from -= 1;
-    }
-    let mut to = end;
-    while to < bytes.len() && !is_end(to) {
-        to += 1;
-    }
-    if to < bytes.len() && bytes[to] != b'\n' {
-        to += 1;
-    }
-    // Trim surrounding white space; byte positions stay on character boundaries because the
-    // scanning above stops only at ASCII bytes.
+    (from, to)
+}
+
+/// `from..to` without the white space around it. Byte positions stay on character boundaries
+/// because only ASCII bytes are skipped.
+fn trimmed(text: &str, (mut from, mut to): (usize, usize)) -> (usize, usize) {
+    let bytes = text.as_bytes();
     while from < to && bytes[from].is_ascii_whitespace() {
         from += 1;
     }
@@ -164,38 +171,60 @@ fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
 }
 
 /// Finds candidate claims: each sentence matching any rule, once, with the rules it matched.
+/// Linear in the text: the rules are finite automata, sentence ends are found once, each match
+/// finds its sentence by binary search, and character offsets are counted in one pass.
 pub fn detect_claims(text: &str, rules: &[ClaimRule]) -> Vec<DetectedClaim> {
-    let mut sentences: Vec<((usize, usize), Vec<String>)> = Vec::new();
+    let ends = sentence_ends(text);
+    let mut sentences: std::collections::BTreeMap<(usize, usize), Vec<String>> =
+        std::collections::BTreeMap::new();
     for rule in rules {
         for found in rule.regex.find_iter(text) {
-            let bounds = sentence_around(text, found.start(), found.end());
-            match sentences.iter_mut().find(|(b, _)| *b == bounds) {
-                Some((_, ids)) => {
-                    if !ids.contains(&rule.source.id) {
-                        ids.push(rule.source.id.clone());
-                    }
-                }
-                None => sentences.push((bounds, vec![rule.source.id.clone()])),
+            let ids = sentences
+                .entry(sentence_around(text, &ends, found.start(), found.end()))
+                .or_default();
+            if ids.last() != Some(&rule.source.id) {
+                ids.push(rule.source.id.clone());
             }
         }
     }
-    sentences.sort_by_key(|(bounds, _)| *bounds);
-    sentences
-        .into_iter()
-        .filter_map(|((from, to), rules)| {
-            let start = text[..from].chars().count();
-            let quote = text[from..to].to_owned();
-            let end = start + quote.chars().count();
-            // A sentence longer than a claim may be is cut to the claim limit.
-            let end = end.min(start + MAX_CLAIM_CHARS);
-            let quote: String = quote.chars().take(end - start).collect();
-            (!quote.trim().is_empty()).then_some(DetectedClaim {
-                span: Span { start, end },
-                quote,
-                rules,
-            })
-        })
-        .collect()
+    let mut counted = (0usize, 0usize); // (byte, characters before it)
+    let mut claims: Vec<DetectedClaim> = Vec::new();
+    for (bounds, rules) in sentences {
+        let (from, to) = trimmed(text, bounds);
+        if from >= to {
+            continue;
+        }
+        // Sentences come in order of where they start, and trimming keeps that order; the reset
+        // only guards the count should it ever not.
+        if from < counted.0 {
+            counted = (0, 0);
+        }
+        counted = (from, counted.1 + text[counted.0..from].chars().count());
+        let start = counted.1;
+        let quote: String = text[from..to].chars().take(MAX_CLAIM_CHARS).collect();
+        let end = start + quote.chars().count();
+        if quote.trim().is_empty() {
+            continue;
+        }
+        // Two matches whose sentences differ only in white space around them are one claim.
+        if let Some(same) = claims
+            .last_mut()
+            .filter(|c| c.span.start == start && c.span.end == end)
+        {
+            for rule in rules {
+                if !same.rules.contains(&rule) {
+                    same.rules.push(rule);
+                }
+            }
+            continue;
+        }
+        claims.push(DetectedClaim {
+            span: Span { start, end },
+            quote,
+            rules,
+        });
+    }
+    claims
 }
 
 /// A legal reviewer's judgement of a claim.
@@ -351,6 +380,27 @@ mod tests {
         let bad = "[[rule]]\nid = \"broken\"\nlabel = \"x\"\npattern = \"(\"\nmatches = []\nignores = []\n";
         assert!(parse_rules(bad).unwrap_err().contains("claim rule broken"));
         assert!(parse_rules("[[rule]]\nid = 1").is_err());
+    }
+
+    /// One sentence of a quarter of a megabyte, a match every few words: found once, with its
+    /// character offsets right (the old search walked the sentence once per match).
+    #[test]
+    fn many_matches_in_one_long_sentence_are_one_claim() {
+        let text = "guaranteed best results ".repeat(10_000) + "é.";
+        let found = detect_claims(&text, &RULES);
+        assert_eq!(
+            found.len(),
+            1,
+            "{:?}",
+            found.iter().map(|c| c.span).collect::<Vec<_>>()
+        );
+        assert_eq!(found[0].span.start, 0);
+        assert_eq!(found[0].span.end, MAX_CLAIM_CHARS);
+        let two = format!("Plain words.\n{text}");
+        assert_eq!(
+            detect_claims(&two, &RULES)[0].span.start,
+            "Plain words.\n".chars().count()
+        );
     }
 
     #[test]

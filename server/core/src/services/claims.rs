@@ -5,8 +5,8 @@
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
-    detect_claims, reviewable_text, ChangeRequest, ChangeStatus, ChangeVersion, Claim, ClaimReview,
-    ClaimStatus, Role, Span, CLAIM_RULES,
+    reviewable_text, ChangeRequest, ChangeStatus, ChangeVersion, Claim, ClaimReview, ClaimStatus,
+    DetectedClaim, Role, Span,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -23,22 +23,21 @@ impl Services {
                 .is_some_and(|tier| self.settings.signoffs.for_tier(tier).count(Role::Legal) > 0)
     }
 
-    /// Finds and records the candidate claims of a newly written version, inside its
-    /// transaction; `event_seq` is the event that wrote the version.
+    /// Records the candidate claims found in a newly written version, inside its transaction;
+    /// `event_seq` is the event that wrote the version.
     pub(super) async fn record_detected_claims(
         &self,
         tx: &mut Box<dyn WriteTx>,
         change: &ChangeRequest,
         version: &ChangeVersion,
+        found: &[DetectedClaim],
         event_seq: i64,
     ) -> CoreResult<i64> {
         if !self.claims_reviewed(change) {
             tx.set_open_claims(&change.id, 0).await?;
             return Ok(0);
         }
-        let text = reviewable_text(&version.content.text, version.content.format);
-        let found = detect_claims(&text, &CLAIM_RULES);
-        for detected in &found {
+        for detected in found {
             let claim = Claim {
                 id: uuid::Uuid::now_v7().to_string(),
                 change_id: change.id.clone(),

@@ -5,9 +5,10 @@
 
 use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::{
-    check_channel, check_evidence, check_target_ref, check_title, Audience, ChangeError,
-    ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content, ContentProblem, EvidenceFacts,
-    HostAllowList, Performer, Provenance, PurposeName, StepKind, SystemId,
+    check_channel, check_evidence, check_target_ref, check_title, detect_claims, reviewable_text,
+    Audience, ChangeError, ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content,
+    ContentProblem, DetectedClaim, EvidenceFacts, HostAllowList, Performer, Provenance,
+    PurposeName, StepKind, SystemId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -271,6 +272,7 @@ impl Services {
         let hosts = self.hosts_of(target_system).await?;
         let (content, _) =
             Content::new(&draft.content, &draft.format, &hosts).map_err(content_refused)?;
+        let claims = Self::find_claims(&content);
 
         let now = self.clock.now();
         let change = ChangeRequest {
@@ -335,7 +337,7 @@ impl Services {
             }),
         ))
         .await?;
-        self.record_version_checks(&mut tx, &change, &version, &cited, seq)
+        self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
         tx.commit().await?;
         Ok(change)
@@ -358,6 +360,7 @@ impl Services {
         let hosts = self.hosts_of(known.target_system).await?;
         let (content, _) =
             Content::new(&input.content, &input.format, &hosts).map_err(content_refused)?;
+        let claims = Self::find_claims(&content);
         self.may_draft(principal, &known.purpose)?;
         let cited = self
             .check_citations(principal, &known.purpose, &input.provenance)
@@ -406,12 +409,21 @@ impl Services {
             .await?;
         change.current_version = version.version;
         change.current_hash = version.content.hash.clone();
-        self.record_version_checks(&mut tx, &change, &version, &cited, seq)
+        self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
         tx.commit().await?;
         change.status = ChangeStatus::PendingReview;
         change.updated_at = now;
         Ok((change, version.content.hash))
+    }
+
+    /// The candidate claims in a version, found before its transaction begins: the work grows
+    /// with the content, and no one else's write should wait for it.
+    fn find_claims(content: &Content) -> Vec<DetectedClaim> {
+        detect_claims(
+            &reviewable_text(&content.text, content.format),
+            &crate::domain::CLAIM_RULES,
+        )
     }
 
     /// The hosts the content was checked against are still the target's.
@@ -441,6 +453,7 @@ impl Services {
         change: &ChangeRequest,
         version: &ChangeVersion,
         cited: &[CitedBases],
+        claims: &[DetectedClaim],
         event_seq: i64,
     ) -> CoreResult<()> {
         let evidence = check_evidence(&EvidenceFacts {
@@ -455,7 +468,7 @@ impl Services {
             .await?;
         tx.set_version_evidence(&change.id, passed("provenance"), passed("legal_basis"))
             .await?;
-        self.record_detected_claims(tx, change, version, event_seq)
+        self.record_detected_claims(tx, change, version, claims, event_seq)
             .await?;
         Ok(())
     }
