@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { signIn, hydrated } from './helpers.mjs';
 
 test('the page hydrates: controls respond without a page load', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { hydrated, DEMO_CONSOLE } from './helpers.mjs';
 
 const HEADER = 'subject,purpose,legal_basis,granted_at,withdrawn_at,source';

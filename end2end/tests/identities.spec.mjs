@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { signIn, hydrated } from './helpers.mjs';
 
 test('a security admin registers an agent with an owner; deactivating the owner orphans it; reassigning fixes it', async ({ page }) => {

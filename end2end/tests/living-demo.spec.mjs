@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { hydrated, LIVING_DEMO_CONSOLE } from './helpers.mjs';
 
 /** Signs in as a persona of the living demo in a fresh browser context and opens `path`. */

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { signIn, navLinks, hydrated, SHORT_SESSION_CONSOLE } from './helpers.mjs';
 
 const people = [

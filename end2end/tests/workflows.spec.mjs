@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { hydrated, DEMO_CONSOLE } from './helpers.mjs';
 
 test('demo: the spring offer workflow cannot be activated until its system passes a drill', async ({ page }) => {

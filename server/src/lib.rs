@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod browser_headers;
 pub mod cli;
 pub mod client_ip;
 pub mod config;

@@ -1,20 +1,20 @@
 //! The HTTP application: routes and the layers every request passes through.
 
+use crate::browser_headers::{self, CspNonce};
 use crate::sessions::{cookie_name, DbSessionStore};
 use crate::state::AppState;
 use crate::{auth, csrf, health, metrics};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use countersign_app::{shell, App};
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -27,6 +27,12 @@ pub fn build(state: AppState) -> Router {
         move || {
             provide_context(state.services.clone());
             provide_context(state.sign_in_choices());
+            // The page's scripts carry the nonce the response's policy names.
+            if let Some(CspNonce(nonce)) = use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+            {
+                provide_context(leptos::nonce::Nonce::from_value(nonce));
+            }
         }
     };
     let render = {
@@ -83,18 +89,7 @@ pub fn build(state: AppState) -> Router {
             state.config.hardening.request_timeout,
         ))
         .layer(from_fn_with_state(state.clone(), refuse_oversized))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(from_fn_with_state(state.clone(), browser_headers::apply))
         .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The path only: query strings can carry authorization codes and state.

@@ -13,15 +13,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
+pub(crate) const ORIGIN: &str = "http://127.0.0.1:3000";
 
-struct TestApp {
-    router: Router,
-    clock: Arc<ManualClock>,
+pub(crate) struct TestApp {
+    pub(crate) router: Router,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) services: countersign_core::Services,
     _dir: tempfile::TempDir,
 }
 
-async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut env: HashMap<String, String> = HashMap::from([
         (
@@ -40,6 +41,7 @@ async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let state = build_state(config, clock.clone()).await.unwrap();
     TestApp {
+        services: state.services.clone(),
         router: countersign::web::build(state),
         clock,
         _dir: dir,
@@ -47,7 +49,7 @@ async fn start_app(mode: Mode, extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// Demo mode plus an IdP that is not there.
-async fn app_with_unreachable_idp() -> TestApp {
+pub(crate) async fn app_with_unreachable_idp() -> TestApp {
     start_app(
         Mode::Demo,
         &[
@@ -60,15 +62,47 @@ async fn app_with_unreachable_idp() -> TestApp {
     .await
 }
 
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Option<String>,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl TestApp {
-    async fn send(&self, request: Request<Body>) -> Reply {
+    /// Stored browser sessions, counted in the database.
+    pub(crate) async fn count_sessions(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM sessions", "").await
+    }
+
+    /// Ledger events with this action, counted in the database.
+    pub(crate) async fn count_events(&self, action: &str) -> i64 {
+        self.count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+            action,
+        )
+        .await
+    }
+
+    async fn count(&self, sql: &str, bind: &str) -> i64 {
+        let url = format!("sqlite://{}/cs.db", self._dir.path().display());
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        let mut query = sqlx::query_scalar(sql);
+        if !bind.is_empty() {
+            query = query.bind(bind);
+        }
+        query.fetch_one(&mut conn).await.unwrap()
+    }
+
+    /// What the console's minute-by-minute sweep does.
+    pub(crate) async fn sweep(&self) {
+        self.services.sweep_throttles().await.unwrap();
+    }
+
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let header = |name| {
             response
@@ -79,6 +113,7 @@ impl TestApp {
         let status = response.status();
         let location = header(header::LOCATION);
         let set_cookie = header(header::SET_COOKIE);
+        let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
             .await
             .unwrap();
@@ -86,11 +121,12 @@ impl TestApp {
             status,
             location,
             set_cookie,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
         let mut request = Request::get(path);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -98,7 +134,7 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
-    async fn post_form(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
+    pub(crate) async fn post_form(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
         let mut request = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("sec-fetch-site", "same-origin")
@@ -111,7 +147,7 @@ impl TestApp {
     }
 
     /// Signs in as a demo persona and returns the session cookie (`name=value`).
-    async fn sign_in_as(&self, persona: &str) -> (Reply, String) {
+    pub(crate) async fn sign_in_as(&self, persona: &str) -> (Reply, String) {
         let reply = self
             .post_form(
                 "/auth/demo",

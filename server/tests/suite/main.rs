@@ -12,4 +12,5 @@ mod crash;
 mod demo;
 mod drill;
 mod effects;
+mod hardening;
 mod http;
