@@ -183,7 +183,31 @@ async fn outbox_gauges(services: &countersign_core::Services) -> String {
     out
 }
 
-pub async fn endpoint(State(state): State<crate::state::AppState>) -> impl IntoResponse {
+pub async fn endpoint(
+    State(state): State<crate::state::AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(token) = &state.config.hardening.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !countersign_core::credentials::constant_time_eq(
+            presented.as_bytes(),
+            token.expose().as_bytes(),
+        ) {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"countersign-metrics\"",
+                )],
+                "Metrics need the bearer token set in COUNTERSIGN_METRICS_TOKEN.",
+            )
+                .into_response();
+        }
+    }
     let mut text = state.metrics.render();
     text.push_str(&outbox_gauges(&state.services).await);
     (
@@ -193,4 +217,5 @@ pub async fn endpoint(State(state): State<crate::state::AppState>) -> impl IntoR
         )],
         text,
     )
+        .into_response()
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use countersign_core::policy::PolicyEngine;
 use countersign_core::secrets::SecretKey;
 use countersign_core::services::{Settings, ThrottleSettings};
-use countersign_core::store::{self, redact_url, Store, StoreOptions};
+use countersign_core::store::{self, Store, StoreOptions};
 use countersign_core::{Clock, Services, SystemClock};
 use leptos::config::{Env, LeptosOptions};
 use std::sync::Arc;
@@ -32,6 +32,7 @@ pub fn secret_key(config: &Config) -> anyhow::Result<SecretKey> {
             .map_err(|e| anyhow::anyhow!("configuration error: COUNTERSIGN_SECRET_KEY: {e}"));
     }
     let path = &config.secret_key_file;
+    refuse_if_shared(path)?;
     match std::fs::read_to_string(path) {
         Ok(text) => SecretKey::from_base64(&text).map_err(|e| {
             anyhow::anyhow!(
@@ -53,6 +54,23 @@ pub fn secret_key(config: &Config) -> anyhow::Result<SecretKey> {
     }
 }
 
+/// A key file others can read is a key others have: refused, with how to fix it.
+fn refuse_if_shared(path: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "refusing to use the secret key file {}: it is open to other users (mode {mode:o}); \
+                 restrict it to its owner with chmod 600 {0}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -66,14 +84,9 @@ fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<(
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::connect(&config.database_url, &StoreOptions::default())
+    let store = store::connect(config.database_url.expose(), &StoreOptions::default())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database at {}",
-                redact_url(&config.database_url)
-            )
-        })?;
+        .with_context(|| format!("cannot open the database at {}", config.database_url))?;
     store
         .migrate()
         .await
@@ -101,7 +114,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     );
     let key = secret_key(&config)?;
     let store = open_store(&config).await?;
-    tracing::info!(backend = store.backend().as_str(), database = %redact_url(&config.database_url), "database ready");
+    tracing::info!(backend = store.backend().as_str(), database = %config.database_url, "database ready");
     let services = Services::new(store, policy, clock)
         .with_settings(Settings {
             nhi_max_lifetime: chrono::Duration::from_std(config.nhi_max_lifetime)

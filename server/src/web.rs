@@ -55,9 +55,6 @@ pub fn build(state: AppState) -> Router {
     // Everything that can read or change a session.
     let app = Router::new()
         .merge(auth::router())
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::endpoint))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -79,6 +76,10 @@ pub fn build(state: AppState) -> Router {
 
     Router::new()
         .nest_service("/pkg", assets)
+        // Probes and the metrics scraper are machines without sessions.
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", crate::api::router())
         .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))

@@ -8,11 +8,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
+use countersign_core::credentials::constant_time_eq;
 use countersign_core::domain::ExternalIdentity;
 use countersign_core::services::{Limit, RetryAfter, SignIn, SignInOutcome, DEMO_ISSUER};
 use countersign_core::Actor;
 use serde::Deserialize;
-use subtle_eq::constant_time_eq;
 use tower_sessions::Session;
 
 /// A sign-in must complete within this long of starting.
@@ -316,14 +316,4 @@ async fn logout(
         return crate::errors::internal_error_response();
     }
     Redirect::to("/signin?signed_out=1").into_response()
-}
-
-mod subtle_eq {
-    /// Compares without an early exit, so timing does not reveal how much of a secret matched.
-    pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-        if a.len() != b.len() {
-            return false;
-        }
-        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
 }

@@ -32,6 +32,28 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The database URL. Its password never shows in `Debug` output; read it with `expose`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&countersign_core::store::redact_url(&self.0))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 /// What the process is started for: serving (with an IdP or in demo mode) or a maintenance
 /// command that only needs the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +80,7 @@ pub struct OidcConfig {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub bind: SocketAddr,
     pub public_url: Url,
     pub oidc: Option<OidcConfig>,
@@ -473,7 +495,7 @@ impl Config {
         }
 
         Ok(Self {
-            database_url,
+            database_url: DatabaseUrl(database_url),
             bind,
             public_url,
             oidc,
@@ -561,7 +583,7 @@ mod tests {
     fn demo_defaults_are_sensible() {
         let config =
             Config::from_sources(None, &env(&[]), Mode::Demo).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.database_url, "sqlite://countersign.db");
+        assert_eq!(config.database_url.expose(), "sqlite://countersign.db");
         assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(config.redirect_uri(), "http://127.0.0.1:3000/auth/callback");
         assert_eq!(config.session_idle_timeout, Duration::from_secs(1800));

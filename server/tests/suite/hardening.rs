@@ -293,3 +293,97 @@ fn serving_on_plain_http_beyond_loopback_needs_the_operators_word() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let token = "m".repeat(40);
+    let app = start_app(Mode::Demo, &[("COUNTERSIGN_METRICS_TOKEN", &token)]).await;
+    let anonymous = app.get("/metrics", None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert!(anonymous.body.contains("COUNTERSIGN_METRICS_TOKEN"));
+    let bearer = |value: &str| {
+        axum::http::Request::get("/metrics")
+            .header(header::AUTHORIZATION, format!("Bearer {value}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let wrong = app.send(bearer(&"x".repeat(40))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let right = app.send(bearer(&token)).await;
+    assert_eq!(right.status, StatusCode::OK);
+    assert!(right.body.contains("countersign_"), "{}", right.body);
+
+    let short = Config::from_sources(
+        None,
+        &HashMap::from([("COUNTERSIGN_METRICS_TOKEN".to_owned(), "short".to_owned())]),
+        Mode::Demo,
+    )
+    .unwrap_err();
+    assert_eq!(short.key, "COUNTERSIGN_METRICS_TOKEN");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_key_files_are_owner_only_or_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let db = dir.path().join("cs.db");
+    let key = dir.path().join("cs.key");
+    let env = HashMap::from([
+        (
+            "COUNTERSIGN_DATABASE_URL".to_owned(),
+            format!("sqlite://{}", db.display()),
+        ),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE".to_owned(),
+            key.display().to_string(),
+        ),
+    ]);
+    let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
+    let clock = std::sync::Arc::new(countersign_core::clock::ManualClock::new(chrono::Utc::now()));
+    drop(
+        countersign::startup::build_state(config.clone(), clock.clone())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(mode(&db), 0o600, "the database is created owner-only");
+    assert_eq!(mode(&key), 0o600, "the key file is created owner-only");
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let error = countersign::startup::build_state(config.clone(), clock.clone())
+        .await
+        .err()
+        .expect("a shared key file is refused");
+    assert!(format!("{error:#}").contains("chmod 600"), "{error:#}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let error = countersign::startup::build_state(config, clock)
+        .await
+        .err()
+        .expect("a shared database file is refused");
+    assert!(
+        format!("{error:#}").contains("open to other users (mode 664)"),
+        "{error:#}"
+    );
+}
+
+#[test]
+fn database_passwords_never_show_in_the_configuration() {
+    let config = Config::from_sources(
+        None,
+        &HashMap::from([(
+            "COUNTERSIGN_DATABASE_URL".to_owned(),
+            "postgres://cs:hunter2@db/cs?sslpassword=k3y".to_owned(),
+        )]),
+        Mode::Demo,
+    )
+    .unwrap();
+    let shown = format!("{config:?} {}", config.database_url);
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("k3y"),
+        "{shown}"
+    );
+}

@@ -11,6 +11,7 @@ mod gate;
 mod identities;
 mod integrity;
 mod postgres;
+mod redact;
 mod sql;
 mod sqlite;
 mod systems;
@@ -45,6 +46,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a state change must record an audit event before it commits")]
     MissingAuditEvent,
+    #[error("refusing to use the database: {0}")]
+    UnsafePermissions(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -400,10 +403,23 @@ impl Default for StoreOptions {
 
 /// Opens the store a URL names: `sqlite://…` or `postgres://…` (`postgresql://` too).
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    // A driver's message may quote what it was given; none leaves here with a password in it.
+    let scrubbed = |error: StoreError| match error {
+        StoreError::Unavailable(message) => StoreError::Unavailable(scrub(&message, url)),
+        StoreError::BadUrl(message) => StoreError::BadUrl(scrub(&message, url)),
+        StoreError::Migration(message) => StoreError::Migration(scrub(&message, url)),
+        other => other,
+    };
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, options).await?))
+        Ok(Arc::new(
+            SqliteStore::connect(url, options).await.map_err(scrubbed)?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, options).await?))
+        Ok(Arc::new(
+            PostgresStore::connect(url, options)
+                .await
+                .map_err(scrubbed)?,
+        ))
     } else {
         Err(StoreError::BadUrl(
             "expected a URL starting with sqlite:// or postgres://".to_owned(),
@@ -411,33 +427,4 @@ pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>
     }
 }
 
-/// A URL with any password replaced, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}:***@{host}")
-            }
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_appear_in_redacted_urls() {
-        assert_eq!(
-            redact_url("postgres://cs:s3cret@db:5432/cs"),
-            "postgres://cs:***@db:5432/cs"
-        );
-        assert_eq!(
-            redact_url("sqlite://countersign.db"),
-            "sqlite://countersign.db"
-        );
-    }
-}
+pub use redact::{redact_url, scrub};

@@ -19,8 +19,12 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let connect = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(e.to_string()))?
+        let connect =
+            SqliteConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            owner_only_file(connect.get_filename())?;
+        }
+        let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -34,6 +38,47 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self { pool })
     }
+}
+
+/// The database holds the ledger, sessions and hashed credentials: it is created readable by its
+/// owner only (SQLite gives its journal files the same mode), and an existing file that others
+/// may read or write is refused rather than used.
+fn owner_only_file(path: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    return Err(StoreError::UnsafePermissions(format!(
+                        "{} is open to other users (mode {mode:o}); restrict it to its owner \
+                         with chmod 600 {0}",
+                        path.display()
+                    )));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))
+                    })?;
+            }
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
