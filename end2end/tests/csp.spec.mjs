@@ -2,7 +2,7 @@
 // policy forbids is blocked and reported. (Plain Playwright here: these violations are wanted.)
 import { test, expect } from '@playwright/test';
 
-test('the browser blocks remote media and inline script the policy does not allow', async ({ page }) => {
+test('the browser blocks remote media and inline handlers the policy does not allow', async ({ page }) => {
   await page.goto('/signin');
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
   const blocked = await page.evaluate(
@@ -16,11 +16,13 @@ test('the browser blocks remote media and inline script the policy does not allo
         const image = document.createElement('img');
         image.src = 'https://tracker.example.net/pixel.png';
         document.body.append(image);
-        const script = document.createElement('script');
-        script.textContent = 'window.injected = true;';
-        document.body.append(script);
+        // Markup an attacker slipped in: an inline event handler on a local image.
+        document.body.insertAdjacentHTML(
+          'beforeend',
+          '<img src="/no-such-image.png" alt="" onerror="window.injected = true">',
+        );
       }),
   );
-  expect(blocked).toEqual(['img-src', 'script-src-elem']);
+  expect(blocked).toEqual(['img-src', 'script-src-attr']);
   expect(await page.evaluate(() => window.injected)).toBeUndefined();
 });
