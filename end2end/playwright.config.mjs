@@ -4,7 +4,14 @@ import { defineConfig } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IDP, CONSOLE, SHORT_SESSION_CONSOLE, DEMO_CONSOLE, LIVING_DEMO_CONSOLE } from './tests/helpers.mjs';
+import {
+  IDP,
+  CONSOLE,
+  SHORT_SESSION_CONSOLE,
+  REAUTH_CONSOLE,
+  DEMO_CONSOLE,
+  LIVING_DEMO_CONSOLE,
+} from './tests/helpers.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 // The console binary under test: `release` (what `scripts/test.sh` builds, as deployed) or
@@ -102,10 +109,12 @@ export default defineConfig({
       url: `${IDP}/.well-known/openid-configuration`,
       timeout: 30_000,
       reuseExistingServer: false,
-      env: { ...process.env, IDP_PORT: '4011', IDP_CONSOLE_URLS: `${CONSOLE},${SHORT_SESSION_CONSOLE}` },
+      env: { ...process.env, IDP_PORT: '4011', IDP_CONSOLE_URLS: `${CONSOLE},${SHORT_SESSION_CONSOLE},${REAUTH_CONSOLE}` },
     },
     consoleServer(CONSOLE, {}),
     consoleServer(SHORT_SESSION_CONSOLE, { COUNTERSIGN_SESSION_IDLE_TIMEOUT: '3s' }),
+    // Dangerous actions need a sign-in within the last 10 s here (15 min by default).
+    consoleServer(REAUTH_CONSOLE, { COUNTERSIGN_REAUTH_WINDOW: '10s' }),
     // Demo mode: personas instead of the IdP, seeded data, the reference system in-process.
     // These tests walk the demo from its bare start (drill, activate, draft by hand).
     demoServer(DEMO_CONSOLE, 'demo', { COUNTERSIGN_DEMO_STORY: 'false' }),

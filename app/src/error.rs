@@ -14,6 +14,9 @@ pub enum UiError {
     Invalid(String),
     #[error("Not found: {0}")]
     NotFound(String),
+    /// A dangerous action needs a fresher sign-in; the page offers one.
+    #[error("{0}.")]
+    ReauthRequired(String),
     #[error("Countersign could not complete this request. It has been logged; please try again.")]
     Unavailable,
     #[error("The request could not be sent or read: {0}")]
@@ -45,7 +48,7 @@ impl UiError {
         use http::StatusCode;
         match self {
             UiError::SignInRequired => StatusCode::UNAUTHORIZED,
-            UiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            UiError::Forbidden(_) | UiError::ReauthRequired(_) => StatusCode::FORBIDDEN,
             UiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             UiError::NotFound(_) => StatusCode::NOT_FOUND,
             UiError::Unavailable => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,6 +82,7 @@ impl UiError {
             error @ CoreError::NotAllowed(_) => UiError::Invalid(error.to_string()),
             CoreError::NotFound(what) => UiError::NotFound(what.to_owned()),
             CoreError::Conflict(message) => UiError::Invalid(message),
+            CoreError::ReauthRequired(message) => UiError::ReauthRequired(message),
             CoreError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 UiError::Unavailable

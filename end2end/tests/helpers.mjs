@@ -5,6 +5,8 @@ export const IDP = 'http://127.0.0.1:4011';
 export const CONSOLE = 'http://127.0.0.1:3100';
 /** A second console whose sessions go idle after 3 s, for the expiry test. */
 export const SHORT_SESSION_CONSOLE = 'http://127.0.0.1:3101';
+/** A console whose dangerous actions need a sign-in within the last 10 s. */
+export const REAUTH_CONSOLE = 'http://127.0.0.1:3104';
 /** A console in demo mode (personas, seeded workflow, reference system on 127.0.0.1:4100). */
 export const DEMO_CONSOLE = 'http://127.0.0.1:3102';
 /** The living demo: its story told at start-up, as `scripts/demo.sh` runs it. */

@@ -151,6 +151,7 @@ pub async fn world(database_url: &str) -> anyhow::Result<World> {
             email: Some("load.admin@example.com".to_owned()),
             roles: [Role::SecurityAdmin].into_iter().collect(),
             groups_seen: 0,
+            reauthentication: false,
         })
         .await?
     else {

@@ -13,6 +13,9 @@ use tower_sessions::SessionStore;
 /// Session keys.
 pub const HUMAN_ID: &str = "human_id";
 pub const SIGNED_IN_AT: &str = "signed_in_at_ms";
+/// When the person last proved who they are to the IdP (sign-in, or re-authentication for a
+/// dangerous action); milliseconds.
+pub const AUTHENTICATED_AT: &str = "authenticated_at_ms";
 
 /// The session cookie's name. Over https it carries the `__Host-` prefix: browsers then accept
 /// it only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant or

@@ -136,6 +136,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                 failed_sign_ins: config.hardening.failed_sign_in_limit,
                 failed_sign_in_window: chrono::Duration::minutes(15),
             },
+            reauth_window: chrono::Duration::from_std(config.hardening.reauth_window)
+                .context("COUNTERSIGN_REAUTH_WINDOW is out of range")?,
         })
         .with_decision_batching()
         .with_secret_key(key.clone())

@@ -75,6 +75,50 @@ pub fn ErrorPanel(error: UiError) -> impl IntoView {
     }
 }
 
+/// Where "confirm it is you" leads: a fresh sign-in that returns to this page.
+pub fn reauth_href() -> String {
+    let location = leptos_router::hooks::use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    let here = if here.starts_with('/') {
+        here
+    } else {
+        "/".to_owned()
+    };
+    let next: String = url_encode(&here);
+    format!("/auth/reauth?next={next}")
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The outcome of an action that failed, inline: the reason, and when a fresher sign-in is what
+/// is missing, the link that gets one and comes back here.
+#[component]
+pub fn ErrorMessage(error: UiError) -> impl IntoView {
+    let reauth = matches!(error, UiError::ReauthRequired(_)).then(reauth_href);
+    view! {
+        <span class="font-medium text-red-800">
+            {error.to_string()}
+            {reauth.map(|href| view! {
+                " "
+                <a class="underline" href=href rel="external" data-testid="reauth-link">"Confirm it is you"</a>
+            })}
+        </span>
+    }
+}
+
 /// What a page shows when it has nothing yet, and what will appear there.
 #[component]
 pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {

@@ -4,7 +4,7 @@ use crate::api::identities::{
     RegisterIdentity, RotateClientSecret, SetPersonActive,
 };
 use crate::components::ui::{
-    toggle_in, EmptyState, ErrorPanel, Loading, PageTitle, PeoplePicker, SecretPanel,
+    toggle_in, EmptyState, ErrorMessage, ErrorPanel, Loading, PageTitle, PeoplePicker, SecretPanel,
 };
 use crate::dto::{ClientSecretShown, IdentitiesView, NhiView, PersonView};
 use crate::error::UiError;
@@ -98,7 +98,7 @@ fn Registry() -> impl IntoView {
         <p role="status" aria-live="polite" data-testid="identity-outcome" class="mb-4 min-h-6 text-sm">
             {move || match outcome.get() {
                 Some(Ok(message)) => view! { <span class="font-medium text-emerald-800">{message}</span> }.into_any(),
-                Some(Err(error)) => view! { <span class="font-medium text-red-800">{error.to_string()}</span> }.into_any(),
+                Some(Err(error)) => view! { <ErrorMessage error /> }.into_any(),
                 None => ().into_any(),
             }}
         </p>

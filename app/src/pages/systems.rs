@@ -4,7 +4,7 @@
 use crate::api::systems::{
     load_systems, RegisterSystem, RotateSystemSecret, RunDrill, SetContentHosts,
 };
-use crate::components::ui::{EmptyState, ErrorPanel, Loading, SecretPanel};
+use crate::components::ui::{EmptyState, ErrorMessage, ErrorPanel, Loading, SecretPanel};
 use crate::dto::{SecretShown, SystemView};
 use crate::error::UiError;
 use leptos::prelude::*;
@@ -54,7 +54,7 @@ pub fn ConnectedSystems() -> impl IntoView {
                             on_done=move || shown.set(None)
                         />
                     }.into_any(),
-                    Some(Err(error)) => view! { <p class="mb-4 text-sm font-medium text-red-800">{error.to_string()}</p> }.into_any(),
+                    Some(Err(error)) => view! { <p class="mb-4 text-sm"><ErrorMessage error /></p> }.into_any(),
                     None => ().into_any(),
                 }}
                 {move || drill.value().get().map(|result| match result {
@@ -247,7 +247,7 @@ fn ContentHosts(id: String, hosts: Vec<String>, can_manage: bool) -> impl IntoVi
             <div role="status" aria-live="polite">
                 {move || save.value().get().map(|result| match result {
                     Ok(_) => view! { <p class="mt-2 font-medium text-slate-800" data-testid="content-hosts-outcome">"Allowed hosts saved. New drafts and versions are checked against them."</p> }.into_any(),
-                    Err(error) => view! { <p class="mt-2 font-medium text-red-800" data-testid="content-hosts-outcome">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="mt-2" data-testid="content-hosts-outcome"><ErrorMessage error /></p> }.into_any(),
                 })}
             </div>
         </div>

@@ -5,7 +5,7 @@ use crate::api::workflows::{load_workflows, ActivateWorkflow, ChangeStepGrant, R
 use crate::components::effects::{KillSwitch, RevocationStatus};
 use crate::components::grant_editor::{GrantDraft, GrantEditor};
 use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
-use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
+use crate::components::ui::{EmptyState, ErrorMessage, ErrorPanel, Loading, PageTitle};
 use crate::dto::{PrivilegeView, StepView, SystemChoice, WorkflowView};
 use crate::error::UiError;
 use leptos::prelude::*;
@@ -88,7 +88,7 @@ fn WorkflowList() -> impl IntoView {
             <p role="status" aria-live="polite" data-testid="workflow-outcome" class="mb-2 min-h-6 text-sm">
                 {move || match outcome.get() {
                     Some(Ok(message)) => view! { <span class="font-medium text-emerald-800">{message}</span> }.into_any(),
-                    Some(Err(error)) => view! { <span class="font-medium text-red-800">{error.to_string()}</span> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorMessage error /> }.into_any(),
                     None => query.read().get("defined").map(|message| view! {
                         <span class="font-medium text-emerald-800">{message}</span>
                     }.into_any()).unwrap_or_else(|| ().into_any()),

@@ -74,6 +74,7 @@ fn policy(c: &mut Criterion) {
         name: "bench".into(),
         roles: [Role::SecurityAdmin].into_iter().collect(),
         active: true,
+        authenticated_at_ms: None,
     };
     c.bench_function("console authorization", |b| {
         b.iter(|| {

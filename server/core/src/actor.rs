@@ -10,6 +10,9 @@ pub enum Actor {
         name: String,
         roles: RoleSet,
         active: bool,
+        /// When the person last proved who they are to the IdP (milliseconds); `None` when the
+        /// adapter did not say (the actor then counts as not recently authenticated).
+        authenticated_at_ms: Option<i64>,
     },
     /// A service account or agent presenting an access token, as the registry knows it now.
     Nhi {
@@ -37,6 +40,18 @@ impl Actor {
             expired: nhi.is_expired(now),
             orphaned: nhi.is_orphaned(),
         }
+    }
+
+    /// The same person, last authenticated at `at_ms`.
+    pub fn authenticated_at(mut self, at_ms: i64) -> Self {
+        if let Actor::Human {
+            authenticated_at_ms,
+            ..
+        } = &mut self
+        {
+            *authenticated_at_ms = Some(at_ms);
+        }
+        self
     }
 
     pub fn has_role(&self, role: Role) -> bool {

@@ -25,6 +25,9 @@ pub enum CoreError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The action needs a more recent sign-in; the message says which and how recent.
+    #[error("{0}")]
+    ReauthRequired(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

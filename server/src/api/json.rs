@@ -48,7 +48,7 @@ pub fn core_problem(error: CoreError) -> Problem {
                 }
             ),
         },
-        CoreError::Refused(reason) => Problem {
+        CoreError::Refused(reason) | CoreError::ReauthRequired(reason) => Problem {
             status: StatusCode::FORBIDDEN,
             title: "Forbidden",
             detail: reason,

@@ -1,7 +1,7 @@
 //! Resolves the actor behind each request from its session and guards the console's pages:
 //! anonymous visitors go to sign-in, people without a role to "no access".
 
-use crate::sessions::{HUMAN_ID, SIGNED_IN_AT};
+use crate::sessions::{AUTHENTICATED_AT, HUMAN_ID, SIGNED_IN_AT};
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -93,12 +93,28 @@ async fn actor_from_session(state: &AppState, session: &Session) -> Result<Actor
         session.flush().await.map_err(|e| internal(&e))?;
         return Ok(Actor::Anonymous);
     };
-    if now_ms.saturating_sub(signed_in_at) > absolute_ms {
-        if let Err(e) = state.services.sign_out(&actor, "absolute_timeout").await {
+    let role_max_ms =
+        i64::try_from(state.config.hardening.role_max_age.as_millis()).unwrap_or(i64::MAX);
+    let age = now_ms.saturating_sub(signed_in_at);
+    // Roles were read from the IdP at sign-in; past their maximum age the IdP is asked again.
+    let expired = if age > absolute_ms {
+        Some("absolute_timeout")
+    } else if age > role_max_ms {
+        Some("roles_expired")
+    } else {
+        None
+    };
+    if let Some(reason) = expired {
+        if let Err(e) = state.services.sign_out(&actor, reason).await {
             tracing::warn!(error = %e, "recording the session's expiry failed");
         }
         session.flush().await.map_err(|e| internal(&e))?;
         return Ok(Actor::Anonymous);
     }
-    Ok(actor)
+    let authenticated_at: i64 = session
+        .get(AUTHENTICATED_AT)
+        .await
+        .map_err(|e| internal(&e))?
+        .unwrap_or(signed_in_at);
+    Ok(actor.authenticated_at(authenticated_at))
 }

@@ -88,6 +88,10 @@ pub struct LoginFlow {
     pub pkce_verifier: String,
     pub next: String,
     pub started_at_ms: i64,
+    /// A re-authentication for a dangerous action: the IdP must show it authenticated the
+    /// person during this flow.
+    #[serde(default)]
+    pub reauth: bool,
 }
 
 /// What a verified ID token (and userinfo, for groups) says about the person.
@@ -224,7 +228,12 @@ impl Oidc {
     }
 
     /// Starts a sign-in: the URL to send the browser to, and the flow to keep in the session.
-    pub fn begin(&self, next: String, now_ms: i64) -> Result<(String, LoginFlow), String> {
+    pub fn begin(
+        &self,
+        next: String,
+        now_ms: i64,
+        reauth: bool,
+    ) -> Result<(String, LoginFlow), String> {
         let provider = self.provider()?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = provider.client.authorize_url(
@@ -235,6 +244,12 @@ impl Oidc {
         for scope in self.config.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
+        if reauth {
+            // Ask the IdP to authenticate the person now, not to reuse its own session.
+            request = request
+                .add_prompt(CoreAuthPrompt::Login)
+                .add_extra_param("max_age", "0");
+        }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         Ok((
             url.to_string(),
@@ -244,6 +259,7 @@ impl Oidc {
                 pkce_verifier: verifier.secret().clone(),
                 next,
                 started_at_ms: now_ms,
+                reauth,
             },
         ))
     }
@@ -271,6 +287,18 @@ impl Oidc {
         let claims = id_token
             .claims(&verifier, &Nonce::new(flow.nonce.clone()))
             .map_err(|e| failure("id_token_invalid", e.to_string()))?;
+        if flow.reauth {
+            // A minute's grace for clocks; an IdP that says nothing has not confirmed anything.
+            let fresh = claims
+                .auth_time()
+                .is_some_and(|at| at.timestamp_millis() >= flow.started_at_ms - 60_000);
+            if !fresh {
+                return Err(failure(
+                    "reauth_not_confirmed",
+                    "the identity provider did not confirm a new sign-in (no recent auth_time)",
+                ));
+            }
+        }
 
         let mut groups = read_groups(&claims.additional_claims().other, &self.config.groups_claim);
         if groups.is_none() {

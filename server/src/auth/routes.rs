@@ -1,6 +1,6 @@
 use super::oidc::LoginFlow;
 use super::{flow_cookie, safe_next};
-use crate::sessions::{HUMAN_ID, SIGNED_IN_AT};
+use crate::sessions::{AUTHENTICATED_AT, HUMAN_ID, SIGNED_IN_AT};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
@@ -21,6 +21,7 @@ const FLOW_MAX_AGE_MS: i64 = 10 * 60 * 1000;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", get(login))
+        .route("/auth/reauth", get(reauth))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route("/auth/demo", post(demo_sign_in))
@@ -71,6 +72,24 @@ fn internal(error: &dyn std::fmt::Display) -> Response {
 }
 
 async fn login(State(state): State<AppState>, parts: Parts) -> Response {
+    start(state, parts, false).await
+}
+
+/// A fresh sign-in for a dangerous action, returning to where it was asked for. In demo mode the
+/// person picks their persona again.
+async fn reauth(State(state): State<AppState>, parts: Parts) -> Response {
+    if state.oidc.is_none() && state.config.demo {
+        let next = Query::<LoginQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.next);
+        let next: String =
+            url::form_urlencoded::byte_serialize(safe_next(next.as_deref()).as_bytes()).collect();
+        return Redirect::to(&format!("/signin?reauth=1&next={next}")).into_response();
+    }
+    start(state, parts, true).await
+}
+
+async fn start(state: AppState, parts: Parts, reauth: bool) -> Response {
     let Some(oidc) = &state.oidc else {
         return to_signin("sso_not_configured");
     };
@@ -81,7 +100,7 @@ async fn login(State(state): State<AppState>, parts: Parts) -> Response {
         .ok()
         .and_then(|q| q.0.next);
     let now_ms = state.services.clock().now().timestamp_millis();
-    match oidc.begin(safe_next(next.as_deref()), now_ms) {
+    match oidc.begin(safe_next(next.as_deref()), now_ms, reauth) {
         Ok((url, flow)) => {
             let Some(cookie) = flow_cookie::set(&state, &flow) else {
                 return crate::errors::internal_error_response();
@@ -175,6 +194,7 @@ async fn complete(
         email: person.email,
         roles,
         groups_seen: person.groups.len(),
+        reauthentication: flow.reauth,
     };
     establish(state, session, sign_in, flow.next.clone()).await
 }
@@ -251,7 +271,8 @@ async fn establish(state: &AppState, session: &Session, sign_in: SignIn, next: S
     let stored = async {
         session.cycle_id().await?;
         session.insert(HUMAN_ID, human_id.to_string()).await?;
-        session.insert(SIGNED_IN_AT, now_ms).await
+        session.insert(SIGNED_IN_AT, now_ms).await?;
+        session.insert(AUTHENTICATED_AT, now_ms).await
     }
     .await;
     if let Err(e) = stored {
@@ -296,6 +317,7 @@ async fn demo_sign_in(
         email: Some(person.email.to_owned()),
         roles: person.roles.clone(),
         groups_seen: 0,
+        reauthentication: false,
     };
     establish(&state, &session, sign_in, safe_next(form.next.as_deref())).await
 }

@@ -22,6 +22,11 @@ pub struct Hardening {
     pub metrics_token: Option<Secret>,
     /// Serve on a public URL that is neither https nor loopback (the operator said so).
     pub allow_insecure_public_url: bool,
+    /// The longest the roles read from the IdP at sign-in count; then the person signs in again
+    /// and the IdP says afresh which groups they are in.
+    pub role_max_age: Duration,
+    /// Dangerous actions need a sign-in at most this old (else the IdP is asked again).
+    pub reauth_window: Duration,
 }
 
 /// Destinations an operator allows although they are internal: networks (CIDR) and host names.
@@ -126,7 +131,31 @@ pub(super) fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Hardening, C
             ))
         }
     };
+    let bounded = |key: &str, default: &str, min: u64, max: u64, what: &str| {
+        let value = duration(&get(key).unwrap_or_else(|| default.into()))
+            .map_err(|p| err(&name(key), p))?;
+        if value < Duration::from_secs(min) || value > Duration::from_secs(max) {
+            return Err(err(&name(key), what.to_owned()));
+        }
+        Ok(value)
+    };
+    let role_max_age = bounded(
+        "ROLE_MAX_AGE",
+        "8h",
+        300,
+        7 * 86_400,
+        "must be from 5m to 7d",
+    )?;
+    let reauth_window = bounded(
+        "REAUTH_WINDOW",
+        "15m",
+        60,
+        12 * 3600,
+        "must be from 1m to 12h",
+    )?;
     Ok(Hardening {
+        role_max_age,
+        reauth_window,
         sign_in_rate_limit: count(
             get,
             "SIGN_IN_RATE_LIMIT",

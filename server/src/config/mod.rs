@@ -175,6 +175,8 @@ const KEYS: &[&str] = &[
     "OUTBOUND_ALLOW",
     "METRICS_TOKEN",
     "ALLOW_INSECURE_PUBLIC_URL",
+    "ROLE_MAX_AGE",
+    "REAUTH_WINDOW",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key

@@ -73,6 +73,7 @@ async fn api(extra: &[(&str, &str)]) -> Api {
             email: Some("priya.nair@example.com".to_owned()),
             roles: [Role::SecurityAdmin, Role::Approver].into_iter().collect(),
             groups_seen: 0,
+            reauthentication: false,
         })
         .await
         .unwrap()

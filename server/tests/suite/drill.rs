@@ -39,6 +39,7 @@ async fn console(dir: &std::path::Path) -> (Services, Actor) {
             email: Some("priya.nair@example.com".to_owned()),
             roles: [Role::SecurityAdmin].into_iter().collect(),
             groups_seen: 0,
+            reauthentication: false,
         })
         .await
         .unwrap();

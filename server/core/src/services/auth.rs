@@ -17,6 +17,8 @@ pub struct SignIn {
     pub roles: RoleSet,
     /// How many groups the IdP sent (recorded, not the names: they can be many and sensitive).
     pub groups_seen: usize,
+    /// A fresh sign-in asked for before a dangerous action (recorded as such).
+    pub reauthentication: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +71,7 @@ fn actor_for(human: &Human) -> Actor {
         name: human.name.clone(),
         roles: human.roles.clone(),
         active: human.is_active(),
+        authenticated_at_ms: None,
     }
 }
 
@@ -137,7 +140,7 @@ impl Services {
             .await?;
         }
 
-        let actor = actor_for(&human);
+        let actor = actor_for(&human).authenticated_at(now.timestamp_millis());
         let allowed = self
             .policy
             .authorize(&actor, Action::EnterConsole, &Resource::Console);
@@ -145,6 +148,7 @@ impl Services {
             "issuer": sign_in.identity.issuer(),
             "roles": human.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "groups_seen": sign_in.groups_seen,
+            "reauthentication": sign_in.reauthentication,
             "first_sign_in": existing.is_none() || linked_pre_registration,
             "linked_pre_registration": linked_pre_registration,
             "deactivation": human.deactivation.map(|d| d.as_str()),

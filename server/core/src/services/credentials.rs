@@ -2,6 +2,7 @@
 //! token is bound to one step of one workflow and is checked against the live registry on every
 //! use, so it stops working the moment its identity or workflow may no longer act.
 
+use super::freshness::Sensitive;
 use super::principal_cache::Resolved;
 use super::{RevealedSecret, Services};
 use crate::actor::Actor;
@@ -167,6 +168,7 @@ impl Services {
         id: NhiId,
     ) -> CoreResult<(Nhi, RevealedSecret)> {
         self.authorize(actor, Action::ManageIdentities, &Resource::Console)?;
+        self.require_recent_sign_in(actor, Sensitive::ClientSecretRotation)?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         let nhi = tx
             .nhi_by_id(id)

@@ -84,6 +84,8 @@ impl Services {
             active: human.is_active(),
             name: human.name,
             roles: human.roles,
+            // The demo story acts for its people at start-up, as if each had just signed in.
+            authenticated_at_ms: Some(self.now_ms()),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! workflow's tier sends a live workflow to `needs_review`: the widened part stays inactive until
 //! a security admin approves it, and the ledger records the grant before and after.
 
+use super::freshness::Sensitive;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
@@ -139,6 +140,7 @@ impl Services {
         reason: &str,
     ) -> CoreResult<Workflow> {
         self.authorize(actor, Action::ApproveScopeDrift, &Resource::Console)?;
+        self.require_recent_sign_in(actor, Sensitive::WideningReview)?;
         let reason = crate::domain::Reason::parse(reason)
             .map_err(|e| CoreError::invalid("reason", e.to_string()))?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;

@@ -1,6 +1,7 @@
 //! The identity registry: service accounts and agents with named human owners, their lifecycle,
 //! and the people who can own them.
 
+use super::freshness::Sensitive;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
@@ -243,6 +244,7 @@ impl Services {
         reason: &str,
     ) -> CoreResult<Vec<Nhi>> {
         self.may_manage(actor)?;
+        self.require_recent_sign_in(actor, Sensitive::OwnerChange)?;
         let reason = Reason::parse(reason).map_err(|e| invalid("reason", e))?;
         if ids.is_empty() {
             return Err(CoreError::invalid(
@@ -354,6 +356,7 @@ impl Services {
         reason: &str,
     ) -> CoreResult<Human> {
         self.may_manage(actor)?;
+        self.require_recent_sign_in(actor, Sensitive::PersonActivation)?;
         let reason = Reason::parse(reason).map_err(|e| invalid("reason", e))?;
         if matches!(actor, Actor::Human { id: me, .. } if *me == id) && !active {
             return Err(CoreError::invalid(

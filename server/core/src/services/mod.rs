@@ -13,6 +13,7 @@ mod demo;
 mod drafts;
 mod drift;
 mod drills;
+mod freshness;
 mod gate;
 mod gate_view;
 mod identities;
@@ -87,6 +88,8 @@ pub struct Settings {
     pub delivery_lease: chrono::Duration,
     /// Rate limits and sign-in throttling.
     pub throttles: throttle::ThrottleSettings,
+    /// How recent a sign-in dangerous actions need.
+    pub reauth_window: chrono::Duration,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
             signoff_lifetime: chrono::Duration::days(7),
             delivery_lease: chrono::Duration::seconds(30),
             throttles: throttle::ThrottleSettings::default(),
+            reauth_window: chrono::Duration::minutes(15),
         }
     }
 }

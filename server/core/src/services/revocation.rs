@@ -4,6 +4,7 @@
 //! revocation stays incomplete until every system has confirmed. A revoked workflow is never
 //! reactivated; it can be cloned into a new draft.
 
+use super::freshness::Sensitive;
 use super::Services;
 use crate::actor::Actor;
 use crate::connector::new_idempotency_key;
@@ -124,6 +125,7 @@ impl Services {
             Action::RevokeWorkflow,
             &Self::workflow_resource(&workflow),
         )?;
+        self.require_recent_sign_in(actor, Sensitive::KillSwitch)?;
         let now = self.clock.now();
         let now_ms = self.now_ms();
         let revocation_id = uuid::Uuid::now_v7().to_string();

@@ -1,6 +1,7 @@
 //! Connected systems: registration with the data fields they expose, and signing secrets that are
 //! shown once and can be rotated.
 
+use super::freshness::Sensitive;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
@@ -116,6 +117,7 @@ impl Services {
         reason: &str,
     ) -> CoreResult<(ConnectedSystem, RevealedSecret)> {
         self.authorize(actor, Action::ManageSystems, &Resource::Console)?;
+        self.require_recent_sign_in(actor, Sensitive::SystemSecretRotation)?;
         let reason = Reason::parse(reason).map_err(|e| invalid("reason", e))?;
         let key = self.secret_key()?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
@@ -188,6 +190,7 @@ impl Services {
         raw: &str,
     ) -> CoreResult<HostAllowList> {
         self.authorize(actor, Action::ManageSystems, &Resource::Console)?;
+        self.require_recent_sign_in(actor, Sensitive::ContentHosts)?;
         if raw.len() > 10_000 {
             return Err(invalid("content_hosts", "at most 10,000 characters"));
         }

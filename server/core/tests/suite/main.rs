@@ -7,6 +7,7 @@ mod credentials;
 mod decisions;
 mod drafts;
 mod drift;
+mod freshness;
 mod gate;
 mod identities;
 mod integrity;

@@ -53,6 +53,7 @@ impl Principal {
                 name: "Case".to_owned(),
                 roles: roles.iter().copied().collect::<RoleSet>(),
                 active: *active,
+                authenticated_at_ms: None,
             },
             Principal::Nhi {
                 id,

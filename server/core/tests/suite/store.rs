@@ -18,6 +18,7 @@ fn sign_in(subject: &str, roles: &[Role]) -> SignIn {
         email: Some(format!("{subject}@example.test")),
         roles: roles.iter().copied().collect::<RoleSet>(),
         groups_seen: roles.len(),
+        reauthentication: false,
     }
 }
 

@@ -114,6 +114,7 @@ pub async fn signed_in(
             email: Some(format!("{subject}@example.test")),
             roles: roles.iter().copied().collect::<RoleSet>(),
             groups_seen: roles.len(),
+            reauthentication: false,
         })
         .await
         .unwrap();
