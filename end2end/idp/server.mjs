@@ -1,6 +1,7 @@
 // A real OpenID Connect provider for the end-to-end tests: the OpenID-certified `oidc-provider`,
 // with a small username/password form in place of its development interactions (which accept
 // anyone). Users and their groups are fixed test data.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { URLSearchParams } from 'node:url';
 import Provider from 'oidc-provider';
@@ -20,7 +21,14 @@ const users = {
   noah: { name: 'Noah Berg', email: 'noah@example.test', groups: ['all-staff'] },
 };
 
-const provider = new Provider(issuer, {
+/** A fresh signing key set: each provider instance signs with its own key. */
+function newKeys() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' }] };
+}
+
+const makeProvider = (jwks) => new Provider(issuer, {
+  jwks,
   clients: [
     {
       client_id: 'countersign',
@@ -30,6 +38,9 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      // The first console hears, server to server, when a person signs out here.
+      backchannel_logout_uri: `${consoles[0]}/auth/backchannel-logout`,
+      backchannel_logout_session_required: false,
     },
   ],
   pkce: { required: () => true },
@@ -44,6 +55,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ['countersign-e2e-cookie-key'] },
@@ -100,8 +112,16 @@ async function readForm(req) {
   return new URLSearchParams(body);
 }
 
-const callback = provider.callback();
+let provider = makeProvider(newKeys());
+let callback = provider.callback();
 const server = http.createServer(async (req, res) => {
+  // Test control: sign with a new key from now on (as an IdP rotating its keys would).
+  if (req.method === 'POST' && req.url === '/test/rotate-keys') {
+    provider = makeProvider(newKeys());
+    callback = provider.callback();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return res.end('keys rotated');
+  }
   const match = /^\/interaction\/([^/]+)(\/login)?$/.exec(req.url ?? '');
   if (!match) return callback(req, res);
   try {

@@ -71,6 +71,11 @@ fn row(record: &Record) -> Result<SessionRow> {
         data: serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?,
         expires_at_ms: i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000)
             .map_err(|e| Error::Encode(e.to_string()))?,
+        human_id: record
+            .data
+            .get(HUMAN_ID)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
     })
 }
 

@@ -180,6 +180,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                 }
             }
             oidc.spawn_discovery_retry(Duration::from_secs(10));
+            oidc.spawn_key_refresh(Duration::from_secs(3600));
             Some(oidc)
         }
     };

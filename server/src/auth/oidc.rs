@@ -94,6 +94,22 @@ pub struct LoginFlow {
     pub reauth: bool,
 }
 
+/// A logout token is signed and checked like an ID token; its own claims are read from the rest.
+type LogoutToken = openidconnect::IdToken<
+    ExtraClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// Whose sign-in the IdP ended, from a verified logout token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedOut {
+    pub issuer: String,
+    pub subject: String,
+    pub token_id: String,
+}
+
 /// What a verified ID token (and userinfo, for groups) says about the person.
 #[derive(Debug, Clone)]
 pub struct VerifiedPerson {
@@ -130,7 +146,12 @@ pub struct Oidc {
     redirect_uri: RedirectUrl,
     http: reqwest::Client,
     provider: RwLock<Result<Arc<Provider>, String>>,
+    /// When the keys were last fetched because a token named one we did not have.
+    last_key_refresh: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// A token signed with a key we do not have sends us to the IdP for its keys at most this often.
+const KEY_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Oidc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -150,6 +171,7 @@ impl Oidc {
         Ok(Self {
             redirect_uri: RedirectUrl::new(redirect_uri.to_owned())?,
             provider: RwLock::new(Err("identity provider metadata not loaded yet".to_owned())),
+            last_key_refresh: std::sync::Mutex::new(None),
             config,
             http,
         })
@@ -204,8 +226,53 @@ impl Oidc {
         }
         .await;
         let result = outcome.as_ref().map(|_| ()).map_err(Clone::clone);
-        *self.provider.write().unwrap_or_else(|p| p.into_inner()) = outcome;
+        let mut provider = self.provider.write().unwrap_or_else(|p| p.into_inner());
+        // A failed refresh keeps the metadata and keys that worked: an IdP that is briefly
+        // down must not stop sign-ins that its current keys can still verify.
+        if outcome.is_ok() || provider.is_err() {
+            *provider = outcome;
+        }
         result
+    }
+
+    /// Fetches the metadata and keys again every `every`, so keys the IdP rotates in are known
+    /// before the first token signed with them arrives.
+    pub fn spawn_key_refresh(self: &Arc<Self>, every: Duration) {
+        let oidc = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = oidc.discover().await {
+                    tracing::warn!(error = %e, "refreshing the identity provider's keys failed");
+                }
+            }
+        });
+    }
+
+    /// Fetches the keys again if a token named a key we do not have, at most once a minute.
+    async fn refresh_keys_for_unknown_key(&self) -> bool {
+        {
+            let mut last = self
+                .last_key_refresh
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < KEY_REFRESH_MIN_INTERVAL) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        match self.discover().await {
+            Ok(()) => {
+                tracing::info!(issuer = %self.config.issuer, "identity provider keys refreshed for a token signed with an unknown key");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "refreshing the identity provider's keys failed");
+                false
+            }
+        }
     }
 
     /// Retries discovery every `every` until it succeeds.
@@ -283,10 +350,24 @@ impl Oidc {
             .extra_fields()
             .id_token()
             .ok_or_else(|| failure("id_token_missing", "the token response had no ID token"))?;
+        let nonce = Nonce::new(flow.nonce.clone());
         let verifier = provider.client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(flow.nonce.clone()))
-            .map_err(|e| failure("id_token_invalid", e.to_string()))?;
+        let claims = match id_token.claims(&verifier, &nonce) {
+            Ok(claims) => claims.clone(),
+            // Signed with a key we do not have (the IdP rotated its keys): fetch them, once.
+            Err(openidconnect::ClaimsVerificationError::SignatureVerification(_))
+                if self.refresh_keys_for_unknown_key().await =>
+            {
+                let provider = self.provider().map_err(|e| failure("idp_unavailable", e))?;
+                let verifier = provider.client.id_token_verifier();
+                let claims = id_token
+                    .claims(&verifier, &nonce)
+                    .map_err(|e| failure("id_token_invalid", e.to_string()))?
+                    .clone();
+                claims
+            }
+            Err(e) => return Err(failure("id_token_invalid", e.to_string())),
+        };
         if flow.reauth {
             // A minute's grace for clocks; an IdP that says nothing has not confirmed anything.
             let fresh = claims
@@ -327,6 +408,56 @@ impl Oidc {
                 .map(|n| n.to_string()),
             email: claims.email().map(|e| e.to_string()),
             groups: groups.unwrap_or_default(),
+        })
+    }
+
+    /// Verifies an OpenID Connect Back-Channel Logout token (signature with the IdP's keys,
+    /// issuer, audience and expiry as for an ID token; a logout event; no nonce; a subject and
+    /// a token id) and says whose sign-in ended.
+    pub async fn verify_logout_token(&self, token: &str) -> Result<LoggedOut, String> {
+        let parsed: LogoutToken = token
+            .parse()
+            .map_err(|e: serde_json::Error| format!("not a logout token: {e}"))?;
+        let no_nonce = |nonce: Option<&Nonce>| match nonce {
+            None => Ok(()),
+            Some(_) => Err("a logout token must not carry a nonce".to_owned()),
+        };
+        let provider = self.provider()?;
+        let verifier = provider.client.id_token_verifier();
+        let claims = match parsed.claims(&verifier, no_nonce) {
+            Ok(claims) => claims.clone(),
+            Err(openidconnect::ClaimsVerificationError::SignatureVerification(_))
+                if self.refresh_keys_for_unknown_key().await =>
+            {
+                let provider = self.provider()?;
+                let verifier = provider.client.id_token_verifier();
+                let claims = parsed
+                    .claims(&verifier, no_nonce)
+                    .map_err(|e| e.to_string())?
+                    .clone();
+                claims
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let other = &claims.additional_claims().other;
+        let is_logout = other
+            .get("events")
+            .and_then(Value::as_object)
+            .is_some_and(|events| {
+                events.contains_key("http://schemas.openid.net/event/backchannel-logout")
+            });
+        if !is_logout {
+            return Err("the token carries no back-channel logout event".to_owned());
+        }
+        let token_id = other
+            .get("jti")
+            .and_then(Value::as_str)
+            .filter(|jti| !jti.is_empty())
+            .ok_or("the token has no jti")?;
+        Ok(LoggedOut {
+            issuer: claims.issuer().to_string(),
+            subject: claims.subject().to_string(),
+            token_id: token_id.to_owned(),
         })
     }
 

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route("/auth/demo", post(demo_sign_in))
+        .route("/auth/backchannel-logout", post(backchannel_logout))
 }
 
 fn to_signin(error: &str) -> Response {
@@ -320,6 +321,52 @@ async fn demo_sign_in(
         reauthentication: false,
     };
     establish(&state, &session, sign_in, safe_next(form.next.as_deref())).await
+}
+
+#[derive(Debug, Deserialize)]
+struct LogoutTokenForm {
+    logout_token: String,
+}
+
+/// OpenID Connect Back-Channel Logout: the IdP tells the console, server to server, that a
+/// person's sign-in ended there; every session of theirs ends here. Answers as the
+/// specification asks: 200 when done, 400 with a reason otherwise, never cached.
+async fn backchannel_logout(
+    State(state): State<AppState>,
+    Form(form): Form<LogoutTokenForm>,
+) -> Response {
+    let refuse = |why: &str| {
+        tracing::warn!(reason = why, "back-channel logout refused");
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({ "error": "invalid_request", "error_description": why })),
+        )
+            .into_response()
+    };
+    let Some(oidc) = &state.oidc else {
+        return refuse("single sign-on is not configured");
+    };
+    if form.logout_token.len() > 16 * 1024 {
+        return refuse("the logout token is too large");
+    }
+    let logged_out = match oidc.verify_logout_token(&form.logout_token).await {
+        Ok(logged_out) => logged_out,
+        Err(why) => return refuse(&why),
+    };
+    match state
+        .services
+        .end_sessions_for_idp_logout(
+            &logged_out.issuer,
+            &logged_out.subject,
+            &logged_out.token_id,
+        )
+        .await
+    {
+        Ok(_) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(countersign_core::CoreError::Conflict(why)) => refuse(&why),
+        Err(e) => internal(&e),
+    }
 }
 
 async fn logout(

@@ -179,6 +179,45 @@ impl Services {
         Ok(outcome)
     }
 
+    /// The IdP says a person's sign-in there ended (OpenID Connect Back-Channel Logout, its
+    /// logout token already verified by the adapter): every session of theirs here ends, with
+    /// the event, in one transaction. A token is honoured once (`token_id` is its `jti`).
+    /// `Ok(None)` when the IdP named nobody this console knows.
+    #[tracing::instrument(skip_all)]
+    pub async fn end_sessions_for_idp_logout(
+        &self,
+        issuer: &str,
+        subject: &str,
+        token_id: &str,
+    ) -> CoreResult<Option<u64>> {
+        let now = self.now_ms();
+        let token: String = token_id.chars().take(128).collect();
+        // Logout tokens live minutes; a replay within a day is refused.
+        let seen = self
+            .store
+            .throttle_hit(&format!("logout-token:{token}"), now + 86_400_000)
+            .await?;
+        if seen > 1 {
+            return Err(CoreError::Conflict(
+                "this logout token was already used".to_owned(),
+            ));
+        }
+        let mut tx = self.store.begin_write(now).await?;
+        let Some(human) = tx.human_by_external(issuer, subject).await? else {
+            return Ok(None);
+        };
+        let ended = tx.delete_sessions_of(human.id).await?;
+        tx.append_event(&NewEvent::new(
+            &Actor::Anonymous,
+            "auth.idp_logout",
+            human.id.reference(),
+            json!({ "issuer": issuer, "sessions_ended": ended }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(Some(ended))
+    }
+
     #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, actor: &Actor, reason: &str) -> CoreResult<()> {
         self.authorize(actor, Action::SignOut, &Resource::Console)?;

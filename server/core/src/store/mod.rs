@@ -12,6 +12,7 @@ mod identities;
 mod integrity;
 mod postgres;
 mod redact;
+mod session_writes;
 mod sql;
 mod sqlite;
 mod systems;
@@ -92,11 +93,14 @@ pub struct NewHuman {
 pub struct SessionRow {
     pub data: String,
     pub expires_at_ms: i64,
+    /// The signed-in person, when there is one (not read back: it is in `data`).
+    pub human_id: Option<String>,
 }
 
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
+pub use session_writes::SessionWrites;
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 
 #[async_trait]
@@ -206,7 +210,9 @@ pub trait Store:
 
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
-pub trait WriteTx: GateWrites + EffectWrites + IntegrityWrites + ThrottleWrites + Send {
+pub trait WriteTx:
+    GateWrites + EffectWrites + IntegrityWrites + ThrottleWrites + SessionWrites + Send
+{
     async fn human_by_external(
         &mut self,
         issuer: &str,

@@ -943,12 +943,13 @@ macro_rules! shared_sql {
                 row: &crate::store::SessionRow,
             ) -> Result<bool, crate::store::StoreError> {
                 let done = sqlx::query(
-                    "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id_hash) DO NOTHING",
+                    "INSERT INTO sessions (id_hash, data, expires_at, human_id) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO NOTHING",
                 )
                 .bind(id_hash)
                 .bind(&row.data)
                 .bind(row.expires_at_ms)
+                .bind(&row.human_id)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -960,13 +961,15 @@ macro_rules! shared_sql {
                 row: &crate::store::SessionRow,
             ) -> Result<(), crate::store::StoreError> {
                 sqlx::query(
-                    "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, \
-                     expires_at = excluded.expires_at",
+                    "INSERT INTO sessions (id_hash, data, expires_at, human_id) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO UPDATE SET \
+                     data = excluded.data, expires_at = excluded.expires_at, \
+                     human_id = excluded.human_id",
                 )
                 .bind(id_hash)
                 .bind(&row.data)
                 .bind(row.expires_at_ms)
+                .bind(&row.human_id)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -988,6 +991,7 @@ macro_rules! shared_sql {
                     Ok(crate::store::SessionRow {
                         data: sqlx::Row::try_get(&row, "data")?,
                         expires_at_ms: sqlx::Row::try_get(&row, "expires_at")?,
+                        human_id: None,
                     })
                 })
                 .transpose()

@@ -273,6 +273,7 @@ async fn sessions_are_stored_loaded_expired_and_deleted() {
         let row = SessionRow {
             data: r#"{"human_id":"x"}"#.to_owned(),
             expires_at_ms: 2_000,
+            human_id: None,
         };
         assert!(db.store.session_insert("k1", &row).await.unwrap());
         assert!(
@@ -303,6 +304,7 @@ async fn sessions_are_stored_loaded_expired_and_deleted() {
                 &SessionRow {
                     data: "{}".into(),
                     expires_at_ms: 10,
+                    human_id: None,
                 },
             )
             .await
