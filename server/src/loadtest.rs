@@ -152,6 +152,7 @@ pub async fn world(database_url: &str) -> anyhow::Result<World> {
             roles: [Role::SecurityAdmin].into_iter().collect(),
             groups_seen: 0,
             reauthentication: false,
+            email_verified: true,
         })
         .await?
     else {

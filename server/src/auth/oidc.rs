@@ -117,6 +117,8 @@ pub struct VerifiedPerson {
     pub subject: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The IdP vouches for the email (absent counts as not).
+    pub email_verified: bool,
     pub groups: Vec<String>,
 }
 
@@ -407,6 +409,7 @@ impl Oidc {
                 .and_then(|n| n.get(None))
                 .map(|n| n.to_string()),
             email: claims.email().map(|e| e.to_string()),
+            email_verified: claims.email_verified() == Some(true),
             groups: groups.unwrap_or_default(),
         })
     }

@@ -196,6 +196,7 @@ async fn complete(
         roles,
         groups_seen: person.groups.len(),
         reauthentication: flow.reauth,
+        email_verified: person.email_verified,
     };
     establish(state, session, sign_in, flow.next.clone()).await
 }
@@ -319,6 +320,7 @@ async fn demo_sign_in(
         roles: person.roles.clone(),
         groups_seen: 0,
         reauthentication: false,
+        email_verified: true,
     };
     establish(&state, &session, sign_in, safe_next(form.next.as_deref())).await
 }

@@ -74,6 +74,7 @@ async fn api(extra: &[(&str, &str)]) -> Api {
             roles: [Role::SecurityAdmin, Role::Approver].into_iter().collect(),
             groups_seen: 0,
             reauthentication: false,
+            email_verified: true,
         })
         .await
         .unwrap()

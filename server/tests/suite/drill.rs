@@ -40,6 +40,7 @@ async fn console(dir: &std::path::Path) -> (Services, Actor) {
             roles: [Role::SecurityAdmin].into_iter().collect(),
             groups_seen: 0,
             reauthentication: false,
+            email_verified: true,
         })
         .await
         .unwrap();

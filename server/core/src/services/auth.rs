@@ -13,6 +13,9 @@ pub struct SignIn {
     pub identity: ExternalIdentity,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Whether the IdP vouches that the person controls `email` (`email_verified`). Only a
+    /// verified email links a sign-in to a person pre-registered by that email.
+    pub email_verified: bool,
     /// Roles from the groups claim through the role map.
     pub roles: RoleSet,
     /// How many groups the IdP sent (recorded, not the names: they can be many and sensitive).
@@ -100,10 +103,16 @@ impl Services {
             .human_by_external(sign_in.identity.issuer(), sign_in.identity.subject())
             .await?;
         let mut linked_pre_registration = false;
+        let mut link_withheld = false;
         if existing.is_none() {
-            // A person pre-registered by email becomes this IdP identity at first sign-in.
+            // A person pre-registered by email becomes this IdP identity at first sign-in, if the
+            // IdP vouches for the email: otherwise anyone who could set that address on an IdP
+            // account would inherit the pre-registered person's identities.
             if let Some(email) = &email {
-                if let Some(pre) = tx.unlinked_human_by_email(email.as_str()).await? {
+                let pre = tx.unlinked_human_by_email(email.as_str()).await?;
+                if pre.is_some() && !sign_in.email_verified {
+                    link_withheld = true;
+                } else if let Some(pre) = pre {
                     tx.link_human(
                         pre.id,
                         sign_in.identity.issuer(),
@@ -148,6 +157,8 @@ impl Services {
             "issuer": sign_in.identity.issuer(),
             "roles": human.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "groups_seen": sign_in.groups_seen,
+            "email_verified": sign_in.email_verified,
+            "pre_registration_link_withheld": link_withheld,
             "reauthentication": sign_in.reauthentication,
             "first_sign_in": existing.is_none() || linked_pre_registration,
             "linked_pre_registration": linked_pre_registration,

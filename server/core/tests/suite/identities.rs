@@ -441,3 +441,47 @@ async fn a_pre_registered_person_can_own_identities_and_becomes_themselves_at_si
             .contains("yourself"));
     }
 }
+
+/// Someone who sets a pre-registered person's address on an IdP account the IdP has not
+/// verified does not become that person (nor own their identities).
+#[tokio::test]
+async fn an_unverified_email_does_not_claim_a_pre_registration() {
+    use countersign_core::domain::{ExternalIdentity, RoleSet};
+    use countersign_core::services::{SignIn, SignInOutcome};
+    for db in common::both().await {
+        let (services, _) = common::services(&db);
+        let (admin, _) = person(&services, "sam", &[Role::SecurityAdmin]).await;
+        let pre = services
+            .pre_register_person(&admin, "ola@example.test", "Ola Owner")
+            .await
+            .unwrap();
+        let sign_in = |subject: &str, verified: bool| SignIn {
+            identity: ExternalIdentity::new("https://idp.example.test", subject).unwrap(),
+            name: Some("Claims To Be Ola".to_owned()),
+            email: Some("ola@example.test".to_owned()),
+            email_verified: verified,
+            roles: [Role::Approver].into_iter().collect::<RoleSet>(),
+            groups_seen: 1,
+            reauthentication: false,
+        };
+        let SignInOutcome::Granted {
+            actor: Actor::Human { id: impostor, .. },
+        } = services.sign_in(sign_in("mallory", false)).await.unwrap()
+        else {
+            panic!("{}: the person signs in as themselves", db.name);
+        };
+        assert_ne!(impostor, pre.id, "{}: not as the pre-registered person", db.name);
+        let audit = services.audit_page(&admin, None, 5).await.unwrap();
+        assert!(audit.events[0]
+            .details
+            .contains(r#""pre_registration_link_withheld":true"#));
+
+        let SignInOutcome::Granted {
+            actor: Actor::Human { id: ola, .. },
+        } = services.sign_in(sign_in("ola", true)).await.unwrap()
+        else {
+            panic!("{}: Ola signs in", db.name);
+        };
+        assert_eq!(ola, pre.id, "{}: a verified email links", db.name);
+    }
+}

@@ -115,6 +115,7 @@ pub async fn signed_in(
             roles: roles.iter().copied().collect::<RoleSet>(),
             groups_seen: roles.len(),
             reauthentication: false,
+            email_verified: true,
         })
         .await
         .unwrap();
