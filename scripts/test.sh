@@ -46,6 +46,9 @@ start_postgres
 step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --exclude countersign-frontend --no-fail-fast
 
+step "API conformance (schemathesis against /api/v1/openapi.json, a fresh console, an agent's token)"
+scripts/api-conformance.sh
+
 # The end-to-end suite runs against the release build, as users deploy it (wasm-opt from npm's
 # binaryen: only a browser shows whether the optimised WebAssembly still hydrates).
 # COUNTERSIGN_E2E_BUILD=debug runs it against the debug build instead, faster to build.

@@ -79,6 +79,19 @@ ensure_chromium() {
   fi
 }
 
+# Schemathesis (from PyPI) in its own virtual environment under target/, at the pinned version.
+SCHEMATHESIS_VENV=target/tools/schemathesis
+ensure_schemathesis() {
+  local stamp="$SCHEMATHESIS_VENV/.countersign-requirements"
+  if [ ! -f "$stamp" ] || ! cmp -s scripts/conformance/requirements.txt "$stamp"; then
+    step "Installing schemathesis (pip, into $SCHEMATHESIS_VENV)"
+    python3 -m venv "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      -r scripts/conformance/requirements.txt
+    cp scripts/conformance/requirements.txt "$stamp"
+  fi
+}
+
 # The site is built by `cargo run -p countersign-build` (wasm-bindgen as a library at the
 # Cargo.lock version): neither cargo-leptos nor wasm-bindgen-cli is installed. Developers who want
 # `cargo leptos watch` install cargo-leptos themselves; [package.metadata.leptos] still serves it.

@@ -2,6 +2,7 @@
 //! and sessions. Governance rules live in `countersign-core`; this crate adapts HTTP to it.
 
 pub mod api;
+pub mod api_fixture;
 pub mod auth;
 pub mod browser_headers;
 pub mod cli;

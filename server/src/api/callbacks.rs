@@ -37,6 +37,8 @@ pub struct CallbackRegistered {
     responses(
         (status = 200, body = CallbackRegistered),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such change of this identity", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Not an https URL (or http on loopback)", body = ProblemBody, content_type = "application/problem+json"),

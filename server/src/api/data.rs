@@ -21,6 +21,7 @@ use countersign_core::services::{AccessRequest, ConsentInput};
     responses(
         (status = 200, body = AccessDecision),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Bad purpose, fields or subjects; duplicates; over the limits", body = ProblemBody, content_type = "application/problem+json"),
@@ -71,6 +72,8 @@ pub struct ConsentBatchRecorded {
     responses(
         (status = 201, body = ConsentBatchRecorded),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step's grant does not allow loading consent", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A record is invalid (named by its index); nothing was loaded", body = ProblemBody, content_type = "application/problem+json"),

@@ -50,6 +50,8 @@ async fn status_reply(
     responses(
         (status = 201, body = ChangeStatusView),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
@@ -77,6 +79,8 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     responses(
         (status = 201, body = ChangeStatusView),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
@@ -140,6 +144,9 @@ pub async fn status(
     request_body = RollbackPlanBody,
     responses(
         (status = 200, body = ChangeStatusView),
+        (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not the identity that drafted it", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such change", body = ProblemBody, content_type = "application/problem+json"),

@@ -73,8 +73,10 @@ pub struct ContentProblemBody {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Every construct refused: the element, the attribute and URL where they apply, and why.
-    pub violations: Vec<countersign_core::domain::Violation>,
+    /// Every construct refused: the element, the attribute and URL where they apply, and why
+    /// (present when the content itself was refused; other refusals carry only `detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<countersign_core::domain::Violation>>,
 }
 
 pub fn content_not_allowed(violations: Vec<countersign_core::domain::Violation>) -> Response {
@@ -87,7 +89,7 @@ pub fn content_not_allowed(violations: Vec<countersign_core::domain::Violation>)
              not allow; see violations. Nothing was recorded.",
             violations.len()
         ),
-        violations,
+        violations: Some(violations),
     };
     problem_json(StatusCode::UNPROCESSABLE_ENTITY, &body)
 }

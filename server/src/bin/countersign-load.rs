@@ -3,7 +3,7 @@
 //! `queue` — fills the gate with pending changes and times the queue page's server render;
 //! `killswitch` — revokes a workflow with many credentials and systems and times the refusal and
 //! the receipts. See `server/src/loadtest.rs`, `queue_bench.rs`, `killswitch_bench.rs` and the
-//! README's Performance section.
+//! README's Performance section. `fixture` serves a console for the API conformance run.
 
 use clap::{Parser, Subcommand};
 use countersign::killswitch_bench::{self, KillSwitchOptions};
@@ -68,6 +68,13 @@ enum Bench {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Not a benchmark: serve a console with the load world on loopback and print, as one JSON
+    /// line, its URL and an agent's credentials (for the API conformance run).
+    Fixture {
+        /// 0: any free port.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
 }
 
 #[tokio::main]
@@ -131,6 +138,7 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .print();
         }
+        Bench::Fixture { port } => countersign::api_fixture::serve(port).await?,
     }
     Ok(())
 }

@@ -470,7 +470,11 @@ async fn an_unverified_email_does_not_claim_a_pre_registration() {
         else {
             panic!("{}: the person signs in as themselves", db.name);
         };
-        assert_ne!(impostor, pre.id, "{}: not as the pre-registered person", db.name);
+        assert_ne!(
+            impostor, pre.id,
+            "{}: not as the pre-registered person",
+            db.name
+        );
         let audit = services.audit_page(&admin, None, 5).await.unwrap();
         assert!(audit.events[0]
             .details
