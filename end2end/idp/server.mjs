@@ -44,6 +44,9 @@ const makeProvider = (jwks) => new Provider(issuer, {
     },
   ],
   pkce: { required: () => true },
+  // The provider refuses to call loopback addresses (its own SSRF guard); the consoles under
+  // test live there, so back-channel logout calls go through a plain fetch.
+  fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined }),
   conformIdTokenClaims: false,
   scopes: ['openid', 'email', 'profile', 'groups'],
   claims: {
@@ -112,12 +115,19 @@ async function readForm(req) {
   return new URLSearchParams(body);
 }
 
-let provider = makeProvider(newKeys());
+// The provider swallows back-channel delivery failures; say them, so a failing test shows why.
+function started(instance) {
+  instance.on('backchannel.error', (_ctx, error, clientId) =>
+    console.error(`back-channel logout failed: ${error.message} (${error.cause?.message ?? error.cause ?? "no cause"})`),
+  );
+  return instance;
+}
+let provider = started(makeProvider(newKeys()));
 let callback = provider.callback();
 const server = http.createServer(async (req, res) => {
   // Test control: sign with a new key from now on (as an IdP rotating its keys would).
   if (req.method === 'POST' && req.url === '/test/rotate-keys') {
-    provider = makeProvider(newKeys());
+    provider = started(makeProvider(newKeys()));
     callback = provider.callback();
     res.writeHead(200, { 'content-type': 'text/plain' });
     return res.end('keys rotated');

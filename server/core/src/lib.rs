@@ -11,6 +11,7 @@ pub mod connector;
 pub mod credentials;
 pub mod domain;
 pub mod error;
+pub mod fuzzing;
 pub mod ledger;
 pub mod policy;
 pub mod secrets;

@@ -102,6 +102,27 @@ type LogoutToken = openidconnect::IdToken<
     CoreJwsSigningAlgorithm,
 >;
 
+/// The ID-token verifier, accepting the JOSE types logout tokens carry (`logout+jwt`, or plain
+/// `JWT`); what tells a logout token from an ID token is its event claim and absent nonce.
+fn logout_verifier(
+    verifier: openidconnect::IdTokenVerifier<'_, CoreJsonWebKey>,
+) -> Result<openidconnect::IdTokenVerifier<'_, CoreJsonWebKey>, String> {
+    let types = [
+        "logout+jwt",
+        "application/logout+jwt",
+        "JWT",
+        "application/jwt",
+    ]
+    .into_iter()
+    .map(|t| {
+        openidconnect::JsonWebTokenType::new(t.to_owned())
+            .normalize()
+            .map_err(|e| e.to_string())
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(verifier.set_allowed_jose_types(types))
+}
+
 /// Whose sign-in the IdP ended, from a verified logout token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedOut {
@@ -426,14 +447,14 @@ impl Oidc {
             Some(_) => Err("a logout token must not carry a nonce".to_owned()),
         };
         let provider = self.provider()?;
-        let verifier = provider.client.id_token_verifier();
+        let verifier = logout_verifier(provider.client.id_token_verifier())?;
         let claims = match parsed.claims(&verifier, no_nonce) {
             Ok(claims) => claims.clone(),
             Err(openidconnect::ClaimsVerificationError::SignatureVerification(_))
                 if self.refresh_keys_for_unknown_key().await =>
             {
                 let provider = self.provider()?;
-                let verifier = provider.client.id_token_verifier();
+                let verifier = logout_verifier(provider.client.id_token_verifier())?;
                 let claims = parsed
                     .claims(&verifier, no_nonce)
                     .map_err(|e| e.to_string())?

@@ -149,9 +149,9 @@ pub(super) fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Hardening, C
     let reauth_window = bounded(
         "REAUTH_WINDOW",
         "15m",
-        60,
+        10,
         12 * 3600,
-        "must be from 1m to 12h",
+        "must be from 10s to 12h",
     )?;
     Ok(Hardening {
         role_max_age,

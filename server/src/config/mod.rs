@@ -184,7 +184,15 @@ const KEYS: &[&str] = &[
 fn read_file(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
-    let table: toml::Table = toml::from_str(&text)
+    parse_file_text(&text, path)
+}
+
+/// The file's text as configuration values (the file's name only labels messages).
+pub fn parse_file_text(
+    text: &str,
+    path: &Path,
+) -> Result<HashMap<&'static str, String>, ConfigError> {
+    let table: toml::Table = toml::from_str(text)
         .map_err(|e| err("--config", format!("{}: {}", path.display(), e.message())))?;
     let mut values = HashMap::new();
     for (key, value) in table {

@@ -12,5 +12,6 @@ mod crash;
 mod demo;
 mod drill;
 mod effects;
+mod fuzz_regressions;
 mod hardening;
 mod http;

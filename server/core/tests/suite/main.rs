@@ -8,6 +8,7 @@ mod decisions;
 mod drafts;
 mod drift;
 mod freshness;
+mod fuzz_regressions;
 mod gate;
 mod identities;
 mod integrity;

@@ -1,0 +1,3 @@
+#![no_main]
+// See countersign_core::fuzzing::receipt for what must hold.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| countersign_core::fuzzing::receipt(data));
