@@ -16,8 +16,10 @@ pub fn source(state: &AppState, parts: &Parts) -> String {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-            .last();
+            // Only the entry the proxy appended counts: if it is not an address, earlier
+            // (client-written) entries are not a fallback.
+            .next_back()
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
         if let Some(ip) = forwarded {
             return ip.to_string();
         }

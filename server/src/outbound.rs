@@ -33,7 +33,7 @@ impl OutboundPolicy {
         };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         if self.allow.networks.iter().any(|net| net.contains(&ip))
-            || self.allow.hosts.iter().any(|allowed| *allowed == host)
+            || self.allow.hosts.contains(&host)
         {
             return Ok(());
         }

@@ -71,7 +71,7 @@ pub fn check_client_secret(secret: &str, stored: Option<&str>) -> SecretCheck {
     match stored {
         Some(hash) if hash.starts_with(SECRET_HASH_PREFIX) => {
             SecretCheck::Decided(constant_time_eq(
-                hash[SECRET_HASH_PREFIX.len()..].as_bytes(),
+                &hash.as_bytes()[SECRET_HASH_PREFIX.len()..],
                 token_hash(secret).as_bytes(),
             ))
         }

@@ -387,3 +387,56 @@ fn database_passwords_never_show_in_the_configuration() {
         "{shown}"
     );
 }
+
+/// Behind a proxy, the source is the address the proxy appended, not what the client wrote
+/// before it: a client cannot dodge its throttle by inventing earlier entries.
+#[tokio::test]
+async fn behind_a_proxy_the_source_is_the_last_forwarded_address() {
+    let app = start_app(
+        Mode::Demo,
+        &[
+            ("COUNTERSIGN_CLIENT_IP_HEADER", "X-Forwarded-For"),
+            ("COUNTERSIGN_FAILED_SIGN_IN_LIMIT", "2"),
+            ("COUNTERSIGN_OIDC_ISSUER", "http://127.0.0.1:9"),
+            ("COUNTERSIGN_OIDC_CLIENT_ID", "countersign"),
+            ("COUNTERSIGN_OIDC_CLIENT_SECRET", "s3cret-value"),
+            ("COUNTERSIGN_ROLE_MAP", "auditor=audit"),
+        ],
+    )
+    .await;
+    let with_source = |path: &str, forwarded: &str| {
+        axum::http::Request::get(path)
+            .header("x-forwarded-for", forwarded)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    for invented in ["1.1.1.1", "2.2.2.2", "3.3.3.3"] {
+        let reply = app
+            .send(with_source(
+                "/auth/callback?code=x&state=y",
+                &format!("{invented}, 10.0.0.1"),
+            ))
+            .await;
+        assert!(reply.location.unwrap().starts_with("/signin?error="));
+    }
+    let demo = |forwarded: &str| {
+        axum::http::Request::post("/auth/demo")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header("x-forwarded-for", forwarded.to_owned())
+            .body(axum::body::Body::from("persona=tomasz"))
+            .unwrap()
+    };
+    let same = app.send(demo("9.9.9.9, 10.0.0.1")).await;
+    assert_eq!(
+        same.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same source"
+    );
+    let other = app.send(demo("10.0.0.2")).await;
+    assert_eq!(
+        other.status,
+        StatusCode::SEE_OTHER,
+        "another source is not held back"
+    );
+}
