@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod demo_agent;
 pub mod demo_story;
 pub mod errors;
+pub mod flood_bench;
 pub mod fuzzing;
 pub mod health;
 pub mod killswitch_bench;

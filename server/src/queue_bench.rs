@@ -32,7 +32,7 @@ pub struct Measurement {
     pub all_newest: Vec<Duration>,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -182,7 +182,7 @@ async fn seed_events(world: &World, total: i64) -> anyhow::Result<()> {
 }
 
 /// A session cookie for the demo approver persona.
-async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+pub(crate) async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let reply = client
         .post(format!("{base}/auth/demo"))
         .form(&[("persona", "amira"), ("next", "/queue")])
@@ -205,7 +205,7 @@ async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String>
     Ok(cookie)
 }
 
-async fn time_renders(
+pub(crate) async fn time_renders(
     client: &reqwest::Client,
     url: &str,
     cookie: &str,

@@ -68,6 +68,16 @@ enum Bench {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Bad input at volume: the queue page timed alone and while sign-in, token and draft
+    /// endpoints are flooded.
+    Flood {
+        /// Flooding connections per endpoint.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Queue renders timed alone and during the flood.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Not a benchmark: serve a console with the load world on loopback and print, as one JSON
     /// line, its URL and an agent's credentials (for the API conformance run).
     Fixture {
@@ -134,6 +144,17 @@ async fn main() -> anyhow::Result<()> {
                 credentials: credentials.max(1),
                 systems: systems.max(1),
                 runs: runs.max(1),
+            })
+            .await?
+            .print();
+        }
+        Bench::Flood {
+            concurrency,
+            samples,
+        } => {
+            countersign::flood_bench::run(countersign::flood_bench::FloodOptions {
+                concurrency: concurrency.max(1),
+                samples: samples.max(1),
             })
             .await?
             .print();
