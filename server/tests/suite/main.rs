@@ -15,3 +15,4 @@ mod effects;
 mod fuzz_regressions;
 mod hardening;
 mod http;
+mod outbound;
