@@ -33,7 +33,7 @@ for target in "${targets[@]}"; do
       2>&1 | tee "$log" | grep -E '^(#[0-9]+\s+(INITED|DONE)|==|SUMMARY|Done )'; then
     :
   fi
-  if grep -qE 'ERROR: libFuzzer|panicked at|SUMMARY: (Address|Leak)Sanitizer|deadly signal|timeout' "$log"; then
+  if grep -qE 'ERROR: libFuzzer|panicked at|SUMMARY: (Address|Leak)Sanitizer|deadly signal' "$log"; then
     failed+=("$target")
     for artifact in artifacts/"$target"/*; do
       [ -f "$artifact" ] || continue
