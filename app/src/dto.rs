@@ -108,6 +108,9 @@ pub struct PersonView {
     pub active: bool,
     /// Why the person is inactive, or whether they have signed in yet.
     pub status: String,
+    /// A pre-registered person's own sign-in, kept apart because the IdP did not verify the
+    /// email: (the separate record's id, its name), for a security admin to link.
+    pub link_candidate: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

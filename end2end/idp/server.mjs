@@ -19,6 +19,8 @@ const users = {
   tomasz: { name: 'Tomasz Wójcik', email: 'tomasz@example.test', groups: ['audit'] },
   grace: { name: 'Grace Okafor', email: 'grace@example.test', groups: ['mkt-approvers', 'legal-team'] },
   noah: { name: 'Noah Berg', email: 'noah@example.test', groups: ['all-staff'] },
+  // An address this IdP has not verified.
+  ines: { name: 'Ines Ortega', email: 'ines@example.test', groups: ['mkt-approvers'], unverified: true },
 };
 
 /** A fresh signing key set: each provider instance signs with its own key. */
@@ -68,7 +70,7 @@ const makeProvider = (jwks) => new Provider(issuer, {
     return {
       accountId: sub,
       async claims() {
-        return { sub, name: user.name, email: user.email, email_verified: true, groups: user.groups };
+        return { sub, name: user.name, email: user.email, email_verified: !user.unverified, groups: user.groups };
       },
     };
   },

@@ -72,3 +72,38 @@ test('an auditor sees the registry but cannot change it', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Register' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Deactivate' })).toHaveCount(0);
 });
+
+test('a sign-in whose email the IdP did not verify stays apart until a security admin links it', async ({ page, browser }) => {
+  await signIn(page, 'priya', { next: '/identities' });
+  await hydrated(page);
+  const outcome = page.getByTestId('identity-outcome');
+  await page.getByLabel('Email').fill('ines@example.test');
+  await page.getByRole('textbox', { name: 'Name', exact: true }).last().fill('Ines Pre-registered');
+  await page.getByRole('button', { name: 'Pre-register' }).click();
+  await expect(outcome).toHaveText('Ines Pre-registered can now be named as an owner.');
+
+  // Ines signs in; her IdP does not vouch for the address, so she is not the pre-registration.
+  const ines = await (await browser.newContext()).newPage();
+  await signIn(ines, 'ines');
+  await expect(ines.getByTestId('signed-in-name')).toHaveText('Ines Ortega');
+
+  await page.reload();
+  await hydrated(page);
+  const row = page.getByTestId('person-row').filter({ hasText: 'Ines Pre-registered' });
+  await row.getByRole('button', { name: 'Link the sign-in of Ines Ortega…' }).click();
+  await row.getByLabel('How you checked').fill('called her on her desk phone');
+  await row.getByRole('button', { name: 'Confirm: link' }).click();
+  await expect(outcome).toHaveText('Ines Pre-registered now signs in as themselves; the separate record is deactivated.');
+  await expect(page.getByTestId('person-row').filter({ hasText: 'Ines Ortega' })).toContainText('Deactivated by a security admin');
+
+  // Her next sign-in is the pre-registered person.
+  const again = await (await browser.newContext()).newPage();
+  await signIn(again, 'ines');
+  await expect(again.getByTestId('signed-in-name')).toHaveText('Ines Ortega');
+  await page.reload();
+  await hydrated(page);
+  const inesRows = page.getByTestId('person-row').filter({ hasText: 'ines@example.test' });
+  await expect(inesRows).toHaveCount(2);
+  await expect(inesRows.filter({ hasText: 'Active · last sign-in' })).toHaveCount(1);
+  await expect(inesRows.filter({ hasText: 'Deactivated by a security admin' })).toHaveCount(1);
+});

@@ -41,7 +41,7 @@ mod convert {
         }
     }
 
-    pub fn person(human: Human) -> PersonView {
+    pub fn person(human: Human, link_candidate: Option<(String, String)>) -> PersonView {
         let status = match (human.deactivation, human.last_sign_in_at) {
             (Some(Deactivation::ByAdmin), _) => "Deactivated by a security admin".to_owned(),
             (Some(Deactivation::NoRole), _) => "No mapped role at last sign-in".to_owned(),
@@ -55,6 +55,7 @@ mod convert {
             name: human.name,
             email: human.email,
             status,
+            link_candidate,
         }
     }
 
@@ -135,7 +136,14 @@ pub async fn load_identities(
                 convert::nhi(n, now, reaches)
             })
             .collect(),
-        people: people.into_iter().map(convert::person).collect(),
+        people: people
+            .iter()
+            .map(|person| {
+                let candidate = countersign_core::Services::link_candidate(&people, person)
+                    .map(|c| (c.id.to_string(), c.name.clone()));
+                convert::person(person.clone(), candidate)
+            })
+            .collect(),
         latest_expiry: convert::date(now + services.nhi_max_lifetime()),
         today: convert::date(now),
     })
@@ -254,6 +262,30 @@ pub async fn pre_register_person(email: String, name: String) -> Result<String, 
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
     Ok(format!("{} can now be named as an owner.", person.name))
+}
+
+/// Links a pre-registered person to their own sign-in (kept apart because the IdP did not
+/// verify the email).
+#[server(prefix = "/ui", endpoint = "link_sign_in")]
+pub async fn link_sign_in(
+    pre_registered: String,
+    signed_in: String,
+    reason: String,
+) -> Result<String, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let person = services
+        .link_sign_in(
+            &actor,
+            convert::human_id(&pre_registered)?,
+            convert::human_id(&signed_in)?,
+            &reason,
+        )
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(format!(
+        "{} now signs in as themselves; the separate record is deactivated.",
+        person.name
+    ))
 }
 
 #[server(prefix = "/ui", endpoint = "set_person_active")]

@@ -1,6 +1,6 @@
 use super::area::AreaGate;
 use crate::api::identities::{
-    load_identities, ChangeIdentityState, PreRegisterPerson, ReassignIdentityOwners,
+    load_identities, ChangeIdentityState, LinkSignIn, PreRegisterPerson, ReassignIdentityOwners,
     RegisterIdentity, RotateClientSecret, SetPersonActive,
 };
 use crate::components::ui::{
@@ -38,6 +38,7 @@ fn Registry() -> impl IntoView {
     let reassign = ServerAction::<ReassignIdentityOwners>::new();
     let pre_register = ServerAction::<PreRegisterPerson>::new();
     let set_active = ServerAction::<SetPersonActive>::new();
+    let link = ServerAction::<LinkSignIn>::new();
     let rotate = ServerAction::<RotateClientSecret>::new();
     let outcome: Outcome = RwSignal::new(None);
     let secret: RwSignal<Option<ClientSecretShown>> = RwSignal::new(None);
@@ -63,6 +64,7 @@ fn Registry() -> impl IntoView {
         reassign.value().into(),
         pre_register.value().into(),
         set_active.value().into(),
+        link.value().into(),
     ] {
         let value: Signal<Option<Result<String, UiError>>> = value;
         Effect::new(move || {
@@ -93,6 +95,7 @@ fn Registry() -> impl IntoView {
         reassign,
         pre_register,
         set_active,
+        link,
     };
     view! {
         <p role="status" aria-live="polite" data-testid="identity-outcome" class="mb-4 min-h-6 text-sm">
@@ -131,6 +134,7 @@ struct Actions {
     reassign: ServerAction<ReassignIdentityOwners>,
     pre_register: ServerAction<PreRegisterPerson>,
     set_active: ServerAction<SetPersonActive>,
+    link: ServerAction<LinkSignIn>,
 }
 
 #[component]
@@ -552,6 +556,41 @@ fn PeopleSection(people: Vec<PersonView>, can_manage: bool, actions: Actions) ->
     }
 }
 
+/// Links a pre-registered person to a sign-in with their address that the IdP did not vouch
+/// for, once a security admin has checked it is them.
+#[component]
+fn LinkSignInForm(
+    pre: String,
+    other: String,
+    other_name: String,
+    action: ServerAction<LinkSignIn>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let label = format!("Link the sign-in of {other_name}…");
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button type="button" class=format!("mb-2 {SECONDARY}") on:click=move |_| open.set(true)>{label.clone()}</button>
+        }>
+            {
+                let (pre, other) = (pre.clone(), other.clone());
+                view! {
+                    <form class="mb-2 flex items-end justify-end gap-2" on:submit=move |ev| {
+                        ev.prevent_default();
+                        action.dispatch(LinkSignIn { pre_registered: pre.clone(), signed_in: other.clone(), reason: reason.get_untracked() });
+                        open.set(false);
+                    }>
+                        <p class="max-w-xs text-left text-xs text-slate-600">"The identity provider did not verify this address. Link only after checking it is the same person."</p>
+                        <label class="text-left"><span class=LABEL>"How you checked"</span><input type="text" class=INPUT bind:value=reason /></label>
+                        <button type="submit" class=BUTTON>"Confirm: link"</button>
+                        <button type="button" class=SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
+                    </form>
+                }
+            }
+        </Show>
+    }
+}
+
 #[component]
 fn PersonRow(person: PersonView, can_manage: bool, actions: Actions) -> impl IntoView {
     let reason = RwSignal::new(String::new());
@@ -569,6 +608,10 @@ fn PersonRow(person: PersonView, can_manage: bool, actions: Actions) -> impl Int
             <td class="px-3 py-2">{person.status.clone()}</td>
             {can_manage.then(|| view! {
                 <td class="px-3 py-2 text-right">
+                    {person.link_candidate.clone().map(|(other, other_name)| {
+                        let pre = person.id.clone();
+                        view! { <LinkSignInForm pre other other_name action=actions.link /> }
+                    })}
                     <Show when=move || open.get() fallback=move || view! {
                         <button type="button" class=SECONDARY on:click=move |_| open.set(true)>{verb}</button>
                     }>

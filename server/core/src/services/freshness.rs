@@ -16,6 +16,7 @@ pub enum Sensitive {
     OwnerChange,
     ContentHosts,
     PersonActivation,
+    PersonLink,
     WideningReview,
 }
 
@@ -28,6 +29,7 @@ impl Sensitive {
             Sensitive::OwnerChange => "Changing an identity's owners",
             Sensitive::ContentHosts => "Changing where content may link",
             Sensitive::PersonActivation => "Deactivating or reactivating a person",
+            Sensitive::PersonLink => "Linking a sign-in to a pre-registered person",
             Sensitive::WideningReview => "Reviewing a widened grant",
         }
     }

@@ -18,6 +18,7 @@ mod gate;
 mod gate_view;
 mod identities;
 mod outbox;
+mod person_link;
 mod principal_cache;
 mod publishing;
 mod queue;

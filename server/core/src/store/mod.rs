@@ -10,6 +10,7 @@ mod effects;
 mod gate;
 mod identities;
 mod integrity;
+mod person_link;
 mod postgres;
 mod redact;
 mod session_writes;
@@ -100,6 +101,7 @@ pub struct SessionRow {
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
+pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 
@@ -211,7 +213,13 @@ pub trait Store:
 /// One state change in progress. Dropping it without `commit` rolls everything back.
 #[async_trait]
 pub trait WriteTx:
-    GateWrites + EffectWrites + IntegrityWrites + ThrottleWrites + SessionWrites + Send
+    GateWrites
+    + EffectWrites
+    + IntegrityWrites
+    + ThrottleWrites
+    + SessionWrites
+    + PersonLinkWrites
+    + Send
 {
     async fn human_by_external(
         &mut self,

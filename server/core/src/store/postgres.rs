@@ -1,6 +1,7 @@
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::throttle::throttle_sql;
@@ -34,6 +35,7 @@ impl PostgresStore {
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
 integrity_sql!(PostgresStore, PostgresWriteTx);
 session_writes_sql!(PostgresWriteTx);
+person_link_sql!(PostgresWriteTx);
 throttle_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);

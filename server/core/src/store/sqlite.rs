@@ -1,6 +1,7 @@
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::throttle::throttle_sql;
@@ -85,6 +86,7 @@ fn owner_only_file(path: &std::path::Path) -> Result<(), StoreError> {
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 integrity_sql!(SqliteStore, SqliteWriteTx);
 session_writes_sql!(SqliteWriteTx);
+person_link_sql!(SqliteWriteTx);
 throttle_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);

@@ -489,3 +489,99 @@ async fn an_unverified_email_does_not_claim_a_pre_registration() {
         assert_eq!(ola, pre.id, "{}: a verified email links", db.name);
     }
 }
+
+/// The IdP did not vouch for the email, so the sign-in stayed a separate person; a security
+/// admin who has checked it links the two, and from then on the person signs in as the
+/// pre-registered one.
+#[tokio::test]
+async fn a_security_admin_links_an_unverified_sign_in_to_its_pre_registration() {
+    use countersign_core::domain::{ExternalIdentity, RoleSet};
+    use countersign_core::services::{SignIn, SignInOutcome};
+    use countersign_core::CoreError;
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let (admin, _) = person(&services, "sam", &[Role::SecurityAdmin]).await;
+        let pre = services
+            .pre_register_person(&admin, "ola@example.test", "Ola Owner")
+            .await
+            .unwrap();
+        let other_pre = services
+            .pre_register_person(&admin, "someone@example.test", "Someone Else")
+            .await
+            .unwrap();
+        let ola_signs_in = || SignIn {
+            identity: ExternalIdentity::new("https://idp.example.test", "ola-7").unwrap(),
+            name: Some("Ola".to_owned()),
+            email: Some("ola@example.test".to_owned()),
+            email_verified: false,
+            roles: [Role::Approver].into_iter().collect::<RoleSet>(),
+            groups_seen: 1,
+            reauthentication: false,
+        };
+        let SignInOutcome::Granted {
+            actor: Actor::Human { id: separate, .. },
+        } = services.sign_in(ola_signs_in()).await.unwrap()
+        else {
+            panic!("{}: Ola signs in", db.name);
+        };
+        assert_ne!(separate, pre.id);
+        let people = services.list_people(&admin).await.unwrap();
+        let listed = people.iter().find(|p| p.id == pre.id).unwrap();
+        assert_eq!(
+            countersign_core::Services::link_candidate(&people, listed).map(|p| p.id),
+            Some(separate),
+            "{}: the page can offer the link",
+            db.name
+        );
+
+        let approver = common::signed_in(&services, "amy", &[Role::Approver]).await;
+        assert!(matches!(
+            services
+                .link_sign_in(&approver, pre.id, separate, "checked by phone")
+                .await,
+            Err(CoreError::Denied(_))
+        ));
+        assert!(services
+            .link_sign_in(&admin, other_pre.id, separate, "checked by phone")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("pre-registered email"));
+        clock.advance(chrono::Duration::minutes(20));
+        assert!(matches!(
+            services
+                .link_sign_in(&admin, pre.id, separate, "checked by phone")
+                .await,
+            Err(CoreError::ReauthRequired(_))
+        ));
+        let admin = common::signed_in(&services, "sam", &[Role::SecurityAdmin]).await;
+        let before = services.store().event_count().await.unwrap();
+        services
+            .link_sign_in(&admin, pre.id, separate, "checked by phone")
+            .await
+            .unwrap();
+        assert_eq!(services.store().event_count().await.unwrap(), before + 1);
+        assert!(
+            services
+                .link_sign_in(&admin, pre.id, separate, "again")
+                .await
+                .is_err(),
+            "{}: once only",
+            db.name
+        );
+
+        let SignInOutcome::Granted {
+            actor: Actor::Human { id: now, .. },
+        } = services.sign_in(ola_signs_in()).await.unwrap()
+        else {
+            panic!("{}: Ola signs in again", db.name);
+        };
+        assert_eq!(now, pre.id, "{}: as the pre-registered person", db.name);
+        let people = services.list_people(&admin).await.unwrap();
+        assert!(!people
+            .iter()
+            .find(|p| p.id == separate)
+            .unwrap()
+            .is_active());
+    }
+}
