@@ -25,11 +25,13 @@ read_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[s
 base=$(read_field base_url)
 token=$(read_field access_token)
 
-"$SCHEMATHESIS_VENV/bin/schemathesis" run "$base/api/v1/openapi.json" \
+# Run from the scratch directory: schemathesis keeps a cache in its working directory.
+venv="$PWD/$SCHEMATHESIS_VENV"
+(cd "$out" && "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --max-examples "$examples" --workers 2 --warnings off \
-  --report junit --report-dir "$out"
+  --report junit --report-dir "$out")
 if grep -qiE '\b(ERROR|panicked)\b' "$out/console.log"; then
   echo "error: the console logged errors during the run:" >&2
   grep -iE '\b(ERROR|panicked)\b' "$out/console.log" | head -20 >&2
