@@ -136,14 +136,18 @@ pub async fn load_identities(
                 convert::nhi(n, now, reaches)
             })
             .collect(),
-        people: people
-            .iter()
-            .map(|person| {
-                let candidate = countersign_core::Services::link_candidate(&people, person)
-                    .map(|c| (c.id.to_string(), c.name.clone()));
-                convert::person(person.clone(), candidate)
-            })
-            .collect(),
+        people: {
+            let candidates = countersign_core::Services::link_candidates(&people);
+            people
+                .iter()
+                .map(|person| {
+                    let candidate = candidates
+                        .get(&person.id)
+                        .map(|c| (c.id.to_string(), c.name.clone()));
+                    convert::person(person.clone(), candidate)
+                })
+                .collect()
+        },
         latest_expiry: convert::date(now + services.nhi_max_lifetime()),
         today: convert::date(now),
     })

@@ -14,22 +14,26 @@ use crate::policy::{Action, Resource};
 use serde_json::json;
 
 impl Services {
-    /// The signed-in person the pre-registered one could be linked to: someone who signed in
-    /// with the same email address (only a withheld link leaves two such records) and was not
-    /// set aside by an admin (a record already linked away is).
-    pub fn link_candidate<'a>(people: &'a [Human], pre_registered: &Human) -> Option<&'a Human> {
-        let email = pre_registered.email.as_deref()?;
-        if pre_registered.last_sign_in_at.is_some() {
-            return None;
-        }
-        people.iter().find(|p| {
-            p.id != pre_registered.id
-                && p.last_sign_in_at.is_some()
-                && p.deactivation != Some(Deactivation::ByAdmin)
-                && p.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
+    /// For each pre-registered person who has not signed in, the signed-in person they could be
+    /// linked to: someone who signed in with the same email address (only a withheld link leaves
+    /// two such records) and was not set aside by an admin (a record already linked away is).
+    /// One pass over the people, indexed by email.
+    pub fn link_candidates(people: &[Human]) -> std::collections::HashMap<HumanId, &Human> {
+        let signed_in: std::collections::HashMap<String, &Human> = people
+            .iter()
+            .filter(|p| {
+                p.last_sign_in_at.is_some() && p.deactivation != Some(Deactivation::ByAdmin)
+            })
+            .filter_map(|p| Some((p.email.as_deref()?.to_ascii_lowercase(), p)))
+            .collect();
+        people
+            .iter()
+            .filter(|p| p.last_sign_in_at.is_none())
+            .filter_map(|p| {
+                let other = signed_in.get(&p.email.as_deref()?.to_ascii_lowercase())?;
+                (other.id != p.id).then_some((p.id, *other))
+            })
+            .collect()
     }
 
     #[tracing::instrument(skip_all, fields(pre_registered = %pre_registered, signed_in = %signed_in))]

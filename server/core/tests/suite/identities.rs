@@ -526,9 +526,10 @@ async fn a_security_admin_links_an_unverified_sign_in_to_its_pre_registration() 
         };
         assert_ne!(separate, pre.id);
         let people = services.list_people(&admin).await.unwrap();
-        let listed = people.iter().find(|p| p.id == pre.id).unwrap();
         assert_eq!(
-            countersign_core::Services::link_candidate(&people, listed).map(|p| p.id),
+            countersign_core::Services::link_candidates(&people)
+                .get(&pre.id)
+                .map(|p| p.id),
             Some(separate),
             "{}: the page can offer the link",
             db.name
