@@ -12,9 +12,13 @@ pub async fn load_builder_options() -> Result<BuilderOptions, UiError> {
     let core = |e| UiError::from_core(e, &actor);
     let can_manage = services.can_manage_workflows(&actor);
     if !can_manage {
-        return Err(crate::error::refuse(UiError::Forbidden(
-            "Only security admins define workflows.".to_owned(),
-        )));
+        return Err(crate::error::refuse(
+            if matches!(actor, countersign_core::Actor::Anonymous) {
+                UiError::SignInRequired
+            } else {
+                UiError::Forbidden("Only security admins define workflows.".to_owned())
+            },
+        ));
     }
     let people = services.list_people(&actor).await.map_err(core)?;
     let identities = services

@@ -7,6 +7,7 @@ mod common;
 mod core_common;
 
 mod agent_api;
+mod authz_matrix;
 mod cli;
 mod crash;
 mod demo;

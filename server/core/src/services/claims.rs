@@ -77,9 +77,7 @@ impl Services {
             return Err(self.refuse_identity(actor, Action::ReviewClaims));
         };
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        let change = self.open_change_in(&mut tx, change_id).await?;
-        self.authorize_on_change(&mut tx, actor, Action::ReviewClaims, &change, None)
-            .await?;
+        let change = self.open_change_for(&mut tx, actor, change_id).await?;
         if version != change.current_version {
             return Err(CoreError::Conflict(format!(
                 "version {version} was replaced by version {}; mark claims on the current text",
@@ -152,9 +150,7 @@ impl Services {
             CoreError::invalid(field, e.to_string())
         })?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        let change = self.open_change_in(&mut tx, change_id).await?;
-        self.authorize_on_change(&mut tx, actor, Action::ReviewClaims, &change, None)
-            .await?;
+        let change = self.open_change_for(&mut tx, actor, change_id).await?;
         let claims = tx.claims_in_tx(change_id, change.current_version).await?;
         let mut claim = claims
             .iter()
@@ -194,15 +190,19 @@ impl Services {
     }
 
     /// The change, read inside the transaction, if it is still awaiting review.
-    pub(super) async fn open_change_in(
+    /// The change a claim reviewer acts on: who they are is asked before the change's state.
+    async fn open_change_for(
         &self,
         tx: &mut Box<dyn WriteTx>,
+        actor: &Actor,
         change_id: &str,
     ) -> CoreResult<ChangeRequest> {
         let change = tx
             .change_by_id(change_id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
+        self.authorize_on_change(tx, actor, Action::ReviewClaims, &change, None)
+            .await?;
         if change.status != ChangeStatus::PendingReview {
             return Err(CoreError::Conflict(format!(
                 "the change is {}; only changes pending review are reviewed",

@@ -50,6 +50,27 @@ fn with_exclusions(
     (excluded, workflow, drafter)
 }
 
+/// Gate policies that refuse because of the change's state rather than who asks, and the state
+/// in which their action applies.
+const STATE_RULES: [(&str, ChangeStatus); 4] = [
+    (
+        "only-changes-awaiting-review-are-signed",
+        ChangeStatus::PendingReview,
+    ),
+    (
+        "rollback-plans-change-only-while-the-change-is-open",
+        ChangeStatus::PendingReview,
+    ),
+    (
+        "callbacks-are-fixed-before-approval",
+        ChangeStatus::PendingReview,
+    ),
+    (
+        "only-published-changes-are-rolled-back",
+        ChangeStatus::Published,
+    ),
+];
+
 impl Services {
     pub fn signoff_rule(&self, change: &ChangeRequest) -> SignoffRule {
         let tier = Tier::from_number(change.tier).unwrap_or(Tier::Three);
@@ -180,6 +201,24 @@ impl Services {
             return Ok(());
         };
         tracing::info!(actor = %actor.reference(), action = action.as_str(), policies = ?denied.policies, "refused at the gate");
+        let state_rule = STATE_RULES
+            .iter()
+            .find(|(rule, _)| denied.policies.iter().any(|p| p == rule));
+        if let Some((_, applies_in)) = state_rule {
+            // "Not in this state" is the answer only for someone who may act on the change in
+            // the state where the action applies; anyone else is refused for who they are.
+            let mut probe = change.clone();
+            probe.status = *applies_in;
+            let probe_resource = self.change_resource_with(&probe, excluded);
+            if let Err(denied) =
+                self.policy
+                    .authorize_with(actor, action, &probe_resource, &context)
+            {
+                return Err(
+                    self.explain_gate_refusal(actor, action, &probe, role, excluded, denied)
+                );
+            }
+        }
         Err(self.explain_gate_refusal(actor, action, change, role, excluded, denied))
     }
 
@@ -192,6 +231,9 @@ impl Services {
         excluded: &[Excluded],
         denied: Denied,
     ) -> CoreError {
+        if matches!(actor, Actor::Anonymous) {
+            return CoreError::Unauthenticated;
+        }
         let decided = |id: &str| denied.policies.iter().any(|p| p == id);
         if decided("separation-of-duties") {
             let reason = match actor {
@@ -220,6 +262,16 @@ impl Services {
                 change.status.as_str().replace('_', " ")
             ));
         }
+        if decided("only-published-changes-are-rolled-back") {
+            return CoreError::Conflict(if change.status == ChangeStatus::RolledBack {
+                "the change is already rolled back".to_owned()
+            } else {
+                format!(
+                    "the change was never published (it is {}); there is nothing to roll back",
+                    change.status.as_str().replace('_', " ")
+                )
+            });
+        }
         if decided("inactive-people-can-do-nothing") {
             return CoreError::Refused("your account is deactivated".to_owned());
         }
@@ -241,10 +293,10 @@ impl Services {
                         ),
                     )
                 } else if !roles.contains(role) {
-                    CoreError::invalid(
-                        "role",
-                        format!("you do not hold the {} role", role.label().to_lowercase()),
-                    )
+                    CoreError::Refused(format!(
+                        "you do not hold the {} role",
+                        role.label().to_lowercase()
+                    ))
                 } else {
                     CoreError::Denied(denied)
                 }
@@ -337,6 +389,19 @@ impl Services {
             .change_by_id(change_id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
+        // Checked where written: the workflow, the drafting identity and who is excluded, as
+        // this transaction sees them.
+        let (excluded, workflow, drafter) = self.duty_facts_in_tx(&mut tx, &change).await?;
+        // Who may sign is asked first: the change's state is no one else's business.
+        let resource = self.change_resource_with(&change, &excluded);
+        self.authorize_on(
+            actor,
+            Action::SignOff,
+            &change,
+            Some(role),
+            &resource,
+            &excluded,
+        )?;
         if change.status != ChangeStatus::PendingReview {
             return Err(CoreError::Conflict(format!(
                 "the change is {}; only changes pending review are signed off",
@@ -350,23 +415,11 @@ impl Services {
                 change.current_version, change.current_hash
             )));
         }
-        // Checked where written: the workflow, the drafting identity and who is excluded, as
-        // this transaction sees them.
-        let (excluded, workflow, drafter) = self.duty_facts_in_tx(&mut tx, &change).await?;
         self.recheck_drafting(
             workflow.as_ref(),
             drafter.as_ref(),
             change.step,
             &change.purpose,
-        )?;
-        let resource = self.change_resource_with(&change, &excluded);
-        self.authorize_on(
-            actor,
-            Action::SignOff,
-            &change,
-            Some(role),
-            &resource,
-            &excluded,
         )?;
         let now = self.clock.now();
         let lifetime = self.settings.signoff_lifetime;

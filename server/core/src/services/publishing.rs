@@ -129,6 +129,8 @@ impl Services {
             .change_by_id(change_id)
             .await?
             .ok_or(CoreError::NotFound("change"))?;
+        self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
+            .await?;
         let publication = match (change.status, &change.publication) {
             (ChangeStatus::Published, Some(publication)) => publication.clone(),
             (ChangeStatus::RolledBack, _) => {
@@ -143,8 +145,6 @@ impl Services {
                 )))
             }
         };
-        self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
-            .await?;
         if rollback_under_way(
             &tx.change_effects_in_tx(change_id, EffectKind::Rollback)
                 .await?,

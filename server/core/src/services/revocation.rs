@@ -113,6 +113,26 @@ impl Services {
             .workflow_by_id(id)
             .await?
             .ok_or(CoreError::NotFound("workflow"))?;
+        if let Err(refusal) = self.authorize(
+            actor,
+            Action::RevokeWorkflow,
+            &Self::workflow_resource(&workflow),
+        ) {
+            // Someone who may revoke it hears that it is revoked already; anyone else only that
+            // they may not.
+            let mut active = workflow.clone();
+            active.state = WorkflowState::Active;
+            let may_revoke = self
+                .authorize(
+                    actor,
+                    Action::RevokeWorkflow,
+                    &Self::workflow_resource(&active),
+                )
+                .is_ok();
+            if !(may_revoke && workflow.state == WorkflowState::Revoked) {
+                return Err(refusal);
+            }
+        }
         if workflow.state == WorkflowState::Revoked {
             return Err(CoreError::Conflict(
                 "this workflow is already revoked; see its revocation below, or clone it into a \
@@ -120,11 +140,6 @@ impl Services {
                     .to_owned(),
             ));
         }
-        self.authorize(
-            actor,
-            Action::RevokeWorkflow,
-            &Self::workflow_resource(&workflow),
-        )?;
         self.require_recent_sign_in(actor, Sensitive::KillSwitch)?;
         let now = self.clock.now();
         let now_ms = self.now_ms();

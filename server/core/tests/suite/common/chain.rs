@@ -21,6 +21,8 @@ pub struct Chain {
     pub crm: countersign_core::domain::SystemId,
     /// The campaign system's signing secret, as shown once at registration.
     pub crm_secret: String,
+    /// The name `spring_offer` gives the chain's workflow.
+    pub workflow_name: &'static str,
 }
 
 pub async fn chain(services: &Services) -> Chain {
@@ -29,6 +31,17 @@ pub async fn chain(services: &Services) -> Chain {
 
 /// The chain with the campaign system at `base_url` (a reference system on loopback).
 pub async fn chain_at(services: &Services, base_url: &str) -> Chain {
+    chain_named(services, base_url, "Campaign Manager", "Spring offer email").await
+}
+
+/// The chain with its campaign system and workflow named otherwise (beside a console's own
+/// sample system and workflow).
+pub async fn chain_named(
+    services: &Services,
+    base_url: &str,
+    system: &str,
+    workflow: &'static str,
+) -> Chain {
     let admin = super::signed_in(services, "sam", &[Role::SecurityAdmin]).await;
     let Actor::Human { id: owner, .. } =
         super::signed_in(services, "olga", &[Role::Approver]).await
@@ -55,7 +68,7 @@ pub async fn chain_at(services: &Services, base_url: &str) -> Chain {
         .register_system(
             &admin,
             RegisterSystem {
-                name: "Campaign Manager".to_owned(),
+                name: system.to_owned(),
                 kind: "campaign".to_owned(),
                 base_url: base_url.to_owned(),
                 fields: "email:contact\nregion:none\nincome:financial\nhealth:special_category"
@@ -73,6 +86,7 @@ pub async fn chain_at(services: &Services, base_url: &str) -> Chain {
         drafter_secret: drafter_secret.0,
         crm: system.id,
         crm_secret: crm_secret.0,
+        workflow_name: workflow,
     }
 }
 
@@ -93,7 +107,7 @@ pub fn grant(
 pub fn spring_offer(chain: &Chain, read_fields: &[&str]) -> DefineWorkflow {
     let owner = Some(chain.owner);
     DefineWorkflow {
-        name: "Spring offer email".to_owned(),
+        name: chain.workflow_name.to_owned(),
         purpose: "Email the spring offer to customers who opted in.".to_owned(),
         owner: chain.owner,
         steps: vec![

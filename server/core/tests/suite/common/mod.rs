@@ -67,6 +67,16 @@ pub async fn postgres() -> TestDb {
     }
 }
 
+/// A SQLite database someone else opened (a console under test), for the fixtures here.
+pub fn adopt_sqlite(url: String, store: Arc<dyn Store>) -> TestDb {
+    TestDb {
+        name: "sqlite",
+        url,
+        store,
+        _dir: None,
+    }
+}
+
 /// Both backends, fresh.
 pub async fn both() -> Vec<TestDb> {
     vec![sqlite().await, postgres().await]
