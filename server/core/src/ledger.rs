@@ -96,6 +96,36 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// The bytes an event's chain hash covers (and its Merkle leaf hashes): the previous hash, the
+/// envelope's canonical JSON and the canonical details, each after a newline.
+#[allow(clippy::too_many_arguments)]
+pub fn hashed_bytes(
+    prev_hash: &str,
+    seq: i64,
+    at_ms: i64,
+    actor_ref: &str,
+    actor_label: &str,
+    action: &str,
+    subject: &str,
+    canonical_details: &str,
+) -> Vec<u8> {
+    let envelope = serde_json::json!({
+        "seq": seq,
+        "at_ms": at_ms,
+        "actor_ref": actor_ref,
+        "actor_label": actor_label,
+        "action": action,
+        "subject": subject,
+    });
+    let mut bytes = Vec::with_capacity(prev_hash.len() + canonical_details.len() + 256);
+    bytes.extend_from_slice(prev_hash.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(canonical_json(&envelope).as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(canonical_details.as_bytes());
+    bytes
+}
+
 /// The fields that are hashed, in the canonical encoding.
 #[allow(clippy::too_many_arguments)]
 pub fn event_hash(
@@ -108,21 +138,16 @@ pub fn event_hash(
     subject: &str,
     canonical_details: &str,
 ) -> String {
-    let envelope = serde_json::json!({
-        "seq": seq,
-        "at_ms": at_ms,
-        "actor_ref": actor_ref,
-        "actor_label": actor_label,
-        "action": action,
-        "subject": subject,
-    });
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(canonical_json(&envelope).as_bytes());
-    hasher.update(b"\n");
-    hasher.update(canonical_details.as_bytes());
-    hex::encode(hasher.finalize())
+    hex::encode(Sha256::digest(hashed_bytes(
+        prev_hash,
+        seq,
+        at_ms,
+        actor_ref,
+        actor_label,
+        action,
+        subject,
+        canonical_details,
+    )))
 }
 
 impl StoredEvent {
@@ -193,6 +218,15 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier that continues after event `seq`, whose hash is `hash`.
+    pub fn after(seq: i64, hash: &str) -> Self {
+        Self {
+            last_seq: seq,
+            last_hash: hash.to_owned(),
+            verified: 0,
+        }
+    }
+
     pub fn last_seq(&self) -> i64 {
         self.last_seq
     }

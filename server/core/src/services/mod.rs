@@ -30,6 +30,7 @@ mod simulate;
 mod standing;
 mod systems;
 mod throttle;
+mod verifiable_log;
 mod workflows;
 
 pub use crate::domain::{excluded_signers, Excluded};
@@ -125,6 +126,8 @@ pub struct Services {
     principals: Arc<principal_cache::PrincipalCache>,
     /// This process's delivery worker: its lease name and its wake-up.
     outbox: Arc<outbox::OutboxRuntime>,
+    /// Signs the ledger's checkpoints (kept outside the database).
+    log_key: Option<Arc<countersign_transparency::SignerKey>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -147,6 +150,7 @@ impl Services {
             decisions: None,
             principals: Arc::default(),
             outbox: Arc::default(),
+            log_key: None,
         }
     }
 

@@ -18,6 +18,7 @@ mod sql;
 mod sqlite;
 mod systems;
 mod throttle;
+mod verifiable_log;
 mod workflows;
 
 use crate::domain::{
@@ -104,10 +105,19 @@ pub use integrity::{IntegrityStore, IntegrityWrites};
 pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
+pub use verifiable_log::{LogStore, LogTx, LogWrites, NodeKey, StoredCheckpoint};
 
 #[async_trait]
 pub trait Store:
-    GateReads + EffectReads + IntegrityStore + ThrottleStore + Send + Sync + std::fmt::Debug + 'static
+    GateReads
+    + EffectReads
+    + IntegrityStore
+    + ThrottleStore
+    + LogStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -120,6 +130,10 @@ pub trait Store:
     /// Starts a state change. The ledger head is locked first, so concurrent changes append to
     /// the chain one at a time.
     async fn begin_write(&self, now_ms: i64) -> Result<Box<dyn WriteTx>, StoreError>;
+
+    /// A transaction for the ledger's Merkle tree and checkpoints: it holds the ledger's write
+    /// lock (so no event is appended meanwhile) and commits without an event of its own.
+    async fn begin_log_write(&self) -> Result<Box<dyn LogTx>, StoreError>;
 
     async fn human(&self, id: HumanId) -> Result<Option<Human>, StoreError>;
 

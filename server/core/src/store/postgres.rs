@@ -5,6 +5,7 @@ use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::throttle::throttle_sql;
+use super::verifiable_log::verifiable_log_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
@@ -37,6 +38,7 @@ integrity_sql!(PostgresStore, PostgresWriteTx);
 session_writes_sql!(PostgresWriteTx);
 person_link_sql!(PostgresWriteTx);
 throttle_sql!(PostgresStore, PostgresWriteTx);
+verifiable_log_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

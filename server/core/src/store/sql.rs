@@ -1041,6 +1041,12 @@ macro_rules! shared_sql {
                 Ok(Box::new(self.begin_write_tx(now_ms).await?))
             }
 
+            async fn begin_log_write(
+                &self,
+            ) -> Result<Box<dyn crate::store::LogTx>, crate::store::StoreError> {
+                Ok(Box::new(self.begin_write_tx(0).await?))
+            }
+
             async fn human(
                 &self,
                 id: crate::domain::HumanId,

@@ -5,6 +5,7 @@ use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::throttle::throttle_sql;
+use super::verifiable_log::verifiable_log_sql;
 use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
@@ -88,6 +89,7 @@ integrity_sql!(SqliteStore, SqliteWriteTx);
 session_writes_sql!(SqliteWriteTx);
 person_link_sql!(SqliteWriteTx);
 throttle_sql!(SqliteStore, SqliteWriteTx);
+verifiable_log_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

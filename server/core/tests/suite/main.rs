@@ -16,4 +16,5 @@ mod policy_cases;
 mod store;
 mod systems;
 mod throttles;
+mod verifiable_log;
 mod workflows;
