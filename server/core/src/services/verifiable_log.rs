@@ -219,7 +219,7 @@ impl StoredNodes {
 /// Splits `lo..hi` into the complete subtrees that make it up, as RFC 9162 does.
 fn complete_subtrees(lo: u64, hi: u64, visit: &mut dyn FnMut(NodeKey)) {
     let n = hi - lo;
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo & (n - 1) == 0 {
         visit((n.trailing_zeros(), lo / n));
         return;
     }
@@ -251,7 +251,7 @@ impl Leaves for StoredNodes {
 
     fn range_hash(&self, lo: u64, hi: u64) -> Hash {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo & (n - 1) == 0 {
             return self.nodes[&(n.trailing_zeros(), lo / n)];
         }
         let k = 1u64 << (63 - (n - 1).leading_zeros());
