@@ -2,6 +2,8 @@
 //! exactly the events stored, proofs from the stored tree verify, and a ledger tampered with
 //! before it was checkpointed is never vouched for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crate::common;
 use countersign_core::domain::Role;
 use countersign_core::Services;
