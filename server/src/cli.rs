@@ -1,4 +1,4 @@
-//! `countersign serve | migrate | audit verify`.
+//! `countersign serve | migrate | audit verify | audit key`.
 
 use crate::config::{Config, Mode};
 use crate::startup;
@@ -51,6 +51,12 @@ enum AuditCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the log's public key (give it to auditors and witnesses), creating the log key if
+    /// there is none yet.
+    Key {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -61,7 +67,7 @@ pub fn run() -> ExitCode {
         }
         Command::Migrate { config }
         | Command::Audit {
-            command: AuditCommand::Verify { config },
+            command: AuditCommand::Verify { config } | AuditCommand::Key { config },
         } => (config.clone(), Mode::Maintenance),
     };
     let config = match Config::load(config_path.as_deref(), mode) {
@@ -90,7 +96,15 @@ pub fn run() -> ExitCode {
                 println!("migrations applied");
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Audit { .. } => verify(&config).await,
+            Command::Audit {
+                command: AuditCommand::Verify { .. },
+            } => verify(&config).await,
+            Command::Audit {
+                command: AuditCommand::Key { .. },
+            } => {
+                println!("{}", crate::log_key::log_key(&config)?.verifier());
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match outcome {

@@ -55,14 +55,14 @@ pub fn secret_key(config: &Config) -> anyhow::Result<SecretKey> {
 }
 
 /// A key file others can read is a key others have: refused, with how to fix it.
-fn refuse_if_shared(path: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn refuse_if_shared(path: &std::path::Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     if let Ok(meta) = std::fs::metadata(path) {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             anyhow::bail!(
-                "refusing to use the secret key file {}: it is open to other users (mode {mode:o}); \
+                "refusing to use the key file {}: it is open to other users (mode {mode:o}); \
                  restrict it to its owner with chmod 600 {0}",
                 path.display()
             );
@@ -71,7 +71,7 @@ fn refuse_if_shared(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_owner_only(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -141,6 +141,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         })
         .with_decision_batching()
         .with_secret_key(key.clone())
+        .with_log_key(crate::log_key::log_key(&config)?)
         .with_connector(Arc::new(crate::connector::HttpConnector::new(
             config.delivery_timeout,
             outbound_policy(&config),
@@ -260,6 +261,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
     crate::deliveries::spawn_worker(state.services.clone());
+    crate::log_key::spawn_checkpointer(
+        state.services.clone(),
+        state.config.ledger_log.checkpoint_interval,
+    );
     spawn_throttle_sweep(state.services.clone());
     let state_services = state.services.clone();
     let app = crate::web::build(state);

@@ -3,6 +3,7 @@
 //! appear in `Debug` output or logs.
 
 pub mod hardening;
+pub mod ledger_log;
 
 use countersign_core::domain::{RoleMap, SignoffPolicy, SignoffRule, Tier};
 use std::collections::HashMap;
@@ -119,6 +120,8 @@ pub struct Config {
     pub demo_sandbox_bind: SocketAddr,
     /// Rate and time limits, outbound destinations, metrics access.
     pub hardening: hardening::Hardening,
+    /// The ledger's verifiable log: its key, its name, its checkpoints' pace.
+    pub ledger_log: ledger_log::LedgerLog,
 }
 
 /// One message naming the key and what is wrong with it.
@@ -177,6 +180,10 @@ const KEYS: &[&str] = &[
     "ALLOW_INSECURE_PUBLIC_URL",
     "ROLE_MAX_AGE",
     "REAUTH_WINDOW",
+    "LOG_KEY",
+    "LOG_KEY_FILE",
+    "LOG_ORIGIN",
+    "CHECKPOINT_INTERVAL",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key
@@ -486,6 +493,12 @@ impl Config {
         }
 
         let hardening = hardening::parse(&|key| get(key).map(str::to_owned))?;
+        let secret_key_file = PathBuf::from(get("SECRET_KEY_FILE").unwrap_or("countersign.key"));
+        let ledger_log = ledger_log::parse(
+            &|key| get(key).map(str::to_owned),
+            &public_url,
+            &secret_key_file,
+        )?;
         let loopback_public_url = match public_url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -518,7 +531,7 @@ impl Config {
             max_body_bytes,
             nhi_max_lifetime,
             secret_key: get("SECRET_KEY").map(|k| Secret::new(k.to_owned())),
-            secret_key_file: PathBuf::from(get("SECRET_KEY_FILE").unwrap_or("countersign.key")),
+            secret_key_file,
             token_lifetime,
             token_rate_limit,
             drill_validity,
@@ -530,6 +543,7 @@ impl Config {
             demo_agent_every,
             demo_sandbox_bind,
             hardening,
+            ledger_log,
         })
     }
 

@@ -104,3 +104,61 @@ fn an_invalid_policy_stops_start_up_naming_it() {
         "{message}"
     );
 }
+
+#[test]
+fn audit_key_creates_the_log_key_once_owner_only_and_prints_its_public_half() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("log.key");
+    let key_path = key_file.display().to_string();
+    let env = [
+        ("COUNTERSIGN_LOG_KEY_FILE", key_path.as_str()),
+        ("COUNTERSIGN_PUBLIC_URL", "https://countersign.example.com/"),
+    ];
+    let first = countersign(&["audit", "key"], &env);
+    assert!(first.status.success(), "{}", text(&first));
+    let printed = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let key = countersign_transparency::VerifierKey::parse(&printed).expect("a verifier key");
+    assert_eq!(key.name(), "countersign.example.com/ledger");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let stored = std::fs::read_to_string(&key_file).unwrap();
+    assert!(stored.starts_with("PRIVATE+KEY+countersign.example.com/ledger+"));
+    assert!(
+        !text(&first).contains(stored.trim()),
+        "the private key is never printed"
+    );
+
+    let again = countersign(&["audit", "key"], &env);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        printed,
+        "the same key"
+    );
+
+    let renamed = countersign(
+        &["audit", "key"],
+        &[
+            ("COUNTERSIGN_LOG_KEY_FILE", key_path.as_str()),
+            ("COUNTERSIGN_LOG_ORIGIN", "elsewhere.example.com/ledger"),
+        ],
+    );
+    assert!(!renamed.status.success());
+    assert!(
+        text(&renamed).contains("COUNTERSIGN_LOG_ORIGIN=countersign.example.com/ledger"),
+        "{}",
+        text(&renamed)
+    );
+
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let shared = countersign(&["audit", "key"], &env);
+    assert!(!shared.status.success());
+    assert!(text(&shared).contains("chmod 600"), "{}", text(&shared));
+
+    let bad_origin = countersign(
+        &["audit", "key"],
+        &[("COUNTERSIGN_LOG_ORIGIN", "two words")],
+    );
+    assert_eq!(bad_origin.status.code(), Some(2));
+    assert!(text(&bad_origin).contains("COUNTERSIGN_LOG_ORIGIN"));
+}

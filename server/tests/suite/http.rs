@@ -510,3 +510,23 @@ async fn assets_are_served_without_touching_the_session() {
         "pages keep the idle deadline moving"
     );
 }
+
+#[tokio::test]
+async fn the_console_signs_ledger_checkpoints_with_a_log_key_kept_beside_its_secret_key() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, _cookie) = app.sign_in_as("tomasz").await;
+    let signed = app
+        .services
+        .checkpoint_ledger()
+        .await
+        .unwrap()
+        .expect("demo data and a sign-in are events to checkpoint");
+    let key = app.services.log_verifier().expect("a log key");
+    assert_eq!(key.name(), "127.0.0.1:3000/ledger");
+    let (checkpoint, _) = countersign_transparency::Checkpoint::open(&signed.note, &key).unwrap();
+    assert_eq!(checkpoint.size, signed.tree_size);
+    let events = app.count("SELECT COUNT(*) FROM audit_events", "").await;
+    assert_eq!(checkpoint.size, events as u64);
+    let key_file = app._dir.path().join("countersign-log.key");
+    assert!(key_file.exists(), "created beside the secret key");
+}
