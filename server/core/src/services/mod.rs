@@ -17,6 +17,7 @@ mod freshness;
 mod gate;
 mod gate_view;
 mod identities;
+mod log_verify;
 mod outbox;
 mod person_link;
 mod principal_cache;
@@ -54,6 +55,7 @@ pub use drift::GrantOutcome;
 pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use log_verify::{CheckpointSource, Contradiction, LogVerification};
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,

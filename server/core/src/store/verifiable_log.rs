@@ -31,6 +31,8 @@ pub trait LogStore {
         keys: &[NodeKey],
     ) -> Result<std::collections::HashMap<NodeKey, Hash>, StoreError>;
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// Every checkpoint, smallest first.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
 }
 
 #[async_trait]
@@ -62,6 +64,8 @@ pub(super) const NODE: &str = "SELECT hash FROM ledger_tree WHERE level = $1 AND
 pub(super) const LATEST: &str =
     "SELECT tree_size, root_hash, note, key_name, key_id, signed_at_ms \
      FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1";
+pub(super) const ALL: &str = "SELECT tree_size, root_hash, note, key_name, key_id, signed_at_ms \
+     FROM ledger_checkpoints ORDER BY tree_size";
 pub(super) const INSERT_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints \
      (tree_size, root_hash, note, key_name, key_id, signed_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
      ON CONFLICT (tree_size) DO NOTHING";
@@ -161,6 +165,18 @@ macro_rules! verifiable_log_sql {
                     .await?
                     .map(super::verifiable_log::checkpoint_from_row)
                     .transpose()
+            }
+
+            async fn checkpoints(
+                &self,
+            ) -> Result<Vec<super::verifiable_log::StoredCheckpoint>, crate::store::StoreError>
+            {
+                sqlx::query_as(super::verifiable_log::ALL)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(super::verifiable_log::checkpoint_from_row)
+                    .collect()
             }
         }
 

@@ -156,3 +156,177 @@ async fn checkpoints_and_the_tree_are_append_only() {
         }
     }
 }
+
+/// An attacker with the database's rights: drops every guard, then does what they like.
+async fn drop_guards(db: &common::TestDb) {
+    let statements: &[&str] = if db.name == "sqlite" {
+        &[
+            "DROP TRIGGER audit_events_no_update",
+            "DROP TRIGGER audit_events_no_delete",
+            "DROP TRIGGER ledger_checkpoints_no_delete",
+        ]
+    } else {
+        &[
+            "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER",
+        ]
+    };
+    for sql in statements {
+        common::raw_sql(db, sql).await.unwrap();
+    }
+}
+
+/// Rewrites event `seq`'s actor and re-hashes the chain from there, so the chain verifies.
+async fn rewrite_and_rehash(db: &common::TestDb, services: &Services, seq: i64) {
+    use countersign_core::ledger::event_hash;
+    let events = services.store().events_after(0, 1_000_000).await.unwrap();
+    let mut prev = events[seq as usize - 2].hash.clone();
+    for event in &events[seq as usize - 1..] {
+        let label = if event.seq == seq {
+            "Mallory"
+        } else {
+            event.actor_label.as_str()
+        };
+        let hash = event_hash(
+            &prev,
+            event.seq,
+            event.at_ms,
+            &event.actor_ref,
+            label,
+            &event.action,
+            &event.subject,
+            &event.details,
+        );
+        common::raw_sql(
+            db,
+            &format!(
+                "UPDATE audit_events SET actor_label = '{label}', prev_hash = '{prev}', hash = '{hash}' \
+                 WHERE seq = {}",
+                event.seq
+            ),
+        )
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    common::raw_sql(db, &format!("UPDATE ledger_head SET hash = '{prev}'"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn verify_names_the_checkpoint_a_truncated_or_rewritten_ledger_contradicts() {
+    use countersign_core::services::CheckpointSource;
+    use countersign_core::Actor;
+    for db in common::both().await {
+        let (services, _clock) = common::services(&db);
+        let key = SignerKey::generate("countersign.test/ledger").unwrap();
+        let verifier = key.verifier();
+        let services = services.with_log_key(key);
+        people(&services, "a", 6).await;
+        services.checkpoint_ledger().await.unwrap().unwrap();
+        people(&services, "b", 4).await;
+        let kept = services.checkpoint_ledger().await.unwrap().unwrap();
+        // What an auditor or the anchor directory keeps outside the database.
+        let outside = || {
+            vec![CheckpointSource {
+                origin: "auditor.checkpoint".to_owned(),
+                note: kept.note.clone(),
+            }]
+        };
+
+        let intact = services
+            .verify_log(&Actor::System, &verifier, outside())
+            .await
+            .unwrap();
+        assert!(intact.intact(), "{}: {intact:?}", db.name);
+        assert_eq!(intact.events, kept.tree_size);
+        assert_eq!(
+            intact.matched.len(),
+            3,
+            "two stored checkpoints and the auditor's"
+        );
+
+        // Rewritten, chain re-hashed: the chain verifies, the checkpoints do not.
+        drop_guards(&db).await;
+        rewrite_and_rehash(&db, &services, 8).await;
+        assert!(matches!(
+            services.verify_ledger(&Actor::System).await.unwrap(),
+            countersign_core::services::LedgerVerification::Intact { .. }
+        ));
+        let rewritten = services
+            .verify_log(&Actor::System, &verifier, outside())
+            .await
+            .unwrap();
+        assert!(rewritten.broken_link.is_none(), "{}", db.name);
+        let sources: Vec<&str> = rewritten
+            .contradictions
+            .iter()
+            .map(|c| c.source.as_str())
+            .collect();
+        assert!(
+            sources.contains(&"auditor.checkpoint"),
+            "{}: {rewritten:?}",
+            db.name
+        );
+        assert!(rewritten.contradictions[0].problem.contains("rewritten"));
+        assert_eq!(
+            rewritten.matched.len(),
+            1,
+            "the first checkpoint predates event 8"
+        );
+
+        // Cut off the end, and the database's checkpoints removed with it.
+        common::raw_sql(
+            &db,
+            &format!(
+                "DELETE FROM audit_events WHERE seq > {}",
+                kept.tree_size - 2
+            ),
+        )
+        .await
+        .unwrap();
+        common::raw_sql(&db, "DELETE FROM ledger_checkpoints")
+            .await
+            .unwrap();
+        let truncated = services
+            .verify_log(&Actor::System, &verifier, outside())
+            .await
+            .unwrap();
+        assert_eq!(
+            truncated.contradictions.len(),
+            1,
+            "{}: {truncated:?}",
+            db.name
+        );
+        assert!(truncated.contradictions[0].problem.contains(&format!(
+            "vouches for {} events and the ledger holds {}",
+            kept.tree_size,
+            kept.tree_size - 2
+        )));
+
+        // A checkpoint some other key signed proves nothing.
+        let forged = SignerKey::generate("countersign.test/ledger").unwrap();
+        let bogus = countersign_transparency::Checkpoint {
+            origin: "countersign.test/ledger".to_owned(),
+            size: 2,
+            root: [0; 32],
+        }
+        .sign(&forged)
+        .unwrap();
+        let refused = services
+            .verify_log(
+                &Actor::System,
+                &verifier,
+                vec![CheckpointSource {
+                    origin: "forged.checkpoint".to_owned(),
+                    note: bogus,
+                }],
+            )
+            .await
+            .unwrap();
+        assert!(refused.contradictions[0]
+            .problem
+            .contains("not a checkpoint signed by"));
+    }
+}

@@ -1,0 +1,176 @@
+//! Verifying the ledger against what the log once signed: the chain is recomputed, the Merkle
+//! tree is rebuilt from the events as they are now, and every signed checkpoint found (in the
+//! database, the operator's anchor directory, a file an auditor brings) must still match — a
+//! truncated, rewritten or forked ledger contradicts the checkpoints signed before the tampering.
+
+use super::Services;
+use crate::actor::Actor;
+use crate::error::CoreResult;
+use crate::ledger::ChainVerifier;
+use crate::policy::{Action, Resource};
+use countersign_transparency::merkle::{self, Hash};
+use countersign_transparency::{Checkpoint, VerifierKey};
+
+const CHUNK: i64 = 10_000;
+
+/// A signed checkpoint to check the ledger against, and where it was found.
+#[derive(Debug, Clone)]
+pub struct CheckpointSource {
+    /// e.g. "the database", "anchors/00000042.checkpoint", "auditor.checkpoint".
+    pub origin: String,
+    pub note: String,
+}
+
+/// What contradicts the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    pub source: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogVerification {
+    pub events: u64,
+    /// The root of the whole ledger as it is now.
+    pub root: Hash,
+    /// The chain's first broken link, if any.
+    pub broken_link: Option<crate::ledger::BrokenLink>,
+    /// Checkpoints that verified and match.
+    pub matched: Vec<(String, u64)>,
+    pub contradictions: Vec<Contradiction>,
+}
+
+impl LogVerification {
+    pub fn intact(&self) -> bool {
+        self.broken_link.is_none() && self.contradictions.is_empty()
+    }
+}
+
+/// Roots of every prefix, one leaf at a time: the complete subtrees on the tree's right edge.
+#[derive(Default)]
+struct Frontier {
+    size: u64,
+    subtrees: Vec<(u64, Hash)>,
+}
+
+impl Frontier {
+    fn push(&mut self, leaf: Hash) {
+        let mut node = (1u64, leaf);
+        while let Some(&(width, left)) = self.subtrees.last() {
+            if width != node.0 {
+                break;
+            }
+            self.subtrees.pop();
+            node = (width * 2, merkle::node_hash(&left, &node.1));
+        }
+        self.subtrees.push(node);
+        self.size += 1;
+    }
+
+    fn root(&self) -> Hash {
+        let mut iter = self.subtrees.iter().rev();
+        let Some(&(_, mut root)) = iter.next() else {
+            return merkle::empty_root();
+        };
+        for (_, left) in iter {
+            root = merkle::node_hash(left, &root);
+        }
+        root
+    }
+}
+
+impl Services {
+    /// Recomputes the chain and the Merkle tree of the whole ledger and checks it against the
+    /// stored checkpoints and `extra` ones, each opened with `key`.
+    pub async fn verify_log(
+        &self,
+        actor: &Actor,
+        key: &VerifierKey,
+        extra: Vec<CheckpointSource>,
+    ) -> CoreResult<LogVerification> {
+        self.authorize(actor, Action::VerifyAudit, &Resource::Ledger)?;
+        let mut sources = extra;
+        for stored in self.store.checkpoints().await? {
+            sources.push(CheckpointSource {
+                origin: format!("the database's checkpoint of {} events", stored.tree_size),
+                note: stored.note,
+            });
+        }
+        let mut contradictions = Vec::new();
+        // Every checkpoint that opens, by the size it vouches for.
+        let mut wanted: Vec<(u64, Hash, String)> = Vec::new();
+        for source in sources {
+            match Checkpoint::open(&source.note, key) {
+                Ok((checkpoint, _)) => {
+                    wanted.push((checkpoint.size, checkpoint.root, source.origin))
+                }
+                Err(e) => contradictions.push(Contradiction {
+                    source: source.origin,
+                    problem: format!("not a checkpoint signed by {}: {e}", key.name()),
+                }),
+            }
+        }
+        wanted.sort_by_key(|(size, _, _)| *size);
+
+        let mut chain = ChainVerifier::default();
+        let mut broken_link = None;
+        let mut frontier = Frontier::default();
+        let mut matched = Vec::new();
+        let mut next = 0;
+        let check_at = |frontier: &Frontier,
+                        next: &mut usize,
+                        matched: &mut Vec<(String, u64)>,
+                        contradictions: &mut Vec<Contradiction>| {
+            while let Some((size, root, origin)) = wanted.get(*next) {
+                if *size != frontier.size {
+                    break;
+                }
+                if frontier.root() == *root {
+                    matched.push((origin.clone(), *size));
+                } else {
+                    contradictions.push(Contradiction {
+                        source: origin.clone(),
+                        problem: format!(
+                            "the first {size} events no longer hash to the root this checkpoint \
+                             signed: events were rewritten, or the ledger forked"
+                        ),
+                    });
+                }
+                *next += 1;
+            }
+        };
+        check_at(&frontier, &mut next, &mut matched, &mut contradictions);
+        let mut after = 0;
+        loop {
+            let chunk = self.store.events_after(after, CHUNK).await?;
+            let Some(last) = chunk.last() else { break };
+            after = last.seq;
+            for event in &chunk {
+                if broken_link.is_none() {
+                    if let Err(link) = chain.check(event) {
+                        broken_link = Some(link);
+                    }
+                }
+                frontier.push(merkle::leaf_hash(&event.leaf_bytes()));
+                check_at(&frontier, &mut next, &mut matched, &mut contradictions);
+            }
+        }
+        for (size, _, origin) in &wanted[next..] {
+            contradictions.push(Contradiction {
+                source: origin.clone(),
+                problem: format!(
+                    "it vouches for {size} events and the ledger holds {}: events were cut off \
+                     its end",
+                    frontier.size
+                ),
+            });
+        }
+        Ok(LogVerification {
+            events: frontier.size,
+            root: frontier.root(),
+            broken_link,
+            matched,
+            contradictions,
+        })
+    }
+}
