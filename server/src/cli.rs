@@ -2,8 +2,9 @@
 
 use crate::config::{Config, Mode};
 use crate::startup;
+use base64::Engine;
 use clap::{Parser, Subcommand};
-use countersign_core::services::LedgerVerification;
+use countersign_core::services::{CheckpointSource, LedgerVerification};
 use countersign_core::{Actor, Services, SystemClock};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,10 +47,19 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; print the number of events verified or the first broken link.
+    /// Recompute the hash chain and the Merkle tree, and check them against every signed
+    /// checkpoint found (the database's, the anchor directory's, files given here): print the
+    /// events verified, or every contradiction by name.
     Verify {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The log's public key (`name+id+key`, as `audit key` prints it); the configured log
+        /// key's public half when omitted.
+        #[arg(long)]
+        key: Option<String>,
+        /// A signed checkpoint kept elsewhere (repeatable).
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
     },
     /// Print the log's public key (give it to auditors and witnesses), creating the log key if
     /// there is none yet.
@@ -67,7 +77,7 @@ pub fn run() -> ExitCode {
         }
         Command::Migrate { config }
         | Command::Audit {
-            command: AuditCommand::Verify { config } | AuditCommand::Key { config },
+            command: AuditCommand::Verify { config, .. } | AuditCommand::Key { config },
         } => (config.clone(), Mode::Maintenance),
     };
     let config = match Config::load(config_path.as_deref(), mode) {
@@ -97,8 +107,11 @@ pub fn run() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Audit {
-                command: AuditCommand::Verify { .. },
-            } => verify(&config).await,
+                command:
+                    AuditCommand::Verify {
+                        key, checkpoints, ..
+                    },
+            } => verify(&config, key.as_deref(), &checkpoints).await,
             Command::Audit {
                 command: AuditCommand::Key { .. },
             } => {
@@ -116,21 +129,81 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn verify(config: &Config) -> anyhow::Result<ExitCode> {
+async fn verify(config: &Config, key: Option<&str>, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let policy = Arc::new(startup::policy_engine(config)?);
     let store = startup::open_store(config).await?;
     let services = Services::new(store, policy, Arc::new(SystemClock));
-    match services.verify_ledger(&Actor::System).await? {
-        LedgerVerification::Intact { events } => {
-            println!("ledger intact: {events} events verified");
-            Ok(ExitCode::SUCCESS)
-        }
-        LedgerVerification::Broken { verified, link } => {
-            println!(
-                "ledger BROKEN at event {}: {} ({verified} events before it verified)",
-                link.seq, link.problem
+    let key = match key {
+        Some(text) => Some(
+            countersign_transparency::VerifierKey::parse(text)
+                .map_err(|e| anyhow::anyhow!("--key: {e}"))?,
+        ),
+        None => crate::log_key::existing_verifier(config)?,
+    };
+    let Some(key) = key else {
+        if !files.is_empty() {
+            anyhow::bail!(
+                "no log key to check checkpoints with: give --key (from `countersign audit key`)"
             );
-            Ok(ExitCode::FAILURE)
+        }
+        // No log yet: the chain is all there is to check.
+        return match services.verify_ledger(&Actor::System).await? {
+            LedgerVerification::Intact { events } => {
+                println!(
+                    "ledger intact: {events} events verified (no log key: no checkpoint to check)"
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            LedgerVerification::Broken { verified, link } => {
+                println!(
+                    "ledger BROKEN at event {}: {} ({verified} events before it verified)",
+                    link.seq, link.problem
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        };
+    };
+    let mut sources = Vec::new();
+    if let Some(dir) = &config.ledger_log.checkpoint_dir {
+        if dir.exists() {
+            sources.extend(crate::anchor::read_all(dir)?);
         }
     }
+    for file in files {
+        sources.push(CheckpointSource {
+            origin: file.display().to_string(),
+            note: std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("--checkpoint {}: {e}", file.display()))?,
+        });
+    }
+    let outcome = services.verify_log(&Actor::System, &key, sources).await?;
+    let root = base64::engine::general_purpose::STANDARD.encode(outcome.root);
+    if outcome.intact() {
+        let latest = outcome
+            .matched
+            .iter()
+            .max_by_key(|(_, size)| *size)
+            .map(|(origin, size)| format!("; latest: {size} events, {origin}"))
+            .unwrap_or_default();
+        println!(
+            "ledger intact: {} events verified, Merkle root {root}; consistent with {} signed checkpoints{latest}",
+            outcome.events,
+            outcome.matched.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "ledger NOT intact: {} events, Merkle root {root}",
+        outcome.events
+    );
+    if let Some(link) = &outcome.broken_link {
+        println!("  chain broken at event {}: {}", link.seq, link.problem);
+    }
+    for contradiction in &outcome.contradictions {
+        println!(
+            "  contradicted by {}: {}",
+            contradiction.source, contradiction.problem
+        );
+    }
+    Ok(ExitCode::FAILURE)
 }

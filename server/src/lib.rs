@@ -1,6 +1,7 @@
 //! The Countersign console process: configuration, start-up, the HTTP application, single sign-on
 //! and sessions. Governance rules live in `countersign-core`; this crate adapts HTTP to it.
 
+pub mod anchor;
 pub mod api;
 pub mod api_fixture;
 pub mod auth;

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use countersign_transparency::SignerKey;
+use countersign_transparency::{SignerKey, VerifierKey};
 use std::time::Duration;
 
 pub fn log_key(config: &Config) -> anyhow::Result<SignerKey> {
@@ -46,13 +46,40 @@ pub fn log_key(config: &Config) -> anyhow::Result<SignerKey> {
     Ok(key)
 }
 
-/// Checkpoints the ledger at once and then every `interval`, for as long as the console runs.
-/// Every console process runs one; the ledger's lock orders them and a size is signed once.
-pub fn spawn_checkpointer(services: countersign_core::Services, interval: Duration) {
+/// The public half of the configured log key, if there is one (nothing is created).
+pub fn existing_verifier(config: &Config) -> anyhow::Result<Option<VerifierKey>> {
+    let settings = &config.ledger_log;
+    if settings.key.is_none() && !settings.key_file.exists() {
+        return Ok(None);
+    }
+    Ok(Some(log_key(config)?.verifier()))
+}
+
+/// Checkpoints the ledger at once and then every `interval`, for as long as the console runs,
+/// and anchors the latest checkpoint in `anchor_dir`. Every console process runs one; the
+/// ledger's lock orders them and a size is signed once.
+pub fn spawn_checkpointer(
+    services: countersign_core::Services,
+    interval: Duration,
+    anchor_dir: Option<std::path::PathBuf>,
+) {
     tokio::spawn(async move {
         loop {
             if let Err(error) = services.checkpoint_ledger().await {
                 tracing::error!(%error, "ledger checkpoint failed");
+            }
+            if let Some(dir) = &anchor_dir {
+                match services.store().latest_checkpoint().await {
+                    Ok(Some(latest)) => match crate::anchor::write(dir, &latest) {
+                        Ok(true) => {
+                            tracing::info!(size = latest.tree_size, dir = %dir.display(), "checkpoint anchored")
+                        }
+                        Ok(false) => {}
+                        Err(error) => tracing::error!(%error, "checkpoint not anchored"),
+                    },
+                    Ok(None) => {}
+                    Err(error) => tracing::error!(%error, "cannot read the latest checkpoint"),
+                }
             }
             tokio::time::sleep(interval).await;
         }

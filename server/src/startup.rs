@@ -264,6 +264,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     crate::log_key::spawn_checkpointer(
         state.services.clone(),
         state.config.ledger_log.checkpoint_interval,
+        state.config.ledger_log.checkpoint_dir.clone(),
     );
     spawn_throttle_sweep(state.services.clone());
     let state_services = state.services.clone();

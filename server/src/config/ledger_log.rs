@@ -15,6 +15,9 @@ pub struct LedgerLog {
     pub origin: String,
     /// The shortest time between two checkpoints.
     pub checkpoint_interval: Duration,
+    /// A directory outside the database where every checkpoint is also written, one file each,
+    /// never overwritten (`COUNTERSIGN_CHECKPOINT_DIR`; none when unset).
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 pub(super) fn parse(
@@ -56,5 +59,6 @@ pub(super) fn parse(
             .unwrap_or_else(|| secret_key_file.with_file_name("countersign-log.key")),
         origin,
         checkpoint_interval,
+        checkpoint_dir: get("CHECKPOINT_DIR").map(PathBuf::from),
     })
 }

@@ -184,6 +184,7 @@ const KEYS: &[&str] = &[
     "LOG_KEY_FILE",
     "LOG_ORIGIN",
     "CHECKPOINT_INTERVAL",
+    "CHECKPOINT_DIR",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key

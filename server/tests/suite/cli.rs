@@ -162,3 +162,103 @@ fn audit_key_creates_the_log_key_once_owner_only_and_prints_its_public_half() {
     assert_eq!(bad_origin.status.code(), Some(2));
     assert!(text(&bad_origin).contains("COUNTERSIGN_LOG_ORIGIN"));
 }
+
+/// A console's ledger checkpointed and anchored, then cut short by someone with the database's
+/// rights who also removed the database's checkpoints: `audit verify` names the anchored
+/// checkpoint the ledger contradicts.
+#[tokio::test]
+async fn audit_verify_checks_the_ledger_against_anchored_checkpoints() {
+    use countersign::config::{Config, Mode};
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/cs.db", dir.path().display());
+    let key_file = format!("{}/countersign.key", dir.path().display());
+    let anchors = format!("{}/anchors", dir.path().display());
+    let env = [
+        ("COUNTERSIGN_DATABASE_URL", db.as_str()),
+        ("COUNTERSIGN_SECRET_KEY_FILE", key_file.as_str()),
+        ("COUNTERSIGN_CHECKPOINT_DIR", anchors.as_str()),
+    ];
+    {
+        let vars = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let config = Config::from_sources(None, &vars, Mode::Demo).unwrap();
+        let state = countersign::startup::build_state(
+            config,
+            std::sync::Arc::new(countersign_core::SystemClock),
+        )
+        .await
+        .unwrap();
+        let signed = state.services.checkpoint_ledger().await.unwrap().unwrap();
+        assert!(countersign::anchor::write(std::path::Path::new(&anchors), &signed).unwrap());
+        assert!(
+            !countersign::anchor::write(std::path::Path::new(&anchors), &signed).unwrap(),
+            "written once"
+        );
+    }
+    let verify = countersign(&["audit", "verify"], &env);
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("consistent with 2 signed checkpoints"),
+        "{}",
+        text(&verify)
+    );
+
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    for sql in [
+        "DROP TRIGGER audit_events_no_delete",
+        "DROP TRIGGER ledger_checkpoints_no_delete",
+        "DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - 3 FROM audit_events)",
+        "DELETE FROM ledger_checkpoints",
+        "UPDATE ledger_head SET seq = (SELECT MAX(seq) FROM audit_events), \
+         hash = (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1)",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    drop(conn);
+    let verify = countersign(&["audit", "verify"], &env);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    let report = text(&verify);
+    assert!(report.contains("ledger NOT intact"), "{report}");
+    assert!(
+        report.contains("contradicted by") && report.contains(".checkpoint"),
+        "{report}"
+    );
+    assert!(report.contains("cut off its end"), "{report}");
+
+    // An auditor's own copy and the public key they were given work the same way.
+    let key = String::from_utf8_lossy(&countersign(&["audit", "key"], &env).stdout)
+        .trim()
+        .to_owned();
+    let copy = dir.path().join("auditor.checkpoint");
+    let anchored = std::fs::read_dir(&anchors)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::copy(anchored, &copy).unwrap();
+    let by_auditor = countersign(
+        &[
+            "audit",
+            "verify",
+            "--key",
+            &key,
+            "--checkpoint",
+            &copy.display().to_string(),
+        ],
+        &[("COUNTERSIGN_DATABASE_URL", db.as_str())],
+    );
+    assert_eq!(by_auditor.status.code(), Some(1));
+    assert!(
+        text(&by_auditor).contains("auditor.checkpoint"),
+        "{}",
+        text(&by_auditor)
+    );
+
+    let bad_key = countersign(&["audit", "verify", "--key", "not a key"], &env);
+    assert!(!bad_key.status.success());
+    assert!(text(&bad_key).contains("--key"));
+}
