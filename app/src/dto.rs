@@ -59,6 +59,24 @@ pub struct AuditPageView {
     pub total: i64,
 }
 
+/// The ledger as a verifiable log: what an auditor needs to check it without trusting us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogStatusView {
+    /// `name+id+key`, as `countersign audit key` prints it.
+    pub public_key: Option<String>,
+    pub events: i64,
+    pub checkpoint: Option<CheckpointView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointView {
+    pub size: u64,
+    /// RFC 3339.
+    pub signed_at: String,
+    /// The signed note, exactly as signed.
+    pub note: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LedgerCheckView {
     Intact {

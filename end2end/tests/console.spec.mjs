@@ -54,3 +54,34 @@ test('the keyboard reaches every control, starting with "skip to content"', asyn
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Workflows', level: 1 })).toBeVisible();
 });
+
+test('an auditor takes the log key and a signed checkpoint from the Audit page, and they check out', async ({ page }) => {
+  await signIn(page, 'tomasz', { next: '/audit' });
+  const key = await page.getByLabel('Public key (give it to auditors and witnesses)').inputValue();
+  const [name, keyId, material] = key.match(/^([^+]+)\+([0-9a-f]{8})\+(.+)$/).slice(1);
+  expect(name).toMatch(/\/ledger$/);
+  // The checkpoint is signed at start-up; wait for it rather than for time.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('latest-checkpoint')).toContainText(/Latest checkpoint: \d+ of \d+ events/, { timeout: 1000 });
+  }).toPass();
+  await page.getByText('Show the signed checkpoint').click();
+  const note = await page.locator('details pre').innerText();
+  // Checked with Node's own Ed25519 (OpenSSL), not ours: text, blank line, "— name base64(id ‖ sig)".
+  const { createPublicKey, verify } = await import('node:crypto');
+  const split = note.lastIndexOf('\n\n');
+  const text = note.slice(0, split + 1);
+  const line = note.slice(split + 2).split('\n')[0];
+  expect(line.startsWith(`\u2014 ${name} `)).toBe(true);
+  const blob = Buffer.from(line.split(' ')[2], 'base64');
+  expect(blob.subarray(0, 4).toString('hex')).toBe(keyId);
+  const raw = Buffer.from(material, 'base64');
+  expect(raw[0]).toBe(1);
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') },
+    format: 'jwk',
+  });
+  expect(verify(null, Buffer.from(text), publicKey, blob.subarray(4))).toBe(true);
+  expect(verify(null, Buffer.from(text.replace(/\n\d+\n/, '\n1\n')), publicKey, blob.subarray(4))).toBe(false);
+  expect(text.split('\n')[0]).toBe(name);
+});

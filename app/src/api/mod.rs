@@ -1,6 +1,6 @@
 //! Server functions: thin adapters that resolve the actor, make one core call and return DTOs.
 
-use crate::dto::{AuditPageView, LedgerCheckView, SessionView, SignInChoices};
+use crate::dto::{AuditPageView, LedgerCheckView, LogStatusView, SessionView, SignInChoices};
 use crate::error::UiError;
 use leptos::prelude::*;
 
@@ -146,3 +146,24 @@ pub mod systems;
 pub mod workflow_builder;
 pub mod workflow_convert;
 pub mod workflows;
+
+/// The log's public key and latest signed checkpoint.
+#[server(prefix = "/ui", endpoint = "log_status")]
+pub async fn log_status() -> Result<LogStatusView, UiError> {
+    use crate::dto::CheckpointView;
+    let (services, actor) = adapter::request()?;
+    let status = services
+        .log_status(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    Ok(LogStatusView {
+        public_key: status.public_key,
+        events: status.events,
+        checkpoint: status.latest.map(|c| CheckpointView {
+            size: c.tree_size,
+            signed_at: countersign_core::clock::from_millis(c.signed_at_ms)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            note: c.note,
+        }),
+    })
+}

@@ -1,6 +1,6 @@
-use crate::api::{audit_page, VerifyLedger};
+use crate::api::{audit_page, log_status, VerifyLedger};
 use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
-use crate::dto::{AuditEventView, AuditPageView, LedgerCheckView};
+use crate::dto::{AuditEventView, AuditPageView, LedgerCheckView, LogStatusView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -20,6 +20,7 @@ pub fn AuditPage() -> impl IntoView {
             subtitle="Every sign-in, decision and change, newest first. Each event is chained to the one before it by SHA-256."
         />
         <VerifyPanel />
+        <LogPanel />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match page.await {
@@ -71,6 +72,87 @@ fn VerifyPanel() -> impl IntoView {
                 }}
             </p>
         </section>
+    }
+}
+
+/// The log's public key and latest signed checkpoint: what an auditor takes away to check the
+/// ledger without trusting the console.
+#[component]
+fn LogPanel() -> impl IntoView {
+    let status = Resource::new(|| (), |()| log_status());
+    view! {
+        <section
+            aria-labelledby="log-heading"
+            class="mb-6 rounded-lg border border-slate-200 bg-white p-4"
+        >
+            <h2 id="log-heading" class="text-base font-semibold text-slate-900">
+                "Signed checkpoints"
+            </h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "The ledger is also a Merkle tree. Its size and root are signed with a key kept outside the database, so rewriting or cutting the ledger contradicts what was signed before."
+            </p>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(status) => view! { <LogStatus status /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn LogStatus(status: LogStatusView) -> impl IntoView {
+    let key = status.public_key.clone();
+    let checkpoint = match status.checkpoint {
+        Some(c) => view! {
+            <p class="mt-3 text-sm text-slate-800" data-testid="latest-checkpoint">
+                {format!(
+                    "Latest checkpoint: {} of {} events, signed {}.",
+                    c.size,
+                    status.events,
+                    c.signed_at,
+                )}
+            </p>
+            <details class="mt-2 text-sm">
+                <summary class="cursor-pointer text-slate-700 underline">"Show the signed checkpoint"</summary>
+                <pre class="mt-2 overflow-x-auto rounded bg-slate-50 p-3 font-mono text-xs text-slate-800">{c.note}</pre>
+            </details>
+        }
+            .into_any(),
+        None => view! {
+            <p class="mt-3 text-sm text-slate-700" data-testid="latest-checkpoint">
+                "No checkpoint yet: the console signs one within a minute of new events."
+            </p>
+        }
+            .into_any(),
+    };
+    view! {
+        {match key {
+            Some(key) => view! {
+                <label class="mt-3 block text-sm font-medium text-slate-800" for="log-key">
+                    "Public key (give it to auditors and witnesses)"
+                </label>
+                <input
+                    id="log-key"
+                    readonly
+                    data-testid="log-key"
+                    class="mt-1 w-full rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs text-slate-900"
+                    value=key
+                />
+                <p class="mt-1 text-xs text-slate-600">
+                    "Check the ledger yourself: countersign audit verify --key <this key> --checkpoint <a checkpoint you kept>."
+                </p>
+            }
+                .into_any(),
+            None => view! {
+                <p class="mt-3 text-sm text-slate-700">"This console has no log key configured."</p>
+            }
+                .into_any(),
+        }}
+        {checkpoint}
     }
 }
 

@@ -20,7 +20,29 @@ fn corrupt(problem: String) -> CoreError {
 /// Events added to the tree per transaction: the ledger's lock is held for one batch at a time.
 const BATCH: i64 = 5_000;
 
+/// What an auditor is shown of the log: its public key, its latest checkpoint, the ledger's size.
+#[derive(Debug, Clone)]
+pub struct LogStatus {
+    pub public_key: Option<String>,
+    pub latest: Option<StoredCheckpoint>,
+    pub events: i64,
+}
+
 impl Services {
+    /// The log's public key and latest checkpoint, for the Audit page.
+    pub async fn log_status(&self, actor: &crate::actor::Actor) -> CoreResult<LogStatus> {
+        self.authorize(
+            actor,
+            crate::policy::Action::ViewAudit,
+            &crate::policy::Resource::Ledger,
+        )?;
+        Ok(LogStatus {
+            public_key: self.log_verifier().map(|k| k.to_string()),
+            latest: self.store.latest_checkpoint().await?,
+            events: self.store.event_count().await?,
+        })
+    }
+
     /// The key that signs checkpoints (from the operator's key file).
     pub fn with_log_key(mut self, key: SignerKey) -> Self {
         self.log_key = Some(Arc::new(key));

@@ -168,6 +168,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/area_access" => ui(Query, "area_access", form(&[("area", "audit")])),
         "POST /ui/audit_page" => ui(Query, "audit_page", Payload::Empty),
         "POST /ui/verify_ledger" => ui(Query, "verify_ledger", Payload::Empty),
+        "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
         "POST /ui/review_quality" => ui(Query, "review_quality", form(&[("days", "30")])),
 
         // The queue and the gate.
