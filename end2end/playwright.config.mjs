@@ -47,6 +47,8 @@ function consoleServer(url, extraEnv) {
       COUNTERSIGN_OIDC_CLIENT_SECRET: 'e2e-client-secret',
       // The connected systems these tests register run on this machine.
       COUNTERSIGN_OUTBOUND_ALLOW: '127.0.0.0/8',
+      // Checkpoints within the tests' patience, not a minute later.
+      COUNTERSIGN_CHECKPOINT_INTERVAL: '2s',
       COUNTERSIGN_ROLE_MAP:
         'approver=mkt-approvers;legal=legal-team;security_admin=sec-admins;auditor=audit',
       RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
@@ -70,6 +72,7 @@ function demoServer(url, name, extraEnv) {
       COUNTERSIGN_PUBLIC_URL: url,
       COUNTERSIGN_SITE_ROOT: `${root}/target/site`,
       COUNTERSIGN_SECRET_KEY_FILE: `${data}/${name}.key`,
+      COUNTERSIGN_CHECKPOINT_INTERVAL: '2s',
       RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       ...extraEnv,
     },

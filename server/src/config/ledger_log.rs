@@ -56,9 +56,19 @@ pub(super) fn parse(
         key: get("LOG_KEY").map(Secret::new),
         key_file: get("LOG_KEY_FILE")
             .map(PathBuf::from)
-            .unwrap_or_else(|| secret_key_file.with_file_name("countersign-log.key")),
+            .unwrap_or_else(|| beside(secret_key_file)),
         origin,
         checkpoint_interval,
         checkpoint_dir: get("CHECKPOINT_DIR").map(PathBuf::from),
     })
+}
+
+/// `countersign.key` → `countersign-log.key`, in the same directory: each console's secret key
+/// file has its own log key beside it.
+fn beside(secret_key_file: &Path) -> PathBuf {
+    let stem = secret_key_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "countersign".to_owned());
+    secret_key_file.with_file_name(format!("{stem}-log.key"))
 }

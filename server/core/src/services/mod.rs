@@ -56,7 +56,6 @@ pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use log_verify::{CheckpointSource, Contradiction, LogVerification};
-pub use verifiable_log::LogStatus;
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
@@ -66,6 +65,7 @@ pub use revocation::{RevocationView, RevokeInput};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use throttle::{Limit, RetryAfter, ThrottleSettings};
+pub use verifiable_log::LogStatus;
 pub use workflows::{DefineWorkflow, MAX_STEPS};
 
 use crate::actor::Actor;
