@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use merkle::{Hash, Leaves, ProofError};
