@@ -17,3 +17,4 @@ mod fuzz_regressions;
 mod hardening;
 mod http;
 mod outbound;
+mod witness;

@@ -1,0 +1,160 @@
+//! `countersign-witness` as a real process on loopback: it cosigns a log's checkpoints along one
+//! history, remembers it across restarts, and answers the protocol's statuses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::free_port;
+use countersign_transparency::merkle::{consistency_proof, leaf_hash, root, Hash};
+use countersign_transparency::note::Note;
+use countersign_transparency::witness::{AddCheckpoint, CosignerKey};
+use countersign_transparency::{Checkpoint, SignerKey};
+use std::process::{Child, Command, Stdio};
+
+struct WitnessProcess(Child);
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn witness_command(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_countersign-witness"));
+    command
+        .args(["--name", "witness.test/w1", "--key-file"])
+        .arg(dir.join("w1.key"))
+        .arg("--state-dir")
+        .arg(dir.join("state"));
+    command
+}
+
+async fn start(dir: &std::path::Path, port: u16, log: &str) -> WitnessProcess {
+    let child = witness_command(dir)
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--log", log])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return WitnessProcess(child);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the witness did not start");
+}
+
+fn signed(key: &SignerKey, leaves: &[Hash], size: u64) -> String {
+    Checkpoint {
+        origin: key.name().to_owned(),
+        size,
+        root: root(leaves, size),
+    }
+    .sign(key)
+    .unwrap()
+}
+
+async fn post(port: u16, request: &AddCheckpoint) -> (u16, Option<String>, String) {
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/add-checkpoint"))
+        .body(request.encode())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, kind, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_witness_cosigns_one_history_and_remembers_it_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SignerKey::generate("countersign.test/ledger").unwrap();
+    let log_key = log.verifier().to_string();
+    let printed = witness_command(dir.path())
+        .arg("--print-key")
+        .output()
+        .unwrap();
+    let witness_key =
+        CosignerKey::parse(String::from_utf8_lossy(&printed.stdout).trim()).expect("a witness key");
+    let history: Vec<Hash> = (0..30)
+        .map(|i| leaf_hash(format!("e{i}").as_bytes()))
+        .collect();
+    let port = free_port();
+
+    let witness = start(dir.path(), port, &log_key).await;
+    let first = AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: signed(&log, &history, 12),
+    };
+    let (status, _, line) = post(port, &first).await;
+    assert_eq!(status, 200, "{line}");
+    let note = Note::parse(&format!("{}{line}", first.checkpoint)).unwrap();
+    assert!(
+        witness_key.verify(&note).is_some(),
+        "the cosignature verifies"
+    );
+
+    // Restarted, it still knows size 12: a request from 0 is told so.
+    drop(witness);
+    let _witness = start(dir.path(), port, &log_key).await;
+    let (status, kind, body) = post(
+        port,
+        &AddCheckpoint {
+            old_size: 0,
+            proof: vec![],
+            checkpoint: signed(&log, &history, 30),
+        },
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref(), body.as_str()),
+        (409, Some("text/x.tlog.size"), "12\n")
+    );
+
+    // A rewritten history cannot pass it.
+    let forked: Vec<Hash> = (0..30)
+        .map(|i| leaf_hash(format!("x{i}").as_bytes()))
+        .collect();
+    let (status, _, body) = post(
+        port,
+        &AddCheckpoint {
+            old_size: 12,
+            proof: consistency_proof(forked.as_slice(), 12, 30).unwrap(),
+            checkpoint: signed(&log, &forked, 30),
+        },
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+
+    let (status, _, body) = post(
+        port,
+        &AddCheckpoint {
+            old_size: 12,
+            proof: consistency_proof(history.as_slice(), 12, 30).unwrap(),
+            checkpoint: signed(&log, &history, 30),
+        },
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let stranger = SignerKey::generate("elsewhere.test/log").unwrap();
+    let (status, _, _) = post(
+        port,
+        &AddCheckpoint {
+            old_size: 0,
+            proof: vec![],
+            checkpoint: signed(&stranger, &history, 3),
+        },
+    )
+    .await;
+    assert_eq!(status, 404, "an unknown log");
+}
