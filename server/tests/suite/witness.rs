@@ -30,18 +30,20 @@ fn witness_command(dir: &std::path::Path) -> Command {
 }
 
 async fn start(dir: &std::path::Path, port: u16, log: &str) -> WitnessProcess {
-    let child = witness_command(dir)
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--log", log])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let process = WitnessProcess(
+        witness_command(dir)
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--log", log])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return WitnessProcess(child);
+            return process;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
