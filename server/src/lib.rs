@@ -32,3 +32,4 @@ pub mod state;
 pub mod telemetry;
 pub mod web;
 pub mod witness_server;
+pub mod witnessing;

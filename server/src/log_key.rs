@@ -56,12 +56,13 @@ pub fn existing_verifier(config: &Config) -> anyhow::Result<Option<VerifierKey>>
 }
 
 /// Checkpoints the ledger at once and then every `interval`, for as long as the console runs,
-/// and anchors the latest checkpoint in `anchor_dir`. Every console process runs one; the
+/// anchors the latest checkpoint in `anchor_dir` and asks the witnesses to cosign it. Every console process runs one; the
 /// ledger's lock orders them and a size is signed once.
 pub fn spawn_checkpointer(
     services: countersign_core::Services,
     interval: Duration,
     anchor_dir: Option<std::path::PathBuf>,
+    witnesses: Option<crate::witnessing::Witnessing>,
 ) {
     tokio::spawn(async move {
         loop {
@@ -79,6 +80,11 @@ pub fn spawn_checkpointer(
                     },
                     Ok(None) => {}
                     Err(error) => tracing::error!(%error, "cannot read the latest checkpoint"),
+                }
+            }
+            if let Some(witnesses) = &witnesses {
+                if let Err(error) = witnesses.cosign_latest(&services).await {
+                    tracing::warn!(%error, "witnesses not asked");
                 }
             }
             tokio::time::sleep(interval).await;

@@ -261,10 +261,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     DbSessionStore::new(state.services.store().clone()).spawn_cleanup(Duration::from_secs(300));
     crate::deliveries::spawn_worker(state.services.clone());
+    let witnesses = if state.config.ledger_log.witnesses.is_empty() {
+        None
+    } else {
+        Some(crate::witnessing::Witnessing::new(
+            state.config.ledger_log.witnesses.clone(),
+            Arc::new(outbound_policy(&state.config)),
+        )?)
+    };
     crate::log_key::spawn_checkpointer(
         state.services.clone(),
         state.config.ledger_log.checkpoint_interval,
         state.config.ledger_log.checkpoint_dir.clone(),
+        witnesses,
     );
     spawn_throttle_sweep(state.services.clone());
     let state_services = state.services.clone();

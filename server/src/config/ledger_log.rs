@@ -18,6 +18,8 @@ pub struct LedgerLog {
     /// A directory outside the database where every checkpoint is also written, one file each,
     /// never overwritten (`COUNTERSIGN_CHECKPOINT_DIR`; none when unset).
     pub checkpoint_dir: Option<PathBuf>,
+    /// Witnesses asked to cosign each checkpoint (`COUNTERSIGN_WITNESSES`: `URL KEY; …`).
+    pub witnesses: Vec<crate::witnessing::WitnessTarget>,
 }
 
 pub(super) fn parse(
@@ -60,6 +62,8 @@ pub(super) fn parse(
         origin,
         checkpoint_interval,
         checkpoint_dir: get("CHECKPOINT_DIR").map(PathBuf::from),
+        witnesses: crate::witnessing::parse_targets(&get("WITNESSES").unwrap_or_default())
+            .map_err(|p| err(&name("WITNESSES"), p))?,
     })
 }
 

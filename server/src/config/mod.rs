@@ -185,6 +185,7 @@ const KEYS: &[&str] = &[
     "LOG_ORIGIN",
     "CHECKPOINT_INTERVAL",
     "CHECKPOINT_DIR",
+    "WITNESSES",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key

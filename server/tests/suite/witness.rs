@@ -160,3 +160,87 @@ async fn the_witness_cosigns_one_history_and_remembers_it_across_restarts() {
     .await;
     assert_eq!(status, 404, "an unknown log");
 }
+
+/// The console asks a real witness to cosign its checkpoints, keeps the verified cosignatures,
+/// and recovers when the witness remembers another size than the console thinks.
+#[tokio::test]
+async fn the_console_gets_its_checkpoints_cosigned() {
+    use countersign::config::Mode;
+    use countersign::witnessing::{parse_targets, Witnessing};
+    let app = crate::http::start_app(Mode::Demo, &[]).await;
+    let services = &app.services;
+    let log_key = services.log_verifier().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let printed = witness_command(dir.path())
+        .arg("--print-key")
+        .output()
+        .unwrap();
+    let witness_key = String::from_utf8_lossy(&printed.stdout).trim().to_owned();
+    let port = free_port();
+    let witness = start(dir.path(), port, &log_key).await;
+    let targets = parse_targets(&format!(
+        "http://127.0.0.1:{port}/add-checkpoint {witness_key}"
+    ))
+    .unwrap();
+    let witnessing = Witnessing::new(
+        targets,
+        std::sync::Arc::new(crate::common::loopback_allowed()),
+    )
+    .unwrap();
+
+    let first = services.checkpoint_ledger().await.unwrap().unwrap();
+    assert_eq!(witnessing.cosign_latest(services).await.unwrap(), 1);
+    assert_eq!(
+        witnessing.cosign_latest(services).await.unwrap(),
+        0,
+        "once per checkpoint"
+    );
+    let lines = services
+        .store()
+        .cosignatures(first.tree_size)
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 1);
+    let note = Note::parse(&format!("{}{}", first.note, lines[0])).unwrap();
+    assert!(CosignerKey::parse(&witness_key)
+        .unwrap()
+        .verify(&note)
+        .is_some());
+
+    // New events; the witness forgets everything (a new state directory): it answers 409 with
+    // size 0 and the console starts over from there.
+    app.sign_in_as("tomasz").await;
+    let second = services.checkpoint_ledger().await.unwrap().unwrap();
+    drop(witness);
+    std::fs::remove_dir_all(dir.path().join("state")).unwrap();
+    let _witness = start(dir.path(), port, &log_key).await;
+    assert_eq!(witnessing.cosign_latest(services).await.unwrap(), 1);
+    assert_eq!(
+        services
+            .store()
+            .cosignatures(second.tree_size)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A witness whose key is not the one configured: its answers are not kept.
+    let other = tempfile::tempdir().unwrap();
+    let impostor_port = free_port();
+    let _impostor = start(other.path(), impostor_port, &log_key).await;
+    let wrong = Witnessing::new(
+        parse_targets(&format!(
+            "http://127.0.0.1:{impostor_port}/add-checkpoint {witness_key}"
+        ))
+        .unwrap(),
+        std::sync::Arc::new(crate::common::loopback_allowed()),
+    )
+    .unwrap();
+    app.sign_in_as("priya").await;
+    services.checkpoint_ledger().await.unwrap().unwrap();
+    assert_eq!(wrong.cosign_latest(services).await.unwrap(), 0);
+
+    assert!(parse_targets("http://x.example/add-checkpoint not-a-key").is_err());
+    assert!(parse_targets("ftp://x.example/ w+00000000+AAAA").is_err());
+}

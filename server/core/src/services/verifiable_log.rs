@@ -104,6 +104,44 @@ impl Services {
         }
     }
 
+    /// Keeps a witness's cosignature on the checkpoint of `tree_size`, after checking it against
+    /// the witness's key; false when that witness's cosignature is there already.
+    pub async fn record_cosignature(
+        &self,
+        checkpoint: &StoredCheckpoint,
+        witness: &countersign_transparency::witness::CosignerKey,
+        line: &str,
+    ) -> CoreResult<bool> {
+        let note = countersign_transparency::Note::parse(&format!("{}{line}", checkpoint.note))
+            .map_err(|e| CoreError::invalid("cosignature", e.to_string()))?;
+        let Some(timestamp) = witness.verify(&note) else {
+            return Err(CoreError::invalid(
+                "cosignature",
+                format!(
+                    "no valid cosignature by {} on this checkpoint",
+                    witness.name()
+                ),
+            ));
+        };
+        let line = note
+            .signatures
+            .iter()
+            .find(|s| s.name == witness.name() && s.key_id == witness.id())
+            .map(|s| s.line())
+            .unwrap_or_default();
+        let mut tx = self.store.begin_log_write().await?;
+        let kept = tx
+            .insert_cosignature(
+                checkpoint.tree_size,
+                witness.name(),
+                &line,
+                i64::try_from(timestamp).unwrap_or(i64::MAX),
+            )
+            .await?;
+        tx.commit_log().await?;
+        Ok(kept)
+    }
+
     /// The root of the first `size` events, from the stored subtrees.
     pub async fn log_root(&self, size: u64) -> CoreResult<Hash> {
         let nodes = StoredNodes::load(self, size, |leaves| {

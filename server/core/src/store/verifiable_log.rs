@@ -33,6 +33,10 @@ pub trait LogStore {
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
     /// Every checkpoint, smallest first.
     async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+    /// The largest tree size `witness` cosigned (0 when none).
+    async fn last_cosigned(&self, witness: &str) -> Result<u64, StoreError>;
+    /// The cosignature lines kept for the checkpoint of `tree_size`.
+    async fn cosignatures(&self, tree_size: u64) -> Result<Vec<String>, StoreError>;
 }
 
 #[async_trait]
@@ -51,6 +55,14 @@ pub trait LogWrites {
         &mut self,
         checkpoint: &StoredCheckpoint,
     ) -> Result<bool, StoreError>;
+    /// Keeps a verified cosignature line; false when that witness's is there already.
+    async fn insert_cosignature(
+        &mut self,
+        tree_size: u64,
+        witness: &str,
+        line: &str,
+        cosigned_at: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The checkpointer's transaction (see `Store::begin_log_write`).
@@ -66,6 +78,13 @@ pub(super) const LATEST: &str =
      FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1";
 pub(super) const ALL: &str = "SELECT tree_size, root_hash, note, key_name, key_id, signed_at_ms \
      FROM ledger_checkpoints ORDER BY tree_size";
+pub(super) const LAST_COSIGNED: &str =
+    "SELECT COALESCE(MAX(tree_size), 0) FROM ledger_cosignatures WHERE witness = $1";
+pub(super) const COSIGNATURES: &str =
+    "SELECT line FROM ledger_cosignatures WHERE tree_size = $1 ORDER BY witness";
+pub(super) const INSERT_COSIGNATURE: &str = "INSERT INTO ledger_cosignatures \
+     (tree_size, witness, line, cosigned_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (tree_size, witness) DO NOTHING";
 pub(super) const INSERT_CHECKPOINT: &str = "INSERT INTO ledger_checkpoints \
      (tree_size, root_hash, note, key_name, key_id, signed_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
      ON CONFLICT (tree_size) DO NOTHING";
@@ -167,6 +186,24 @@ macro_rules! verifiable_log_sql {
                     .transpose()
             }
 
+            async fn last_cosigned(&self, witness: &str) -> Result<u64, crate::store::StoreError> {
+                let size: i64 = sqlx::query_scalar(super::verifiable_log::LAST_COSIGNED)
+                    .bind(witness)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(size as u64)
+            }
+
+            async fn cosignatures(
+                &self,
+                tree_size: u64,
+            ) -> Result<Vec<String>, crate::store::StoreError> {
+                Ok(sqlx::query_scalar(super::verifiable_log::COSIGNATURES)
+                    .bind(tree_size as i64)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn checkpoints(
                 &self,
             ) -> Result<Vec<super::verifiable_log::StoredCheckpoint>, crate::store::StoreError>
@@ -249,6 +286,24 @@ macro_rules! verifiable_log_sql {
                     .fetch_all(&mut *self.tx)
                     .await?;
                 rows.iter().map(super::sql::event_from_row).collect()
+            }
+
+            async fn insert_cosignature(
+                &mut self,
+                tree_size: u64,
+                witness: &str,
+                line: &str,
+                cosigned_at: i64,
+            ) -> Result<bool, crate::store::StoreError> {
+                Ok(sqlx::query(super::verifiable_log::INSERT_COSIGNATURE)
+                    .bind(tree_size as i64)
+                    .bind(witness)
+                    .bind(line)
+                    .bind(cosigned_at)
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected()
+                    == 1)
             }
 
             async fn insert_checkpoint(
