@@ -84,11 +84,15 @@ impl Witness {
             .next()
             .unwrap_or_default()
             .to_owned();
+        // An unknown log is refused before anything is read for it.
+        let Some(log_key) = self.logs.get(&origin) else {
+            return Err(WitnessError::UnknownLog(origin));
+        };
         let _guard = self.lock.lock().await;
         let seen = self
             .read_seen(&origin)
             .map_err(|e| WitnessError::BadRequest(format!("witness state unreadable: {e}")))?;
-        let (now_seen, checkpoint) = judge(&request, self.logs.get(&origin), seen)?;
+        let (now_seen, checkpoint) = judge(&request, Some(log_key), seen)?;
         self.write_seen(&origin, now_seen)
             .map_err(|e| WitnessError::BadRequest(format!("witness state not saved: {e}")))?;
         let timestamp = std::time::SystemTime::now()

@@ -159,6 +159,17 @@ async fn the_witness_cosigns_one_history_and_remembers_it_across_restarts() {
     )
     .await;
     assert_eq!(status, 404, "an unknown log");
+    let long_origin = SignerKey::generate(&"x".repeat(4000)).unwrap();
+    let (status, _, _) = post(
+        port,
+        &AddCheckpoint {
+            old_size: 0,
+            proof: vec![],
+            checkpoint: signed(&long_origin, &history, 3),
+        },
+    )
+    .await;
+    assert_eq!(status, 404, "an unknown log, however long its name");
 }
 
 /// The console asks a real witness to cosign its checkpoints, keeps the verified cosignatures,
