@@ -3,8 +3,9 @@
 # load run of the access-decision API on loopback, and the queue page's server render with 100k
 # and then 1M pending changes — each on SQLite and on a PostgreSQL server started here from the
 # installed binaries, and the kill switch on a workflow with 1,000 credentials and 10 connected
-# systems. Figures go to stdout; the README quotes them. `BENCH=decisions`, `BENCH=queue` or
-# `BENCH=killswitch` runs only one of the load benchmarks.
+# systems, and the verifiable ledger (audited writes with and without checkpoints, tree building
+# and `audit verify` over LEDGER_EVENTS events). Figures go to stdout; the README quotes them.
+# `BENCH=decisions`, `queue`, `killswitch` or `ledger` runs only one of the load benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -16,6 +17,7 @@ SECONDS_MAX="${SECONDS_MAX:-60}"
 QUEUE_CHANGES="${QUEUE_CHANGES:-100000}"
 QUEUE_GROW_TO="${QUEUE_GROW_TO:-1000000}"
 QUEUE_EVENTS="${QUEUE_EVENTS:-1000000}"
+LEDGER_EVENTS="${LEDGER_EVENTS:-1000000}"
 BENCH="${BENCH:-all}"
 
 if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
@@ -54,5 +56,12 @@ if [ "$BENCH" = all ] || [ "$BENCH" = killswitch ]; then
   for database in sqlite "$(fresh_db)"; do
     echo "==> Kill switch ($database)"
     target/release/countersign-load killswitch --database "$database" --credentials 1000 --systems 10
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = ledger ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Verifiable ledger ($database)"
+    target/release/countersign-load ledger --database "$database" --events "$LEDGER_EVENTS"
   done
 fi

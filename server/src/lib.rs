@@ -19,6 +19,7 @@ pub mod flood_bench;
 pub mod fuzzing;
 pub mod health;
 pub mod killswitch_bench;
+pub mod ledger_bench;
 pub mod loadtest;
 pub mod log_key;
 pub mod metrics;

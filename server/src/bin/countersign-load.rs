@@ -78,6 +78,19 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// The verifiable ledger: audited writes with and without checkpoints; tree building and
+    /// `audit verify` over a large ledger.
+    Ledger {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Single-event transactions timed, without and then with the checkpointer.
+        #[arg(long, default_value_t = 2_000)]
+        writes: usize,
+        /// Events in the ledger for the tree and verify measurements.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
     /// Not a benchmark: serve a console with the load world on loopback and print, as one JSON
     /// line, its URL and an agent's credentials (for the API conformance run).
     Fixture {
@@ -158,6 +171,18 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?
             .print();
+        }
+        Bench::Ledger {
+            database,
+            writes,
+            events,
+        } => {
+            countersign::ledger_bench::run(countersign::ledger_bench::LedgerBenchOptions {
+                database_url: database,
+                writes: writes.max(1),
+                events: events.max(1),
+            })
+            .await?
         }
         Bench::Fixture { port } => countersign::api_fixture::serve(port).await?,
     }
