@@ -42,7 +42,8 @@ async fn audited_writes(services: &Services, n: usize) -> anyhow::Result<f64> {
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn fill(services: &Services, total: i64) -> anyhow::Result<()> {
+/// Appends filler events, 10,000 per transaction, until the ledger holds `total`.
+pub(crate) async fn fill(services: &Services, total: i64) -> anyhow::Result<()> {
     let store = services.store();
     let mut have = store.event_count().await?;
     while have < total {

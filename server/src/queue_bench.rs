@@ -155,30 +155,7 @@ async fn seed_changes(world: &World, from: usize, count: usize) -> anyhow::Resul
 
 /// Appends ledger events until the ledger holds `total`.
 async fn seed_events(world: &World, total: i64) -> anyhow::Result<()> {
-    let store = world.services.store();
-    let mut have = store.event_count().await?;
-    while have < total {
-        let batch = (total - have).min(10_000);
-        let mut tx = store
-            .begin_write(countersign_core::clock::to_millis(
-                world.services.clock().now(),
-            ))
-            .await?;
-        // Only the ledger grows: nothing a cached token principal holds changes.
-        tx.leaves_registry_unchanged();
-        for i in 0..batch {
-            tx.append_event(&NewEvent::new(
-                &Actor::System,
-                "bench.filler",
-                "ledger",
-                json!({ "n": have + i }),
-            ))
-            .await?;
-        }
-        tx.commit().await?;
-        have += batch;
-    }
-    Ok(())
+    crate::ledger_bench::fill(&world.services, total).await
 }
 
 /// A session cookie for the demo approver persona.

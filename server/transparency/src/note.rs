@@ -42,10 +42,16 @@ fn check_name(name: &str) -> Result<(), NoteError> {
 }
 
 pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    typed_key_id(name, ALG_ED25519, public)
+}
+
+/// The first four bytes of SHA-256(name ‖ "\n" ‖ key type ‖ public key): the signed-note key id
+/// (type 0x01) and the cosignature key id (type 0x04) alike.
+pub(crate) fn typed_key_id(name: &str, key_type: u8, public: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([key_type]);
     h.update(public);
     let digest = h.finalize();
     [digest[0], digest[1], digest[2], digest[3]]

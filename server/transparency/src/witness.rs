@@ -9,20 +9,13 @@ use crate::note::{Note, NoteSignature, VerifierKey};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 const ALG_COSIGNATURE_V1: u8 = 0x04;
 /// The protocol's limit on consistency proof lines.
 const MAX_PROOF_LINES: usize = 63;
 
 fn cosigner_key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(b"\n");
-    h.update([ALG_COSIGNATURE_V1]);
-    h.update(public);
-    let d = h.finalize();
-    [d[0], d[1], d[2], d[3]]
+    crate::note::typed_key_id(name, ALG_COSIGNATURE_V1, public)
 }
 
 /// What a cosignature signs: a header, the time, the checkpoint's body.
