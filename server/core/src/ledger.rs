@@ -177,8 +177,9 @@ impl StoredEvent {
         }
     }
 
-    fn recomputed_hash(&self) -> String {
-        event_hash(
+    /// The bytes the event's chain hash covers — and that its Merkle leaf hashes.
+    pub fn hashed_bytes(&self) -> Vec<u8> {
+        hashed_bytes(
             &self.prev_hash,
             self.seq,
             self.at_ms,
@@ -236,6 +237,12 @@ impl ChainVerifier {
     }
 
     pub fn check(&mut self, event: &StoredEvent) -> Result<(), BrokenLink> {
+        self.check_hashed(event, &event.hashed_bytes())
+    }
+
+    /// `check` for a caller that also needs the event's hashed bytes (its Merkle leaf): the
+    /// event is serialised once.
+    pub fn check_hashed(&mut self, event: &StoredEvent, bytes: &[u8]) -> Result<(), BrokenLink> {
         let broken = |problem: String| BrokenLink {
             seq: event.seq,
             problem,
@@ -253,7 +260,7 @@ impl ChainVerifier {
                 "previous-hash does not match the hash of the event before it".to_owned(),
             ));
         }
-        if event.recomputed_hash() != event.hash {
+        if hex::encode(Sha256::digest(bytes)) != event.hash {
             return Err(broken(
                 "stored hash does not match the event's contents (the event was altered)"
                     .to_owned(),

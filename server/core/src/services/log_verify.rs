@@ -146,12 +146,13 @@ impl Services {
             let Some(last) = chunk.last() else { break };
             after = last.seq;
             for event in &chunk {
+                let bytes = event.hashed_bytes();
                 if broken_link.is_none() {
-                    if let Err(link) = chain.check(event) {
+                    if let Err(link) = chain.check_hashed(event, &bytes) {
                         broken_link = Some(link);
                     }
                 }
-                frontier.push(merkle::leaf_hash(&event.leaf_bytes()));
+                frontier.push(merkle::leaf_hash(&bytes));
                 check_at(&frontier, &mut next, &mut matched, &mut contradictions);
             }
         }

@@ -5,7 +5,7 @@
 
 use super::Services;
 use crate::error::{CoreError, CoreResult};
-use crate::ledger::{ChainVerifier, StoredEvent};
+use crate::ledger::ChainVerifier;
 use crate::store::{LogTx, NodeKey, StoredCheckpoint};
 use countersign_transparency::merkle::{self, Hash, Leaves};
 use countersign_transparency::{Checkpoint, SignerKey, VerifierKey};
@@ -194,19 +194,18 @@ async fn extend_tree(tx: &mut Box<dyn LogTx>) -> CoreResult<u64> {
     if events.is_empty() {
         return Ok(0);
     }
+    let mut leaves = Vec::with_capacity(events.len());
     for event in &events {
-        verifier.check(event).map_err(|link| {
+        let bytes = event.hashed_bytes();
+        verifier.check_hashed(event, &bytes).map_err(|link| {
             corrupt(format!(
                 "the ledger's chain is broken at event {}: {}; no checkpoint covers it",
                 link.seq, link.problem
             ))
         })?;
+        leaves.push(((0, size + leaves.len() as u64), merkle::leaf_hash(&bytes)));
     }
-    let mut new_nodes: Vec<(NodeKey, Hash)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| ((0, size + i as u64), merkle::leaf_hash(&e.leaf_bytes())))
-        .collect();
+    let mut new_nodes: Vec<(NodeKey, Hash)> = leaves;
     // Level by level, the parents the new nodes complete (a parent's left child may be old).
     let mut level_start = 0;
     let mut level: u32 = 0;
@@ -316,21 +315,5 @@ impl Leaves for StoredNodes {
         }
         let k = 1u64 << (63 - (n - 1).leading_zeros());
         merkle::node_hash(&self.range_hash(lo, lo + k), &self.range_hash(lo + k, hi))
-    }
-}
-
-impl StoredEvent {
-    /// The bytes the event's leaf hashes: exactly the bytes its chain hash covers.
-    pub fn leaf_bytes(&self) -> Vec<u8> {
-        crate::ledger::hashed_bytes(
-            &self.prev_hash,
-            self.seq,
-            self.at_ms,
-            &self.actor_ref,
-            &self.actor_label,
-            &self.action,
-            &self.subject,
-            &self.details,
-        )
     }
 }

@@ -21,7 +21,10 @@ async fn people(services: &Services, prefix: &str, n: usize) {
 /// Every event's leaf, recomputed from the events as stored.
 async fn leaves(services: &Services) -> Vec<Hash> {
     let events = services.store().events_after(0, 1_000_000).await.unwrap();
-    events.iter().map(|e| leaf_hash(&e.leaf_bytes())).collect()
+    events
+        .iter()
+        .map(|e| leaf_hash(&e.hashed_bytes()))
+        .collect()
 }
 
 #[tokio::test]
