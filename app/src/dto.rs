@@ -419,3 +419,31 @@ pub struct SimulatedView {
     pub allowed: bool,
     pub policies: Vec<String>,
 }
+
+/// A machine token an auditor's tool uses to read the ledger's proofs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditorTokenView {
+    pub id: String,
+    pub name: String,
+    pub issued_by: String,
+    pub issued_at: String,
+    pub expires_at: String,
+    /// `active`, `expired`, `revoked` or `issuer inactive`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditorTokensView {
+    pub tokens: Vec<AuditorTokenView>,
+    /// Whether the signed-in person may issue and revoke them.
+    pub can_manage: bool,
+    pub max_days: i64,
+}
+
+/// A newly issued auditor token, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditorTokenShown {
+    pub name: String,
+    pub token: String,
+    pub expires_at: String,
+}

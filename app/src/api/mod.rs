@@ -136,6 +136,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
         },
     })
 }
+pub mod auditor_tokens;
 pub mod changes;
 pub mod data_access;
 pub mod effects;

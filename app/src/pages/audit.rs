@@ -21,6 +21,7 @@ pub fn AuditPage() -> impl IntoView {
         />
         <VerifyPanel />
         <LogPanel />
+        <crate::pages::audit_tokens::AuditorTokensPanel />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match page.await {

@@ -1,5 +1,6 @@
 pub mod area;
 pub mod audit;
+pub mod audit_tokens;
 pub mod change;
 pub mod data_access;
 pub mod deliveries;

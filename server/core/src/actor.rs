@@ -1,4 +1,4 @@
-use crate::domain::{HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
+use crate::domain::{AuditorTokenId, HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
 
 /// Who is asking. Resolved by the adapters (session, bearer token) and passed to every command;
 /// the service layer, not the adapter, decides what the actor may do.
@@ -23,6 +23,8 @@ pub enum Actor {
         expired: bool,
         orphaned: bool,
     },
+    /// An auditor's tool presenting a read-only machine token a security admin issued.
+    AuditorToken { id: AuditorTokenId, name: String },
     /// The console itself (start-up seeding, the publisher in later work).
     System,
     /// Nobody is signed in.
@@ -63,6 +65,7 @@ impl Actor {
         match self {
             Actor::Human { id, .. } => id.reference(),
             Actor::Nhi { id, .. } => id.reference(),
+            Actor::AuditorToken { id, .. } => id.reference(),
             Actor::System => "system:countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }
@@ -71,7 +74,9 @@ impl Actor {
     /// A human-readable label recorded next to the reference.
     pub fn label(&self) -> String {
         match self {
-            Actor::Human { name, .. } | Actor::Nhi { name, .. } => name.clone(),
+            Actor::Human { name, .. }
+            | Actor::Nhi { name, .. }
+            | Actor::AuditorToken { name, .. } => name.clone(),
             Actor::System => "Countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }

@@ -16,6 +16,7 @@ pub const MAX_TOKEN_LIFETIME_SECS: i64 = 900;
 
 const SECRET_PREFIX: &str = "cssec_";
 const TOKEN_PREFIX: &str = "cstok_";
+const AUDITOR_TOKEN_PREFIX: &str = "csaud_";
 /// How a stored client secret hash in the current form begins.
 const SECRET_HASH_PREFIX: &str = "$sha256$";
 /// Argon2 verifications of secrets stored in the old form that may run at once.
@@ -123,6 +124,16 @@ pub fn token_hash(token: &str) -> String {
 /// Whether a presented string has the shape of one of our tokens (checked before any lookup).
 pub fn looks_like_token(token: &str) -> bool {
     looks_like(token, TOKEN_PREFIX)
+}
+
+/// A read-only machine token for an auditor's tool: as random as an access token, and told
+/// apart from one by its prefix before any lookup.
+pub fn new_auditor_token() -> String {
+    format!("{AUDITOR_TOKEN_PREFIX}{}", random_b64())
+}
+
+pub fn looks_like_auditor_token(token: &str) -> bool {
+    looks_like(token, AUDITOR_TOKEN_PREFIX)
 }
 
 #[cfg(test)]

@@ -7,30 +7,29 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use countersign_core::services::{CredentialError, TokenPrincipal};
 
-/// The token in `Authorization: Bearer …`, or a 401 that says what is missing (RFC 6750 §3).
-pub(super) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<TokenPrincipal, Response> {
-    let challenge = |error: Option<&str>, detail: String| {
-        let mut response = Problem {
-            status: StatusCode::UNAUTHORIZED,
-            title: "Unauthorized",
-            detail,
-        }
-        .into_response();
-        let value = match error {
-            Some(code) => format!("Bearer realm=\"countersign\", error=\"{code}\""),
-            None => "Bearer realm=\"countersign\"".to_owned(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
+/// A 401 that says what is missing or wrong (RFC 6750 §3).
+pub(super) fn challenge(error: Option<&str>, detail: String) -> Response {
+    let mut response = Problem {
+        status: StatusCode::UNAUTHORIZED,
+        title: "Unauthorized",
+        detail,
+    }
+    .into_response();
+    let value = match error {
+        Some(code) => format!("Bearer realm=\"countersign\", error=\"{code}\""),
+        None => "Bearer realm=\"countersign\"".to_owned(),
     };
-    let token = headers
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The token in `Authorization: Bearer …`.
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -38,24 +37,37 @@ pub(super) async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or_else(|| {
-            challenge(
-                None,
-                "an access token is required: Authorization: Bearer <token from POST /api/v1/token>"
-                    .to_owned(),
-            )
-        })?;
+}
+
+/// The 401 for a request without a token, naming how to get one.
+pub(super) fn token_required(how: &str) -> Response {
+    challenge(None, format!("an access token is required: {how}"))
+}
+
+/// A token check that failed: the store's failures are logged and never described.
+pub(super) fn token_refusal(error: CredentialError) -> Response {
+    match error {
+        CredentialError::Store(error) => {
+            tracing::error!(%error, "token check failed");
+            internal().into_response()
+        }
+        other => challenge(Some("invalid_token"), other.to_string()),
+    }
+}
+
+/// The identity and step of the token in `Authorization: Bearer …`, or a 401 that says what is
+/// missing (RFC 6750 §3).
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<TokenPrincipal, Response> {
+    let token = bearer(headers)
+        .ok_or_else(|| token_required("Authorization: Bearer <token from POST /api/v1/token>"))?;
     state
         .services
         .authenticate_token(token)
         .await
-        .map_err(|error| match error {
-            CredentialError::Store(error) => {
-                tracing::error!(%error, "token check failed");
-                internal().into_response()
-            }
-            other => challenge(Some("invalid_token"), other.to_string()),
-        })
+        .map_err(token_refusal)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -165,7 +177,7 @@ pub async fn refuse_bearer_on_people_routes(
     Problem {
         status: StatusCode::FORBIDDEN,
         title: "Forbidden",
-        detail: "service accounts and agents act only through /api/v1; the console's routes are for people"
+        detail: "bearer tokens (service accounts, agents, auditors' tools) act only through /api/v1; the console's routes are for people"
             .to_owned(),
     }
     .into_response()

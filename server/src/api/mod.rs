@@ -7,6 +7,7 @@ mod data;
 mod drafts;
 mod gate;
 mod json;
+mod ledger;
 mod me;
 mod openapi;
 mod problem;
@@ -41,5 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{id}/callback", put(callbacks::register))
         .route("/changes/{id}/approve", post(gate::approve))
         .route("/changes/{id}/publish", post(gate::publish))
+        .route("/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/ledger/events/{seq}/proof", get(ledger::inclusion))
+        .route("/ledger/consistency", get(ledger::consistency))
         .fallback(problem::not_found)
 }

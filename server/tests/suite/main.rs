@@ -16,5 +16,6 @@ mod effects;
 mod fuzz_regressions;
 mod hardening;
 mod http;
+mod ledger_api;
 mod outbound;
 mod witness;

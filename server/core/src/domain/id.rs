@@ -54,3 +54,4 @@ typed_id!(SystemId, "system");
 typed_id!(DrillId, "drill");
 typed_id!(WorkflowId, "workflow");
 typed_id!(StepId, "step");
+typed_id!(AuditorTokenId, "auditor_token");

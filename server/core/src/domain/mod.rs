@@ -47,7 +47,7 @@ pub use gate::{
     Served, Signoff, SignoffStanding, Verdict,
 };
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
+pub use id::{AuditorTokenId, DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use outbox::{
     after_attempt, rollback_under_way, AttemptRecord, Effect, EffectKind, NextStep, OutboxState,

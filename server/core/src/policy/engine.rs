@@ -484,6 +484,13 @@ fn principal_entities(actor: &Actor) -> Option<(EntityUid, Vec<Entity>)> {
             let entity = Entity::new(principal.clone(), attrs, HashSet::new()).ok()?;
             Some((principal, vec![entity]))
         }
+        Actor::AuditorToken { id, .. } => {
+            let principal = uid("AuditorToken", &id.to_string());
+            Some((
+                principal.clone(),
+                vec![Entity::new_no_attrs(principal, HashSet::new())],
+            ))
+        }
         Actor::System => {
             let principal = uid("System", "countersign");
             Some((

@@ -52,11 +52,16 @@ pub enum Action {
     ManageDeliveries,
     /// Name where a change's outcome is reported (its drafting identity, while it is open).
     RegisterCallback,
+    /// Read the log's checkpoints and proofs (auditors, security admins, auditors' machine
+    /// tokens).
+    ReadLedgerProofs,
+    /// Issue and revoke read-only machine tokens for auditors' tools (security admins).
+    ManageAuditorTokens,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 29] = {
+    pub const ALL: [Action; 31] = {
         use Action::*;
         [
             EnterConsole,
@@ -88,6 +93,8 @@ impl Action {
             RevokeWorkflow,
             ManageDeliveries,
             RegisterCallback,
+            ReadLedgerProofs,
+            ManageAuditorTokens,
         ]
     };
 
@@ -127,6 +134,8 @@ impl Action {
             Action::RevokeWorkflow => "revoke_workflow",
             Action::ManageDeliveries => "manage_deliveries",
             Action::RegisterCallback => "register_callback",
+            Action::ReadLedgerProofs => "read_ledger_proofs",
+            Action::ManageAuditorTokens => "manage_auditor_tokens",
         }
     }
 }

@@ -18,6 +18,7 @@ pub enum Sensitive {
     PersonActivation,
     PersonLink,
     WideningReview,
+    AuditorToken,
 }
 
 impl Sensitive {
@@ -31,6 +32,7 @@ impl Sensitive {
             Sensitive::PersonActivation => "Deactivating or reactivating a person",
             Sensitive::PersonLink => "Linking a sign-in to a pre-registered person",
             Sensitive::WideningReview => "Reviewing a widened grant",
+            Sensitive::AuditorToken => "Issuing a token for an auditor's tool",
         }
     }
 }

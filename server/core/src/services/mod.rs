@@ -5,6 +5,7 @@
 mod abuse;
 mod access;
 mod audit;
+mod auditor_tokens;
 mod auth;
 mod claims;
 mod consent;
@@ -17,6 +18,7 @@ mod freshness;
 mod gate;
 mod gate_view;
 mod identities;
+mod ledger_proofs;
 mod log_verify;
 mod outbox;
 mod person_link;
@@ -41,6 +43,7 @@ pub use access::{
     DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
 };
 pub use audit::{AuditPage, LedgerVerification};
+pub use auditor_tokens::MAX_AUDITOR_TOKEN_DAYS;
 pub use auth::{Area, SignIn, SignInOutcome};
 pub use consent::{
     parse_consent_csv, ConsentInput, CsvImport, RowError, MAX_CONSENT_BATCH, MAX_CONSENT_CSV_ROWS,
@@ -55,6 +58,7 @@ pub use drift::GrantOutcome;
 pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use ledger_proofs::{CosignedCheckpoint, EventInclusion};
 pub use log_verify::{CheckpointSource, Contradiction, LogVerification};
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
@@ -228,7 +232,8 @@ impl Services {
         Ok(decision?)
     }
 
-    fn now_ms(&self) -> i64 {
+    /// The console's clock now, in milliseconds (the injected clock in tests).
+    pub fn now_ms(&self) -> i64 {
         to_millis(self.clock.now())
     }
 }

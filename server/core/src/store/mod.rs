@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod auditor_tokens;
 mod changes;
 mod consent;
 mod credentials;
@@ -99,6 +100,7 @@ pub struct SessionRow {
     pub human_id: Option<String>,
 }
 
+pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
@@ -114,6 +116,7 @@ pub trait Store:
     + IntegrityStore
     + ThrottleStore
     + LogStore
+    + AuditorTokenStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -233,6 +236,7 @@ pub trait WriteTx:
     + ThrottleWrites
     + SessionWrites
     + PersonLinkWrites
+    + AuditorTokenWrites
     + Send
 {
     async fn human_by_external(

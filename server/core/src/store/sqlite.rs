@@ -1,3 +1,4 @@
+use super::auditor_tokens::auditor_tokens_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
@@ -90,6 +91,7 @@ session_writes_sql!(SqliteWriteTx);
 person_link_sql!(SqliteWriteTx);
 throttle_sql!(SqliteStore, SqliteWriteTx);
 verifiable_log_sql!(SqliteStore, SqliteWriteTx);
+auditor_tokens_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod auditor_tokens;
 mod credentials;
 mod decisions;
 mod drafts;

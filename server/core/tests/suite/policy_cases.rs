@@ -41,6 +41,7 @@ enum Principal {
         expired: bool,
         orphaned: bool,
     },
+    AuditorToken,
     System,
     Anonymous,
 }
@@ -68,6 +69,10 @@ impl Principal {
                 state: *state,
                 expired: *expired,
                 orphaned: *orphaned,
+            },
+            Principal::AuditorToken => Actor::AuditorToken {
+                id: Default::default(),
+                name: "case-tool".to_owned(),
             },
             Principal::System => Actor::System,
             Principal::Anonymous => Actor::Anonymous,

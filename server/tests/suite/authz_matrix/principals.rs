@@ -1,5 +1,6 @@
 //! Who calls: each role, two roles, no role, a stale sign-in, an identity's token for each step
-//! kind an identity can perform, an expired and a revoked token, and nobody.
+//! kind an identity can perform, an expired and a revoked token, an auditor's machine token,
+//! and nobody.
 
 use axum::http::{header, request::Builder};
 
@@ -23,10 +24,12 @@ pub enum Principal {
     ExpiredToken,
     /// A token ended by its identity's secret rotation.
     RevokedToken,
+    /// An auditor's tool with the read-only machine token a security admin issued it.
+    AuditorToken,
 }
 
 impl Principal {
-    pub const ALL: [Principal; 13] = [
+    pub const ALL: [Principal; 14] = [
         Principal::Nobody,
         Principal::Approver,
         Principal::Legal,
@@ -40,6 +43,7 @@ impl Principal {
         Principal::OtherStepToken,
         Principal::ExpiredToken,
         Principal::RevokedToken,
+        Principal::AuditorToken,
     ];
 
     pub fn label(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Principal {
             Principal::OtherStepToken => "other_step_token",
             Principal::ExpiredToken => "expired_token",
             Principal::RevokedToken => "revoked_token",
+            Principal::AuditorToken => "auditor_token",
         }
     }
 

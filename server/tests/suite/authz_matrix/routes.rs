@@ -169,6 +169,17 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/audit_page" => ui(Query, "audit_page", Payload::Empty),
         "POST /ui/verify_ledger" => ui(Query, "verify_ledger", Payload::Empty),
         "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
+        "POST /ui/auditor_tokens" => ui(Query, "auditor_tokens", Payload::Empty),
+        "POST /ui/issue_auditor_token" => ui(
+            Command,
+            "issue_auditor_token",
+            form(&[("name", "Regulator's tool"), ("days", "30")]),
+        ),
+        "POST /ui/revoke_auditor_token" => ui(
+            Command,
+            "revoke_auditor_token",
+            form(&[("id", &ids.spare_auditor_token)]),
+        ),
         "POST /ui/review_quality" => ui(Query, "review_quality", form(&[("days", "30")])),
 
         // The queue and the gate.
@@ -462,6 +473,24 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
             ]),
         ),
         "GET /api/v1/me" => api(Query, Method::GET, "/me".to_owned(), Payload::Empty),
+        "GET /api/v1/ledger/checkpoint" => api(
+            Query,
+            Method::GET,
+            "/ledger/checkpoint".to_owned(),
+            Payload::Empty,
+        ),
+        "GET /api/v1/ledger/events/{seq}/proof" => api(
+            Query,
+            Method::GET,
+            "/ledger/events/2/proof?size=3".to_owned(),
+            Payload::Empty,
+        ),
+        "GET /api/v1/ledger/consistency" => api(
+            Query,
+            Method::GET,
+            "/ledger/consistency?from=1&to=3".to_owned(),
+            Payload::Empty,
+        ),
         "GET /api/v1/openapi.json" => api(
             Query,
             Method::GET,

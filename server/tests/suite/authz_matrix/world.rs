@@ -87,6 +87,8 @@ pub struct Ids {
     /// An access decision the drafting token's step made, for drafts to cite.
     pub decision: String,
     pub sandbox_url: String,
+    /// An auditor's token that may be revoked (not the one the matrix's auditor tool holds).
+    pub spare_auditor_token: String,
 }
 
 pub struct World {
@@ -321,6 +323,15 @@ impl World {
                 Credential::Cookie(demo_sign_in(&console, persona).await),
             );
         }
+        let (_, tool_token) = services
+            .issue_auditor_token(&admin, "Matrix audit tool", 30)
+            .await
+            .unwrap();
+        credentials.insert(Principal::AuditorToken, Credential::Bearer(tool_token.0));
+        let (spare, _) = services
+            .issue_auditor_token(&admin, "Spare audit tool", 30)
+            .await
+            .unwrap();
         let read_step = workflow.steps[0].id.to_string();
         let drafting = token(services, &drafter, &drafter_secret, &draft_step).await;
         for (principal, bearer) in [
@@ -392,7 +403,10 @@ impl World {
             effect: String::new(),
             decision,
             sandbox_url,
+            spare_auditor_token: spare.id.to_string(),
         };
+        // A signed checkpoint for the proof routes to prove against.
+        services.checkpoint_ledger().await.unwrap();
         let mut world = World {
             snapshot: dir.path().join(format!("{}.db", state.label())),
             state,
