@@ -119,6 +119,15 @@ pub struct ProofQuery {
     size: Option<u64>,
 }
 
+fn bad_request(detail: &str) -> Response {
+    Problem {
+        status: StatusCode::BAD_REQUEST,
+        title: "Bad Request",
+        detail: detail.to_owned(),
+    }
+    .into_response()
+}
+
 /// An event's inclusion proof (RFC 9162 §2.1.3).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct InclusionView {
@@ -141,6 +150,7 @@ pub struct InclusionView {
     params(("seq" = i64, Path, description = "The event's sequence number (from 1)"), ProofQuery),
     responses(
         (status = 200, body = InclusionView),
+        (status = 400, description = "seq or size is not a number", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No working auditor token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "A token that may not read proofs", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "No size given and no checkpoint signed yet", body = ProblemBody, content_type = "application/problem+json"),
@@ -149,13 +159,19 @@ pub struct InclusionView {
 )]
 pub async fn inclusion(
     State(state): State<AppState>,
-    Path(seq): Path<i64>,
-    Query(query): Query<ProofQuery>,
+    Path(seq): Path<String>,
+    query: Result<Query<ProofQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let actor = match reader(&state, &headers).await {
         Ok(actor) => actor,
         Err(response) => return response,
+    };
+    let Ok(seq) = seq.parse::<i64>() else {
+        return bad_request("seq must be an event's sequence number");
+    };
+    let Ok(Query(query)) = query else {
+        return bad_request("size must be a tree size (a whole number)");
     };
     match state
         .services
@@ -215,12 +231,7 @@ pub async fn consistency(
         Err(response) => return response,
     };
     let Ok(Query(query)) = query else {
-        return Problem {
-            status: StatusCode::BAD_REQUEST,
-            title: "Bad Request",
-            detail: "from and to are required: ?from=M&to=N, two tree sizes".to_owned(),
-        }
-        .into_response();
+        return bad_request("from and to are required: ?from=M&to=N, two tree sizes");
     };
     match state
         .services

@@ -197,7 +197,21 @@ async fn requests_outside_the_tree_are_refused_by_name() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "size",
         ),
-        ("/api/v1/ledger/events/x/proof", StatusCode::BAD_REQUEST, ""),
+        (
+            "/api/v1/ledger/events/x/proof",
+            StatusCode::BAD_REQUEST,
+            "seq",
+        ),
+        (
+            "/api/v1/ledger/events/99999999999999999999/proof",
+            StatusCode::BAD_REQUEST,
+            "seq",
+        ),
+        (
+            "/api/v1/ledger/events/1/proof?size=-1",
+            StatusCode::BAD_REQUEST,
+            "size",
+        ),
         (
             "/api/v1/ledger/consistency?from=2&to=1",
             StatusCode::UNPROCESSABLE_ENTITY,
