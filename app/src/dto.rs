@@ -9,6 +9,8 @@ pub struct SessionView {
     pub roles: Vec<String>,
     /// Areas policy lets this person see: `queue`, `workflows`, `identities`, `audit`.
     pub areas: Vec<String>,
+    /// Whether this person may download evidence packs.
+    pub may_export_evidence: bool,
 }
 
 impl SessionView {

@@ -55,6 +55,7 @@ pub fn build(state: AppState) -> Router {
     // Everything that can read or change a session.
     let app = Router::new()
         .merge(auth::router())
+        .merge(crate::evidence_download::router())
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

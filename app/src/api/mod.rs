@@ -60,6 +60,13 @@ pub async fn current_session() -> Result<Option<SessionView>, UiError> {
             .map(adapter::area_key)
             .map(str::to_owned)
             .collect(),
+        may_export_evidence: services
+            .authorize(
+                &actor,
+                countersign_core::policy::Action::ExportEvidence,
+                &countersign_core::policy::Resource::Ledger,
+            )
+            .is_ok(),
     }))
 }
 

@@ -174,3 +174,34 @@ pub fn SecretPanel(
         </div>
     }
 }
+
+/// *Download evidence* for a change or workflow, shown to those who may export packs: one file
+/// an auditor checks offline with `countersign-verify`.
+#[component]
+pub fn EvidenceLink(href: String) -> impl IntoView {
+    let session = use_context::<crate::components::layout::SessionResource>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let href = href.clone();
+                Suspend::new(async move {
+                    let allowed = match session {
+                        Some(session) => matches!(session.await, Ok(Some(person)) if person.may_export_evidence),
+                        None => false,
+                    };
+                    allowed.then(|| view! {
+                        <a
+                            href=href
+                            download
+                            rel="external"
+                            data-testid="download-evidence"
+                            class=style::SECONDARY
+                        >
+                            "Download evidence"
+                        </a>
+                    })
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -66,11 +66,14 @@ fn ChangeView(change: ChangeDetailView, commands: GateCommands) -> impl IntoView
     let id = change.id.clone();
     view! {
         <leptos_meta::Title text=title.clone() />
-        <div class="mb-6">
-            <h1 class="text-2xl font-semibold">{title}</h1>
-            <p class="text-sm text-slate-600" data-testid="change-status" data-status=change.status.clone()>
-                {format!("{} · tier {} · {} · {} · {}", change.status.replace('_', " "), change.tier, change.channel, change.audience, change.target)}
-            </p>
+        <div class="mb-6 flex flex-wrap items-start justify-between gap-3">
+            <div>
+                <h1 class="text-2xl font-semibold">{title}</h1>
+                <p class="text-sm text-slate-600" data-testid="change-status" data-status=change.status.clone()>
+                    {format!("{} · tier {} · {} · {} · {}", change.status.replace('_', " "), change.tier, change.channel, change.audience, change.target)}
+                </p>
+            </div>
+            <crate::components::ui::EvidenceLink href=format!("/evidence/changes/{id}") />
         </div>
         <div class="grid gap-6 lg:grid-cols-[2fr_1fr]">
             <div class="space-y-6">

@@ -201,7 +201,8 @@ fn WorkflowCard(
                     <p class="text-xs text-slate-500">{format!("Owner: {}", workflow.owner)}</p>
                     <p class="text-xs text-slate-500" data-testid="signoffs">{format!("Each change needs: {}", workflow.signoffs)}</p>
                 </div>
-                <div class="flex gap-2">
+                <div class="flex flex-wrap items-center gap-2">
+                    <crate::components::ui::EvidenceLink href=format!("/evidence/workflows/{}", workflow.id) />
                     <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {tier_colour}")>{format!("Tier {}", workflow.tier)}</span>
                     <span data-testid="workflow-state" class="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium">{workflow.state.replace('_', " ")}</span>
                 </div>

@@ -13,6 +13,7 @@ mod crash;
 mod demo;
 mod drill;
 mod effects;
+mod evidence;
 mod fuzz_regressions;
 mod hardening;
 mod http;

@@ -202,6 +202,17 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// The provenance as evidence packs carry it: canonical JSON, whose SHA-256 the ledger
+    /// records with each version (`provenance_hash`).
+    pub fn canonical(&self) -> String {
+        crate::ledger::canonical_json(&serde_json::to_value(self).unwrap_or_default())
+    }
+
+    /// `sha256:` and the hex SHA-256 of [`Provenance::canonical`].
+    pub fn digest(&self) -> String {
+        content_hash(&self.canonical())
+    }
+
     pub fn check(&self) -> Result<(), ChangeError> {
         let bounded = |text: &str, required: bool| {
             (!required || !text.trim().is_empty()) && text.len() <= MAX_PROVENANCE_TEXT

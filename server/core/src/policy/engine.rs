@@ -64,6 +64,9 @@ pub struct PolicyEngine {
     by_action: HashMap<Action, PolicySet>,
     authorizer: Authorizer,
     policy_files: HashMap<String, String>,
+    /// `sha256:` over the schema and every policy file (name and text, by name): which policy
+    /// was in force, as evidence packs record it.
+    digest: String,
     /// The grant templates linked per (step, performer, action).
     linked: RwLock<HashMap<LinkKey, Arc<PolicySet>>>,
 }
@@ -205,13 +208,26 @@ impl PolicyEngine {
             .into_iter()
             .map(|action| Ok((action, policies_for_action(&policies, action)?)))
             .collect::<Result<_, PolicyLoadError>>()?;
+        let mut ordered: Vec<&PolicySource> = sources.iter().collect();
+        ordered.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut hashed = format!("{schema_text}\0");
+        for source in ordered {
+            hashed.push_str(&format!("{}\0{}\0", source.name, source.text));
+        }
+        let digest = crate::domain::content_hash(&hashed);
         Ok(Self {
             schema,
             by_action,
             authorizer: Authorizer::new(),
             policy_files,
+            digest,
             linked: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// Which policy this is: `sha256:` over the schema and the policy files.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     pub fn policy_count(&self) -> usize {

@@ -57,11 +57,13 @@ pub enum Action {
     ReadLedgerProofs,
     /// Issue and revoke read-only machine tokens for auditors' tools (security admins).
     ManageAuditorTokens,
+    /// Download a change's or workflow's evidence pack (auditors, security admins).
+    ExportEvidence,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 31] = {
+    pub const ALL: [Action; 32] = {
         use Action::*;
         [
             EnterConsole,
@@ -95,6 +97,7 @@ impl Action {
             RegisterCallback,
             ReadLedgerProofs,
             ManageAuditorTokens,
+            ExportEvidence,
         ]
     };
 
@@ -136,6 +139,7 @@ impl Action {
             Action::RegisterCallback => "register_callback",
             Action::ReadLedgerProofs => "read_ledger_proofs",
             Action::ManageAuditorTokens => "manage_auditor_tokens",
+            Action::ExportEvidence => "export_evidence",
         }
     }
 }

@@ -334,6 +334,7 @@ impl Services {
                 "model_version": version.provenance.model_version,
                 "access_decisions": version.provenance.access_decisions,
                 "fields_used": version.provenance.fields_used,
+                "provenance_hash": version.provenance.digest(),
             }),
         ))
         .await?;
@@ -403,6 +404,7 @@ impl Services {
                     "model_version": version.provenance.model_version,
                     "access_decisions": version.provenance.access_decisions,
                     "fields_used": version.provenance.fields_used,
+                    "provenance_hash": version.provenance.digest(),
                     "signoffs_voided": true,
                 }),
             ))

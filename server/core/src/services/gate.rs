@@ -520,6 +520,9 @@ impl Services {
                             "approvals": p.approvals.iter().map(|h| h.reference()).collect::<Vec<_>>(),
                         }))
                         .collect::<Vec<_>>(),
+                    // Who separation of duties kept from signing, as this transaction saw it:
+                    // what an auditor checks the approvals against.
+                    "excluded_signers": excluded.iter().map(|e| e.person.reference()).collect::<Vec<_>>(),
                 }),
             ))
             .await?;

@@ -14,6 +14,7 @@ mod demo;
 mod drafts;
 mod drift;
 mod drills;
+mod evidence;
 mod freshness;
 mod gate;
 mod gate_view;
@@ -55,6 +56,7 @@ pub use drafts::{
     RollbackPlanBody, VersionInput,
 };
 pub use drift::GrantOutcome;
+pub use evidence::EvidencePack;
 pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};

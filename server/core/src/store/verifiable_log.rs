@@ -37,6 +37,18 @@ pub trait LogStore {
     async fn last_cosigned(&self, witness: &str) -> Result<u64, StoreError>;
     /// The cosignature lines kept for the checkpoint of `tree_size`.
     async fn cosignatures(&self, tree_size: u64) -> Result<Vec<String>, StoreError>;
+    /// The smallest checkpoint whose tree holds at least `size` events.
+    async fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The ids of every change drafted in a workflow (a workflow's evidence pack).
+    async fn change_ids_in_workflow(
+        &self,
+        workflow: crate::domain::WorkflowId,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Every event about one of `subjects`, oldest first (an evidence pack's events).
+    async fn events_about(
+        &self,
+        subjects: &[String],
+    ) -> Result<Vec<crate::ledger::StoredEvent>, StoreError>;
 }
 
 #[async_trait]
@@ -78,6 +90,20 @@ pub(super) const LATEST: &str =
      FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1";
 pub(super) const ALL: &str = "SELECT tree_size, root_hash, note, key_name, key_id, signed_at_ms \
      FROM ledger_checkpoints ORDER BY tree_size";
+pub(super) const COVERING: &str =
+    "SELECT tree_size, root_hash, note, key_name, key_id, signed_at_ms \
+     FROM ledger_checkpoints WHERE tree_size >= $1 ORDER BY tree_size LIMIT 1";
+/// Subjects per `IN (…)` list, well under both backends' parameter limits.
+pub(super) const SUBJECT_BATCH: usize = 500;
+
+/// `$1, $2, …` for `n` values.
+pub(super) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) const LAST_COSIGNED: &str =
     "SELECT COALESCE(MAX(tree_size), 0) FROM ledger_cosignatures WHERE witness = $1";
 pub(super) const COSIGNATURES: &str =
@@ -184,6 +210,55 @@ macro_rules! verifiable_log_sql {
                     .await?
                     .map(super::verifiable_log::checkpoint_from_row)
                     .transpose()
+            }
+
+            async fn checkpoint_covering(
+                &self,
+                size: u64,
+            ) -> Result<Option<super::verifiable_log::StoredCheckpoint>, crate::store::StoreError>
+            {
+                sqlx::query_as(super::verifiable_log::COVERING)
+                    .bind(size as i64)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(super::verifiable_log::checkpoint_from_row)
+                    .transpose()
+            }
+
+            async fn change_ids_in_workflow(
+                &self,
+                workflow: crate::domain::WorkflowId,
+            ) -> Result<Vec<String>, crate::store::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM change_requests WHERE workflow_id = $1 ORDER BY id",
+                )
+                .bind(workflow.to_string())
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn events_about(
+                &self,
+                subjects: &[String],
+            ) -> Result<Vec<crate::ledger::StoredEvent>, crate::store::StoreError> {
+                let mut events = Vec::new();
+                for chunk in subjects.chunks(super::verifiable_log::SUBJECT_BATCH) {
+                    let sql = format!(
+                        "SELECT {} FROM audit_events WHERE subject IN ({})",
+                        super::sql::EVENT_COLUMNS,
+                        super::verifiable_log::placeholders(chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for subject in chunk {
+                        query = query.bind(subject);
+                    }
+                    for row in query.fetch_all(&self.pool).await? {
+                        events.push(super::sql::event_from_row(&row)?);
+                    }
+                }
+                events.sort_by_key(|e| e.seq);
+                events.dedup_by_key(|e| e.seq);
+                Ok(events)
             }
 
             async fn last_cosigned(&self, witness: &str) -> Result<u64, crate::store::StoreError> {

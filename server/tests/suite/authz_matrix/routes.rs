@@ -57,6 +57,9 @@ pub fn registered() -> BTreeSet<String> {
     for page in leptos_axum::generate_route_list(countersign_app::App) {
         routes.insert(format!("GET {}", page.path()));
     }
+    for download in countersign::evidence_download::ROUTES {
+        routes.insert(format!("GET {download}"));
+    }
     routes
 }
 
@@ -472,6 +475,8 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
                 ("scope", &format!("step:{}", ids.draft_step)),
             ]),
         ),
+        "GET /evidence/changes/{id}" => query(format!("/evidence/changes/{}", ids.change)),
+        "GET /evidence/workflows/{id}" => query(format!("/evidence/workflows/{}", ids.workflow)),
         "GET /api/v1/me" => api(Query, Method::GET, "/me".to_owned(), Payload::Empty),
         "GET /api/v1/ledger/checkpoint" => api(
             Query,

@@ -405,8 +405,6 @@ impl World {
             sandbox_url,
             spare_auditor_token: spare.id.to_string(),
         };
-        // A signed checkpoint for the proof routes to prove against.
-        services.checkpoint_ledger().await.unwrap();
         let mut world = World {
             snapshot: dir.path().join(format!("{}.db", state.label())),
             state,
@@ -429,6 +427,8 @@ impl World {
                 .unwrap();
         }
         if matches!(state, State::Pending | State::Suspended) {
+            // A signed checkpoint of the whole state: proofs and evidence packs need one.
+            services.checkpoint_ledger().await.unwrap();
             snapshot(&base, &world.snapshot).await;
             return world;
         }
@@ -460,6 +460,8 @@ impl World {
         )
         .await;
         if carry(State::Approved) {
+            // A signed checkpoint of the whole state: proofs and evidence packs need one.
+            services.checkpoint_ledger().await.unwrap();
             snapshot(&base, &world.snapshot).await;
             return world;
         }
@@ -467,6 +469,8 @@ impl World {
         services.deliver_due_effects().await.unwrap();
         assert_eq!(scalar(&base, &status_sql).await, "published");
         if carry(State::Published) {
+            // A signed checkpoint of the whole state: proofs and evidence packs need one.
+            services.checkpoint_ledger().await.unwrap();
             snapshot(&base, &world.snapshot).await;
             return world;
         }
@@ -485,6 +489,8 @@ impl World {
             .unwrap();
         services.deliver_due_effects().await.unwrap();
         assert_eq!(scalar(&base, &status_sql).await, "rolled_back");
+        // A signed checkpoint of the whole state: proofs and evidence packs need one.
+        services.checkpoint_ledger().await.unwrap();
         snapshot(&base, &world.snapshot).await;
         world
     }
