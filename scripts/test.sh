@@ -31,8 +31,9 @@ cargo fmt --all -- --check
 # build and these stages share compiled dependencies.
 export RUSTFLAGS="--cfg erase_components"
 
-step "Build the reference connected system (countersign-sandbox)"
+step "Build the reference connected system and the offline verifier (countersign-sandbox, countersign-verify)"
 cargo build -p countersign --bin countersign-sandbox
+cargo build -p countersign-evidence --bin countersign-verify
 
 step "Clippy, ssr (-D warnings)"
 cargo clippy --workspace --exclude countersign-frontend --all-targets --features countersign-app/ssr -- -D warnings

@@ -1,5 +1,11 @@
 import { test, expect } from './fixtures.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { hydrated, LIVING_DEMO_CONSOLE } from './helpers.mjs';
+
+const root = path.resolve(import.meta.dirname, '../..');
 
 /** Signs in as a persona of the living demo in a fresh browser context and opens `path`. */
 async function as(browser, name, path) {
@@ -76,4 +82,50 @@ test('the living demo: every persona signs in to work waiting, told through the 
   await expect(drafted.first()).not.toContainText('Countersign');
   await expect(tomasz.getByTestId('audit-row').filter({ hasText: 'change.rolled_back' })).toHaveCount(1);
   await expect(tomasz.getByTestId('audit-row').filter({ hasText: 'change.published' })).toHaveCount(2);
+});
+
+test('an auditor downloads a published change\'s evidence pack and the offline verifier accepts it', async ({ browser }) => {
+  const tomasz = await as(browser, /Tomasz Wójcik/, '/audit');
+  const key = await tomasz.getByLabel('Public key (give it to auditors and witnesses)').inputValue();
+  // The story publishes a change just after start-up; wait for its event, not for time.
+  const published = tomasz.getByTestId('audit-row').filter({ hasText: 'change.published' });
+  await eventually(tomasz, published);
+  const subject = (await published.first().locator('td').nth(4).innerText()).trim();
+  expect(subject).toMatch(/^change:/);
+  await tomasz.goto(`${LIVING_DEMO_CONSOLE}/changes/${subject.slice('change:'.length)}`);
+  await hydrated(tomasz);
+
+  const download = tomasz.waitForEvent('download');
+  await tomasz.getByTestId('download-evidence').click();
+  const pack = await download;
+  expect(pack.suggestedFilename()).toMatch(/^countersign-evidence-change-.+\.tar$/);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-pack-')), pack.suggestedFilename());
+  await pack.saveAs(file);
+
+  // The verifier is its own small binary: no network, no database, only the pack and the key.
+  const verifier = `${root}/target/debug/countersign-verify`;
+  const verdict = execFileSync(verifier, [file, '--key', key], { encoding: 'utf8' });
+  expect(verdict).toContain('ok   quorum');
+  expect(verdict).toContain('ok   published content');
+  expect(verdict).toMatch(/VERIFIED: .* is what the log key signed/);
+
+  // A byte changed anywhere in what the ledger proves is caught, and the exit code says so.
+  const bytes = fs.readFileSync(file);
+  const at = bytes.indexOf(Buffer.from('"action\\":\\"change.published'));
+  expect(at).toBeGreaterThan(0);
+  bytes[at + 12] = bytes[at + 12] ^ 1;
+  fs.writeFileSync(file, bytes);
+  let failed;
+  try {
+    execFileSync(verifier, [file, '--key', key], { encoding: 'utf8' });
+  } catch (error) {
+    failed = error;
+  }
+  expect(failed?.status).toBe(1);
+  expect(failed.stdout).toContain('NOT VERIFIED');
+
+  // A reviewer sees the change but not the pack: it carries customers' identifiers.
+  const amira = await as(browser, /Amira Haddad/, `/changes/${subject.slice('change:'.length)}`);
+  await expect(amira.getByTestId('change-status')).toBeVisible();
+  await expect(amira.getByTestId('download-evidence')).toHaveCount(0);
 });

@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod demo_agent;
 pub mod demo_story;
 pub mod errors;
+pub mod evidence_bench;
 pub mod evidence_download;
 pub mod flood_bench;
 pub mod fuzzing;

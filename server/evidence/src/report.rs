@@ -9,7 +9,7 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#0f172a;margi
 h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;border-bottom:1px solid #cbd5e1;padding-bottom:.25rem}\
 h3{font-size:1rem;margin:1rem 0 .25rem}section{margin-top:2rem}\
 table{border-collapse:collapse;width:100%;margin:.25rem 0 1rem}th,td{text-align:left;vertical-align:top;border:1px solid #e2e8f0;padding:.3rem .5rem}\
-th{width:14rem;background:#f8fafc;font-weight:600}pre{white-space:pre-wrap;word-break:break-word;background:#f8fafc;padding:.5rem;border:1px solid #e2e8f0}\
+td{white-space:pre-wrap;word-break:break-word}th{width:14rem;background:#f8fafc;font-weight:600}pre{white-space:pre-wrap;word-break:break-word;background:#f8fafc;padding:.5rem;border:1px solid #e2e8f0}\
 .note{color:#475569}.proof{font-size:.85rem;color:#475569}code{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}\
 @media print{section{break-before:page}body{margin:0}}";
 

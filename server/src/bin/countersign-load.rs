@@ -91,6 +91,18 @@ enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         events: usize,
     },
+    /// A change's evidence pack when the change cites a decision over many customers.
+    Evidence {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Customers the cited access decision covers (at most 1,000).
+        #[arg(long, default_value_t = 1_000)]
+        subjects: usize,
+        /// Packs timed after the first.
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
+    },
     /// Not a benchmark: serve a console with the load world on loopback and print, as one JSON
     /// line, its URL and an agent's credentials (for the API conformance run).
     Fixture {
@@ -183,6 +195,21 @@ async fn main() -> anyhow::Result<()> {
                 events: events.max(1),
             })
             .await?
+        }
+        Bench::Evidence {
+            database,
+            subjects,
+            samples,
+        } => {
+            let line = countersign::evidence_bench::run(
+                countersign::evidence_bench::EvidenceBenchOptions {
+                    database_url: database,
+                    subjects,
+                    samples,
+                },
+            )
+            .await?;
+            println!("{line}");
         }
         Bench::Fixture { port } => countersign::api_fixture::serve(port).await?,
     }

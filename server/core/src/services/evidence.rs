@@ -153,7 +153,7 @@ impl Services {
             stated.push((
                 "versions",
                 Item {
-                    heading: format!("Version {} provenance", version.version),
+                    heading: format!("Version {} content and provenance", version.version),
                     event: None,
                     fields: BTreeMap::from([
                         (
