@@ -43,6 +43,7 @@ cargo clippy -p countersign-frontend -p countersign-app --features countersign-a
   --target wasm32-unknown-unknown -- -D warnings
 
 start_postgres
+ensure_trestle
 
 step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --exclude countersign-frontend --no-fail-fast

@@ -449,3 +449,44 @@ pub struct AuditorTokenShown {
     pub token: String,
     pub expires_at: String,
 }
+
+/// A fact the framework map measures now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceFactView {
+    pub id: String,
+    /// `met`, `attention` or `not_met`.
+    pub status: String,
+    pub summary: String,
+    pub items: Vec<String>,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceControlView {
+    pub id: String,
+    pub title: String,
+    /// `by_design`, `met`, `attention` or `not_met`, and its label.
+    pub status: String,
+    pub status_label: String,
+    pub mechanisms: Vec<String>,
+    pub facts: Vec<ComplianceFactView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceFrameworkView {
+    pub id: String,
+    pub title: String,
+    pub controls: Vec<ComplianceControlView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceView {
+    pub assessed_at: String,
+    /// The workflow the map is filtered to: (id, name).
+    pub scope: Option<(String, String)>,
+    pub frameworks: Vec<ComplianceFrameworkView>,
+    /// Every workflow, to filter by: (id, name).
+    pub workflows: Vec<(String, String)>,
+    /// Controls per status, over the whole map.
+    pub counts: Vec<(String, usize)>,
+}

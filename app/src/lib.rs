@@ -21,10 +21,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
-    audit::AuditPage, change::ChangePage, data_access::DataAccessPage, deliveries::DeliveriesPage,
-    home::HomePage, identities::IdentitiesPage, no_access::NoAccessPage, not_found::NotFound,
-    queue::QueuePage, review_quality::ReviewQualityPage, signin::SignInPage,
-    workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
+    audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
+    deliveries::DeliveriesPage, home::HomePage, identities::IdentitiesPage,
+    no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
+    review_quality::ReviewQualityPage, signin::SignInPage, workflow_builder::WorkflowBuilderPage,
+    workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/data-access") ssr=SsrMode::Async view=|| view! { <Layout><DataAccessPage /></Layout> } />
                 <Route path=path!("/deliveries") ssr=SsrMode::Async view=|| view! { <Layout><DeliveriesPage /></Layout> } />
                 <Route path=path!("/review-quality") ssr=SsrMode::Async view=|| view! { <Layout><ReviewQualityPage /></Layout> } />
+                <Route path=path!("/compliance") ssr=SsrMode::Async view=|| view! { <Layout><CompliancePage /></Layout> } />
                 <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />
             </Routes>
         </Router>

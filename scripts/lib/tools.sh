@@ -92,6 +92,20 @@ ensure_schemathesis() {
   fi
 }
 
+# compliance-trestle (PyPI), the OSCAL implementation the compliance tests validate the console's
+# OSCAL export with; server/tests/suite/compliance.rs finds it at this path.
+TRESTLE_VENV=target/tools/trestle
+ensure_trestle() {
+  local stamp="$TRESTLE_VENV/.countersign-requirements"
+  if [ ! -f "$stamp" ] || ! cmp -s scripts/oscal/requirements.txt "$stamp"; then
+    step "Installing compliance-trestle (pip, into $TRESTLE_VENV)"
+    python3 -m venv "$TRESTLE_VENV"
+    "$TRESTLE_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      -r scripts/oscal/requirements.txt
+    cp scripts/oscal/requirements.txt "$stamp"
+  fi
+}
+
 # The site is built by `cargo run -p countersign-build` (wasm-bindgen as a library at the
 # Cargo.lock version): neither cargo-leptos nor wasm-bindgen-cli is installed. Developers who want
 # `cargo leptos watch` install cargo-leptos themselves; [package.metadata.leptos] still serves it.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod browser_headers;
 pub mod cli;
 pub mod client_ip;
+pub mod compliance_download;
 pub mod config;
 pub mod connector;
 pub mod csrf;

@@ -56,6 +56,7 @@ pub fn build(state: AppState) -> Router {
     let app = Router::new()
         .merge(auth::router())
         .merge(crate::evidence_download::router())
+        .merge(crate::compliance_download::router())
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -38,6 +38,7 @@ pub(crate) mod adapter {
             Area::DataAccess => "data-access",
             Area::ReviewQuality => "review-quality",
             Area::Deliveries => "deliveries",
+            Area::Compliance => "compliance",
             Area::Audit => "audit",
         }
     }
@@ -145,6 +146,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
 }
 pub mod auditor_tokens;
 pub mod changes;
+pub mod compliance;
 pub mod data_access;
 pub mod effects;
 pub mod gate;

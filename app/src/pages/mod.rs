@@ -2,6 +2,7 @@ pub mod area;
 pub mod audit;
 pub mod audit_tokens;
 pub mod change;
+pub mod compliance;
 pub mod data_access;
 pub mod deliveries;
 pub mod home;

@@ -9,6 +9,7 @@ mod core_common;
 mod agent_api;
 mod authz_matrix;
 mod cli;
+mod compliance;
 mod crash;
 mod demo;
 mod drill;

@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod change;
 pub mod claims;
+pub mod compliance;
 pub mod consent;
 pub mod content_rules;
 pub mod diff;

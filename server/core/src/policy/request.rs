@@ -59,11 +59,13 @@ pub enum Action {
     ManageAuditorTokens,
     /// Download a change's or workflow's evidence pack (auditors, security admins).
     ExportEvidence,
+    /// See the framework map and export it (security admins, auditors).
+    ViewCompliance,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 32] = {
+    pub const ALL: [Action; 33] = {
         use Action::*;
         [
             EnterConsole,
@@ -98,6 +100,7 @@ impl Action {
             ReadLedgerProofs,
             ManageAuditorTokens,
             ExportEvidence,
+            ViewCompliance,
         ]
     };
 
@@ -140,6 +143,7 @@ impl Action {
             Action::ReadLedgerProofs => "read_ledger_proofs",
             Action::ManageAuditorTokens => "manage_auditor_tokens",
             Action::ExportEvidence => "export_evidence",
+            Action::ViewCompliance => "view_compliance",
         }
     }
 }

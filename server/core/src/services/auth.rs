@@ -42,16 +42,19 @@ pub enum Area {
     Audit,
     ReviewQuality,
     Deliveries,
+    /// The framework map (OWASP, CSA MAESTRO, NIST) with live statuses.
+    Compliance,
 }
 
 impl Area {
-    pub const ALL: [Area; 7] = [
+    pub const ALL: [Area; 8] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
         Area::DataAccess,
         Area::ReviewQuality,
         Area::Deliveries,
+        Area::Compliance,
         Area::Audit,
     ];
 
@@ -62,6 +65,7 @@ impl Area {
             Area::Identities => (Action::ViewIdentities, Resource::Console),
             Area::DataAccess => (Action::ManageConsent, Resource::Console),
             Area::Audit => (Action::ViewAudit, Resource::Ledger),
+            Area::Compliance => (Action::ViewCompliance, Resource::Console),
             Area::ReviewQuality => (Action::ViewReviewQuality, Resource::Console),
             Area::Deliveries => (Action::ManageDeliveries, Resource::Console),
         }

@@ -8,6 +8,7 @@ mod audit;
 mod auditor_tokens;
 mod auth;
 mod claims;
+mod compliance;
 mod consent;
 mod credentials;
 mod demo;
@@ -46,6 +47,7 @@ pub use access::{
 pub use audit::{AuditPage, LedgerVerification};
 pub use auditor_tokens::MAX_AUDITOR_TOKEN_DAYS;
 pub use auth::{Area, SignIn, SignInOutcome};
+pub use compliance::{AssessedControl, ComplianceMap};
 pub use consent::{
     parse_consent_csv, ConsentInput, CsvImport, RowError, MAX_CONSENT_BATCH, MAX_CONSENT_CSV_ROWS,
 };

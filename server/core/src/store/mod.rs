@@ -5,6 +5,7 @@
 
 mod auditor_tokens;
 mod changes;
+mod compliance;
 mod consent;
 mod credentials;
 mod effects;
@@ -101,6 +102,7 @@ pub struct SessionRow {
 }
 
 pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
+pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
@@ -117,6 +119,7 @@ pub trait Store:
     + ThrottleStore
     + LogStore
     + AuditorTokenStore
+    + ComplianceReads
     + Send
     + Sync
     + std::fmt::Debug

@@ -1,4 +1,5 @@
 use super::auditor_tokens::auditor_tokens_sql;
+use super::compliance::compliance_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
@@ -40,6 +41,7 @@ session_writes_sql!(PostgresWriteTx);
 person_link_sql!(PostgresWriteTx);
 throttle_sql!(PostgresStore, PostgresWriteTx);
 verifiable_log_sql!(PostgresStore, PostgresWriteTx);
+compliance_sql!(PostgresStore);
 auditor_tokens_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);

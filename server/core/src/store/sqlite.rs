@@ -1,4 +1,5 @@
 use super::auditor_tokens::auditor_tokens_sql;
+use super::compliance::compliance_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
@@ -91,6 +92,7 @@ session_writes_sql!(SqliteWriteTx);
 person_link_sql!(SqliteWriteTx);
 throttle_sql!(SqliteStore, SqliteWriteTx);
 verifiable_log_sql!(SqliteStore, SqliteWriteTx);
+compliance_sql!(SqliteStore);
 auditor_tokens_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);

@@ -57,7 +57,10 @@ pub fn registered() -> BTreeSet<String> {
     for page in leptos_axum::generate_route_list(countersign_app::App) {
         routes.insert(format!("GET {}", page.path()));
     }
-    for download in countersign::evidence_download::ROUTES {
+    for download in countersign::evidence_download::ROUTES
+        .into_iter()
+        .chain(countersign::compliance_download::ROUTES)
+    {
         routes.insert(format!("GET {download}"));
     }
     routes
@@ -159,6 +162,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /data-access"
         | "GET /deliveries"
         | "GET /review-quality"
+        | "GET /compliance"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
         "GET /changes/{id}" => RouteRequest {
             kind: RecordsView,
@@ -184,6 +188,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
             form(&[("id", &ids.spare_auditor_token)]),
         ),
         "POST /ui/review_quality" => ui(Query, "review_quality", form(&[("days", "30")])),
+        "POST /ui/compliance" => ui(Query, "compliance", form(&[("workflow", &ids.workflow)])),
 
         // The queue and the gate.
         "POST /ui/queue" => ui(
@@ -475,6 +480,8 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
                 ("scope", &format!("step:{}", ids.draft_step)),
             ]),
         ),
+        "GET /compliance/csv" => query("/compliance/csv".to_owned()),
+        "GET /compliance/oscal" => query(format!("/compliance/oscal?workflow={}", ids.workflow)),
         "GET /evidence/changes/{id}" => query(format!("/evidence/changes/{}", ids.change)),
         "GET /evidence/workflows/{id}" => query(format!("/evidence/workflows/{}", ids.workflow)),
         "GET /api/v1/me" => api(Query, Method::GET, "/me".to_owned(), Payload::Empty),
