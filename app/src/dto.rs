@@ -52,6 +52,47 @@ pub struct AuditEventView {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+    /// What the subject is called now, and where it is shown.
+    pub subject_name: Option<String>,
+    pub subject_href: Option<String>,
+    /// Whether the latest signed checkpoint holds the event (its proof is available).
+    pub provable: bool,
+}
+
+/// The filters of the Audit page, as typed (also the export's query).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilterView {
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub from: String,
+    pub to: String,
+    pub flagged: bool,
+}
+
+impl AuditFilterView {
+    /// The filters as URL query pairs (empty ones left out).
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("subject", &self.subject),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect();
+        if self.flagged {
+            pairs.push(("flagged", "1".to_owned()));
+        }
+        pairs
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.query_pairs().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +100,20 @@ pub struct AuditPageView {
     pub events: Vec<AuditEventView>,
     pub next_before: Option<i64>,
     pub total: i64,
+    pub checkpoint_size: Option<u64>,
+}
+
+/// An event's inclusion proof in the latest signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventProofView {
+    pub seq: i64,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// Base64.
+    pub leaf_hash: String,
+    pub proof: Vec<String>,
+    /// The signed checkpoint the proof leads to.
+    pub checkpoint: String,
 }
 
 /// The ledger as a verifiable log: what an auditor needs to check it without trusting us.

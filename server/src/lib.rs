@@ -4,6 +4,7 @@
 pub mod anchor;
 pub mod api;
 pub mod api_fixture;
+pub mod audit_export;
 pub mod auth;
 pub mod browser_headers;
 pub mod cli;

@@ -57,6 +57,7 @@ pub fn build(state: AppState) -> Router {
         .merge(auth::router())
         .merge(crate::evidence_download::router())
         .merge(crate::compliance_download::router())
+        .merge(crate::audit_export::router())
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

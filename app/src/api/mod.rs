@@ -91,38 +91,92 @@ pub async fn area_access(area: String) -> Result<(), UiError> {
         .map_err(|e| UiError::from_core(e, &actor))
 }
 
-/// One page of the ledger, newest first; `before` continues below that sequence number.
-#[server(prefix = "/ui", endpoint = "audit_page")]
-pub async fn audit_page(before: Option<i64>) -> Result<AuditPageView, UiError> {
+/// One page of the ledger as filtered, newest first; `before` continues below that sequence
+/// number.
+#[server(prefix = "/ui", endpoint = "audit_page", input = leptos::server_fn::codec::Json)]
+pub async fn audit_page(
+    before: Option<i64>,
+    filter: crate::dto::AuditFilterView,
+) -> Result<AuditPageView, UiError> {
     use crate::dto::AuditEventView;
+    use countersign_core::services::AuditQuery;
     let (services, actor) = adapter::request()?;
+    let query = AuditQuery {
+        actor: filter.actor,
+        action: filter.action,
+        subject: filter.subject,
+        from: filter.from,
+        to: filter.to,
+        flagged: filter.flagged,
+    };
     let page = services
-        .audit_page(&actor, before, 50)
+        .audit_search(&actor, &query, before, 50)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
+    let provable_up_to = page.checkpoint_size.unwrap_or(0);
     Ok(AuditPageView {
         events: page
             .events
             .into_iter()
-            .map(|event| AuditEventView {
-                seq: event.seq,
-                at: event
-                    .at()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                details: serde_json::from_str::<serde_json::Value>(&event.details)
-                    .ok()
-                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or(event.details),
-                actor_label: event.actor_label,
-                actor_ref: event.actor_ref,
-                action: event.action,
-                subject: event.subject,
-                prev_hash: event.prev_hash,
-                hash: event.hash,
+            .map(|event| {
+                let subject_href = match event.subject.split_once(':') {
+                    Some(("change", id)) => Some(format!("/changes/{id}")),
+                    Some(("workflow", _)) => Some("/workflows".to_owned()),
+                    Some(("nhi", _)) | Some(("human", _)) => Some("/identities".to_owned()),
+                    Some(("system", _)) => Some("/systems".to_owned()),
+                    _ => None,
+                };
+                AuditEventView {
+                    seq: event.seq,
+                    at: event
+                        .at()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    details: serde_json::from_str::<serde_json::Value>(&event.details)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or(event.details),
+                    subject_name: page.names.get(&event.subject).cloned(),
+                    subject_href,
+                    provable: u64::try_from(event.seq).is_ok_and(|s| s <= provable_up_to),
+                    actor_label: event.actor_label,
+                    actor_ref: event.actor_ref,
+                    action: event.action,
+                    subject: event.subject,
+                    prev_hash: event.prev_hash,
+                    hash: event.hash,
+                }
             })
             .collect(),
         next_before: page.next_before,
         total: page.total,
+        checkpoint_size: page.checkpoint_size,
+    })
+}
+
+/// An event's inclusion proof in the latest signed checkpoint.
+#[server(prefix = "/ui", endpoint = "event_proof")]
+pub async fn event_proof(seq: i64) -> Result<crate::dto::EventProofView, UiError> {
+    use base64::Engine as _;
+    let b64 = |h: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(h);
+    let (services, actor) = adapter::request()?;
+    let found = services
+        .event_inclusion(&actor, seq, None)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    let checkpoint = services
+        .latest_cosigned_checkpoint(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?
+        .filter(|c| c.checkpoint.tree_size == found.tree_size)
+        .map(|c| c.note())
+        .unwrap_or_default();
+    Ok(crate::dto::EventProofView {
+        seq: found.seq,
+        leaf_index: found.leaf_index,
+        tree_size: found.tree_size,
+        leaf_hash: b64(&found.leaf_hash),
+        proof: found.proof.iter().map(b64).collect(),
+        checkpoint,
     })
 }
 

@@ -1,19 +1,29 @@
-use crate::api::{audit_page, log_status, VerifyLedger};
-use crate::components::ui::{EmptyState, ErrorPanel, Loading, PageTitle};
-use crate::dto::{AuditEventView, AuditPageView, LedgerCheckView, LogStatusView};
+use crate::api::{audit_page, log_status, EventProof, VerifyLedger};
+use crate::components::ui::style::{INPUT, LABEL, SECONDARY};
+use crate::components::ui::{EmptyState, ErrorMessage, ErrorPanel, Loading, PageTitle};
+use crate::dto::{AuditEventView, AuditFilterView, AuditPageView, LedgerCheckView, LogStatusView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let before = move || {
-        query
-            .read()
-            .get("before")
-            .and_then(|b| b.parse::<i64>().ok())
+    let request = move || {
+        let query = query.read();
+        let text = |key: &str| query.get(key).unwrap_or_default();
+        (
+            query.get("before").and_then(|b| b.parse::<i64>().ok()),
+            AuditFilterView {
+                actor: text("actor"),
+                action: text("action"),
+                subject: text("subject"),
+                from: text("from"),
+                to: text("to"),
+                flagged: query.get("flagged").is_some_and(|f| f == "1"),
+            },
+        )
     };
-    let page = Resource::new(before, audit_page);
+    let page = Resource::new(request, |(before, filter)| audit_page(before, filter));
     view! {
         <PageTitle
             title="Audit ledger"
@@ -22,14 +32,86 @@ pub fn AuditPage() -> impl IntoView {
         <VerifyPanel />
         <LogPanel />
         <crate::pages::audit_tokens::AuditorTokensPanel />
+        <FilterForm filter=request().1 />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let filter = request().1;
                 match page.await {
-                    Ok(page) => view! { <EventTable page /> }.into_any(),
+                    Ok(page) => view! { <EventTable page filter /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// `?a=b&c=d`, or nothing.
+fn query_string(pairs: &[(&str, String)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| {
+            let value: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={value}")
+        })
+        .collect();
+    if encoded.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+/// The filters, as a plain GET form: it works before the page hydrates and gives a link to share.
+#[component]
+fn FilterForm(filter: AuditFilterView) -> impl IntoView {
+    let export = |format: &str| {
+        let mut pairs = filter.query_pairs();
+        pairs.push(("format", format.to_owned()));
+        format!("/audit/export{}", query_string(&pairs))
+    };
+    let (jsonl, csv) = (export("jsonl"), export("csv"));
+    view! {
+        <form method="get" action="/audit" aria-label="Filter the ledger" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-6">
+            <label class="text-sm lg:col-span-2">
+                <span class=LABEL>"Actor (name or reference)"</span>
+                <input class=INPUT name="actor" value=filter.actor.clone() maxlength="200" placeholder="Amira Haddad or nhi:…" />
+            </label>
+            <label class="text-sm">
+                <span class=LABEL>"Action"</span>
+                <input class=INPUT name="action" value=filter.action.clone() maxlength="100" placeholder="change. or change.approved" />
+            </label>
+            <label class="text-sm lg:col-span-3">
+                <span class=LABEL>"Subject (reference)"</span>
+                <input class=INPUT name="subject" value=filter.subject.clone() maxlength="200" placeholder="change:… or workflow:…" />
+            </label>
+            <label class="text-sm">
+                <span class=LABEL>"From (UTC)"</span>
+                <input class=INPUT name="from" type="date" value=filter.from.clone() />
+            </label>
+            <label class="text-sm">
+                <span class=LABEL>"To (UTC, inclusive)"</span>
+                <input class=INPUT name="to" type="date" value=filter.to.clone() />
+            </label>
+            <label class="flex items-center gap-2 self-end pb-2 text-sm">
+                <input type="checkbox" name="flagged" value="1" checked=filter.flagged />
+                "Flagged only (refusals, failures, signals)"
+            </label>
+            <div class="flex flex-wrap items-end gap-2 lg:col-span-3">
+                <button type="submit" class=SECONDARY>"Filter"</button>
+                <a href="/audit" class="px-2 py-1.5 text-sm font-medium underline">"Clear"</a>
+                <span class="grow"></span>
+                <a class=SECONDARY href=jsonl rel="external" download data-testid="export-jsonl">"Export JSON Lines"</a>
+                <a class=SECONDARY href=csv rel="external" download data-testid="export-csv">"Export CSV"</a>
+            </div>
+        </form>
     }
 }
 
@@ -158,29 +240,54 @@ fn LogStatus(status: LogStatusView) -> impl IntoView {
 }
 
 #[component]
-fn EventTable(page: AuditPageView) -> impl IntoView {
+fn EventTable(page: AuditPageView, filter: AuditFilterView) -> impl IntoView {
     if page.events.is_empty() {
-        return view! {
-            <EmptyState title="No events yet">
-                <p>"Events appear here as people sign in and the console changes state."</p>
-            </EmptyState>
-        }
-        .into_any();
+        return if filter.is_empty() {
+            view! {
+                <EmptyState title="No events yet">
+                    <p>"Events appear here as people sign in and the console changes state."</p>
+                </EmptyState>
+            }
+            .into_any()
+        } else {
+            view! {
+                <EmptyState title="No event matches these filters">
+                    <p>"Widen the dates, clear a filter, or look for a kind of action (change. instead of change.approved)."</p>
+                </EmptyState>
+            }
+            .into_any()
+        };
     }
     let rows = page
         .events
         .into_iter()
         .map(|event| view! { <EventRow event /> })
         .collect_view();
+    let pairs = filter.query_pairs();
+    let newest = format!("/audit{}", query_string(&pairs));
     let older = page.next_before.map(|seq| {
+        let mut pairs = pairs.clone();
+        pairs.push(("before", seq.to_string()));
         view! {
-            <a class="font-medium text-slate-900 underline" href=format!("/audit?before={seq}")>
+            <a class="font-medium text-slate-900 underline" href=format!("/audit{}", query_string(&pairs))>
                 "Older events"
             </a>
         }
     });
+    let counted = if filter.is_empty() {
+        format!("{} events in the ledger.", page.total)
+    } else {
+        format!(
+            "Matching events, newest first, of {} in the ledger.",
+            page.total
+        )
+    };
+    let proven = match page.checkpoint_size {
+        Some(size) => format!(" The latest signed checkpoint holds the first {size}."),
+        None => " No checkpoint signed yet.".to_owned(),
+    };
     view! {
-        <p class="mb-2 text-sm text-slate-600">{format!("{} events in the ledger.", page.total)}</p>
+        <p class="mb-2 text-sm text-slate-600">{format!("{counted}{proven}")}</p>
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">"Audit events, newest first"</caption>
@@ -200,7 +307,7 @@ fn EventTable(page: AuditPageView) -> impl IntoView {
             </table>
         </div>
         <nav aria-label="Ledger pages" class="mt-4 flex gap-6 text-sm">
-            <a class="font-medium text-slate-900 underline" href="/audit">
+            <a class="font-medium text-slate-900 underline" href=newest>
                 "Newest"
             </a>
             {older}
@@ -229,7 +336,7 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
             <td class="px-3 py-2 tabular-nums text-slate-500">{event.seq}</td>
             <td class="whitespace-nowrap px-3 py-2 tabular-nums">{event.at.replace('T', " ").replace('Z', "")}</td>
             <td class="px-3 py-2">
-                <span class="font-medium">{event.actor_label.clone()}</span>
+                <a class="font-medium underline decoration-slate-300 hover:decoration-slate-900" href=format!("/audit?actor={}", event.actor_ref) title="Show this actor's events">{event.actor_label.clone()}</a>
                 <span class="block font-mono text-xs text-slate-500">{event.actor_ref.clone()}</span>
             </td>
             <td class="px-3 py-2">
@@ -245,7 +352,14 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
                     </span>
                 })}
             </td>
-            <td class="px-3 py-2 font-mono text-xs text-slate-600">{event.subject.clone()}</td>
+            <td class="px-3 py-2">
+                {match (event.subject_name.clone(), event.subject_href.clone()) {
+                    (Some(name), Some(href)) => view! { <a class="underline" href=href>{name}</a> }.into_any(),
+                    (Some(name), None) => view! { <span>{name}</span> }.into_any(),
+                    _ => ().into_any(),
+                }}
+                <a class="block font-mono text-xs text-slate-600 underline decoration-slate-300" href=format!("/audit?subject={}", event.subject) title="Show this subject's events">{event.subject.clone()}</a>
+            </td>
             <td class="px-3 py-2 text-right">
                 <button
                     type="button"
@@ -269,8 +383,48 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
                     <dd class="break-all font-mono">{event.hash.clone()}</dd>
                     <dt class="font-semibold text-slate-600">"Previous hash"</dt>
                     <dd class="break-all font-mono">{event.prev_hash.clone()}</dd>
+                    <dt class="font-semibold text-slate-600">"In the signed log"</dt>
+                    <dd><InclusionProof seq=event.seq provable=event.provable /></dd>
                 </dl>
             </td>
         </tr>
     }
+}
+
+/// The event's inclusion proof in the latest signed checkpoint, fetched on request.
+#[component]
+fn InclusionProof(seq: i64, provable: bool) -> impl IntoView {
+    if !provable {
+        return view! {
+            <span class="text-slate-600">"Not in a signed checkpoint yet: the next one (within a minute) will hold it."</span>
+        }
+        .into_any();
+    }
+    let proof = ServerAction::<EventProof>::new();
+    view! {
+        <button
+            type="button"
+            class="rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-slate-900"
+            disabled=move || proof.pending().get()
+            on:click=move |_| {
+                proof.dispatch(EventProof { seq });
+            }
+        >
+            {move || if proof.pending().get() { "Fetching the proof…" } else { "Show the inclusion proof" }}
+        </button>
+        <div role="status" aria-live="polite" data-testid="inclusion-proof">
+            {move || proof.value().get().map(|result| match result {
+                Ok(found) => view! {
+                    <p class="mt-1">{format!("Leaf {} of the tree of {} events; leaf hash {}.", found.leaf_index, found.tree_size, found.leaf_hash)}</p>
+                    <ol class="mt-1 list-decimal pl-5 font-mono break-all">
+                        {found.proof.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}
+                    </ol>
+                    <pre class="mt-1 overflow-x-auto whitespace-pre-wrap font-mono">{found.checkpoint}</pre>
+                }
+                .into_any(),
+                Err(error) => view! { <ErrorMessage error /> }.into_any(),
+            })}
+        </div>
+    }
+    .into_any()
 }

@@ -109,21 +109,49 @@ pub fn hashed_bytes(
     subject: &str,
     canonical_details: &str,
 ) -> Vec<u8> {
-    let envelope = serde_json::json!({
-        "seq": seq,
-        "at_ms": at_ms,
-        "actor_ref": actor_ref,
-        "actor_label": actor_label,
-        "action": action,
-        "subject": subject,
-    });
+    let envelope = Envelope {
+        action,
+        actor_label,
+        actor_ref,
+        at_ms,
+        seq,
+        subject,
+    };
     let mut bytes = Vec::with_capacity(prev_hash.len() + canonical_details.len() + 256);
     bytes.extend_from_slice(prev_hash.as_bytes());
     bytes.push(b'\n');
-    bytes.extend_from_slice(canonical_json(&envelope).as_bytes());
+    if serde_json::to_writer(&mut bytes, &envelope).is_err() {
+        // Strings and integers always serialize; kept total rather than trusted.
+        bytes.extend_from_slice(
+            canonical_json(&serde_json::json!(envelope_value(&envelope))).as_bytes(),
+        );
+    }
     bytes.push(b'\n');
     bytes.extend_from_slice(canonical_details.as_bytes());
     bytes
+}
+
+/// An event's envelope, its fields in sorted order: serialized directly it is the canonical JSON
+/// of the same object, without building a map per event (the hot path of `audit verify`).
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    action: &'a str,
+    actor_label: &'a str,
+    actor_ref: &'a str,
+    at_ms: i64,
+    seq: i64,
+    subject: &'a str,
+}
+
+fn envelope_value(e: &Envelope<'_>) -> Value {
+    serde_json::json!({
+        "seq": e.seq,
+        "at_ms": e.at_ms,
+        "actor_ref": e.actor_ref,
+        "actor_label": e.actor_label,
+        "action": e.action,
+        "subject": e.subject,
+    })
 }
 
 /// The fields that are hashed, in the canonical encoding.
@@ -324,5 +352,24 @@ mod tests {
         let broken = verifier.check(&third).unwrap_err();
         assert_eq!(broken.seq, 3);
         assert!(broken.problem.contains("expected sequence 2"));
+    }
+
+    #[test]
+    fn the_envelope_serializes_as_its_canonical_json() {
+        for (label, subject) in [
+            ("Amira Haddad", "change:0190"),
+            ("Zoë \"quoted\" \\ back\u{1}slash \u{2028} ✓", "weird:\n\t"),
+        ] {
+            let e = super::Envelope {
+                action: "change.approved",
+                actor_label: label,
+                actor_ref: "human:01",
+                at_ms: -5,
+                seq: 42,
+                subject,
+            };
+            let direct = serde_json::to_string(&e).unwrap_or_default();
+            assert_eq!(direct, canonical_json(&super::envelope_value(&e)));
+        }
     }
 }

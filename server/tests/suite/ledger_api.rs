@@ -344,3 +344,49 @@ async fn only_fresh_security_admins_issue_tokens_and_within_bounds() {
     }
     assert_eq!(app.count_events("auditor_token.issued").await, 0);
 }
+
+#[tokio::test]
+async fn the_filtered_ledger_exports_as_json_lines_and_csv() {
+    let app = start_app(Mode::Demo, &[]).await;
+    let (_, cookie) = app.sign_in_as("tomasz").await;
+    let total = app.services.store().event_count().await.unwrap();
+
+    let reply = app.get("/audit/export?format=jsonl", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("countersign-ledger.jsonl"));
+    let lines: Vec<Value> = reply
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as i64, total);
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0]["seq"].as_i64() > w[1]["seq"].as_i64()),
+        "newest first"
+    );
+    assert!(lines[0]["details"].is_object());
+
+    let reply = app
+        .get("/audit/export?format=csv&action=auth.", Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let mut rows = csv::Reader::from_reader(reply.body.as_bytes());
+    let actions: Vec<String> = rows.records().map(|r| r.unwrap()[4].to_owned()).collect();
+    assert!(!actions.is_empty() && actions.iter().all(|a| a.starts_with("auth.")));
+
+    let reply = app.get("/audit/export?format=xml", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = app
+        .get("/audit/export?subject=nonsense", Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.starts_with("subject:"), "{}", reply.body);
+    let (_, legal) = app.sign_in_as("lukas").await;
+    let reply = app.get("/audit/export", Some(&legal)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}

@@ -5,6 +5,7 @@
 mod abuse;
 mod access;
 mod audit;
+mod audit_search;
 mod auditor_tokens;
 mod auth;
 mod claims;
@@ -45,6 +46,7 @@ pub use access::{
     DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
 };
 pub use audit::{AuditPage, LedgerVerification};
+pub use audit_search::{AuditQuery, AuditResults};
 pub use auditor_tokens::MAX_AUDITOR_TOKEN_DAYS;
 pub use auth::{Area, SignIn, SignInOutcome};
 pub use compliance::{AssessedControl, ComplianceMap};

@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod audit_search;
 mod auditor_tokens;
 mod changes;
 mod compliance;
@@ -101,6 +102,7 @@ pub struct SessionRow {
     pub human_id: Option<String>,
 }
 
+pub use audit_search::{AuditSearch, EventFilter};
 pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
 pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
@@ -120,6 +122,7 @@ pub trait Store:
     + LogStore
     + AuditorTokenStore
     + ComplianceReads
+    + AuditSearch
     + Send
     + Sync
     + std::fmt::Debug

@@ -1,3 +1,4 @@
+use super::audit_search::audit_search_sql;
 use super::auditor_tokens::auditor_tokens_sql;
 use super::compliance::compliance_sql;
 use super::effects::effects_sql;
@@ -42,6 +43,7 @@ person_link_sql!(PostgresWriteTx);
 throttle_sql!(PostgresStore, PostgresWriteTx);
 verifiable_log_sql!(PostgresStore, PostgresWriteTx);
 compliance_sql!(PostgresStore);
+audit_search_sql!(PostgresStore);
 auditor_tokens_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);

@@ -1,3 +1,4 @@
+use super::audit_search::audit_search_sql;
 use super::auditor_tokens::auditor_tokens_sql;
 use super::compliance::compliance_sql;
 use super::effects::effects_sql;
@@ -93,6 +94,7 @@ person_link_sql!(SqliteWriteTx);
 throttle_sql!(SqliteStore, SqliteWriteTx);
 verifiable_log_sql!(SqliteStore, SqliteWriteTx);
 compliance_sql!(SqliteStore);
+audit_search_sql!(SqliteStore);
 auditor_tokens_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);

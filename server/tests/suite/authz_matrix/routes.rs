@@ -60,6 +60,7 @@ pub fn registered() -> BTreeSet<String> {
     for download in countersign::evidence_download::ROUTES
         .into_iter()
         .chain(countersign::compliance_download::ROUTES)
+        .chain(countersign::audit_export::ROUTES)
     {
         routes.insert(format!("GET {download}"));
     }
@@ -173,9 +174,20 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/session" => ui(Query, "session", Payload::Empty),
         "POST /ui/sign_in_choices" => ui(Query, "sign_in_choices", Payload::Empty),
         "POST /ui/area_access" => ui(Query, "area_access", form(&[("area", "audit")])),
-        "POST /ui/audit_page" => ui(Query, "audit_page", Payload::Empty),
+        "POST /ui/audit_page" => ui(
+            Query,
+            "audit_page",
+            Payload::Json(
+                json!({
+                    "before": null,
+                    "filter": { "actor": "", "action": "change.", "subject": "", "from": "", "to": "", "flagged": false },
+                })
+                .to_string(),
+            ),
+        ),
         "POST /ui/verify_ledger" => ui(Query, "verify_ledger", Payload::Empty),
         "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
+        "POST /ui/event_proof" => ui(Query, "event_proof", form(&[("seq", "1")])),
         "POST /ui/auditor_tokens" => ui(Query, "auditor_tokens", Payload::Empty),
         "POST /ui/issue_auditor_token" => ui(
             Command,
@@ -480,6 +492,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
                 ("scope", &format!("step:{}", ids.draft_step)),
             ]),
         ),
+        "GET /audit/export" => query("/audit/export?format=csv&action=change.".to_owned()),
         "GET /compliance/csv" => query("/compliance/csv".to_owned()),
         "GET /compliance/oscal" => query(format!("/compliance/oscal?workflow={}", ids.workflow)),
         "GET /evidence/changes/{id}" => query(format!("/evidence/changes/{}", ids.change)),
