@@ -67,6 +67,13 @@ enum AuditCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Hand the log over to a new key: the hand-over is a ledger event signed by the old key and
+    /// the new one, checkpointed by the old key; the old key file is kept beside the new one.
+    /// Restart the console afterwards to sign with the new key.
+    RotateKey {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -77,7 +84,10 @@ pub fn run() -> ExitCode {
         }
         Command::Migrate { config }
         | Command::Audit {
-            command: AuditCommand::Verify { config, .. } | AuditCommand::Key { config },
+            command:
+                AuditCommand::Verify { config, .. }
+                | AuditCommand::Key { config }
+                | AuditCommand::RotateKey { config },
         } => (config.clone(), Mode::Maintenance),
     };
     let config = match Config::load(config_path.as_deref(), mode) {
@@ -118,6 +128,9 @@ pub fn run() -> ExitCode {
                 println!("{}", crate::log_key::log_key(&config)?.verifier());
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Audit {
+                command: AuditCommand::RotateKey { .. },
+            } => rotate_key(&config).await,
         }
     });
     match outcome {
@@ -127,6 +140,44 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn rotate_key(config: &Config) -> anyhow::Result<ExitCode> {
+    if config.ledger_log.key.is_some() {
+        anyhow::bail!(
+            "the log key comes from COUNTERSIGN_LOG_KEY: rotate-key rotates key files; unset it and \
+             use COUNTERSIGN_LOG_KEY_FILE"
+        );
+    }
+    let old = crate::log_key::log_key(config)?;
+    let new = countersign_transparency::SignerKey::generate(old.name())
+        .map_err(|e| anyhow::anyhow!("cannot make a new key: {e}"))?;
+    let path = &config.ledger_log.key_file;
+    // The new key is on disk before the ledger names it, and in place only after.
+    let staged = path.with_extension("key.new");
+    let _ = std::fs::remove_file(&staged);
+    crate::startup::write_owner_only(&staged, &format!("{}\n", new.to_private_string()))?;
+    let policy = Arc::new(startup::policy_engine(config)?);
+    let store = startup::open_store(config).await?;
+    let (old_public, new_public) = (old.verifier(), new.verifier());
+    let services = Services::new(store, policy, Arc::new(SystemClock)).with_log_key(old);
+    let seq = match services.rotate_log_key(&Actor::System, &new).await {
+        Ok(seq) => seq,
+        Err(error) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(error.into());
+        }
+    };
+    let retired = path.with_extension(format!("key.retired-{}", hex::encode(old_public.id())));
+    std::fs::rename(path, &retired)?;
+    std::fs::rename(&staged, path)?;
+    println!(
+        "log key rotated at ledger event {seq}: {old_public} -> {new_public}\n\
+         the old key is kept at {}; restart the console to sign with the new key, and give \
+         auditors and witnesses the new public key (audit verify accepts either)",
+        retired.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn verify(config: &Config, key: Option<&str>, files: &[PathBuf]) -> anyhow::Result<ExitCode> {

@@ -1,5 +1,7 @@
 //! The `countersign` binary's commands and start-up refusals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::{Command, Output};
 
 fn countersign(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -261,4 +263,98 @@ async fn audit_verify_checks_the_ledger_against_anchored_checkpoints() {
     let bad_key = countersign(&["audit", "verify", "--key", "not a key"], &env);
     assert!(!bad_key.status.success());
     assert!(text(&bad_key).contains("--key"));
+}
+
+#[tokio::test]
+async fn audit_rotate_key_hands_the_log_over_and_verify_trusts_either_key() {
+    use countersign::config::{Config, Mode};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/cs.db", dir.path().display());
+    let key_file = format!("{}/countersign.key", dir.path().display());
+    let env = [
+        ("COUNTERSIGN_DATABASE_URL", db.as_str()),
+        ("COUNTERSIGN_SECRET_KEY_FILE", key_file.as_str()),
+    ];
+    let vars: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let console = || async {
+        let config = Config::from_sources(None, &vars, Mode::Demo).unwrap();
+        countersign::startup::build_state(
+            config,
+            std::sync::Arc::new(countersign_core::SystemClock),
+        )
+        .await
+        .unwrap()
+    };
+    console()
+        .await
+        .services
+        .checkpoint_ledger()
+        .await
+        .unwrap()
+        .unwrap();
+    let key = |env: &[(&str, &str)]| {
+        String::from_utf8_lossy(&countersign(&["audit", "key"], env).stdout)
+            .trim()
+            .to_owned()
+    };
+    let old = key(&env);
+
+    let rotated = countersign(&["audit", "rotate-key"], &env);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(
+        text(&rotated).contains("restart the console"),
+        "{}",
+        text(&rotated)
+    );
+    let new = key(&env);
+    assert_ne!(old, new);
+    assert_eq!(
+        old.split('+').next(),
+        new.split('+').next(),
+        "the log keeps its name"
+    );
+    let retired = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains(".key.retired-"));
+    assert!(retired, "the old key is kept");
+
+    // The restarted console signs with the new key; both keys verify the whole history.
+    let restarted = console().await;
+    record_an_event(&restarted.services).await;
+    restarted
+        .services
+        .checkpoint_ledger()
+        .await
+        .unwrap()
+        .unwrap();
+    for given in [&old, &new] {
+        let verify = countersign(&["audit", "verify", "--key", given], &env);
+        assert!(verify.status.success(), "{}", text(&verify));
+        assert!(
+            text(&verify).contains("consistent with 3 signed checkpoints"),
+            "{}",
+            text(&verify)
+        );
+    }
+}
+
+async fn record_an_event(services: &countersign_core::Services) {
+    let mut tx = services
+        .store()
+        .begin_write(services.now_ms())
+        .await
+        .unwrap();
+    tx.append_event(&countersign_core::ledger::NewEvent::new(
+        &countersign_core::Actor::System,
+        "test.event",
+        "test:1",
+        serde_json::json!({}),
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
 }

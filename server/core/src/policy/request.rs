@@ -61,11 +61,13 @@ pub enum Action {
     ExportEvidence,
     /// See the framework map and export it (security admins, auditors).
     ViewCompliance,
+    /// Hand the ledger's log over to a new key (the operator, through the command line).
+    RotateLogKey,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 33] = {
+    pub const ALL: [Action; 34] = {
         use Action::*;
         [
             EnterConsole,
@@ -101,6 +103,7 @@ impl Action {
             ManageAuditorTokens,
             ExportEvidence,
             ViewCompliance,
+            RotateLogKey,
         ]
     };
 
@@ -144,6 +147,7 @@ impl Action {
             Action::ManageAuditorTokens => "manage_auditor_tokens",
             Action::ExportEvidence => "export_evidence",
             Action::ViewCompliance => "view_compliance",
+            Action::RotateLogKey => "rotate_log_key",
         }
     }
 }

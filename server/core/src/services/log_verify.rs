@@ -97,17 +97,28 @@ impl Services {
             });
         }
         let mut contradictions = Vec::new();
+        let keys = self.trusted_log_keys(key).await?;
         // Every checkpoint that opens, by the size it vouches for.
         let mut wanted: Vec<(u64, Hash, String)> = Vec::new();
         for source in sources {
-            match Checkpoint::open(&source.note, key) {
-                Ok((checkpoint, _)) => {
+            let mut opened = keys.iter().map(|k| Checkpoint::open(&source.note, k));
+            match opened.find_map(Result::ok) {
+                Some((checkpoint, _)) => {
                     wanted.push((checkpoint.size, checkpoint.root, source.origin))
                 }
-                Err(e) => contradictions.push(Contradiction {
-                    source: source.origin,
-                    problem: format!("not a checkpoint signed by {}: {e}", key.name()),
-                }),
+                None => {
+                    let why = Checkpoint::open(&source.note, key)
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
+                    contradictions.push(Contradiction {
+                        source: source.origin,
+                        problem: format!(
+                            "not a checkpoint signed by {} or a key it was handed over to: {why}",
+                            key.name()
+                        ),
+                    })
+                }
             }
         }
         wanted.sort_by_key(|(size, _, _)| *size);
@@ -183,5 +194,37 @@ impl Services {
             matched,
             contradictions,
         })
+    }
+
+    /// `key`, and every key the log was handed over to from it or to it: a rotation counts only
+    /// when both its keys signed it, so whoever can write the database cannot add one.
+    async fn trusted_log_keys(&self, key: &VerifierKey) -> CoreResult<Vec<VerifierKey>> {
+        let filter = crate::store::EventFilter {
+            action: Some(super::KEY_ROTATED.to_owned()),
+            ..Default::default()
+        };
+        let rotations: Vec<(VerifierKey, VerifierKey)> = self
+            .store
+            .events_matching(&filter, None, 10_000)
+            .await?
+            .iter()
+            .filter_map(|event| {
+                let details: serde_json::Value = serde_json::from_str(&event.details).ok()?;
+                super::rotation(details.get("statement")?.as_str()?)
+            })
+            .collect();
+        let mut trusted = vec![key.clone()];
+        loop {
+            let known = |k: &VerifierKey| trusted.iter().any(|t| t.to_string() == k.to_string());
+            let found: Vec<VerifierKey> = rotations
+                .iter()
+                .filter(|(old, new)| known(old) != known(new))
+                .map(|(old, new)| if known(old) { new.clone() } else { old.clone() })
+                .collect();
+            if found.is_empty() {
+                return Ok(trusted);
+            }
+            trusted.extend(found);
+        }
     }
 }

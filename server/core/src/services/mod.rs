@@ -22,6 +22,7 @@ mod gate;
 mod gate_view;
 mod identities;
 mod ledger_proofs;
+mod log_key_rotation;
 mod log_verify;
 mod outbox;
 mod person_link;
@@ -65,6 +66,7 @@ pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use ledger_proofs::{CosignedCheckpoint, EventInclusion};
+pub use log_key_rotation::{rotation, KEY_ROTATED};
 pub use log_verify::{CheckpointSource, Contradiction, LogVerification};
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{

@@ -6,7 +6,7 @@
 
 use crate::common;
 use countersign_core::domain::Role;
-use countersign_core::Services;
+use countersign_core::{Actor, Services};
 use countersign_transparency::merkle::{
     leaf_hash, root, verify_consistency, verify_inclusion, Hash,
 };
@@ -220,7 +220,6 @@ async fn rewrite_and_rehash(db: &common::TestDb, services: &Services, seq: i64) 
 #[tokio::test]
 async fn verify_names_the_checkpoint_a_truncated_or_rewritten_ledger_contradicts() {
     use countersign_core::services::CheckpointSource;
-    use countersign_core::Actor;
     for db in common::both().await {
         let (services, _clock) = common::services(&db);
         let key = SignerKey::generate("countersign.test/ledger").unwrap();
@@ -329,6 +328,101 @@ async fn verify_names_the_checkpoint_a_truncated_or_rewritten_ledger_contradicts
             .await
             .unwrap();
         assert!(refused.contradictions[0]
+            .problem
+            .contains("not a checkpoint signed by"));
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_trusted_from_either_side_and_a_forged_rotation_from_neither() {
+    use countersign_core::ledger::NewEvent;
+    for db in common::both().await {
+        let (services, _clock) = common::services(&db);
+        let old = SignerKey::generate("countersign.test/ledger").unwrap();
+        let (old_key, new) = (
+            old.verifier(),
+            SignerKey::generate("countersign.test/ledger").unwrap(),
+        );
+        let new_key = new.verifier();
+        let before = services.with_log_key(old);
+        people(&before, "before", 4).await;
+        before.checkpoint_ledger().await.unwrap().unwrap();
+        // Only the operator rotates, and only to another key of the same log.
+        let admin = common::signed_in(&before, "admin", &[Role::SecurityAdmin]).await;
+        assert!(before.rotate_log_key(&admin, &new).await.is_err());
+        let other_log = SignerKey::generate("elsewhere.test/ledger").unwrap();
+        assert!(before
+            .rotate_log_key(&Actor::System, &other_log)
+            .await
+            .is_err());
+        before.rotate_log_key(&Actor::System, &new).await.unwrap();
+
+        let (after, _) = common::services(&db);
+        let after = after.with_log_key(new);
+        people(&after, "after", 3).await;
+        let last = after.checkpoint_ledger().await.unwrap().unwrap();
+        assert!(Checkpoint::open(&last.note, &new_key).is_ok());
+        assert!(
+            Checkpoint::open(&last.note, &old_key).is_err(),
+            "signed by the new key alone"
+        );
+
+        for (who, key) in [("old", &old_key), ("new", &new_key)] {
+            let outcome = after
+                .verify_log(&Actor::System, key, Vec::new())
+                .await
+                .unwrap();
+            assert!(
+                outcome.intact(),
+                "{}: verified with the {who} key: {:?}",
+                db.name,
+                outcome.contradictions
+            );
+            assert_eq!(
+                outcome.matched.len(),
+                3,
+                "{}: every checkpoint, either side",
+                db.name
+            );
+        }
+
+        // A rotation to a key of the attacker's, written straight into the ledger: the old key
+        // never signed it, so the checkpoints it would vouch for do not open.
+        let forged = SignerKey::generate("countersign.test/ledger").unwrap();
+        let text = format!(
+            "countersign log key rotation\ncountersign.test/ledger\nold {old_key}\nnew {}\nafter 0\n",
+            forged.verifier()
+        );
+        let note = format!(
+            "{text}\n{}{}",
+            forged.signature_line(&text).unwrap(),
+            forged.signature_line(&text).unwrap()
+        );
+        let mut tx = after.store().begin_write(after.now_ms()).await.unwrap();
+        tx.append_event(&NewEvent::new(
+            &Actor::System,
+            "ledger.key_rotated",
+            "ledger:countersign.test/ledger",
+            serde_json::json!({ "statement": note }),
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let (rogue, _) = common::services(&db);
+        let rogue = rogue.with_log_key(forged);
+        rogue.checkpoint_ledger().await.unwrap().unwrap();
+        let outcome = rogue
+            .verify_log(&Actor::System, &old_key, Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.contradictions.len(),
+            1,
+            "{}: {:?}",
+            db.name,
+            outcome.contradictions
+        );
+        assert!(outcome.contradictions[0]
             .problem
             .contains("not a checkpoint signed by"));
     }
