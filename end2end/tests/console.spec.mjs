@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures.mjs';
-import { signIn, hydrated } from './helpers.mjs';
+import { signIn, hydrated, CONSOLE } from './helpers.mjs';
 
 test('the page hydrates: controls respond without a page load', async ({ page }) => {
   await signIn(page, 'tomasz', { next: '/audit' });
@@ -84,4 +84,34 @@ test('an auditor takes the log key and a signed checkpoint from the Audit page, 
   expect(verify(null, Buffer.from(text), publicKey, blob.subarray(4))).toBe(true);
   expect(verify(null, Buffer.from(text.replace(/\n\d+\n/, '\n1\n')), publicKey, blob.subarray(4))).toBe(false);
   expect(text.split('\n')[0]).toBe(name);
+});
+
+test('an auditor filters the ledger, follows a name, and opens an event\'s inclusion proof', async ({ page }) => {
+  await signIn(page, 'tomasz', { next: '/audit' });
+  await page.getByLabel('Action').fill('auth.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/action=auth\./);
+  const rows = page.getByTestId('audit-row');
+  await expect(rows.first()).toBeVisible();
+  for (const action of await rows.locator('td:nth-child(4) > span:first-child').allInnerTexts()) {
+    expect(action.startsWith('auth.')).toBe(true);
+  }
+  // The actor's name filters the ledger by that actor.
+  await rows.first().locator('td').nth(2).getByRole('link').click();
+  await expect(page).toHaveURL(/actor=/);
+  await expect(page.getByLabel('Actor (name or reference)')).not.toHaveValue('');
+
+  // The checkpoint is signed every two seconds here: wait for one that holds the newest event.
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await rows.first().getByRole('button', { name: 'Details' }).click();
+    await expect(page.getByRole('button', { name: 'Show the inclusion proof' }).first()).toBeVisible({ timeout: 1000 });
+  }).toPass();
+  await page.getByRole('button', { name: 'Show the inclusion proof' }).first().click();
+  await expect(page.getByTestId('inclusion-proof').first()).toContainText(/Leaf \d+ of the tree of \d+ events/);
+
+  // A filter that cannot match says why.
+  await page.goto(`${CONSOLE}/audit?actor=Nobody%20Atall`);
+  await expect(page.getByText('no person or identity is called')).toBeVisible();
 });

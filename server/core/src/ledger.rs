@@ -246,6 +246,14 @@ impl Default for ChainVerifier {
     }
 }
 
+/// Whether the event's stored hash is the lower-case hex SHA-256 of `bytes`.
+pub fn hash_matches(event: &StoredEvent, bytes: &[u8]) -> bool {
+    let mut stored = [0u8; 32];
+    hex::decode_to_slice(&event.hash, &mut stored).is_ok()
+        && !event.hash.bytes().any(|b| b.is_ascii_uppercase())
+        && Sha256::digest(bytes).as_slice() == stored
+}
+
 impl ChainVerifier {
     /// A verifier that continues after event `seq`, whose hash is `hash`.
     pub fn after(seq: i64, hash: &str) -> Self {
@@ -271,6 +279,16 @@ impl ChainVerifier {
     /// `check` for a caller that also needs the event's hashed bytes (its Merkle leaf): the
     /// event is serialised once.
     pub fn check_hashed(&mut self, event: &StoredEvent, bytes: &[u8]) -> Result<(), BrokenLink> {
+        self.check_linked(event, hash_matches(event, bytes))
+    }
+
+    /// `check` with whether the event's stored hash matches its bytes already known (computed
+    /// elsewhere, say on another thread).
+    pub fn check_linked(
+        &mut self,
+        event: &StoredEvent,
+        hash_matches: bool,
+    ) -> Result<(), BrokenLink> {
         let broken = |problem: String| BrokenLink {
             seq: event.seq,
             problem,
@@ -288,7 +306,7 @@ impl ChainVerifier {
                 "previous-hash does not match the hash of the event before it".to_owned(),
             ));
         }
-        if hex::encode(Sha256::digest(bytes)) != event.hash {
+        if !hash_matches {
             return Err(broken(
                 "stored hash does not match the event's contents (the event was altered)"
                     .to_owned(),

@@ -11,7 +11,7 @@ use crate::policy::{Action, Resource};
 use countersign_transparency::merkle::{self, Hash};
 use countersign_transparency::{Checkpoint, VerifierKey};
 
-const CHUNK: i64 = 10_000;
+const CHUNK: i64 = 20_000;
 
 /// A signed checkpoint to check the ledger against, and where it was found.
 #[derive(Debug, Clone)]
@@ -77,6 +77,32 @@ impl Frontier {
         }
         root
     }
+}
+
+/// For each event, whether its stored hash matches its bytes, and its Merkle leaf: the hashing
+/// of a chunk, split over two threads (the links between events are checked in order after).
+fn hash_all(events: &[crate::ledger::StoredEvent]) -> Vec<(bool, Hash)> {
+    let work = |part: &[crate::ledger::StoredEvent]| -> Vec<(bool, Hash)> {
+        part.iter()
+            .map(|event| {
+                let bytes = event.hashed_bytes();
+                (
+                    crate::ledger::hash_matches(event, &bytes),
+                    merkle::leaf_hash(&bytes),
+                )
+            })
+            .collect()
+    };
+    if events.len() < 2_000 {
+        return work(events);
+    }
+    let (first, second) = events.split_at(events.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| work(second));
+        let mut hashed = work(first);
+        hashed.extend(later.join().unwrap_or_else(|_| work(second)));
+        hashed
+    })
 }
 
 impl Services {
@@ -166,14 +192,13 @@ impl Services {
             })??;
             let Some(last) = chunk.last() else { break };
             pending = fetch(last.seq);
-            for event in &chunk {
-                let bytes = event.hashed_bytes();
+            for (event, (hash_matches, leaf)) in chunk.iter().zip(hash_all(&chunk)) {
                 if broken_link.is_none() {
-                    if let Err(link) = chain.check_hashed(event, &bytes) {
+                    if let Err(link) = chain.check_linked(event, hash_matches) {
                         broken_link = Some(link);
                     }
                 }
-                frontier.push(merkle::leaf_hash(&bytes));
+                frontier.push(leaf);
                 check_at(&frontier, &mut next, &mut matched, &mut contradictions);
             }
         }
