@@ -90,7 +90,7 @@ test('an auditor downloads a published change\'s evidence pack and the offline v
   // The story publishes a change just after start-up; wait for its event, not for time.
   const published = tomasz.getByTestId('audit-row').filter({ hasText: 'change.published' });
   await eventually(tomasz, published);
-  const subject = (await published.first().locator('td').nth(4).innerText()).trim();
+  const subject = (await published.first().locator('td').nth(4).getByRole('link', { name: /^change:/ }).innerText()).trim();
   expect(subject).toMatch(/^change:/);
   await tomasz.goto(`${LIVING_DEMO_CONSOLE}/changes/${subject.slice('change:'.length)}`);
   await hydrated(tomasz);

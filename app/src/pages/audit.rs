@@ -32,7 +32,7 @@ pub fn AuditPage() -> impl IntoView {
         <VerifyPanel />
         <LogPanel />
         <crate::pages::audit_tokens::AuditorTokensPanel />
-        <FilterForm filter=request().1 />
+        {move || view! { <FilterForm filter=request().1 /> }}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let filter = request().1;

@@ -149,7 +149,7 @@ fn listed(
     let (status, summary) = if items.is_empty() {
         (Status::Met, none.to_owned())
     } else {
-        (when_any, format!("{} {some}", items.len()))
+        (when_any, format!("{some}: {}", items.len()))
     };
     Fact {
         id,
@@ -164,7 +164,7 @@ fn counted(id: FactId, count: i64, when_any: Status, link: &'static str, what: &
     Fact {
         id,
         status: if count == 0 { Status::Met } else { when_any },
-        summary: format!("{count} {what} in the last 30 days"),
+        summary: format!("{what} in the last 30 days: {count}"),
         items: Vec::new(),
         link,
     }
@@ -179,7 +179,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::NotMet,
             "/identities?orphaned=1",
             "Every identity has an active human owner",
-            "identities without an active owner (0 expected)",
+            "Identities without an active owner (0 expected)",
         ),
         listed(
             FactId::ExpiringIdentities,
@@ -187,7 +187,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::Attention,
             "/identities?expiring=1",
             "No identity expires within 14 days",
-            "identities expire within 14 days",
+            "Identities expiring within 14 days",
         ),
         listed(
             FactId::UnusedIdentities,
@@ -195,7 +195,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::Attention,
             "/identities?unused=1",
             "Every identity was used in the last 90 days",
-            "identities unused for 90 days",
+            "Identities unused for 90 days",
         ),
         listed(
             FactId::StaleClientSecrets,
@@ -203,7 +203,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::Attention,
             "/identities",
             "Every client secret is younger than the 90-day rotation period",
-            "client secrets older than 90 days",
+            "Client secrets older than 90 days",
         ),
         listed(
             FactId::OverprivilegedIdentities,
@@ -214,7 +214,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::Attention,
             "/workflows",
             "Every granted field was used in the last 90 days",
-            "identities hold grants wider than what they used in 90 days",
+            "Identities with grants wider than what they used in 90 days",
         ),
         listed(
             FactId::FailedDrills,
@@ -222,7 +222,7 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::NotMet,
             "/workflows",
             "Every active workflow's systems passed a revocation drill within the drill period",
-            "systems of active workflows with a failed, missing or overdue drill",
+            "Systems of active workflows with a failed, missing or overdue drill",
         ),
         listed(
             FactId::WideningsAwaitingReview,
@@ -230,28 +230,28 @@ pub fn judge(m: &Measurements) -> BTreeMap<FactId, Fact> {
             Status::Attention,
             "/workflows",
             "No widened grant waits for review",
-            "workflows stopped by a widening awaiting review",
+            "Workflows stopped by a widening awaiting review",
         ),
         counted(
             FactId::HastyApprovals,
             m.hasty_approvals as i64,
             Status::Attention,
             "/review-quality",
-            "approvals faster than the content's length allows",
+            "Approvals faster than the content's length allows",
         ),
         counted(
             FactId::GateBypassSignals,
             m.gate_bypass_signals,
             Status::NotMet,
             "/audit",
-            "publications refused for lack of an approval",
+            "Publications refused for lack of an approval",
         ),
         counted(
             FactId::PrivilegeAbuseSignals,
             m.privilege_abuse_signals,
             Status::Attention,
             "/audit",
-            "refused identity requests flagged as possible privilege abuse",
+            "Identity requests refused as possible privilege abuse",
         ),
     ];
     let minutes = m.token_lifetime_secs / 60;
