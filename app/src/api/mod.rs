@@ -93,22 +93,27 @@ pub async fn area_access(area: String) -> Result<(), UiError> {
 
 /// One page of the ledger as filtered, newest first; `before` continues below that sequence
 /// number.
-#[server(prefix = "/ui", endpoint = "audit_page", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/ui", endpoint = "audit_page")]
 pub async fn audit_page(
     before: Option<i64>,
-    filter: crate::dto::AuditFilterView,
+    actor: Option<String>,
+    action: Option<String>,
+    subject: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    flagged: Option<bool>,
 ) -> Result<AuditPageView, UiError> {
     use crate::dto::AuditEventView;
     use countersign_core::services::AuditQuery;
-    let (services, actor) = adapter::request()?;
     let query = AuditQuery {
-        actor: filter.actor,
-        action: filter.action,
-        subject: filter.subject,
-        from: filter.from,
-        to: filter.to,
-        flagged: filter.flagged,
+        actor: actor.unwrap_or_default(),
+        action: action.unwrap_or_default(),
+        subject: subject.unwrap_or_default(),
+        from: from.unwrap_or_default(),
+        to: to.unwrap_or_default(),
+        flagged: flagged.unwrap_or(false),
     };
+    let (services, actor) = adapter::request()?;
     let page = services
         .audit_search(&actor, &query, before, 50)
         .await

@@ -23,7 +23,18 @@ pub fn AuditPage() -> impl IntoView {
             },
         )
     };
-    let page = Resource::new(request, |(before, filter)| audit_page(before, filter));
+    let page = Resource::new(request, |(before, filter)| {
+        let text = |value: String| (!value.trim().is_empty()).then_some(value);
+        audit_page(
+            before,
+            text(filter.actor),
+            text(filter.action),
+            text(filter.subject),
+            text(filter.from),
+            text(filter.to),
+            filter.flagged.then_some(true),
+        )
+    });
     view! {
         <PageTitle
             title="Audit ledger"

@@ -174,17 +174,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/session" => ui(Query, "session", Payload::Empty),
         "POST /ui/sign_in_choices" => ui(Query, "sign_in_choices", Payload::Empty),
         "POST /ui/area_access" => ui(Query, "area_access", form(&[("area", "audit")])),
-        "POST /ui/audit_page" => ui(
-            Query,
-            "audit_page",
-            Payload::Json(
-                json!({
-                    "before": null,
-                    "filter": { "actor": "", "action": "change.", "subject": "", "from": "", "to": "", "flagged": false },
-                })
-                .to_string(),
-            ),
-        ),
+        "POST /ui/audit_page" => ui(Query, "audit_page", form(&[("action", "change.")])),
         "POST /ui/verify_ledger" => ui(Query, "verify_ledger", Payload::Empty),
         "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
         "POST /ui/event_proof" => ui(Query, "event_proof", form(&[("seq", "1")])),
