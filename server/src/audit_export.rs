@@ -114,16 +114,18 @@ fn encode(events: &[StoredEvent], format: Format, header_row: bool) -> Vec<u8> {
                 ]);
             }
             for event in events {
+                // Labels and details come from people and agents: no cell runs as a formula.
+                let safe = |text: &str| countersign_core::spreadsheet::cell(text).into_owned();
                 let _ = writer.write_record([
                     event.seq.to_string(),
                     event
                         .at()
                         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    event.actor_ref.clone(),
-                    event.actor_label.clone(),
-                    event.action.clone(),
-                    event.subject.clone(),
-                    event.details.clone(),
+                    safe(&event.actor_ref),
+                    safe(&event.actor_label),
+                    safe(&event.action),
+                    safe(&event.subject),
+                    safe(&event.details),
                     event.prev_hash.clone(),
                     event.hash.clone(),
                 ]);

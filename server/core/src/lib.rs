@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod policy;
 pub mod secrets;
 pub mod services;
+pub mod spreadsheet;
 pub mod store;
 pub mod webhooks;
 

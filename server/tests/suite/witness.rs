@@ -217,6 +217,10 @@ async fn the_console_gets_its_checkpoints_cosigned() {
         .unwrap()
         .verify(&note)
         .is_some());
+    // The Audit page shows the checkpoint with its cosignature, as one note.
+    let auditor = services.demo_persona("tomasz").await.unwrap();
+    let shown = services.log_status(&auditor).await.unwrap().latest.unwrap();
+    assert!(shown.note.ends_with(&lines[0]), "{}", shown.note);
 
     // New events; the witness forgets everything (a new state directory): it answers 409 with
     // size 0 and the console starts over from there.

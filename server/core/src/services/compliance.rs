@@ -285,14 +285,16 @@ impl ComplianceMap {
                 .map(|f| format!("{}: {} ({})", f.id.as_str(), f.summary, f.status.as_str()))
                 .collect::<Vec<_>>()
                 .join("; ");
+            // Fact items name identities and workflows: no cell runs as a formula.
+            let safe = crate::spreadsheet::cell;
             let _ = out.write_record([
                 control.framework.as_str(),
                 control.id.as_str(),
                 control.title.as_str(),
                 control.status.as_str(),
-                &control.mechanisms.join("; "),
-                &facts,
-                &scope,
+                &safe(&control.mechanisms.join("; ")),
+                &safe(&facts),
+                &safe(&scope),
                 &at,
             ]);
         }

@@ -36,9 +36,19 @@ impl Services {
             crate::policy::Action::ViewAudit,
             &crate::policy::Resource::Ledger,
         )?;
+        let mut latest = self.store.latest_checkpoint().await?;
+        // Shown as one note: the log's signature, then each witness's cosignature.
+        if let Some(checkpoint) = latest.as_mut() {
+            for line in self.store.cosignatures(checkpoint.tree_size).await? {
+                checkpoint.note.push_str(&line);
+                if !line.ends_with('\n') {
+                    checkpoint.note.push('\n');
+                }
+            }
+        }
         Ok(LogStatus {
             public_key: self.log_verifier().map(|k| k.to_string()),
-            latest: self.store.latest_checkpoint().await?,
+            latest,
             events: self.store.event_count().await?,
         })
     }
