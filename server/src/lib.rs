@@ -26,6 +26,7 @@ pub mod killswitch_bench;
 pub mod ledger_bench;
 pub mod loadtest;
 pub mod log_key;
+pub mod mcp;
 pub mod metrics;
 pub mod outbound;
 pub mod queue_bench;

@@ -84,6 +84,7 @@ pub fn build(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", crate::api::router())
+        .merge(crate::mcp::router(&state))
         .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         // A request, body included, must be done within the limit: a client that trickles its

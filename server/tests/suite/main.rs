@@ -19,5 +19,6 @@ mod fuzz_regressions;
 mod hardening;
 mod http;
 mod ledger_api;
+mod mcp;
 mod outbound;
 mod witness;

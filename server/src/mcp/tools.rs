@@ -1,0 +1,238 @@
+//! The tools an agent sees: each a thin adapter over the core command the agent API uses, with
+//! the principal the bearer check put on the request.
+
+use countersign_core::error::CoreError;
+use countersign_core::services::{AccessRequest, DraftInput, TokenPrincipal};
+use countersign_core::Services;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct CountersignTools {
+    services: Services,
+    tool_router: ToolRouter<Self>,
+}
+
+impl std::fmt::Debug for CountersignTools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CountersignTools")
+    }
+}
+
+/// The identity and step the request's token stands for (put there by the bearer check).
+fn principal(context: &RequestContext<RoleServer>) -> Result<TokenPrincipal, ErrorData> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<TokenPrincipal>())
+        .cloned()
+        .ok_or_else(|| ErrorData::invalid_request("no step token on this request", None))
+}
+
+/// A refusal the agent reads as the tool's answer, named as the API names it.
+fn refused(error: CoreError) -> Result<CallToolResult, ErrorData> {
+    let text = match error {
+        CoreError::Store(error) => {
+            tracing::error!(%error, "an MCP tool failed in the store");
+            "the console could not complete this; try again later".to_owned()
+        }
+        CoreError::Invalid { field, problem } => format!("{field}: {problem}"),
+        CoreError::Denied(denied) => format!(
+            "not allowed to {} in this step",
+            denied.action.replace('_', " ")
+        ),
+        CoreError::NotFound(what) => format!("no such {what}"),
+        other => other.to_string(),
+    };
+    Ok(CallToolResult::error(vec![ContentBlock::text(text)]))
+}
+
+fn structured(value: impl Serialize) -> Result<CallToolResult, ErrorData> {
+    serde_json::to_value(value)
+        .map(CallToolResult::structured)
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ChangeRef {
+    /// The change's id, as `submit_draft` returned it.
+    pub change_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DataAccess {
+    /// The purpose the data is read for; it must be one of the step's.
+    pub purpose: String,
+    /// The fields asked for (at most 100).
+    pub fields: Vec<String>,
+    /// The customers, by the connected system's ids (at most 1,000).
+    pub subjects: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Target {
+    /// The connected system's id (`whoami` lists where this workflow publishes).
+    pub system: String,
+    /// Where in that system, e.g. `campaigns/spring-2027`.
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DraftProvenance {
+    pub model: String,
+    pub model_version: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    /// The access decisions (ids from `check_data_access`) the content relies on.
+    #[serde(default)]
+    pub access_decisions: Vec<String>,
+    /// The customer-data fields the content uses.
+    #[serde(default)]
+    pub fields_used: Vec<String>,
+    #[serde(default)]
+    pub data_sources: Vec<String>,
+    pub raw_output: String,
+    /// The legal basis relied on for each cited decision (decision id → basis).
+    #[serde(default)]
+    pub legal_bases: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Draft {
+    pub title: String,
+    /// The content, in `format`.
+    pub content: String,
+    /// `markdown`, `html` or `text`.
+    pub format: String,
+    pub channel: String,
+    /// `internal` or `external`.
+    pub audience: String,
+    pub purpose: String,
+    pub target: Target,
+    pub provenance: DraftProvenance,
+}
+
+#[tool_router]
+impl CountersignTools {
+    pub fn new(services: Services) -> Self {
+        Self {
+            services,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Who this token belongs to, the step it is bound to, where the workflow publishes, and when
+    /// the token ends.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn whoami(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        structured(serde_json::json!({
+            "identity": { "id": principal.nhi.id.to_string(), "name": principal.nhi.name, "kind": principal.nhi.kind.as_str() },
+            "workflow": {
+                "id": principal.workflow.id.to_string(),
+                "name": principal.workflow.name,
+                "publish_targets": principal.workflow.steps.iter()
+                    .filter(|s| s.kind == countersign_core::domain::StepKind::Publish)
+                    .filter_map(|s| s.grant.system.map(|id| id.to_string()))
+                    .collect::<Vec<_>>(),
+            },
+            "step": { "id": principal.step.id.to_string(), "name": principal.step.name, "kind": principal.step.kind.as_str() },
+            "expires_at": principal.expires_at.to_rfc3339(),
+        }))
+    }
+
+    /// A change this identity drafted: its status, reviews so far and publication.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn get_change(
+        &self,
+        Parameters(input): Parameters<ChangeRef>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        match self
+            .services
+            .change_status(&principal, &input.change_id)
+            .await
+        {
+            Ok(view) => structured(view),
+            Err(error) => refused(error),
+        }
+    }
+
+    /// Asks which fields and which customers this step may use for a purpose; the decision is
+    /// recorded and its id is what a draft cites.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn check_data_access(
+        &self,
+        Parameters(input): Parameters<DataAccess>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        let request = AccessRequest {
+            purpose: input.purpose,
+            fields: input.fields,
+            subjects: input.subjects,
+        };
+        match self.services.decide_access(&principal, request).await {
+            Ok(decision) => structured(decision),
+            Err(error) => refused(error),
+        }
+    }
+
+    /// Submits a draft with its provenance; it becomes a change waiting for people to sign it.
+    /// Nothing is published by this.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn submit_draft(
+        &self,
+        Parameters(input): Parameters<Draft>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        let draft: DraftInput = match serde_json::to_value(&input).and_then(serde_json::from_value)
+        {
+            Ok(draft) => draft,
+            Err(error) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "the draft is not valid: {error}"
+                ))]))
+            }
+        };
+        match self.services.submit_draft(&principal, draft).await {
+            Ok(change) => match self.services.change_status(&principal, &change.id).await {
+                Ok(view) => structured(view),
+                Err(error) => refused(error),
+            },
+            Err(error) => refused(error),
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CountersignTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+            "Countersign governs what you publish: check data access for a purpose, then submit \
+             drafts citing the decision. People review and sign; only the console publishes.",
+        )
+    }
+}

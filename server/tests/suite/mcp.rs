@@ -1,0 +1,205 @@
+//! The MCP endpoint with a real MCP client (rmcp's): an agent lists its tools (no publishing,
+//! approving, rolling back or revoking among them), learns its step, asks for data access,
+//! drafts and reads the change's status; a token that stops working ends the session, and no
+//! token, or a token in the URL, is refused before MCP starts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::core_common::adopt_sqlite;
+use crate::core_common::chain::chain_named;
+use crate::core_common::drafting::session_with;
+use countersign::config::{Config, Mode};
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::ServiceExt;
+use serde_json::{json, Value};
+
+fn arguments(value: Value) -> serde_json::Map<String, Value> {
+    value.as_object().cloned().unwrap()
+}
+
+#[tokio::test]
+async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cs.db", dir.path().display());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let env = [
+        ("COUNTERSIGN_DATABASE_URL".to_owned(), url.clone()),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE".to_owned(),
+            format!("{}/countersign.key", dir.path().display()),
+        ),
+        ("COUNTERSIGN_PUBLIC_URL".to_owned(), base.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
+    let state = countersign::startup::build_state(
+        config,
+        std::sync::Arc::new(countersign_core::SystemClock),
+    )
+    .await
+    .unwrap();
+    let services = state.services.clone();
+    let db = adopt_sqlite(url, services.store().clone());
+    let chain = chain_named(
+        &services,
+        "http://127.0.0.1:9",
+        "Spring Campaigns",
+        "Spring offer north",
+    )
+    .await;
+    let (drafter, drafter_secret) = (chain.drafter, chain.drafter_secret.clone());
+    let admin = chain.admin.clone();
+    let session = session_with(&services, &db, chain).await;
+    let step = session.workflow.steps[1].id;
+    let token = services
+        .issue_token(
+            &drafter.to_string(),
+            &drafter_secret,
+            Some(&format!("step:{step}")),
+        )
+        .await
+        .unwrap()
+        .access_token
+        .0;
+    let router = countersign::web::build(state);
+    tokio::spawn(countersign::serve_http::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
+
+    // Refused before MCP starts: no token, a token in the URL.
+    let http = reqwest::Client::new();
+    let bare = http
+        .post(format!("{base}/mcp"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401);
+    let challenge = bare.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{base}/.well-known/oauth-protected-resource\""
+        )),
+        "{challenge}"
+    );
+    let in_url = http
+        .post(format!("{base}/mcp?access_token={token}"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_url.status(), 400);
+    let metadata: Value = http
+        .get(format!("{base}/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], format!("{base}/mcp"));
+    assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
+
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"))
+            .auth_header(token.clone()),
+    );
+    let client = ().serve(transport).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    for expected in ["whoami", "get_change", "check_data_access", "submit_draft"] {
+        assert!(names.iter().any(|n| n == expected), "{names:?}");
+    }
+    for forbidden in ["publish", "approve", "sign", "roll", "revoke"] {
+        assert!(!names.iter().any(|n| n.contains(forbidden)), "{names:?}");
+    }
+    let whoami = tools.iter().find(|t| t.name == "whoami").unwrap();
+    assert_eq!(
+        whoami.annotations.as_ref().and_then(|a| a.read_only_hint),
+        Some(true)
+    );
+
+    let who = client
+        .call_tool(CallToolRequestParams::new("whoami"))
+        .await
+        .unwrap();
+    let who = who.structured_content.unwrap();
+    assert_eq!(who["step"]["id"], step.to_string());
+    assert_eq!(who["identity"]["name"], "offer-drafter");
+
+    let decision = client
+        .call_tool(
+            CallToolRequestParams::new("check_data_access").with_arguments(arguments(json!({
+                "purpose": "spring_offer", "fields": ["email"], "subjects": ["crm-1"],
+            }))),
+        )
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    let decision_id = decision["decision_id"].as_str().unwrap().to_owned();
+    assert_eq!(decision["allowed_fields"], json!(["email"]));
+
+    let drafted = client
+        .call_tool(CallToolRequestParams::new("submit_draft").with_arguments(arguments(json!({
+            "title": "Spring offer email",
+            "content": "Hello {first_name}, spring is here: our garden range is back.",
+            "format": "markdown",
+            "channel": "email",
+            "audience": "external",
+            "purpose": "spring_offer",
+            "target": { "system": session.chain.crm.to_string(), "reference": "campaigns/spring-2027" },
+            "provenance": {
+                "model": "claude-sonnet-4.5", "model_version": "2026-09-01",
+                "prompt": "Write the spring email.", "raw_output": "Hello, spring is here.",
+                "access_decisions": [decision_id], "fields_used": ["email"],
+                "legal_bases": { (decision_id.clone()): "consent" },
+            },
+        }))))
+        .await
+        .unwrap();
+    assert_ne!(drafted.is_error, Some(true), "{drafted:?}");
+    let change = drafted.structured_content.unwrap();
+    let change_id = change["change_id"].as_str().unwrap().to_owned();
+    let status = client
+        .call_tool(
+            CallToolRequestParams::new("get_change")
+                .with_arguments(arguments(json!({ "change_id": change_id }))),
+        )
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(status["status"], "pending_review", "{status}");
+
+    // Bad input is the tool's answer, named.
+    let wrong = client
+        .call_tool(
+            CallToolRequestParams::new("get_change")
+                .with_arguments(arguments(json!({ "change_id": "nope" }))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wrong.is_error, Some(true));
+
+    // The identity's secret is rotated: its tokens end, and so does the session.
+    services
+        .rotate_client_secret(&admin, drafter)
+        .await
+        .unwrap();
+    let ended = client
+        .call_tool(CallToolRequestParams::new("whoami"))
+        .await
+        .unwrap_err();
+    assert!(ended.is_authorization_required(), "{ended:?}");
+}
