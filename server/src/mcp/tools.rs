@@ -2,7 +2,7 @@
 //! the principal the bearer check put on the request.
 
 use countersign_core::error::CoreError;
-use countersign_core::services::{AccessRequest, DraftInput, TokenPrincipal};
+use countersign_core::services::{AccessRequest, DraftInput, TokenPrincipal, VersionInput};
 use countersign_core::Services;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -119,6 +119,29 @@ pub struct Draft {
     pub provenance: DraftProvenance,
 }
 
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Version {
+    /// The change to revise (this identity's, pending review or sent back).
+    pub change_id: String,
+    pub content: String,
+    /// `markdown`, `html` or `text`.
+    pub format: String,
+    pub provenance: DraftProvenance,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RollbackPlan {
+    pub change_id: String,
+    /// How to undo the change, step by step.
+    pub steps: String,
+    /// What to restore: the reference live before (empty when `first_publication`).
+    #[serde(default)]
+    pub previous_reference: String,
+    /// Nothing was live at the target before: rolling back takes it down.
+    #[serde(default)]
+    pub first_publication: bool,
+}
+
 #[tool_router]
 impl CountersignTools {
     pub fn new(services: Services) -> Self {
@@ -219,6 +242,84 @@ impl CountersignTools {
         };
         match self.services.submit_draft(&principal, draft).await {
             Ok(change) => match self.services.change_status(&principal, &change.id).await {
+                Ok(view) => structured(view),
+                Err(error) => refused(error),
+            },
+            Err(error) => refused(error),
+        }
+    }
+
+    /// Submits a new version of a change this identity drafted; every sign-off of the old
+    /// version is void, and reviewers see what changed.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn submit_version(
+        &self,
+        Parameters(input): Parameters<Version>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        let change_id = input.change_id.clone();
+        let version = serde_json::json!({
+            "content": input.content,
+            "format": input.format,
+            "provenance": input.provenance,
+        });
+        let version: VersionInput = match serde_json::from_value(version) {
+            Ok(version) => version,
+            Err(error) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "the version is not valid: {error}"
+                ))]))
+            }
+        };
+        match self
+            .services
+            .submit_version(&principal, &change_id, version)
+            .await
+        {
+            Ok((change, _)) => match self.services.change_status(&principal, &change.id).await {
+                Ok(view) => structured(view),
+                Err(error) => refused(error),
+            },
+            Err(error) => refused(error),
+        }
+    }
+
+    /// Writes the rollback plan of a change this identity drafted (the gate needs one before
+    /// approval).
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn set_rollback_plan(
+        &self,
+        Parameters(input): Parameters<RollbackPlan>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        match self
+            .services
+            .set_rollback_plan(
+                &principal.actor,
+                &input.change_id,
+                &input.steps,
+                &input.previous_reference,
+                input.first_publication,
+            )
+            .await
+        {
+            Ok(_) => match self
+                .services
+                .change_status(&principal, &input.change_id)
+                .await
+            {
                 Ok(view) => structured(view),
                 Err(error) => refused(error),
             },

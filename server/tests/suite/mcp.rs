@@ -117,10 +117,17 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
     let client = ().serve(transport).await.unwrap();
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    for expected in ["whoami", "get_change", "check_data_access", "submit_draft"] {
+    for expected in [
+        "whoami",
+        "get_change",
+        "check_data_access",
+        "submit_draft",
+        "submit_version",
+        "set_rollback_plan",
+    ] {
         assert!(names.iter().any(|n| n == expected), "{names:?}");
     }
-    for forbidden in ["publish", "approve", "sign", "roll", "revoke"] {
+    for forbidden in ["publish", "approve", "sign_off", "roll_back", "revoke"] {
         assert!(!names.iter().any(|n| n.contains(forbidden)), "{names:?}");
     }
     let whoami = tools.iter().find(|t| t.name == "whoami").unwrap();
@@ -181,6 +188,36 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
         .structured_content
         .unwrap();
     assert_eq!(status["status"], "pending_review", "{status}");
+
+    // A rollback plan, then a second version: the status follows.
+    let planned = client
+        .call_tool(
+            CallToolRequestParams::new("set_rollback_plan").with_arguments(arguments(json!({
+                "change_id": change_id, "steps": "Unpublish the campaign and send nothing further.",
+                "first_publication": true,
+            }))),
+        )
+        .await
+        .unwrap();
+    assert_ne!(planned.is_error, Some(true), "{planned:?}");
+    let revised = client
+        .call_tool(
+            CallToolRequestParams::new("submit_version").with_arguments(arguments(json!({
+                "change_id": change_id,
+                "content": "Hello {first_name}, spring is here: the garden range is back today.",
+                "format": "markdown",
+                "provenance": {
+                    "model": "claude-sonnet-4.5", "model_version": "2026-09-01",
+                    "prompt": "Shorter, please.", "raw_output": "Hello, spring is here today.",
+                    "access_decisions": [decision_id], "fields_used": ["email"],
+                    "legal_bases": { (decision_id.clone()): "consent" },
+                },
+            }))),
+        )
+        .await
+        .unwrap();
+    assert_ne!(revised.is_error, Some(true), "{revised:?}");
+    assert_eq!(revised.structured_content.unwrap()["version"], 2);
 
     // Bad input is the tool's answer, named.
     let wrong = client
