@@ -142,6 +142,23 @@ pub struct RollbackPlan {
     pub first_publication: bool,
 }
 
+impl CountersignTools {
+    /// What a command that changed the change leaves for the agent to see: its status now.
+    async fn status_after(
+        &self,
+        principal: &TokenPrincipal,
+        outcome: Result<String, CoreError>,
+    ) -> Result<CallToolResult, ErrorData> {
+        match outcome {
+            Ok(change_id) => match self.services.change_status(principal, &change_id).await {
+                Ok(view) => structured(view),
+                Err(error) => refused(error),
+            },
+            Err(error) => refused(error),
+        }
+    }
+}
+
 #[tool_router]
 impl CountersignTools {
     pub fn new(services: Services) -> Self {
@@ -182,14 +199,7 @@ impl CountersignTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let principal = principal(&context)?;
-        match self
-            .services
-            .change_status(&principal, &input.change_id)
-            .await
-        {
-            Ok(view) => structured(view),
-            Err(error) => refused(error),
-        }
+        self.status_after(&principal, Ok(input.change_id)).await
     }
 
     /// Asks which fields and which customers this step may use for a purpose; the decision is
@@ -240,13 +250,9 @@ impl CountersignTools {
                 ))]))
             }
         };
-        match self.services.submit_draft(&principal, draft).await {
-            Ok(change) => match self.services.change_status(&principal, &change.id).await {
-                Ok(view) => structured(view),
-                Err(error) => refused(error),
-            },
-            Err(error) => refused(error),
-        }
+        let outcome = self.services.submit_draft(&principal, draft).await;
+        self.status_after(&principal, outcome.map(|change| change.id))
+            .await
     }
 
     /// Submits a new version of a change this identity drafted; every sign-off of the old
@@ -277,17 +283,12 @@ impl CountersignTools {
                 ))]))
             }
         };
-        match self
+        let outcome = self
             .services
             .submit_version(&principal, &change_id, version)
+            .await;
+        self.status_after(&principal, outcome.map(|(change, _)| change.id))
             .await
-        {
-            Ok((change, _)) => match self.services.change_status(&principal, &change.id).await {
-                Ok(view) => structured(view),
-                Err(error) => refused(error),
-            },
-            Err(error) => refused(error),
-        }
     }
 
     /// Writes the rollback plan of a change this identity drafted (the gate needs one before
@@ -304,7 +305,7 @@ impl CountersignTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let principal = principal(&context)?;
-        match self
+        let outcome = self
             .services
             .set_rollback_plan(
                 &principal.actor,
@@ -313,18 +314,9 @@ impl CountersignTools {
                 &input.previous_reference,
                 input.first_publication,
             )
+            .await;
+        self.status_after(&principal, outcome.map(|_| input.change_id))
             .await
-        {
-            Ok(_) => match self
-                .services
-                .change_status(&principal, &input.change_id)
-                .await
-            {
-                Ok(view) => structured(view),
-                Err(error) => refused(error),
-            },
-            Err(error) => refused(error),
-        }
     }
 }
 
