@@ -33,6 +33,7 @@ fn policy(c: &mut Criterion) {
         state: NhiState::Active,
         expired: false,
         orphaned: false,
+        via: Default::default(),
     };
     let step = Resource::Step {
         id: StepId::new(),

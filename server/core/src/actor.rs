@@ -1,5 +1,23 @@
 use crate::domain::{AuditorTokenId, HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
 
+/// How an identity reached the console: the HTTP API or the Model Context Protocol server.
+/// Both run the same commands; the ledger says which one was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Via {
+    #[default]
+    Api,
+    Mcp,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Mcp => "mcp",
+        }
+    }
+}
+
 /// Who is asking. Resolved by the adapters (session, bearer token) and passed to every command;
 /// the service layer, not the adapter, decides what the actor may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +40,8 @@ pub enum Actor {
         state: NhiState,
         expired: bool,
         orphaned: bool,
+        /// Which door the request came through; recorded with every event it causes.
+        via: Via,
     },
     /// An auditor's tool presenting a read-only machine token a security admin issued.
     AuditorToken { id: AuditorTokenId, name: String },
@@ -41,6 +61,23 @@ impl Actor {
             state: nhi.state,
             expired: nhi.is_expired(now),
             orphaned: nhi.is_orphaned(),
+            via: Via::Api,
+        }
+    }
+
+    /// The same identity, calling through `via`.
+    pub fn through(mut self, channel: Via) -> Self {
+        if let Actor::Nhi { via, .. } = &mut self {
+            *via = channel;
+        }
+        self
+    }
+
+    /// The door an identity's request came through (`None` for people and the console).
+    pub fn via(&self) -> Option<Via> {
+        match self {
+            Actor::Nhi { via, .. } => Some(*via),
+            _ => None,
         }
     }
 

@@ -25,7 +25,22 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    pub fn new(actor: &Actor, action: &str, subject: impl Into<String>, details: Value) -> Self {
+    /// An event by `actor`. What an identity does through MCP is marked `"via": "mcp"`, so the
+    /// ledger tells it apart from the same command sent to the HTTP API.
+    pub fn new(
+        actor: &Actor,
+        action: &str,
+        subject: impl Into<String>,
+        mut details: Value,
+    ) -> Self {
+        if actor.via() == Some(crate::actor::Via::Mcp) {
+            if let Value::Object(fields) = &mut details {
+                fields.insert(
+                    "via".to_owned(),
+                    Value::from(crate::actor::Via::Mcp.as_str()),
+                );
+            }
+        }
         Self {
             actor_ref: actor.reference(),
             actor_label: actor.label(),

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use countersign_core::domain::{ChangeError, IdempotencyKey};
 use countersign_core::services::ChangeStatusView;
 use countersign_core::services::{DraftInput, RollbackPlanBody, VersionInput};
 
@@ -23,7 +24,7 @@ fn refusal(error: countersign_core::CoreError) -> Response {
     }
 }
 
-async fn status_reply(
+pub(super) async fn status_reply(
     state: &AppState,
     principal: &countersign_core::services::TokenPrincipal,
     id: &str,
@@ -40,13 +41,32 @@ async fn status_reply(
     }
 }
 
-/// Submit a draft with its provenance; it becomes a change request pending review.
+/// The `Idempotency-Key` header, when sent.
+fn idempotency_key(
+    headers: &HeaderMap,
+) -> Result<Option<IdempotencyKey>, countersign_core::CoreError> {
+    let bad = |problem: String| countersign_core::CoreError::invalid("Idempotency-Key", problem);
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            let text = value
+                .to_str()
+                .map_err(|_| bad(ChangeError::BadIdempotencyKey.to_string()))?;
+            IdempotencyKey::parse(text).map_err(|e| bad(e.to_string()))
+        })
+        .transpose()
+}
+
+/// Submit a draft with its provenance; it becomes a change request pending review. Send an
+/// `Idempotency-Key` header to make retries safe: the same key with the same draft answers with
+/// the change the first request made (and `Idempotent-Replayed: true`).
 #[utoipa::path(
     post,
     path = "/api/v1/drafts",
     tag = "runtime",
     security(("bearer" = [])),
     request_body = DraftInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; the same key with the same draft finds the first attempt's change")),
     responses(
         (status = 201, body = ChangeStatusView),
         (status = 400, description = "Malformed JSON or unknown fields", body = ProblemBody, content_type = "application/problem+json"),
@@ -54,7 +74,7 @@ async fn status_reply(
         (status = 413, description = "The body is over the size limit", body = ProblemBody, content_type = "text/plain"),
         (status = 401, description = "No working token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The step does not draft, or not for this purpose", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "An Idempotency-Key reused for a different draft; bad content, target or provenance; a citation of another step, expired, or of a denied field; content outside the allow-list (with `violations`)", body = ContentProblemBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -62,8 +82,26 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(pair) => pair,
         Err(response) => return response,
     };
-    match state.services.submit_draft(&principal, draft).await {
-        Ok(change) => status_reply(&state, &principal, &change.id, StatusCode::CREATED).await,
+    let key = match idempotency_key(&headers) {
+        Ok(key) => key,
+        Err(error) => return refusal(error),
+    };
+    match state
+        .services
+        .submit_draft_once(&principal, draft, key.as_ref())
+        .await
+    {
+        Ok((change, replayed)) => {
+            let mut response =
+                status_reply(&state, &principal, &change.id, StatusCode::CREATED).await;
+            if replayed {
+                response.headers_mut().insert(
+                    header::HeaderName::from_static("idempotent-replayed"),
+                    header::HeaderValue::from_static("true"),
+                );
+            }
+            response
+        }
         Err(error) => refusal(error),
     }
 }

@@ -9,6 +9,7 @@ mod gate;
 mod json;
 mod ledger;
 mod me;
+mod my_changes;
 mod openapi;
 mod problem;
 mod token;
@@ -37,7 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/consents", post(data::consents))
         .route("/drafts", post(drafts::submit))
         .route("/drafts/{id}/versions", post(drafts::revise))
+        .route("/changes", get(my_changes::list))
         .route("/changes/{id}", get(drafts::status))
+        .route("/changes/{id}/withdraw", post(my_changes::withdraw))
         .route("/changes/{id}/rollback-plan", put(drafts::rollback_plan))
         .route("/changes/{id}/callback", put(callbacks::register))
         .route("/changes/{id}/approve", post(gate::approve))

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         super::drafts::revise,
         super::drafts::status,
         super::drafts::rollback_plan,
+        super::my_changes::list,
+        super::my_changes::withdraw,
         super::callbacks::register,
         super::gate::approve,
         super::gate::publish,

@@ -5,6 +5,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use countersign_core::actor::Via;
 use countersign_core::services::CredentialError;
 
 fn metadata_url(state: &AppState) -> String {
@@ -73,7 +74,8 @@ pub async fn require_step_token(
         );
     };
     match state.services.authenticate_token(&token).await {
-        Ok(principal) => {
+        Ok(mut principal) => {
+            principal.actor = principal.actor.through(Via::Mcp);
             request.extensions_mut().insert(principal);
             next.run(request).await
         }

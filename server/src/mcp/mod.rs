@@ -34,7 +34,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let mcp = StreamableHttpService::new(
         move || Ok(CountersignTools::new(services.clone())),
         LocalSessionManager::default().into(),
-        StreamableHttpServerConfig::default().with_allowed_hosts(hosts),
+        StreamableHttpServerConfig::default()
+            .with_allowed_hosts(hosts)
+            // A browser page elsewhere may not drive an agent's session (the Origin, when sent,
+            // must be the console's own).
+            .with_allowed_origins([public.origin().ascii_serialization()])
+            .with_max_request_body_bytes(state.config.max_body_bytes),
     );
     Router::new()
         .route(METADATA_PATH, get(auth::metadata))

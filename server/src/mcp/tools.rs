@@ -1,8 +1,11 @@
 //! The tools an agent sees: each a thin adapter over the core command the agent API uses, with
 //! the principal the bearer check put on the request.
 
+use countersign_core::domain::{IdempotencyKey, Provenance};
 use countersign_core::error::CoreError;
-use countersign_core::services::{AccessRequest, DraftInput, TokenPrincipal, VersionInput};
+use countersign_core::services::{
+    AccessRequest, DraftInput, DraftTarget, TokenPrincipal, VersionInput,
+};
 use countersign_core::Services;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -11,7 +14,6 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Clone)]
 pub struct CountersignTools {
@@ -75,7 +77,7 @@ pub struct DataAccess {
     pub subjects: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Target {
     /// The connected system's id (`whoami` lists where this workflow publishes).
     pub system: String,
@@ -83,29 +85,12 @@ pub struct Target {
     pub reference: String,
 }
 
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct DraftProvenance {
-    pub model: String,
-    pub model_version: String,
-    pub prompt: String,
-    #[serde(default)]
-    pub system_prompt: String,
-    /// The access decisions (ids from `check_data_access`) the content relies on.
-    #[serde(default)]
-    pub access_decisions: Vec<String>,
-    /// The customer-data fields the content uses.
-    #[serde(default)]
-    pub fields_used: Vec<String>,
-    #[serde(default)]
-    pub data_sources: Vec<String>,
-    pub raw_output: String,
-    /// The legal basis relied on for each cited decision (decision id → basis).
-    #[serde(default)]
-    pub legal_bases: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Draft {
+    /// Send the same key again (with the same draft) after a timeout or a lost answer: it
+    /// finds the change the first attempt made instead of opening a second one.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub title: String,
     /// The content, in `format`.
     pub content: String,
@@ -116,17 +101,37 @@ pub struct Draft {
     pub audience: String,
     pub purpose: String,
     pub target: Target,
-    pub provenance: DraftProvenance,
+    pub provenance: Provenance,
 }
 
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Version {
     /// The change to revise (this identity's, pending review or sent back).
     pub change_id: String,
     pub content: String,
     /// `markdown`, `html` or `text`.
     pub format: String,
-    pub provenance: DraftProvenance,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListChanges {
+    /// Only changes in this status (e.g. `pending_review`, `changes_requested`, `published`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The `next` of the previous page.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// 1 to 100; 20 when absent.
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Withdrawal {
+    pub change_id: String,
+    /// Why it is taken back (3 to 500 characters); reviewers and the ledger see it.
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -241,17 +246,31 @@ impl CountersignTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let principal = principal(&context)?;
-        let draft: DraftInput = match serde_json::to_value(&input).and_then(serde_json::from_value)
-        {
-            Ok(draft) => draft,
-            Err(error) => {
-                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                    "the draft is not valid: {error}"
-                ))]))
+        let key = match input.idempotency_key.as_deref().map(IdempotencyKey::parse) {
+            Some(Err(error)) => {
+                return refused(CoreError::invalid("idempotency_key", error.to_string()))
             }
+            Some(Ok(key)) => Some(key),
+            None => None,
         };
-        let outcome = self.services.submit_draft(&principal, draft).await;
-        self.status_after(&principal, outcome.map(|change| change.id))
+        let draft = DraftInput {
+            title: input.title,
+            content: input.content,
+            format: input.format,
+            channel: input.channel,
+            audience: input.audience,
+            purpose: input.purpose,
+            target: DraftTarget {
+                system: input.target.system,
+                reference: input.target.reference,
+            },
+            provenance: input.provenance,
+        };
+        let outcome = self
+            .services
+            .submit_draft_once(&principal, draft, key.as_ref())
+            .await;
+        self.status_after(&principal, outcome.map(|(change, _)| change.id))
             .await
     }
 
@@ -269,19 +288,11 @@ impl CountersignTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let principal = principal(&context)?;
-        let change_id = input.change_id.clone();
-        let version = serde_json::json!({
-            "content": input.content,
-            "format": input.format,
-            "provenance": input.provenance,
-        });
-        let version: VersionInput = match serde_json::from_value(version) {
-            Ok(version) => version,
-            Err(error) => {
-                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                    "the version is not valid: {error}"
-                ))]))
-            }
+        let change_id = input.change_id;
+        let version = VersionInput {
+            content: input.content,
+            format: input.format,
+            provenance: input.provenance,
         };
         let outcome = self
             .services
@@ -314,6 +325,51 @@ impl CountersignTools {
                 &input.previous_reference,
                 input.first_publication,
             )
+            .await;
+        self.status_after(&principal, outcome.map(|_| input.change_id))
+            .await
+    }
+    /// The changes this identity drafted in this step, newest first, with their status; pass
+    /// `next` back as `before` for the next page.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn list_my_changes(
+        &self,
+        Parameters(input): Parameters<ListChanges>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        match self
+            .services
+            .changes_drafted(
+                &principal,
+                input.status.as_deref(),
+                input.before.as_deref(),
+                input.limit,
+            )
+            .await
+        {
+            Ok(list) => structured(list),
+            Err(error) => refused(error),
+        }
+    }
+
+    /// Takes back a change of this identity that is still in review (pending or sent back): it
+    /// leaves the reviewers' queue for good and can no longer be approved or revised.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn withdraw_draft(
+        &self,
+        Parameters(input): Parameters<Withdrawal>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let principal = principal(&context)?;
+        let outcome = self
+            .services
+            .withdraw_draft(&principal, &input.change_id, &input.reason)
             .await;
         self.status_after(&principal, outcome.map(|_| input.change_id))
             .await

@@ -739,3 +739,127 @@ async fn an_agent_brings_its_rollback_plan_and_reads_the_gate_state_of_its_chang
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.json);
 }
+
+#[tokio::test]
+async fn an_agent_retries_a_draft_with_its_key_lists_its_changes_and_withdraws_one() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    let decision = api
+        .post_json(
+            "/api/v1/access-decisions",
+            &token,
+            r#"{"purpose":"spring_offer","fields":["email"],"subjects":["crm-1"]}"#,
+        )
+        .await;
+    let decision_id = decision.json["decision_id"].as_str().unwrap().to_owned();
+    let draft = |title: &str| {
+        serde_json::json!({
+            "title": title, "content": "The spring range is back.", "format": "text",
+            "channel": "email", "audience": "external", "purpose": "spring_offer",
+            "target": { "system": api.system, "reference": "campaigns/spring" },
+            "provenance": {
+                "model": "m", "model_version": "1", "prompt": "p", "raw_output": "o",
+                "access_decisions": [decision_id], "fields_used": ["email"],
+                "legal_bases": { decision_id.clone(): "consent" }
+            }
+        })
+        .to_string()
+    };
+    let send_draft = |title: String, key: Option<&'static str>| {
+        let (api, token) = (&api, token.clone());
+        async move {
+            let mut request = Request::post("/api/v1/drafts")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
+            if let Some(key) = key {
+                request = request.header("idempotency-key", key);
+            }
+            api.send(request.body(Body::from(title)).unwrap()).await
+        }
+    };
+    let first = send_draft(draft("Spring offer"), Some("9f0e-retry")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = send_draft(draft("Spring offer"), Some("9f0e-retry")).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json["change_id"], first.json["change_id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let reused = send_draft(draft("Summer offer"), Some("9f0e-retry")).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reused.json["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("idempotency_key: this key was used for a different draft"),
+        "{}",
+        reused.json
+    );
+    let bad_key = send_draft(draft("Spring offer"), Some("two words")).await;
+    assert_eq!(bad_key.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_key.json["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Idempotency-Key:"));
+    let second = send_draft(draft("Summer offer"), None).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+
+    let get = |path: String| {
+        let (api, token) = (&api, token.clone());
+        async move {
+            api.send(
+                Request::get(path)
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let page = get("/api/v1/changes?limit=1".to_owned()).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.json);
+    assert_eq!(page.json["changes"][0]["title"], "Summer offer");
+    let next = page.json["next"].as_str().unwrap().to_owned();
+    let rest = get(format!("/api/v1/changes?limit=1&before={next}")).await;
+    assert_eq!(rest.json["changes"][0]["title"], "Spring offer");
+    assert_eq!(rest.json["next"], serde_json::Value::Null);
+    for (query, status) in [
+        ("limit=lots", StatusCode::BAD_REQUEST),
+        ("limit=500", StatusCode::UNPROCESSABLE_ENTITY),
+        ("status=live", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        assert_eq!(
+            get(format!("/api/v1/changes?{query}")).await.status,
+            status,
+            "{query}"
+        );
+    }
+
+    let id = first.json["change_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/changes/{id}/withdraw");
+    let withdraw = |body: &'static str| api.post_json(&path, &token, body);
+    assert_eq!(
+        withdraw(r#"{"why":"x"}"#).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        withdraw(r#"{"reason":""}"#).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let withdrawn = withdraw(r#"{"reason":"The offer moved to May."}"#).await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.json);
+    assert_eq!(withdrawn.json["status"], "cancelled");
+    let twice = withdraw(r#"{"reason":"The offer moved to May."}"#).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.json);
+    let event = api
+        .services
+        .store()
+        .events_page(None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(event.action, "change.withdrawn");
+    assert!(
+        !event.details.contains("\"via\""),
+        "the API is the default door"
+    );
+}

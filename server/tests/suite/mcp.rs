@@ -124,6 +124,8 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
         "submit_draft",
         "submit_version",
         "set_rollback_plan",
+        "list_my_changes",
+        "withdraw_draft",
     ] {
         assert!(names.iter().any(|n| n == expected), "{names:?}");
     }
@@ -218,6 +220,129 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
         .unwrap();
     assert_ne!(revised.is_error, Some(true), "{revised:?}");
     assert_eq!(revised.structured_content.unwrap()["version"], 2);
+
+    // A draft sent twice with its key makes one change; the list shows both, newest first.
+    let keyed = |title: &str| {
+        CallToolRequestParams::new("submit_draft").with_arguments(arguments(json!({
+            "idempotency_key": "draft-2027-04-a",
+            "title": title,
+            "content": "Hello {first_name}, the spring sale starts Monday.",
+            "format": "markdown", "channel": "email", "audience": "external",
+            "purpose": "spring_offer",
+            "target": { "system": session.chain.crm.to_string(), "reference": "campaigns/spring-sale" },
+            "provenance": {
+                "model": "claude-sonnet-4.5", "model_version": "2026-09-01",
+                "prompt": "Announce the sale.", "raw_output": "The spring sale starts Monday.",
+                "access_decisions": [decision_id], "fields_used": ["email"],
+                "legal_bases": { (decision_id.clone()): "consent" },
+            },
+        })))
+    };
+    let once = client.call_tool(keyed("Spring sale")).await.unwrap();
+    let twice = client.call_tool(keyed("Spring sale")).await.unwrap();
+    let sale_id = once.structured_content.unwrap()["change_id"].clone();
+    assert_eq!(twice.structured_content.unwrap()["change_id"], sale_id);
+    let reused = client.call_tool(keyed("Another sale")).await.unwrap();
+    assert_eq!(reused.is_error, Some(true));
+    assert!(
+        format!("{reused:?}").contains("idempotency_key"),
+        "{reused:?}"
+    );
+    let listed = client
+        .call_tool(
+            CallToolRequestParams::new("list_my_changes")
+                .with_arguments(arguments(json!({ "status": "pending_review" }))),
+        )
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    let listed_ids: Vec<&Value> = listed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["change_id"])
+        .collect();
+    assert_eq!(listed_ids, [&sale_id, &json!(change_id)], "{listed}");
+
+    // Withdrawn, it leaves review; the tool is marked destructive.
+    let withdraw = tools.iter().find(|t| t.name == "withdraw_draft").unwrap();
+    assert_eq!(
+        withdraw
+            .annotations
+            .as_ref()
+            .and_then(|a| a.destructive_hint),
+        Some(true)
+    );
+    let withdrawn = client
+        .call_tool(
+            CallToolRequestParams::new("withdraw_draft").with_arguments(arguments(json!({
+                "change_id": sale_id, "reason": "The sale moved to May.",
+            }))),
+        )
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(withdrawn["status"], "cancelled");
+
+    // The ledger records each call like the API's, marked as coming through MCP.
+    let events = services.store().events_page(None, 100).await.unwrap();
+    for action in [
+        "access.decided",
+        "change.drafted",
+        "change.revised",
+        "change.withdrawn",
+    ] {
+        let event = events
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("no {action} in {events:?}"));
+        assert!(
+            event.details.contains("\"via\":\"mcp\""),
+            "{action}: {}",
+            event.details
+        );
+    }
+    let drafted_events = events
+        .iter()
+        .filter(|e| e.action == "change.drafted")
+        .count();
+    assert_eq!(drafted_events, 2, "the retried draft was recorded once");
+
+    // A token for another step: the reader's step does not draft.
+    let reader_token = services
+        .issue_token(
+            &session.chain.reader.to_string(),
+            &session.chain.reader_secret,
+            Some(&format!("step:{}", session.workflow.steps[0].id)),
+        )
+        .await
+        .unwrap()
+        .access_token
+        .0;
+    let reader = ()
+        .serve(StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"))
+                .auth_header(reader_token),
+        ))
+        .await
+        .unwrap();
+    let not_here = reader.call_tool(keyed("Spring sale")).await.unwrap();
+    assert_eq!(not_here.is_error, Some(true));
+    assert!(
+        format!("{not_here:?}").contains("not allowed to submit draft"),
+        "{not_here:?}"
+    );
+    let not_mine = reader
+        .call_tool(
+            CallToolRequestParams::new("withdraw_draft").with_arguments(arguments(json!({
+                "change_id": change_id, "reason": "Taking someone else's draft back.",
+            }))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(not_mine.is_error, Some(true));
 
     // Bad input is the tool's answer, named.
     let wrong = client

@@ -31,6 +31,8 @@ pub enum ChangeError {
     TooManyDecisions,
     #[error("{0}")]
     BadLegalBasis(String),
+    #[error("1 to 255 visible ASCII characters (e.g. a UUID)")]
+    BadIdempotencyKey,
 }
 
 impl ChangeError {
@@ -51,6 +53,7 @@ impl ChangeError {
             ChangeError::BadProvenance(_) => "provenance.tool_calls",
             ChangeError::TooManyDecisions => "provenance.access_decisions",
             ChangeError::BadLegalBasis(_) => "provenance.legal_bases",
+            ChangeError::BadIdempotencyKey => "idempotency_key",
         }
     }
 }
@@ -162,7 +165,9 @@ impl ChangeStatus {
 }
 
 /// One tool call the agent made while drafting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCall {
     pub name: String,
@@ -176,7 +181,9 @@ pub struct ToolCall {
 
 /// Where a version came from, as the agent reports it; `access_decisions` are checked against
 /// the decisions Countersign recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     pub model: String,
@@ -390,9 +397,42 @@ pub fn check_target_ref(raw: &str) -> Result<String, ChangeError> {
     Ok(reference.to_owned())
 }
 
+/// What an agent sends with a draft so that sending it again (after a timeout, say) finds the
+/// change the first attempt made instead of opening a second one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, ChangeError> {
+        let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ChangeError::BadIdempotencyKey)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_are_short_visible_ascii() {
+        assert!(IdempotencyKey::parse("0b6f1c2e-7d7a-4c1e-9a57-2b1f3f0e9d11").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        for bad in ["", " ", "two words", "tab\there", "é", &"k".repeat(256)] {
+            assert_eq!(
+                IdempotencyKey::parse(bad),
+                Err(ChangeError::BadIdempotencyKey),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn content_is_hashed_exactly_in_its_canonical_form_and_bounded() {

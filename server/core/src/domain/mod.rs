@@ -26,8 +26,8 @@ pub mod workflow;
 pub use canonical::{canonicalize, outbound_urls, Canonical, OutboundUrl};
 pub use change::{
     check_channel, check_target_ref, check_title, content_hash, Audience, ChangeError,
-    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, ContentProblem, Provenance,
-    Publication, ToolCall,
+    ChangeRequest, ChangeStatus, ChangeVersion, Content, ContentFormat, ContentProblem,
+    IdempotencyKey, Provenance, Publication, ToolCall,
 };
 pub use claims::{
     detect_claims, reviewable_text, Claim, ClaimError, ClaimReview, ClaimRule, ClaimStatus,

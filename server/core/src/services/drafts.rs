@@ -7,8 +7,8 @@ use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::{
     check_channel, check_evidence, check_target_ref, check_title, detect_claims, reviewable_text,
     Audience, ChangeError, ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content,
-    ContentProblem, DetectedClaim, EvidenceFacts, HostAllowList, Performer, Provenance,
-    PurposeName, StepKind, SystemId,
+    ContentProblem, DetectedClaim, EvidenceFacts, HostAllowList, IdempotencyKey, Performer,
+    Provenance, PurposeName, StepKind, SystemId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -18,14 +18,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftTarget {
     pub system: String,
     pub reference: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftInput {
     pub title: String,
@@ -120,6 +120,12 @@ pub struct RollbackPlanBody {
     pub first_publication: bool,
 }
 
+/// What a retried draft must repeat exactly: every field, in the struct's fixed order.
+fn draft_hash(draft: &DraftInput) -> String {
+    let bytes = serde_json::to_vec(draft).unwrap_or_default();
+    crate::domain::content_hash(&String::from_utf8_lossy(&bytes))
+}
+
 fn invalid(error: ChangeError) -> CoreError {
     CoreError::invalid(error.field(), error.to_string())
 }
@@ -133,7 +139,7 @@ fn content_refused(problem: ContentProblem) -> CoreError {
 
 impl Services {
     /// Checks that the token's step drafts, and that its grant allows drafting for `purpose`.
-    fn may_draft(&self, principal: &TokenPrincipal, purpose: &str) -> CoreResult<()> {
+    pub(super) fn may_draft(&self, principal: &TokenPrincipal, purpose: &str) -> CoreResult<()> {
         if principal.step.kind != StepKind::DraftContent {
             return Err(CoreError::Denied(Denied {
                 action: Action::SubmitDraft.as_str(),
@@ -220,16 +226,40 @@ impl Services {
         Ok(cited)
     }
 
-    /// `POST /api/v1/drafts`.
-    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id))]
+    /// `POST /api/v1/drafts` without an idempotency key.
     pub async fn submit_draft(
         &self,
         principal: &TokenPrincipal,
         draft: DraftInput,
     ) -> CoreResult<ChangeRequest> {
+        self.submit_draft_once(principal, draft, None)
+            .await
+            .map(|(change, _)| change)
+    }
+
+    /// `POST /api/v1/drafts`: with a key, a draft sent again finds the change the first one made
+    /// (`true` when it was found rather than made); the same key with a different draft is
+    /// refused.
+    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id))]
+    pub async fn submit_draft_once(
+        &self,
+        principal: &TokenPrincipal,
+        draft: DraftInput,
+        key: Option<&IdempotencyKey>,
+    ) -> CoreResult<(ChangeRequest, bool)> {
         let purpose = PurposeName::parse(&draft.purpose)
             .map_err(|e| CoreError::invalid("purpose", e.to_string()))?;
         self.may_draft(principal, purpose.as_str())?;
+        let request_hash = key.map(|_| draft_hash(&draft));
+        if let (Some(key), Some(hash)) = (key, &request_hash) {
+            if let Some(found) = self
+                .store
+                .change_by_key(principal.nhi.id, key.as_str())
+                .await?
+            {
+                return self.replayed(principal, found, hash).await;
+            }
+        }
         let title = check_title(&draft.title).map_err(invalid)?;
         let channel = check_channel(&draft.channel).map_err(invalid)?;
         let audience = Audience::parse(&draft.audience).map_err(invalid)?;
@@ -312,7 +342,21 @@ impl Services {
             .await?;
         self.recheck_hosts_in_tx(&mut tx, change.target_system, &hosts)
             .await?;
+        if let (Some(key), Some(hash)) = (key, &request_hash) {
+            // A twin of this request may have committed while this one was checked.
+            if let Some(found) = tx
+                .change_by_idempotency_key(principal.nhi.id, key.as_str())
+                .await?
+            {
+                drop(tx);
+                return self.replayed(principal, found, hash).await;
+            }
+        }
         tx.insert_change(&change, &version).await?;
+        if let (Some(key), Some(hash)) = (key, &request_hash) {
+            tx.set_idempotency_key(&change.id, key.as_str(), hash)
+                .await?;
+        }
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
         let seq = tx.append_event(&NewEvent::new(
             &principal.actor,
@@ -341,7 +385,32 @@ impl Services {
         self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
         tx.commit().await?;
-        Ok(change)
+        Ok((change, false))
+    }
+
+    /// The change an earlier request with the same key made, if it sent the same draft.
+    async fn replayed(
+        &self,
+        principal: &TokenPrincipal,
+        (change_id, sent_hash): (String, String),
+        hash: &str,
+    ) -> CoreResult<(ChangeRequest, bool)> {
+        if sent_hash != hash {
+            return Err(CoreError::invalid(
+                "idempotency_key",
+                format!(
+                    "this key was used for a different draft (change {change_id}); \
+                     use a new key for new content"
+                ),
+            ));
+        }
+        let change = self
+            .store
+            .change(&change_id)
+            .await?
+            .filter(|c| c.nhi == principal.nhi.id)
+            .ok_or(CoreError::NotFound("change"))?;
+        Ok((change, true))
     }
 
     /// `POST /api/v1/drafts/{id}/versions`: a revised version from the identity that drafted it.

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod access;
+mod agent_changes;
 mod audit;
 mod audit_search;
 mod auditor_tokens;
@@ -46,6 +47,7 @@ pub use access::{
     AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject,
     DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
 };
+pub use agent_changes::{DraftedChange, DraftedChanges, MAX_CHANGES_LISTED};
 pub use audit::{AuditPage, LedgerVerification};
 pub use audit_search::{AuditQuery, AuditResults};
 pub use auditor_tokens::MAX_AUDITOR_TOKEN_DAYS;

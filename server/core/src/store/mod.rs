@@ -3,6 +3,7 @@
 //! ledger head first and refuses to commit without an audit event, so a change and its event
 //! commit together or not at all.
 
+mod agent_drafts;
 mod audit_search;
 mod auditor_tokens;
 mod changes;
@@ -102,6 +103,7 @@ pub struct SessionRow {
     pub human_id: Option<String>,
 }
 
+pub use agent_drafts::{AgentDraftReads, AgentDraftWrites};
 pub use audit_search::{AuditSearch, EventFilter};
 pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
 pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
@@ -121,6 +123,7 @@ pub trait Store:
     + ThrottleStore
     + LogStore
     + AuditorTokenStore
+    + AgentDraftReads
     + ComplianceReads
     + AuditSearch
     + Send
@@ -243,6 +246,7 @@ pub trait WriteTx:
     + SessionWrites
     + PersonLinkWrites
     + AuditorTokenWrites
+    + AgentDraftWrites
     + Send
 {
     async fn human_by_external(

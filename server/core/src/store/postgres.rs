@@ -1,3 +1,4 @@
+use super::agent_drafts::agent_drafts_sql;
 use super::audit_search::audit_search_sql;
 use super::auditor_tokens::auditor_tokens_sql;
 use super::compliance::compliance_sql;
@@ -45,6 +46,7 @@ verifiable_log_sql!(PostgresStore, PostgresWriteTx);
 compliance_sql!(PostgresStore);
 audit_search_sql!(PostgresStore);
 auditor_tokens_sql!(PostgresStore, PostgresWriteTx);
+agent_drafts_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

@@ -1,3 +1,4 @@
+use super::agent_drafts::agent_drafts_sql;
 use super::audit_search::audit_search_sql;
 use super::auditor_tokens::auditor_tokens_sql;
 use super::compliance::compliance_sql;
@@ -96,6 +97,7 @@ verifiable_log_sql!(SqliteStore, SqliteWriteTx);
 compliance_sql!(SqliteStore);
 audit_search_sql!(SqliteStore);
 auditor_tokens_sql!(SqliteStore, SqliteWriteTx);
+agent_drafts_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

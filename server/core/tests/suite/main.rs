@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agent_changes;
 mod audit_search;
 mod auditor_tokens;
 mod credentials;

@@ -69,6 +69,7 @@ impl Principal {
                 state: *state,
                 expired: *expired,
                 orphaned: *orphaned,
+                via: Default::default(),
             },
             Principal::AuditorToken => Actor::AuditorToken {
                 id: Default::default(),

@@ -32,6 +32,8 @@ enum Payload {
     Empty,
     Form(String),
     Json(String),
+    /// A JSON-RPC message to the MCP endpoint, as a streamable HTTP client sends it.
+    Mcp(String),
 }
 
 /// Every route the console serves to people and identities, as `METHOD /path`.
@@ -57,6 +59,8 @@ pub fn registered() -> BTreeSet<String> {
     for page in leptos_axum::generate_route_list(countersign_app::App) {
         routes.insert(format!("GET {}", page.path()));
     }
+    routes.insert(format!("POST {}", countersign::mcp::PATH));
+    routes.insert(format!("GET {}", countersign::mcp::METADATA_PATH));
     for download in countersign::evidence_download::ROUTES
         .into_iter()
         .chain(countersign::compliance_download::ROUTES)
@@ -544,6 +548,32 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
             format!("/drafts/{change}/versions"),
             version_json(ids),
         ),
+        "POST /mcp" => RouteRequest {
+            kind: Query,
+            method: Method::POST,
+            uri: countersign::mcp::PATH.to_owned(),
+            body: Payload::Mcp(
+                json!({
+                    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-06-18",
+                        "capabilities": {},
+                        "clientInfo": { "name": "matrix", "version": "1" },
+                    },
+                })
+                .to_string(),
+            ),
+        },
+        "GET /.well-known/oauth-protected-resource" => {
+            query(countersign::mcp::METADATA_PATH.to_owned())
+        }
+        "GET /api/v1/changes" => api(Query, Method::GET, "/changes".to_owned(), Payload::Empty),
+        "POST /api/v1/changes/{id}/withdraw" => api(
+            Command,
+            Method::POST,
+            format!("/changes/{change}/withdraw"),
+            Payload::Json(json!({ "reason": reason }).to_string()),
+        ),
         "GET /api/v1/changes/{id}" => api(
             Query,
             Method::GET,
@@ -600,6 +630,13 @@ impl RouteRequest {
             }
             Payload::Json(text) => {
                 request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(text.clone())
+            }
+            Payload::Mcp(text) => {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::ACCEPT, "application/json, text/event-stream")
+                    .header(header::HOST, ORIGIN.trim_start_matches("http://"));
                 Body::from(text.clone())
             }
         };
