@@ -44,6 +44,7 @@ cargo clippy -p countersign-frontend -p countersign-app --features countersign-a
 
 start_postgres
 ensure_trestle
+ensure_smtp_server
 
 step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --exclude countersign-frontend --no-fail-fast

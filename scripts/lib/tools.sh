@@ -106,6 +106,20 @@ ensure_trestle() {
   fi
 }
 
+# aiosmtpd and trustme (PyPI): the real SMTP server (with STARTTLS, on a certificate from a test
+# authority) the notification tests deliver email to; server/tests/suite/notify.rs finds it here.
+SMTP_VENV=target/tools/smtp
+ensure_smtp_server() {
+  local stamp="$SMTP_VENV/.countersign-requirements"
+  if [ ! -f "$stamp" ] || ! cmp -s scripts/smtp/requirements.txt "$stamp"; then
+    step "Installing aiosmtpd and trustme (pip, into $SMTP_VENV)"
+    python3 -m venv "$SMTP_VENV"
+    "$SMTP_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      -r scripts/smtp/requirements.txt
+    cp scripts/smtp/requirements.txt "$stamp"
+  fi
+}
+
 # The site is built by `cargo run -p countersign-build` (wasm-bindgen as a library at the
 # Cargo.lock version): neither cargo-leptos nor wasm-bindgen-cli is installed. Developers who want
 # `cargo leptos watch` install cargo-leptos themselves; [package.metadata.leptos] still serves it.

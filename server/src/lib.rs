@@ -28,6 +28,7 @@ pub mod loadtest;
 pub mod log_key;
 pub mod mcp;
 pub mod metrics;
+pub mod notify;
 pub mod outbound;
 pub mod queue_bench;
 pub mod sandbox;

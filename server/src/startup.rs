@@ -138,6 +138,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             },
             reauth_window: chrono::Duration::from_std(config.hardening.reauth_window)
                 .context("COUNTERSIGN_REAUTH_WINDOW is out of range")?,
+            public_url: config.public_url.to_string(),
+            review_deadlines: config.notify.review_deadlines,
         })
         .with_decision_batching()
         .with_secret_key(key.clone())
@@ -146,6 +148,15 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             config.delivery_timeout,
             outbound_policy(&config),
         )?));
+    let services = match crate::notify::ChannelNotifier::from_config(
+        &config.notify,
+        &config.public_url,
+        outbound_policy(&config),
+        config.delivery_timeout,
+    )? {
+        Some(notifier) => services.with_notifier(Arc::new(notifier)),
+        None => services,
+    };
 
     let demo_people = Arc::new(if config.demo {
         demo::personas()
@@ -276,6 +287,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         witnesses,
     );
     spawn_throttle_sweep(state.services.clone());
+    spawn_notice_sweep(state.services.clone());
     let state_services = state.services.clone();
     let app = crate::web::build(state);
     let listener = tokio::net::TcpListener::bind(bind)
@@ -291,6 +303,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// Ended rate-limit windows are removed every minute; failed sign-ins they counted are summed
 /// up in the ledger.
+/// Every minute: reminders and escalations that fell due, time-based warnings to security
+/// admins, and the daily digests whose hour came.
+fn spawn_notice_sweep(services: Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(error) = services.sweep_notices().await {
+                tracing::warn!(%error, "sweeping for due notices failed");
+            }
+            if let Err(error) = services.send_due_digests().await {
+                tracing::warn!(%error, "queueing daily digests failed");
+            }
+        }
+    });
+}
+
 fn spawn_throttle_sweep(services: Services) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod fuzzing;
 pub mod ledger;
+pub mod notifier;
 pub mod policy;
 pub mod secrets;
 pub mod services;

@@ -4,6 +4,7 @@
 
 pub mod hardening;
 pub mod ledger_log;
+pub mod notify;
 
 use countersign_core::domain::{RoleMap, SignoffPolicy, SignoffRule, Tier};
 use std::collections::HashMap;
@@ -122,6 +123,8 @@ pub struct Config {
     pub hardening: hardening::Hardening,
     /// The ledger's verifiable log: its key, its name, its checkpoints' pace.
     pub ledger_log: ledger_log::LedgerLog,
+    /// Email and chat channels, and review deadlines.
+    pub notify: notify::NotifyConfig,
 }
 
 /// One message naming the key and what is wrong with it.
@@ -186,6 +189,12 @@ const KEYS: &[&str] = &[
     "CHECKPOINT_INTERVAL",
     "CHECKPOINT_DIR",
     "WITNESSES",
+    "SMTP_URL",
+    "SMTP_FROM",
+    "SMTP_CA_FILE",
+    "SLACK_WEBHOOK_URL",
+    "TEAMS_WEBHOOK_URL",
+    "REVIEW_DEADLINES",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key
@@ -501,6 +510,10 @@ impl Config {
             &public_url,
             &secret_key_file,
         )?;
+        let notify = notify::parse(
+            &|key| get(key).map(str::to_owned),
+            &hardening.outbound_allow,
+        )?;
         let loopback_public_url = match public_url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -546,6 +559,7 @@ impl Config {
             demo_sandbox_bind,
             hardening,
             ledger_log,
+            notify,
         })
     }
 

@@ -20,5 +20,6 @@ mod hardening;
 mod http;
 mod ledger_api;
 mod mcp;
+mod notify;
 mod outbound;
 mod witness;

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod human;
 pub mod id;
 pub mod nhi;
+pub mod notification;
 pub mod outbox;
 pub mod privilege;
 pub mod render;
@@ -50,6 +51,10 @@ pub use gate::{
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{AuditorTokenId, DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
+pub use notification::{
+    format_time_of_day, parse_time_of_day, AudienceKind, Channel, Notice, NoticeKind, NotifyPrefs,
+    PrefsError, ReviewDeadlines, EXPIRY_WARNING_DAYS,
+};
 pub use outbox::{
     after_attempt, rollback_under_way, AttemptRecord, Effect, EffectKind, NextStep, OutboxState,
     Revocation,

@@ -64,15 +64,21 @@ pub enum EffectKind {
     Drill,
     /// Tell the drafting agent how its change ended (its registered callback URL).
     Callback,
+    /// A notice to a person by email.
+    Email,
+    /// A notice to a person in the operator's chat channel (Slack or Teams webhook).
+    Chat,
 }
 
 impl EffectKind {
-    pub const ALL: [EffectKind; 5] = [
+    pub const ALL: [EffectKind; 7] = [
         EffectKind::Publish,
         EffectKind::Rollback,
         EffectKind::Revoke,
         EffectKind::Drill,
         EffectKind::Callback,
+        EffectKind::Email,
+        EffectKind::Chat,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +88,8 @@ impl EffectKind {
             EffectKind::Revoke => "revoke",
             EffectKind::Drill => "drill",
             EffectKind::Callback => "callback",
+            EffectKind::Email => "email",
+            EffectKind::Chat => "chat",
         }
     }
 
@@ -95,8 +103,13 @@ impl EffectKind {
             EffectKind::Publish => Some(Endpoint::Publish),
             EffectKind::Rollback => Some(Endpoint::Rollback),
             EffectKind::Revoke | EffectKind::Drill => Some(Endpoint::Revoke),
-            EffectKind::Callback => None,
+            EffectKind::Callback | EffectKind::Email | EffectKind::Chat => None,
         }
+    }
+
+    /// A message to a person rather than a call to a system.
+    pub fn is_notification(self) -> bool {
+        matches!(self, EffectKind::Email | EffectKind::Chat)
     }
 
     pub fn is_dry_run(self) -> bool {

@@ -70,21 +70,25 @@ impl Services {
         policies: &[String],
     ) -> CoreResult<()> {
         let mut tx = self.store.begin_write(self.now_ms()).await?;
-        tx.append_event(&NewEvent::new(
-            &principal.actor,
-            "authorization.denied",
-            principal.nhi.id.reference(),
-            json!({
-                "signal": PRIVILEGE_ABUSE_SIGNAL,
-                "action": action,
-                "target": target,
-                "workflow": principal.workflow.id.reference(),
-                "step": principal.step.id.reference(),
-                "decided_by": policies,
-            }),
-        ))
-        .await?;
+        let seq = tx
+            .append_event(&NewEvent::new(
+                &principal.actor,
+                "authorization.denied",
+                principal.nhi.id.reference(),
+                json!({
+                    "signal": PRIVILEGE_ABUSE_SIGNAL,
+                    "action": action,
+                    "target": target,
+                    "workflow": principal.workflow.id.reference(),
+                    "step": principal.step.id.reference(),
+                    "decided_by": policies,
+                }),
+            ))
+            .await?;
+        self.notify_abuse(&mut tx, principal.nhi.id, &principal.nhi.name, action, seq)
+            .await?;
         tx.commit().await?;
+        self.wake_outbox();
         Ok(())
     }
 }

@@ -183,14 +183,23 @@ impl Services {
                 },
             ),
         };
-        tx.append_event(&NewEvent::new(
-            &actor,
-            action,
-            human.id.reference(),
-            details,
-        ))
-        .await?;
+        let seq = tx
+            .append_event(&NewEvent::new(
+                &actor,
+                action,
+                human.id.reference(),
+                details,
+            ))
+            .await?;
+        let newly_without_role = human.deactivation == Some(Deactivation::NoRole)
+            && existing.as_ref().is_some_and(|h| h.deactivation.is_none());
+        if newly_without_role {
+            let orphaned = tx.nhis_only_owned_by(human.id).await?;
+            let why = format!("{} signed in without a role", human.name);
+            self.notify_orphaned(&mut tx, &orphaned, &why, seq).await?;
+        }
         tx.commit().await?;
+        self.wake_outbox();
         Ok(outcome)
     }
 

@@ -4,6 +4,7 @@
 //! Agents draft; they never approve or publish.
 
 use super::{AccessDecision, Services, TokenPrincipal};
+use crate::domain::NoticeKind;
 use crate::domain::{
     check_channel, check_evidence, check_target_ref, check_title, detect_claims, reviewable_text,
     Audience, ChangeError, ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content,
@@ -384,7 +385,10 @@ impl Services {
         .await?;
         self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
+        self.notify_review(&mut tx, &change, NoticeKind::ReviewNeeded, now, seq)
+            .await?;
         tx.commit().await?;
+        self.wake_outbox();
         Ok((change, false))
     }
 
@@ -482,8 +486,11 @@ impl Services {
         change.current_hash = version.content.hash.clone();
         self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
-        tx.commit().await?;
         change.status = ChangeStatus::PendingReview;
+        self.notify_review(&mut tx, &change, NoticeKind::ReviewNeeded, now, seq)
+            .await?;
+        tx.commit().await?;
+        self.wake_outbox();
         change.updated_at = now;
         Ok((change, version.content.hash))
     }

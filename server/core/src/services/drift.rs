@@ -98,31 +98,44 @@ impl Services {
                 .await?;
             workflow.state = WorkflowState::NeedsReview;
         }
-        tx.append_event(&NewEvent::new(
-            actor,
-            if needs_review {
-                "workflow.scope_drift"
-            } else {
-                "workflow.grant_changed"
-            },
-            workflow_id.reference(),
-            json!({
-                "step": step_id.reference(),
-                "step_name": step.name,
-                "grant_before": before,
-                "grant_after": grant,
-                "grant_in_force": active,
-                "awaiting_review": pending,
-                "widened": widened,
-                "tier_before": workflow.tier.number(),
-                "tier_requested": tier_after.number(),
-                "tier_reasons": reasons,
-                "state_before": state_before.as_str(),
-                "state_after": workflow.state.as_str(),
-            }),
-        ))
-        .await?;
+        let seq = tx
+            .append_event(&NewEvent::new(
+                actor,
+                if needs_review {
+                    "workflow.scope_drift"
+                } else {
+                    "workflow.grant_changed"
+                },
+                workflow_id.reference(),
+                json!({
+                    "step": step_id.reference(),
+                    "step_name": step.name,
+                    "grant_before": before,
+                    "grant_after": grant,
+                    "grant_in_force": active,
+                    "awaiting_review": pending,
+                    "widened": widened,
+                    "tier_before": workflow.tier.number(),
+                    "tier_requested": tier_after.number(),
+                    "tier_reasons": reasons,
+                    "state_before": state_before.as_str(),
+                    "state_after": workflow.state.as_str(),
+                }),
+            ))
+            .await?;
+        if needs_review {
+            self.notify_widening(
+                &mut tx,
+                workflow_id,
+                &workflow.name,
+                &step.name,
+                requester,
+                seq,
+            )
+            .await?;
+        }
         tx.commit().await?;
+        self.wake_outbox();
         workflow.steps = effective;
         workflow.tier = tier_in_force;
         Ok((workflow, outcome))

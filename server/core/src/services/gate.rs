@@ -500,7 +500,7 @@ impl Services {
         if status != change.status {
             tx.set_change_status(change_id, status, self.now_ms())
                 .await?;
-            tx.append_event(&NewEvent::new(
+            let seq = tx.append_event(&NewEvent::new(
                 actor,
                 match status {
                     ChangeStatus::Approved => "change.approved",
@@ -526,6 +526,9 @@ impl Services {
                 }),
             ))
             .await?;
+            let detail = (verdict != Verdict::Approve).then(|| signoff.comment.as_str().to_owned());
+            self.notify_outcome(&mut tx, &change, status, detail.as_deref(), seq)
+                .await?;
         }
         if status == ChangeStatus::Approved {
             self.queue_publish(&mut tx, &change, &version).await?;

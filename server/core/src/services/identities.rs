@@ -389,7 +389,7 @@ impl Services {
             tx.nhis_only_owned_by(id).await?
         };
         tx.set_human_deactivation(id, deactivation).await?;
-        tx.append_event(&NewEvent::new(
+        let seq = tx.append_event(&NewEvent::new(
             actor,
             if active {
                 "person.reactivated"
@@ -404,7 +404,10 @@ impl Services {
             }),
         ))
         .await?;
+        let why = format!("{} was deactivated", human.name);
+        self.notify_orphaned(&mut tx, &orphaned, &why, seq).await?;
         tx.commit().await?;
+        self.wake_outbox();
         human.deactivation = deactivation;
         Ok(human)
     }

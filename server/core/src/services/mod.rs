@@ -4,11 +4,13 @@
 
 mod abuse;
 mod access;
+mod admin_notices;
 mod agent_changes;
 mod audit;
 mod audit_search;
 mod auditor_tokens;
 mod auth;
+mod change_notices;
 mod claims;
 mod compliance;
 mod consent;
@@ -25,6 +27,8 @@ mod identities;
 mod ledger_proofs;
 mod log_key_rotation;
 mod log_verify;
+mod notice_sweep;
+mod notifications;
 mod outbox;
 mod person_link;
 mod principal_cache;
@@ -70,6 +74,8 @@ pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use ledger_proofs::{CosignedCheckpoint, EventInclusion};
 pub use log_key_rotation::{rotation, KEY_ROTATED};
 pub use log_verify::{CheckpointSource, Contradiction, LogVerification};
+pub use notice_sweep::SweepReport;
+pub use notifications::{InboxItem, InboxPage, NotificationSettings, INBOX_PAGE};
 pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
@@ -109,6 +115,10 @@ pub struct Settings {
     pub throttles: throttle::ThrottleSettings,
     /// How recent a sign-in dangerous actions need.
     pub reauth_window: chrono::Duration,
+    /// Where people open the console: links in email and chat start here.
+    pub public_url: String,
+    /// How long changes may wait for sign-off, by tier.
+    pub review_deadlines: crate::domain::ReviewDeadlines,
 }
 
 impl Default for Settings {
@@ -122,6 +132,8 @@ impl Default for Settings {
             delivery_lease: chrono::Duration::seconds(30),
             throttles: throttle::ThrottleSettings::default(),
             reauth_window: chrono::Duration::minutes(15),
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            review_deadlines: crate::domain::ReviewDeadlines::default(),
         }
     }
 }
@@ -137,6 +149,8 @@ pub struct Services {
     secret_key: Option<Arc<crate::secrets::SecretKey>>,
     /// Carries signed calls to connected systems.
     connector: Option<Arc<dyn crate::connector::Connector>>,
+    /// Carries email and chat messages to people.
+    notifier: Option<Arc<dyn crate::notifier::Notifier>>,
     /// Commits access decisions in groups (set by the server; tests commit one by one).
     decisions: Option<Arc<recorder::DecisionRecorder>>,
     /// What recently presented access tokens stand for, checked against the registry generation.
@@ -164,6 +178,7 @@ impl Services {
             settings: Arc::new(Settings::default()),
             secret_key: None,
             connector: None,
+            notifier: None,
             decisions: None,
             principals: Arc::default(),
             outbox: Arc::default(),
@@ -184,6 +199,19 @@ impl Services {
     pub fn with_connector(mut self, connector: Arc<dyn crate::connector::Connector>) -> Self {
         self.connector = Some(connector);
         self
+    }
+
+    pub fn with_notifier(mut self, notifier: Arc<dyn crate::notifier::Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// The channels besides the inbox this console can send on.
+    pub fn channels(&self) -> crate::notifier::ChannelsConfigured {
+        self.notifier
+            .as_ref()
+            .map(|n| n.channels())
+            .unwrap_or_default()
     }
 
     pub fn with_secret_key(mut self, key: crate::secrets::SecretKey) -> Self {

@@ -127,6 +127,13 @@ impl Services {
             EffectKind::Publish => self.publish_gate(&effect).await.err(),
             _ => None,
         };
+        if effect.kind.is_notification() {
+            let outcome = self.send_notification(&effect).await;
+            let elapsed_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
+            return self
+                .record_attempt(&effect, outcome, elapsed_ms, None)
+                .await;
+        }
         let prepared = match &blocked {
             Some(problem) => Err(format!(
                 "refused by the gate at delivery: {}",
@@ -151,6 +158,31 @@ impl Services {
         let elapsed_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.record_attempt(&effect, outcome, elapsed_ms, blocked.as_ref())
             .await
+    }
+
+    /// Sends a queued email or chat message; a 2xx from the channel stands for a receipt.
+    async fn send_notification(&self, effect: &Effect) -> Result<Receipt, DeliveryError> {
+        let message: crate::notifier::OutgoingMessage = serde_json::from_str(&effect.body)
+            .map_err(|_| DeliveryError::Refused {
+                status: 0,
+                detail: "the stored message is not readable".to_owned(),
+            })?;
+        let Some(notifier) = &self.notifier else {
+            return Err(DeliveryError::Unreachable(
+                "this console has no email or chat configured".to_owned(),
+            ));
+        };
+        if !notifier.channels().has(message.channel) {
+            return Err(DeliveryError::Refused {
+                status: 0,
+                detail: format!(
+                    "{} is no longer configured on this console",
+                    message.channel.as_str()
+                ),
+            });
+        }
+        notifier.send(&message).await?;
+        Ok(Receipt::acknowledged(&effect.id))
     }
 
     /// Whether the publication an effect carries still has the gate behind it, as the database
@@ -341,7 +373,7 @@ impl Services {
                         .await?,
                 );
             }
-            EffectKind::Callback => {}
+            EffectKind::Callback | EffectKind::Email | EffectKind::Chat => {}
         }
         tx.commit().await?;
         self.wake_outbox();
@@ -359,44 +391,49 @@ impl Services {
             return Ok(());
         };
         let subject = format!("change:{}", change.id);
-        let status = match (next, receipt) {
+        let mut detail = None;
+        let (status, seq) = match (next, receipt) {
             (NextStep::Delivered, Some(receipt)) => {
                 let publication = self.record_publication(tx, &change.id, receipt).await?;
-                tx.append_event(&NewEvent::new(
-                    &Actor::System,
-                    "change.published",
-                    subject,
-                    json!({
-                        "system": effect.system.map(|s| s.reference()),
-                        "target": change.target_ref,
-                        "receipt_id": receipt.receipt_id,
-                        "version": publication.version,
-                        "replaced_version": publication.replaced,
-                        "content_sha256": receipt.content_sha256,
-                    }),
-                ))
-                .await?;
-                ChangeStatus::Published
+                let seq = tx
+                    .append_event(&NewEvent::new(
+                        &Actor::System,
+                        "change.published",
+                        subject,
+                        json!({
+                            "system": effect.system.map(|s| s.reference()),
+                            "target": change.target_ref,
+                            "receipt_id": receipt.receipt_id,
+                            "version": publication.version,
+                            "replaced_version": publication.replaced,
+                            "content_sha256": receipt.content_sha256,
+                        }),
+                    ))
+                    .await?;
+                (ChangeStatus::Published, seq)
             }
             (NextStep::Retry { .. }, _) if change.status == ChangeStatus::Approved => {
-                tx.append_event(&NewEvent::new(
-                    &Actor::System,
-                    "change.publishing",
-                    subject,
-                    json!({ "attempt": effect.attempts }),
-                ))
-                .await?;
-                ChangeStatus::Publishing
+                let seq = tx
+                    .append_event(&NewEvent::new(
+                        &Actor::System,
+                        "change.publishing",
+                        subject,
+                        json!({ "attempt": effect.attempts }),
+                    ))
+                    .await?;
+                (ChangeStatus::Publishing, seq)
             }
             (NextStep::Dead { reason }, _) => {
-                tx.append_event(&NewEvent::new(
-                    &Actor::System,
-                    "change.publish_failed",
-                    subject,
-                    json!({ "reason": reason }),
-                ))
-                .await?;
-                ChangeStatus::PublishFailed
+                detail = Some(reason.clone());
+                let seq = tx
+                    .append_event(&NewEvent::new(
+                        &Actor::System,
+                        "change.publish_failed",
+                        subject,
+                        json!({ "reason": reason }),
+                    ))
+                    .await?;
+                (ChangeStatus::PublishFailed, seq)
             }
             _ => return Ok(()),
         };
@@ -404,6 +441,8 @@ impl Services {
             .await?;
         if status != ChangeStatus::Publishing {
             self.queue_callback(tx, &change, status).await?;
+            self.notify_outcome(tx, &change, status, detail.as_deref(), seq)
+                .await?;
         }
         Ok(())
     }
@@ -423,20 +462,29 @@ impl Services {
             (NextStep::Delivered, Some(receipt)) => {
                 tx.set_change_status(&change.id, ChangeStatus::RolledBack, self.now_ms())
                     .await?;
-                tx.append_event(&NewEvent::new(
-                    &Actor::System,
-                    "change.rolled_back",
-                    subject,
-                    json!({
-                        "receipt_id": receipt.receipt_id,
-                        "live_version": receipt.version,
-                        "reason": effect.reason,
-                        "requested_by": effect.requested_by_label,
-                    }),
-                ))
-                .await?;
+                let seq = tx
+                    .append_event(&NewEvent::new(
+                        &Actor::System,
+                        "change.rolled_back",
+                        subject,
+                        json!({
+                            "receipt_id": receipt.receipt_id,
+                            "live_version": receipt.version,
+                            "reason": effect.reason,
+                            "requested_by": effect.requested_by_label,
+                        }),
+                    ))
+                    .await?;
                 self.queue_callback(tx, &change, ChangeStatus::RolledBack)
                     .await?;
+                self.notify_outcome(
+                    tx,
+                    &change,
+                    ChangeStatus::RolledBack,
+                    Some(&effect.reason),
+                    seq,
+                )
+                .await?;
             }
             (NextStep::Dead { reason }, _) => {
                 tx.append_event(&NewEvent::new(
@@ -518,21 +566,26 @@ impl Services {
             error: record.last_error.clone(),
         };
         tx.insert_drill(&drill).await?;
-        tx.append_event(&NewEvent::new(
-            &Actor::System,
-            if passed {
-                "system.drill_passed"
-            } else {
-                "system.drill_failed"
-            },
-            system.reference(),
-            json!({
-                "idempotency_key": effect.id,
-                "duration_ms": elapsed_ms,
-                "error": drill.error,
-            }),
-        ))
-        .await?;
+        let seq = tx
+            .append_event(&NewEvent::new(
+                &Actor::System,
+                if passed {
+                    "system.drill_passed"
+                } else {
+                    "system.drill_failed"
+                },
+                system.reference(),
+                json!({
+                    "idempotency_key": effect.id,
+                    "duration_ms": elapsed_ms,
+                    "error": drill.error,
+                }),
+            ))
+            .await?;
+        if !passed {
+            self.notify_drill_failed(tx, system, drill.error.as_deref(), seq)
+                .await?;
+        }
         Ok(drill)
     }
 

@@ -14,6 +14,7 @@ mod effects;
 mod gate;
 mod identities;
 mod integrity;
+mod notifications;
 mod person_link;
 mod postgres;
 mod redact;
@@ -110,6 +111,7 @@ pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
+pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
 pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
@@ -124,6 +126,7 @@ pub trait Store:
     + LogStore
     + AuditorTokenStore
     + AgentDraftReads
+    + NotificationStore
     + ComplianceReads
     + AuditSearch
     + Send
@@ -247,6 +250,7 @@ pub trait WriteTx:
     + PersonLinkWrites
     + AuditorTokenWrites
     + AgentDraftWrites
+    + NotificationWrites
     + Send
 {
     async fn human_by_external(

@@ -5,6 +5,7 @@ use super::compliance::compliance_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
@@ -47,6 +48,7 @@ compliance_sql!(PostgresStore);
 audit_search_sql!(PostgresStore);
 auditor_tokens_sql!(PostgresStore, PostgresWriteTx);
 agent_drafts_sql!(PostgresStore, PostgresWriteTx);
+notifications_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
 

@@ -5,6 +5,7 @@ use super::compliance::compliance_sql;
 use super::effects::effects_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
@@ -98,6 +99,7 @@ compliance_sql!(SqliteStore);
 audit_search_sql!(SqliteStore);
 auditor_tokens_sql!(SqliteStore, SqliteWriteTx);
 agent_drafts_sql!(SqliteStore, SqliteWriteTx);
+notifications_sql!(SqliteStore, SqliteWriteTx);
 gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 

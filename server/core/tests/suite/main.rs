@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod gate;
 mod identities;
 mod integrity;
+mod notifications;
 mod policy_cases;
 mod store;
 mod systems;

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 const BOOKKEEPING: [&str; 3] = ["sessions", "throttles", "_sqlx_migrations"];
-/// What a refused command may leave: one ledger event flagging the attempt.
+/// What a refused command may leave: one ledger event flagging the attempt, and the notice
+/// (with its email or chat copies) that tells security admins of it.
 const LEDGER: [&str; 2] = ["audit_events", "ledger_head"];
+const SIGNAL_NOTICES: [&str; 2] = ["notifications", "outbox"];
 
 pub struct Fingerprint {
     tables: BTreeMap<String, String>,
@@ -90,7 +92,14 @@ impl Fingerprint {
         let added = after.audit_events - self.audit_events;
         if changed.is_empty() {
             Writes::Nothing
-        } else if added == 1 && changed.iter().all(|t| LEDGER.contains(&t.as_str())) {
+        } else if added == 1
+            && changed.iter().any(|t| t == "audit_events")
+            && changed
+                .iter()
+                .all(|t| LEDGER.contains(&t.as_str()) || SIGNAL_NOTICES.contains(&t.as_str()))
+            // Outbox rows only as copies of a notice, never on their own (a queued call).
+            && (!changed.iter().any(|t| t == "outbox") || changed.iter().any(|t| t == "notifications"))
+        {
             Writes::Signal
         } else {
             Writes::Wrote {
