@@ -11,6 +11,8 @@ pub struct SessionView {
     pub areas: Vec<String>,
     /// Whether this person may download evidence packs.
     pub may_export_evidence: bool,
+    /// Notices not yet read (the bell's count).
+    pub unread_notices: i64,
 }
 
 impl SessionView {

@@ -14,6 +14,9 @@ pub struct ChangeRowView {
     pub audience: String,
     /// "3 h", "2 d".
     pub age: String,
+    /// "due in 5 h" or "overdue by 2 h", while the change waits for sign-off.
+    pub due: Option<String>,
+    pub overdue: bool,
     pub drafted_by: String,
     pub owners: Vec<String>,
     pub version: i64,

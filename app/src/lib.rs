@@ -11,6 +11,7 @@ mod components;
 pub mod dto;
 pub mod dto_effects;
 pub mod dto_gate;
+pub mod dto_notices;
 pub mod error;
 mod pages;
 
@@ -22,7 +23,7 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
-    deliveries::DeliveriesPage, home::HomePage, identities::IdentitiesPage,
+    deliveries::DeliveriesPage, home::HomePage, identities::IdentitiesPage, inbox::InboxPage,
     no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
     review_quality::ReviewQualityPage, signin::SignInPage, workflow_builder::WorkflowBuilderPage,
     workflows::WorkflowsPage,
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/no-access") ssr=SsrMode::Async view=NoAccessPage />
                 <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Layout><HomePage /></Layout> } />
                 <Route path=path!("/queue") ssr=SsrMode::Async view=|| view! { <Layout><QueuePage /></Layout> } />
+                <Route path=path!("/inbox") ssr=SsrMode::Async view=|| view! { <Layout><InboxPage /></Layout> } />
                 <Route path=path!("/changes/:id") ssr=SsrMode::Async view=|| view! { <Layout><ChangePage /></Layout> } />
                 <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />

@@ -82,6 +82,16 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, UiError> {
             .rows
             .into_iter()
             .map(|(summary, badges)| ChangeRowView {
+                due: services.review_due(&summary.change).map(|due| {
+                    if due <= now {
+                        format!("overdue by {}", age(now, due))
+                    } else {
+                        format!("due in {}", age(due, now))
+                    }
+                }),
+                overdue: services
+                    .review_due(&summary.change)
+                    .is_some_and(|due| due <= now),
                 age: age(now, summary.change.created_at),
                 id: summary.change.id,
                 title: summary.change.title,

@@ -68,6 +68,7 @@ pub async fn current_session() -> Result<Option<SessionView>, UiError> {
                 &countersign_core::policy::Resource::Ledger,
             )
             .is_ok(),
+        unread_notices: services.unread_notifications(&actor).await.unwrap_or(0),
     }))
 }
 
@@ -210,6 +211,7 @@ pub mod data_access;
 pub mod effects;
 pub mod gate;
 pub mod identities;
+pub mod notices;
 pub mod review_quality;
 pub mod systems;
 pub mod workflow_builder;

@@ -84,11 +84,37 @@ fn Navigation(person: SessionView) -> impl IntoView {
             }
         })
         .collect_view();
+    let unread = person.unread_notices;
+    let bell_label = match unread {
+        0 => "Inbox, nothing unread".to_owned(),
+        1 => "Inbox, 1 unread notice".to_owned(),
+        n => format!("Inbox, {n} unread notices"),
+    };
     view! {
         <nav aria-label="Main" class="flex-1">
             <ul class="flex flex-wrap gap-1">{links}</ul>
         </nav>
         <div class="flex flex-wrap items-center gap-3">
+            <A
+                href="/inbox"
+                attr:aria-label=bell_label
+                attr:data-testid="inbox-bell"
+                attr:class="relative rounded p-2 text-slate-200 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-700 focus-visible:outline-2 focus-visible:outline-amber-300"
+            >
+                <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
+                    <path d="M13.73 21a2 2 0 0 1-3.46 0" />
+                </svg>
+                {(unread > 0).then(|| view! {
+                    <span
+                        aria-hidden="true"
+                        data-testid="inbox-count"
+                        class="absolute -right-1 -top-1 min-w-5 rounded-full bg-amber-400 px-1 text-center text-xs font-semibold text-slate-900"
+                    >
+                        {if unread > 99 { "99+".to_owned() } else { unread.to_string() }}
+                    </span>
+                })}
+            </A>
             <div class="text-right">
                 <p class="text-sm font-medium" data-testid="signed-in-name">{person.name.clone()}</p>
                 <ul class="mt-0.5 flex flex-wrap justify-end gap-1" aria-label="Your roles">

@@ -1,5 +1,5 @@
-//! Deliveries to connected systems, for security admins: calls that failed for good (with a
-//! retry) and calls still waiting for a system to answer.
+//! Deliveries to connected systems and notices to people's email and chat, for security admins:
+//! what failed for good (with a retry) and what is still waiting for an answer.
 
 use super::area::AreaGate;
 use crate::api::effects::{load_deliveries, RetryDelivery};
@@ -16,7 +16,7 @@ pub fn DeliveriesPage() -> impl IntoView {
     view! {
         <PageTitle
             title="Deliveries"
-            subtitle="Publish, rollback and revoke calls to connected systems. Temporary failures retry by themselves with backoff; calls that failed for good wait here for you."
+            subtitle="Publish, rollback and revoke calls to connected systems, and notices sent by email and chat. Temporary failures retry by themselves with backoff; what failed for good waits here for you."
         />
         <AreaGate area="deliveries">
             <p role="status" aria-live="polite" data-testid="delivery-outcome" class="mb-2 min-h-6 text-sm">

@@ -7,6 +7,7 @@ pub mod data_access;
 pub mod deliveries;
 pub mod home;
 pub mod identities;
+pub mod inbox;
 pub mod no_access;
 pub mod not_found;
 pub mod queue;

@@ -232,7 +232,13 @@ fn QueueTable(changes: Vec<ChangeRowView>) -> impl IntoView {
                     </td>
                     <td class="px-3 py-2">{c.workflow}</td>
                     <td class="whitespace-nowrap px-3 py-2"><span class=format!("rounded px-1.5 py-0.5 text-xs font-semibold {tier_colour}")>{format!("Tier {}", c.tier)}</span></td>
-                    <td class="whitespace-nowrap px-3 py-2 tabular-nums">{c.age}</td>
+                    <td class="whitespace-nowrap px-3 py-2 tabular-nums">
+                        {c.age}
+                        {c.due.map(|due| {
+                            let class = if c.overdue { "block text-xs font-semibold text-red-800" } else { "block text-xs text-slate-600" };
+                            view! { <span class=class data-testid="queue-due">{due}</span> }
+                        })}
+                    </td>
                     <td class="px-3 py-2">
                         {c.drafted_by}
                         <span class="block text-xs text-slate-500">{format!("owned by {}", if c.owners.is_empty() { "nobody".to_owned() } else { c.owners.join(", ") })}</span>
@@ -259,7 +265,7 @@ fn QueueTable(changes: Vec<ChangeRowView>) -> impl IntoView {
                         <th scope="col" class="px-3 py-2">"Change"</th>
                         <th scope="col" class="px-3 py-2">"Workflow"</th>
                         <th scope="col" class="px-3 py-2">"Tier"</th>
-                        <th scope="col" class="px-3 py-2">"Age"</th>
+                        <th scope="col" class="px-3 py-2">"Age, deadline"</th>
                         <th scope="col" class="px-3 py-2">"Drafted by"</th>
                         <th scope="col" class="px-3 py-2">"Evidence"</th>
                         <th scope="col" class="px-3 py-2">"Sign-offs"</th>

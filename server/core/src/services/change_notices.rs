@@ -8,6 +8,17 @@ use crate::error::CoreResult;
 use crate::store::WriteTx;
 
 impl Services {
+    /// When a change waiting for sign-off is due (its tier's deadline from its current
+    /// version); `None` once it no longer waits. A pending change's `updated_at` is when its
+    /// current version arrived: nothing else moves it while it stays pending.
+    pub fn review_due(&self, change: &ChangeRequest) -> Option<chrono::DateTime<chrono::Utc>> {
+        (change.status == ChangeStatus::PendingReview).then(|| {
+            self.settings
+                .review_deadlines
+                .due(change.tier, change.updated_at)
+        })
+    }
+
     /// "For: the workflow, drafted by the identity".
     async fn concerning(
         &self,

@@ -81,6 +81,19 @@ fn writes_problem(writes: &Writes, kind: Kind, succeeded: bool) -> Option<String
             true,
         ) => (tables.as_slice() != ["review_views"] || *audit_events != 0)
             .then(|| format!("a read may record the view only: {}", writes.describe())),
+        (
+            Writes::Wrote {
+                tables,
+                audit_events,
+            },
+            Kind::MarksRead,
+            true,
+        ) => (tables.as_slice() != ["notifications"] || *audit_events != 0).then(|| {
+            format!(
+                "marking read may change one's own reading state only: {}",
+                writes.describe()
+            )
+        }),
         (Writes::Wrote { audit_events, .. }, Kind::Command, true) => {
             (*audit_events == 0).then(|| {
                 format!(

@@ -19,6 +19,9 @@ pub enum Kind {
     /// A reviewer reading a change: when allowed it records the view (`review_views`, what
     /// review-quality measures are made of) and nothing else, without a ledger event.
     RecordsView,
+    /// A person marking their own notices read: their reading state (`notifications`) and
+    /// nothing else, without a ledger event.
+    MarksRead,
 }
 
 pub struct RouteRequest {
@@ -152,7 +155,7 @@ fn version_json(ids: &Ids) -> Payload {
 
 /// The request the matrix sends to `route`, or `None` for a route it does not know yet.
 pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
-    use Kind::{Command, Query, RecordsView};
+    use Kind::{Command, MarksRead, Query, RecordsView};
     let change = ids.change.as_str();
     let reason = "Matrix: checking who may do this.";
     Some(match route {
@@ -168,6 +171,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /deliveries"
         | "GET /review-quality"
         | "GET /compliance"
+        | "GET /inbox"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
         "GET /changes/{id}" => RouteRequest {
             kind: RecordsView,
@@ -183,6 +187,23 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
         "POST /ui/event_proof" => ui(Query, "event_proof", form(&[("seq", "1")])),
         "POST /ui/auditor_tokens" => ui(Query, "auditor_tokens", Payload::Empty),
+        // The inbox: every person's own.
+        "POST /ui/inbox" => ui(Query, "inbox", Payload::Empty),
+        "POST /ui/unread_notices" => ui(Query, "unread_notices", Payload::Empty),
+        "POST /ui/notice_settings" => ui(Query, "notice_settings", Payload::Empty),
+        "POST /ui/mark_notices" => ui(MarksRead, "mark_notices", form(&[("read", "true")])),
+        "POST /ui/save_notice_settings" => ui(
+            Command,
+            "save_notice_settings",
+            form(&[
+                ("email", "on"),
+                ("delivery", "daily"),
+                ("digest_hour", "9"),
+                ("quiet_from", "22:00"),
+                ("quiet_to", "07:00"),
+                ("utc_offset", "60"),
+            ]),
+        ),
         "POST /ui/issue_auditor_token" => ui(
             Command,
             "issue_auditor_token",
