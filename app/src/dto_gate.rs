@@ -152,6 +152,9 @@ pub struct GateView {
     pub evidence_complete: bool,
     /// Roles the reader may sign in now: (value, label).
     pub sign_as: Vec<(String, String)>,
+    /// Away colleagues the reader stands in for now: (person id, name, role value, role label).
+    #[serde(default)]
+    pub stand_in_for: Vec<(String, String, String, String)>,
     pub cannot_sign: Option<String>,
     pub may_review_claims: bool,
     pub may_edit_rollback: bool,
@@ -198,6 +201,9 @@ pub struct SignoffForm {
     pub decision: String,
     pub comment: String,
     pub content_hash: String,
+    /// The away colleague the reader signs for, when they stand in for one.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,3 +43,35 @@ pub struct NoticeSettingsView {
     pub slack_configured: bool,
     pub teams_configured: bool,
 }
+
+/// One away period, as the away panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationView {
+    pub id: String,
+    pub principal: String,
+    pub delegate: String,
+    pub role: String,
+    /// "Thu 3 Dec, 09:00 UTC".
+    pub from: String,
+    pub until: String,
+    pub reason: String,
+    pub in_force: bool,
+}
+
+/// A role one may hand over, and the people who hold it too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegableRole {
+    pub role: String,
+    pub label: String,
+    /// (person id, name).
+    pub people: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwayView {
+    pub mine: Vec<DelegationView>,
+    pub standing_in_for: Vec<DelegationView>,
+    pub candidates: Vec<DelegableRole>,
+    /// Every delegation not over, for security admins.
+    pub all: Option<Vec<DelegationView>>,
+}

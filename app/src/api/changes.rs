@@ -135,7 +135,25 @@ pub async fn load_change(id: String) -> Result<ChangeDetailView, UiError> {
         .gate_view(&actor, &id)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    let gate = super::gate::gate_dto(&view);
+    let mut gate = super::gate::gate_dto(&view);
+    // Whom the reader stands in for now, in a role this change needs of them.
+    let now = services.clock().now();
+    gate.stand_in_for = services
+        .away_overview(&actor)
+        .await
+        .map(|away| away.standing_in_for)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.active_at(now) && view.sign_as.contains(&d.role))
+        .map(|d| {
+            (
+                d.principal.to_string(),
+                d.principal_name,
+                d.role.as_str().to_owned(),
+                d.role.label().to_owned(),
+            )
+        })
+        .collect();
     let effects =
         super::effects::change_effects(&services, &actor, &view.detail.change, &view.effects)
             .await

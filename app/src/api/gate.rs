@@ -94,7 +94,10 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .iter()
             .rev()
             .map(|(s, standing)| SignoffView {
-                signer: s.signer_name.clone(),
+                signer: match &s.on_behalf_of {
+                    Some((_, name)) => format!("{} for {name}", s.signer_name),
+                    None => s.signer_name.clone(),
+                },
                 role: s.role.label().to_owned(),
                 decision: s.verdict.as_str().to_owned(),
                 decision_label: s.verdict.label().to_owned(),
@@ -141,6 +144,7 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
             .collect(),
         cannot_sign: view.cannot_sign.clone(),
+        stand_in_for: Vec::new(),
         may_review_claims: view.may_review_claims,
         may_edit_rollback: view.may_edit_rollback,
         version_event_seq: view.version_event_seq,
@@ -216,8 +220,14 @@ pub async fn load_diff(change: String) -> Result<Vec<crate::dto_gate::DiffLineVi
 pub async fn sign_off_change(form: crate::dto_gate::SignoffForm) -> Result<String, UiError> {
     use countersign_core::services::SignoffInput;
     let (services, actor) = super::adapter::request()?;
+    let on_behalf_of = form
+        .on_behalf_of
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(|p| super::adapter::parse_id("on_behalf_of", p))
+        .transpose()?;
     let outcome = services
-        .sign_off(
+        .sign_off_for(
             &actor,
             &form.change,
             SignoffInput {
@@ -226,6 +236,7 @@ pub async fn sign_off_change(form: crate::dto_gate::SignoffForm) -> Result<Strin
                 comment: form.comment,
                 content_hash: form.content_hash,
             },
+            on_behalf_of,
         )
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;

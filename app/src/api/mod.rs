@@ -205,6 +205,7 @@ pub async fn verify_ledger() -> Result<LedgerCheckView, UiError> {
     })
 }
 pub mod auditor_tokens;
+pub mod away;
 pub mod changes;
 pub mod compliance;
 pub mod data_access;

@@ -421,6 +421,9 @@ pub fn SignoffPanel(
 ) -> impl IntoView {
     let roles = gate.sign_as.clone();
     let role = RwSignal::new(roles.first().map(|(v, _)| v.clone()).unwrap_or_default());
+    // Signing for an away colleague fixes the role to the one they delegated.
+    let on_behalf = RwSignal::new(String::new());
+    let stand_in = gate.stand_in_for.clone();
     let decision = RwSignal::new("approve".to_owned());
     let comment = RwSignal::new(String::new());
     let hash = gate.current_hash.clone();
@@ -447,6 +450,7 @@ pub fn SignoffPanel(
                 decision: decision.get_untracked(),
                 comment: comment.get_untracked(),
                 content_hash: hash.clone(),
+                on_behalf_of: Some(on_behalf.get_untracked()).filter(|p| !p.is_empty()),
             },
         });
     };
@@ -487,6 +491,38 @@ pub fn SignoffPanel(
                             <legend class=LABEL>"Sign as"</legend>
                             {role_choices}
                         </fieldset>
+                        {(!stand_in.is_empty()).then(|| {
+                            let options = stand_in
+                                .iter()
+                                .map(|(id, name, role_value, role_label)| {
+                                    let value = format!("{id}|{role_value}");
+                                    view! { <option value=value>{format!("{name} (away), as {role_label}")}</option> }
+                                })
+                                .collect_view();
+                            view! {
+                                <label class="block">
+                                    <span class=LABEL>"On behalf of"</span>
+                                    <select
+                                        class=INPUT
+                                        data-testid="signoff-on-behalf"
+                                        on:change=move |ev| {
+                                            let picked = event_target_value(&ev);
+                                            match picked.split_once('|') {
+                                                Some((id, role_value)) => {
+                                                    on_behalf.set(id.to_owned());
+                                                    role.set(role_value.to_owned());
+                                                }
+                                                None => on_behalf.set(String::new()),
+                                            }
+                                        }
+                                    >
+                                        <option value="">"Myself"</option>
+                                        {options}
+                                    </select>
+                                    <span class="mt-1 block text-xs text-slate-600">"Signing for a colleague records both names; it counts as your sign-off."</span>
+                                </label>
+                            }
+                        })}
                         <fieldset>
                             <legend class=LABEL>"Decision"</legend>
                             {decisions}

@@ -75,6 +75,7 @@ pub fn InboxPage() -> impl IntoView {
             })}
         </Transition>
         <Settings />
+        <super::away::AwayPanel />
     }
 }
 

@@ -1,6 +1,7 @@
 pub mod area;
 pub mod audit;
 pub mod audit_tokens;
+pub mod away;
 pub mod change;
 pub mod compliance;
 pub mod data_access;

@@ -172,6 +172,9 @@ pub struct Signoff {
     pub quality: ReviewQuality,
     /// The ledger event recording it.
     pub event_seq: i64,
+    /// The away reviewer the signer stood in for, with their name ("Kim for Dana").
+    #[serde(default)]
+    pub on_behalf_of: Option<(HumanId, String)>,
 }
 
 /// Whether a sign-off still counts toward the quorum.
@@ -314,6 +317,7 @@ mod tests {
 
     fn signoff(who: u128, role: Role, verdict: Verdict, hash: &str, minute: i64) -> Signoff {
         Signoff {
+            on_behalf_of: None,
             id: format!("s-{who}-{minute}"),
             change_id: "c".to_owned(),
             version: 1,

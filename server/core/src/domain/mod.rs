@@ -7,6 +7,7 @@ pub mod claims;
 pub mod compliance;
 pub mod consent;
 pub mod content_rules;
+pub mod delegation;
 pub mod diff;
 pub mod duties;
 pub mod evidence;
@@ -38,6 +39,7 @@ pub use consent::{
     standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
 };
 pub use content_rules::{HostAllowList, UrlUse, Violation};
+pub use delegation::{check_period, Delegation, DelegationError, MAX_AWAY_DAYS};
 pub use diff::{line_diff, DiffKind, DiffLine};
 pub use duties::{excluded_signers, DutyFacts, Excluded, Stewardship, StewardshipKind};
 pub use evidence::{

@@ -63,11 +63,15 @@ pub enum Action {
     ViewCompliance,
     /// Hand the ledger's log over to a new key (the operator, through the command line).
     RotateLogKey,
+    /// Name a delegate for one's own reviewer role while away (approvers, legal reviewers).
+    DelegateRole,
+    /// See every delegation in force and end any (security admins).
+    ManageDelegations,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 34] = {
+    pub const ALL: [Action; 36] = {
         use Action::*;
         [
             EnterConsole,
@@ -104,6 +108,8 @@ impl Action {
             ExportEvidence,
             ViewCompliance,
             RotateLogKey,
+            DelegateRole,
+            ManageDelegations,
         ]
     };
 
@@ -148,6 +154,8 @@ impl Action {
             Action::ExportEvidence => "export_evidence",
             Action::ViewCompliance => "view_compliance",
             Action::RotateLogKey => "rotate_log_key",
+            Action::DelegateRole => "delegate_role",
+            Action::ManageDelegations => "manage_delegations",
         }
     }
 }

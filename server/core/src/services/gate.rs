@@ -11,6 +11,7 @@ use crate::domain::{
     CitedBases, Comment, DutyFacts, Evidence, EvidenceFacts, Excluded, Nhi, Quorum, ReviewView,
     Role, Signoff, SignoffRule, Tier, Verdict, Workflow,
 };
+use crate::domain::{HumanId, SignoffStanding};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Denied, Resource};
@@ -363,12 +364,25 @@ impl Services {
     }
 
     /// Approve, reject or request changes, in one role, for the content hash the reviewer saw.
-    #[tracing::instrument(skip_all, fields(change = change_id))]
     pub async fn sign_off(
         &self,
         actor: &Actor,
         change_id: &str,
         input: SignoffInput,
+    ) -> CoreResult<SignoffOutcome> {
+        self.sign_off_for(actor, change_id, input, None).await
+    }
+
+    /// The same, standing in for `on_behalf_of`, who is away and named the signer their
+    /// delegate in this role: the sign-off records both ("Kim for Dana"). It counts as the
+    /// signer's, who is judged by separation of duties in their own right.
+    #[tracing::instrument(skip_all, fields(change = change_id))]
+    pub async fn sign_off_for(
+        &self,
+        actor: &Actor,
+        change_id: &str,
+        input: SignoffInput,
+        on_behalf_of: Option<HumanId>,
     ) -> CoreResult<SignoffOutcome> {
         let Actor::Human {
             id: signer, name, ..
@@ -429,6 +443,45 @@ impl Services {
                 "you have already signed off this version".to_owned(),
             ));
         }
+        let stands = |s: &Signoff| {
+            s.standing(&change.current_hash, now, lifetime) == SignoffStanding::Stands
+        };
+        let signed_for = |person: HumanId| {
+            signoffs
+                .iter()
+                .find(|s| stands(s) && s.on_behalf_of.as_ref().is_some_and(|(p, _)| *p == person))
+        };
+        let on_behalf_of = match on_behalf_of {
+            None => {
+                if let Some(earlier) = signed_for(*signer) {
+                    return Err(CoreError::Conflict(format!(
+                        "{} already signed this version for you",
+                        earlier.signer_name
+                    )));
+                }
+                None
+            }
+            Some(principal) => {
+                let delegation = self
+                    .stands_in_for(&mut tx, *signer, principal, role)
+                    .await?
+                    .ok_or_else(|| {
+                        CoreError::Refused(format!(
+                            "you do not stand in for that person as {} now",
+                            role.label()
+                        ))
+                    })?;
+                if has_standing_signoff(&signoffs, principal, &change.current_hash, now, lifetime)
+                    || signed_for(principal).is_some()
+                {
+                    return Err(CoreError::Conflict(format!(
+                        "{} has already signed this version",
+                        delegation.principal_name
+                    )));
+                }
+                Some((principal, delegation.principal_name))
+            }
+        };
         let version = self.current_version(&change).await?;
         if verdict == Verdict::Approve {
             let cited = self
@@ -464,6 +517,7 @@ impl Services {
                 self.now_ms(),
             ),
             event_seq: 0,
+            on_behalf_of,
         };
         signoffs.push(signoff.clone());
         let rule = self.signoff_rule(&change);
@@ -492,6 +546,10 @@ impl Services {
                     "approvals": have,
                     "approvals_needed": need,
                     "status_after": status.as_str(),
+                    "on_behalf_of": signoff.on_behalf_of.as_ref().map(|(id, name)| json!({
+                        "person": id.reference(),
+                        "name": name,
+                    })),
                 }),
             ))
             .await?;

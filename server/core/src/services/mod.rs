@@ -15,6 +15,7 @@ mod claims;
 mod compliance;
 mod consent;
 mod credentials;
+mod delegations;
 mod demo;
 mod drafts;
 mod drift;
@@ -61,6 +62,7 @@ pub use consent::{
     parse_consent_csv, ConsentInput, CsvImport, RowError, MAX_CONSENT_BATCH, MAX_CONSENT_CSV_ROWS,
 };
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
+pub use delegations::{AwayOverview, SetAway};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use drafts::{
     ChangeStatusView, DeliveryNote, DraftInput, DraftTarget, PublicationNote, ReviewNote,

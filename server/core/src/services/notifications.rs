@@ -101,11 +101,42 @@ impl Services {
             }
         };
         let now = self.clock.now();
-        let mut reached = 0;
+        // Role notices of someone away go to their delegate, unless separation of duties keeps
+        // the delegate from this change (then the away person keeps them).
+        let away = if notice.kind.audience() == AudienceKind::NeededReviewers {
+            tx.delegations_in_force(self.now_ms()).await?
+        } else {
+            Vec::new()
+        };
+        let mut targets: Vec<(&crate::domain::Human, Option<HumanId>)> = Vec::new();
         for person in recipients {
             if notice.exclude.contains(&person.id) {
                 continue;
             }
+            let needed: Vec<Role> = notice
+                .roles
+                .iter()
+                .copied()
+                .filter(|r| person.roles.contains(*r))
+                .collect();
+            let mut covered = Vec::new();
+            for d in away
+                .iter()
+                .filter(|d| d.principal == person.id && needed.contains(&d.role))
+            {
+                let delegate = people.iter().find(|p| p.id == d.delegate);
+                if let Some(delegate) = delegate.filter(|p| !notice.exclude.contains(&p.id)) {
+                    covered.push(d.role);
+                    targets.push((delegate, Some(person.id)));
+                }
+            }
+            // Away in every role the notice needs of them: the delegates have it.
+            if needed.is_empty() || !needed.iter().all(|r| covered.contains(r)) {
+                targets.push((person, None));
+            }
+        }
+        let mut reached = 0;
+        for (person, on_behalf_of) in targets {
             let prefs = tx
                 .notification_prefs_in_tx(person.id)
                 .await?
@@ -119,8 +150,12 @@ impl Services {
                 concerning: notice.concerning.clone(),
                 link: notice.link.clone(),
                 due_at_ms: notice.due.map(crate::clock::to_millis),
-                on_behalf_of: None,
-                dedupe_key: notice.dedupe_key.clone(),
+                on_behalf_of,
+                // The delegate's copy is their own: it does not hide one in their own right.
+                dedupe_key: match on_behalf_of {
+                    Some(principal) => format!("{}:for:{principal}", notice.dedupe_key),
+                    None => notice.dedupe_key.clone(),
+                },
                 event_seq,
                 created_at_ms: crate::clock::to_millis(now),
                 digested_at_ms: (!prefs.daily_digest).then(|| crate::clock::to_millis(now)),
@@ -132,8 +167,22 @@ impl Services {
             if prefs.daily_digest {
                 continue;
             }
-            let subject_line = notice.title.clone();
-            let text = notice.text(&self.settings.public_url);
+            let (subject_line, text) = match on_behalf_of {
+                Some(principal) => {
+                    let name = people
+                        .iter()
+                        .find(|p| p.id == principal)
+                        .map_or("a colleague", |p| p.name.as_str());
+                    (
+                        format!("For {name} (away): {}", notice.title),
+                        format!(
+                            "You stand in for {name}.\n{}",
+                            notice.text(&self.settings.public_url)
+                        ),
+                    )
+                }
+                None => (notice.title.clone(), notice.text(&self.settings.public_url)),
+            };
             self.queue_messages(
                 tx,
                 person,

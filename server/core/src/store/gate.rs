@@ -120,7 +120,7 @@ pub trait GateWrites {
 
 pub(super) const SIGNOFF_COLUMNS: &str = "id, change_id, version, content_hash, signer_id, \
     signer_name, role, verdict, comment, signed_at, opened_full_content, viewed_diff, dwell_ms, \
-    content_words, event_seq";
+    content_words, event_seq, on_behalf_of, on_behalf_of_name";
 
 /// Every sign-off of one change, oldest first (read on its own or inside a write).
 pub(super) fn signoffs_of_change_query() -> String {
@@ -133,6 +133,7 @@ where
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let corrupt = |what: &str| StoreError::Corrupt(format!("signoffs.{what}"));
     let text = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
@@ -155,6 +156,16 @@ where
             row.try_get("dwell_ms")?,
         ),
         event_seq: row.try_get("event_seq")?,
+        on_behalf_of: match (
+            row.try_get::<Option<String>, _>("on_behalf_of")?,
+            row.try_get::<Option<String>, _>("on_behalf_of_name")?,
+        ) {
+            (Some(id), name) => Some((
+                id.parse().map_err(|_| corrupt("on_behalf_of"))?,
+                name.unwrap_or_default(),
+            )),
+            _ => None,
+        },
     };
     Ok((signoff, row.try_get("content_words")?))
 }
@@ -571,7 +582,7 @@ macro_rules! gate_sql {
             ) -> Result<(), crate::store::StoreError> {
                 sqlx::query(&format!(
                     "INSERT INTO signoffs ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                     $11, $12, $13, $14, $15)",
+                     $11, $12, $13, $14, $15, $16, $17)",
                     super::gate::SIGNOFF_COLUMNS
                 ))
                 .bind(&s.id)
@@ -589,6 +600,8 @@ macro_rules! gate_sql {
                 .bind(s.quality.dwell_ms)
                 .bind(words)
                 .bind(s.event_seq)
+                .bind(s.on_behalf_of.as_ref().map(|(id, _)| id.to_string()))
+                .bind(s.on_behalf_of.as_ref().map(|(_, name)| name.clone()))
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

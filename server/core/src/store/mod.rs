@@ -10,6 +10,7 @@ mod changes;
 mod compliance;
 mod consent;
 mod credentials;
+mod delegations;
 mod effects;
 mod gate;
 mod identities;
@@ -108,6 +109,7 @@ pub use agent_drafts::{AgentDraftReads, AgentDraftWrites};
 pub use audit_search::{AuditSearch, EventFilter};
 pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
 pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
+pub use delegations::{DelegationReads, DelegationWrites};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
@@ -127,6 +129,7 @@ pub trait Store:
     + AuditorTokenStore
     + AgentDraftReads
     + NotificationStore
+    + DelegationReads
     + ComplianceReads
     + AuditSearch
     + Send
@@ -251,6 +254,7 @@ pub trait WriteTx:
     + AuditorTokenWrites
     + AgentDraftWrites
     + NotificationWrites
+    + DelegationWrites
     + Send
 {
     async fn human_by_external(

@@ -8,6 +8,7 @@ mod audit_search;
 mod auditor_tokens;
 mod credentials;
 mod decisions;
+mod delegations;
 mod drafts;
 mod drift;
 mod freshness;

@@ -191,6 +191,22 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/inbox" => ui(Query, "inbox", Payload::Empty),
         "POST /ui/unread_notices" => ui(Query, "unread_notices", Payload::Empty),
         "POST /ui/notice_settings" => ui(Query, "notice_settings", Payload::Empty),
+        "POST /ui/away" => ui(Query, "away", Payload::Empty),
+        "POST /ui/set_away" => ui(
+            Command,
+            "set_away",
+            form(&[
+                ("role", "approver"),
+                ("delegate", &ids.two_roles_person),
+                ("until", &ids.tomorrow),
+                ("reason", "Matrix: annual leave"),
+            ]),
+        ),
+        "POST /ui/end_away" => ui(
+            Command,
+            "end_away",
+            form(&[("id", "0190f5f0-0000-7000-8000-000000000000")]),
+        ),
         "POST /ui/mark_notices" => ui(MarksRead, "mark_notices", form(&[("read", "true")])),
         "POST /ui/save_notice_settings" => ui(
             Command,

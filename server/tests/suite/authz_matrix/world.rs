@@ -89,6 +89,10 @@ pub struct Ids {
     pub sandbox_url: String,
     /// An auditor's token that may be revoked (not the one the matrix's auditor tool holds).
     pub spare_auditor_token: String,
+    /// The person with both reviewer roles (a delegate an approver may name).
+    pub two_roles_person: String,
+    /// A day after the world's now, as a datetime-local field sends it.
+    pub tomorrow: String,
 }
 
 pub struct World {
@@ -384,6 +388,9 @@ impl World {
             panic!("priya is a person")
         };
 
+        let Actor::Human { id: grace, .. } = services.demo_persona("grace").await.unwrap() else {
+            panic!("grace is a person")
+        };
         let ids = Ids {
             change: g.change.id.clone(),
             content_hash: g.change.current_hash.clone(),
@@ -404,6 +411,10 @@ impl World {
             decision,
             sandbox_url,
             spare_auditor_token: spare.id.to_string(),
+            two_roles_person: grace.to_string(),
+            tomorrow: (at + Duration::days(1))
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
         };
         let mut world = World {
             snapshot: dir.path().join(format!("{}.db", state.label())),
