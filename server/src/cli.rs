@@ -43,6 +43,39 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Workflows as code: export them as TOML, apply a file back through the console's commands.
+    Workflows {
+        #[command(subcommand)]
+        command: WorkflowsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkflowsCommand {
+    /// Write every workflow (steps, owners, grants, purposes) as TOML.
+    Export {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The security admin this is done as (their email); the policy judges their roles.
+        #[arg(long = "as", value_name = "EMAIL")]
+        acting_as: String,
+        /// Write here instead of to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show what a file would change (and the tier each change leads to); with --yes, apply it
+    /// through the same commands as the console, so drift rules and reviews apply and every
+    /// change is in the ledger.
+    Apply {
+        file: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long = "as", value_name = "EMAIL")]
+        acting_as: String,
+        /// Apply the plan (without it, only print it).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +121,10 @@ pub fn run() -> ExitCode {
                 AuditCommand::Verify { config, .. }
                 | AuditCommand::Key { config }
                 | AuditCommand::RotateKey { config },
+        }
+        | Command::Workflows {
+            command:
+                WorkflowsCommand::Export { config, .. } | WorkflowsCommand::Apply { config, .. },
         } => (config.clone(), Mode::Maintenance),
     };
     let config = match Config::load(config_path.as_deref(), mode) {
@@ -131,6 +168,7 @@ pub fn run() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::RotateKey { .. },
             } => rotate_key(&config).await,
+            Command::Workflows { command } => workflows(&config, command).await,
         }
     });
     match outcome {
@@ -138,6 +176,81 @@ pub fn run() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn workflows(config: &Config, command: WorkflowsCommand) -> anyhow::Result<ExitCode> {
+    let policy = Arc::new(startup::policy_engine(config)?);
+    let store = startup::open_store(config).await?;
+    let services = Services::new(store, policy, Arc::new(SystemClock));
+    let refused = |e: countersign_core::CoreError| anyhow::anyhow!("{e}");
+    match command {
+        WorkflowsCommand::Export { acting_as, out, .. } => {
+            let actor = services
+                .command_line_actor(&acting_as)
+                .await
+                .map_err(refused)?;
+            let file = services.export_workflows(&actor).await.map_err(refused)?;
+            let text = format!(
+                "# Countersign workflows, exported {}. Apply with: countersign workflows apply FILE --as EMAIL\n\n{}",
+                chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+                file.to_toml()
+            );
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|e| anyhow::anyhow!("--out {}: {e}", path.display()))?;
+                    eprintln!(
+                        "{} workflows written to {}",
+                        file.workflows.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowsCommand::Apply {
+            file,
+            acting_as,
+            yes,
+            ..
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let spec = countersign_core::domain::WorkflowsFile::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let actor = services
+                .command_line_actor(&acting_as)
+                .await
+                .map_err(refused)?;
+            let plan = services
+                .plan_workflows(&actor, &spec)
+                .await
+                .map_err(refused)?;
+            for name in &plan.unchanged {
+                println!("= \"{name}\" unchanged");
+            }
+            for change in &plan.changes {
+                println!("{change}");
+            }
+            if plan.changes.is_empty() {
+                println!("nothing to apply");
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !yes {
+                println!("plan only: run again with --yes to apply it");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for line in services
+                .apply_workflow_plan(&actor, plan)
+                .await
+                .map_err(refused)?
+            {
+                println!("applied: {line}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -358,3 +358,90 @@ async fn record_an_event(services: &countersign_core::Services) {
     .unwrap();
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn workflows_export_and_apply_round_trip_plan_first_and_refuse_a_bad_file() {
+    use countersign::config::{Config, Mode};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/cs.db", dir.path().display());
+    let key_file = format!("{}/countersign.key", dir.path().display());
+    let env = [
+        ("COUNTERSIGN_DATABASE_URL", db.as_str()),
+        ("COUNTERSIGN_SECRET_KEY_FILE", key_file.as_str()),
+    ];
+    let vars: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    // The demo's people and workflows, told once.
+    drop(
+        countersign::startup::build_state(
+            Config::from_sources(None, &vars, Mode::Demo).unwrap(),
+            std::sync::Arc::new(countersign_core::SystemClock),
+        )
+        .await
+        .unwrap(),
+    );
+    let file = dir.path().join("workflows.toml");
+    let file = file.to_str().unwrap();
+    let admin = "priya.nair@example.com";
+
+    let exported = countersign(&["workflows", "export", "--as", admin, "--out", file], &env);
+    assert!(exported.status.success(), "{}", text(&exported));
+    let written = std::fs::read_to_string(file).unwrap();
+    assert!(written.contains("[[workflow.step]]"), "{written}");
+    assert!(
+        written.contains("name = \"Spring offer email\""),
+        "{written}"
+    );
+
+    let same = countersign(&["workflows", "apply", file, "--as", admin], &env);
+    assert!(same.status.success(), "{}", text(&same));
+    assert!(text(&same).contains("nothing to apply"), "{}", text(&same));
+
+    // A change is planned first, applied only with --yes, and then there is nothing left.
+    std::fs::write(
+        file,
+        written.replacen("human_review = false", "human_review = true", 1),
+    )
+    .unwrap();
+    let planned = countersign(&["workflows", "apply", file, "--as", admin], &env);
+    assert!(
+        text(&planned).contains("adds human review"),
+        "{}",
+        text(&planned)
+    );
+    assert!(text(&planned).contains("plan only"), "{}", text(&planned));
+    let applied = countersign(&["workflows", "apply", file, "--as", admin, "--yes"], &env);
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(text(&applied).contains("applied: ~"), "{}", text(&applied));
+    let again = countersign(&["workflows", "apply", file, "--as", admin], &env);
+    assert!(
+        text(&again).contains("nothing to apply"),
+        "{}",
+        text(&again)
+    );
+
+    // Bad input, each named, nothing written.
+    std::fs::write(file, written.replacen("purposes =", "porposes =", 1)).unwrap();
+    let typo = countersign(&["workflows", "apply", file, "--as", admin, "--yes"], &env);
+    assert!(!typo.status.success());
+    assert!(text(&typo).contains("porposes"), "{}", text(&typo));
+    let stranger = countersign(&["workflows", "export", "--as", "nobody@example.com"], &env);
+    assert!(!stranger.status.success());
+    assert!(
+        text(&stranger).contains("no person with the email"),
+        "{}",
+        text(&stranger)
+    );
+    let approver = countersign(
+        &["workflows", "export", "--as", "amira.haddad@example.com"],
+        &env,
+    );
+    assert!(!approver.status.success());
+    assert!(
+        text(&approver).contains("not allowed to manage_workflows"),
+        "{}",
+        text(&approver)
+    );
+}

@@ -24,6 +24,7 @@ pub mod role_map;
 pub mod signoff;
 pub mod system;
 pub mod workflow;
+pub mod workflow_spec;
 
 pub use canonical::{canonicalize, outbound_urls, Canonical, OutboundUrl};
 pub use change::{
@@ -73,3 +74,4 @@ pub use workflow::{
     governability_checklist, risk_tier, widening, Check, ChecklistFacts, Grant, GrantAction,
     Performer, Step, StepKind, SystemFacts, Tier, Widening, Workflow, WorkflowState,
 };
+pub use workflow_spec::{GrantSpec, StepSpec, WorkflowSpec, WorkflowsFile};

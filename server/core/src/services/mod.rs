@@ -45,6 +45,7 @@ mod systems;
 mod throttle;
 mod verifiable_log;
 mod workflows;
+mod workflows_as_code;
 
 pub use crate::domain::{excluded_signers, Excluded};
 pub use abuse::PRIVILEGE_ABUSE_SIGNAL;
@@ -89,6 +90,7 @@ pub use systems::{RegisterSystem, RevealedSecret};
 pub use throttle::{Limit, RetryAfter, ThrottleSettings};
 pub use verifiable_log::LogStatus;
 pub use workflows::{DefineWorkflow, MAX_STEPS};
+pub use workflows_as_code::{PlannedChange, WorkflowPlan};
 
 use crate::actor::Actor;
 use crate::clock::{to_millis, Clock};

@@ -23,3 +23,4 @@ mod systems;
 mod throttles;
 mod verifiable_log;
 mod workflows;
+mod workflows_as_code;
