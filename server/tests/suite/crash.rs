@@ -65,6 +65,8 @@ fn start_console(db: &TestDb, key: &SecretKey) -> Child {
     }
     command
         .arg("serve")
+        // The log key file defaults to the working directory: keep it out of the source tree.
+        .current_dir(std::env::temp_dir())
         .env("COUNTERSIGN_DATABASE_URL", &db.url)
         .env("COUNTERSIGN_BIND", format!("127.0.0.1:{}", free_port()))
         .env("COUNTERSIGN_SECRET_KEY", key.to_base64())

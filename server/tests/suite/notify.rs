@@ -86,6 +86,7 @@ async fn start_chat() -> (String, Posts) {
     };
     let app = axum::Router::new()
         .route("/services/T0/B0/secret-slack", post(record("slack")))
+        .route("/workflows/secret-teams", post(record("teams")))
         .with_state(posts.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -298,4 +299,83 @@ impl HourMinute for chrono::NaiveTime {
         use chrono::Timelike;
         u16::try_from(self.hour() * 60 + self.minute()).unwrap()
     }
+}
+
+#[tokio::test]
+async fn a_teams_workflow_webhook_gets_an_adaptive_card_naming_the_person_and_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chat, posts) = start_chat().await;
+    let url = format!("sqlite://{}/cs.db", dir.path().display());
+    let env = [
+        ("COUNTERSIGN_DATABASE_URL", url.clone()),
+        (
+            "COUNTERSIGN_SECRET_KEY_FILE",
+            format!("{}/countersign.key", dir.path().display()),
+        ),
+        ("COUNTERSIGN_PUBLIC_URL", "http://127.0.0.1:3000".to_owned()),
+        (
+            "COUNTERSIGN_TEAMS_WEBHOOK_URL",
+            format!("{chat}/workflows/secret-teams"),
+        ),
+        ("COUNTERSIGN_OUTBOUND_ALLOW", "127.0.0.1".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = Config::from_sources(None, &env, Mode::Demo).unwrap();
+    let state = countersign::startup::build_state(config, Arc::new(countersign_core::SystemClock))
+        .await
+        .unwrap();
+    let services = state.services.clone();
+    let db = adopt_sqlite(url, services.store().clone());
+    let chain = chain_named(
+        &services,
+        "https://campaigns.example.com",
+        "Spring Campaigns",
+        "Spring offer north",
+    )
+    .await;
+    let session = session_with(&services, &db, chain).await;
+    let amy = crate::core_common::signed_in(&services, "amy", &[Role::Approver]).await;
+    services
+        .set_notification_settings(
+            &amy,
+            NotifyPrefs {
+                email: false,
+                teams: true,
+                ..NotifyPrefs::default()
+            },
+        )
+        .await
+        .unwrap();
+    let decision = decide(&services, &session.drafter).await;
+    let change = services
+        .submit_draft(
+            &session.drafter,
+            draft(&session, provenance(&[&decision], &["email"])),
+        )
+        .await
+        .unwrap();
+    let card = until(&services, "the Teams post", || {
+        posts
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(path, body)| path == "teams" && body.to_string().contains("Person amy"))
+            .cloned()
+    })
+    .await
+    .1;
+    assert_eq!(card["type"], "message");
+    let content = &card["attachments"][0]["content"];
+    assert_eq!(content["type"], "AdaptiveCard");
+    assert_eq!(content["body"][0]["text"], "For Person amy");
+    assert!(content["body"][1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("waits for a sign-off"));
+    assert_eq!(
+        content["actions"][0]["url"],
+        format!("http://127.0.0.1:3000/changes/{}", change.id)
+    );
 }

@@ -122,12 +122,7 @@ impl Services {
     ) -> CoreResult<()> {
         let reason =
             Reason::parse(reason).map_err(|e| CoreError::invalid("reason", e.to_string()))?;
-        let known = self
-            .store
-            .change(id)
-            .await?
-            .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
-            .ok_or(CoreError::NotFound("change"))?;
+        let known = self.own_change(principal, id).await?;
         // Taking a draft back is part of the right to draft here, and ends with it.
         self.may_draft(principal, &known.purpose)?;
         let mut tx = self.store.begin_write(self.now_ms()).await?;

@@ -425,12 +425,7 @@ impl Services {
         id: &str,
         input: VersionInput,
     ) -> CoreResult<(ChangeRequest, String)> {
-        let known = self
-            .store
-            .change(id)
-            .await?
-            .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
-            .ok_or(CoreError::NotFound("change"))?;
+        let known = self.own_change(principal, id).await?;
         let hosts = self.hosts_of(known.target_system).await?;
         let (content, _) =
             Content::new(&input.content, &input.format, &hosts).map_err(content_refused)?;
@@ -493,6 +488,20 @@ impl Services {
         self.wake_outbox();
         change.updated_at = now;
         Ok((change, version.content.hash))
+    }
+
+    /// A change this identity drafted in this step; any other is "no such change" (another
+    /// identity's changes are not its business).
+    pub(super) async fn own_change(
+        &self,
+        principal: &TokenPrincipal,
+        id: &str,
+    ) -> CoreResult<ChangeRequest> {
+        self.store
+            .change(id)
+            .await?
+            .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
+            .ok_or(CoreError::NotFound("change"))
     }
 
     /// The candidate claims in a version, found before its transaction begins: the work grows

@@ -269,3 +269,41 @@ async fn a_waiting_change_reminds_the_roles_still_needed_then_escalates_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_daily_digest_gathers_the_notices_since_the_last_one_once() {
+    use chrono::Timelike;
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let g = gate(&services, &db).await;
+        let hour = u8::try_from((services.clock().now() + Duration::hours(2)).hour()).unwrap();
+        services
+            .set_notification_settings(
+                &g.approver,
+                NotifyPrefs {
+                    daily_digest: true,
+                    digest_hour: hour,
+                    ..NotifyPrefs::default()
+                },
+            )
+            .await
+            .unwrap();
+        another_change(&services, &g, "campaigns/digest-1").await;
+        another_change(&services, &g, "campaigns/digest-2").await;
+        assert_eq!(services.send_due_digests().await.unwrap(), 0, "not yet");
+
+        clock.advance(Duration::hours(3));
+        assert_eq!(services.send_due_digests().await.unwrap(), 1, "{}", db.name);
+        let event = db.store.events_page(None, 1).await.unwrap().remove(0);
+        assert_eq!(event.action, "notifications.digest_queued");
+        assert!(event.details.contains("\"notices\":2"), "{}", event.details);
+        assert_eq!(services.send_due_digests().await.unwrap(), 0, "once a day");
+
+        // The next day's digest carries only what came since.
+        another_change(&services, &g, "campaigns/digest-3").await;
+        clock.advance(Duration::days(1));
+        assert_eq!(services.send_due_digests().await.unwrap(), 1);
+        let event = db.store.events_page(None, 1).await.unwrap().remove(0);
+        assert!(event.details.contains("\"notices\":1"), "{}", event.details);
+    }
+}
