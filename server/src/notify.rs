@@ -235,7 +235,9 @@ fn slack_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A Slack-compatible incoming webhook's body: the text names the person it is for.
+/// A Slack-compatible incoming webhook's body. What an agent wrote (a change's title) is shown
+/// as plain text, never as markup: a title cannot turn into a link in the channel. The `text`
+/// (the notification's fallback) has Slack's markup characters escaped.
 pub fn slack_body(message: &OutgoingMessage) -> serde_json::Value {
     let mut lines: Vec<String> = message.text.lines().map(slack_escape).collect();
     if let Some(last) = lines.last_mut() {
@@ -243,18 +245,32 @@ pub fn slack_body(message: &OutgoingMessage) -> serde_json::Value {
             *last = format!("<{}|Open in Countersign>", message.link);
         }
     }
-    json!({
-        "text": format!("*For {}:* {}", slack_escape(&message.to_name), lines.join("\n")),
-        "unfurl_links": false,
-    })
-}
-
-/// A Microsoft Teams workflow webhook's body: an Adaptive Card with a button to the page.
-pub fn teams_body(message: &OutgoingMessage) -> serde_json::Value {
-    let text: Vec<&str> = message
+    let plain: Vec<&str> = message
         .text
         .lines()
         .filter(|l| !l.starts_with("Open: "))
+        .collect();
+    json!({
+        "text": format!("*For {}:* {}", slack_escape(&message.to_name), lines.join("\n")),
+        "blocks": [
+            { "type": "section", "text": { "type": "plain_text", "emoji": false, "text": format!("For {}: {}", message.to_name, plain.join("\n")) } },
+            { "type": "actions", "elements": [
+                { "type": "button", "text": { "type": "plain_text", "text": "Open in Countersign" }, "url": message.link },
+            ] },
+        ],
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
+}
+
+/// A Microsoft Teams workflow webhook's body: an Adaptive Card with a button to the page. The
+/// text is a RichTextBlock of plain TextRuns: no markdown, so a title cannot become a link.
+pub fn teams_body(message: &OutgoingMessage) -> serde_json::Value {
+    let runs: Vec<serde_json::Value> = message
+        .text
+        .lines()
+        .filter(|l| !l.starts_with("Open: "))
+        .map(|line| json!({ "type": "TextRun", "text": format!("{line}\n") }))
         .collect();
     json!({
         "type": "message",
@@ -265,8 +281,8 @@ pub fn teams_body(message: &OutgoingMessage) -> serde_json::Value {
                 "type": "AdaptiveCard",
                 "version": "1.4",
                 "body": [
-                    { "type": "TextBlock", "text": format!("For {}", message.to_name), "weight": "Bolder", "wrap": true },
-                    { "type": "TextBlock", "text": text.join("\n\n"), "wrap": true },
+                    { "type": "RichTextBlock", "inlines": [{ "type": "TextRun", "text": format!("For {}", message.to_name), "weight": "Bolder" }] },
+                    { "type": "RichTextBlock", "inlines": runs },
                 ],
                 "actions": [{ "type": "Action.OpenUrl", "title": "Open in Countersign", "url": message.link }],
             },
@@ -289,5 +305,61 @@ impl Notifier for ChannelNotifier {
             Channel::Email => self.send_email(message).await,
             Channel::Slack | Channel::Teams => self.post_chat(message).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn hostile() -> OutgoingMessage {
+        OutgoingMessage {
+            id: "msg_1".into(),
+            channel: Channel::Slack,
+            to: "Dana".into(),
+            to_name: "Dana <b>".into(),
+            subject: "s".into(),
+            text: "“<https://evil.example|Approve here>” & [click](https://evil.example) waits\nFor: Spring\nOpen: https://console.example/changes/1".into(),
+            link: "https://console.example/changes/1".into(),
+        }
+    }
+
+    #[test]
+    fn what_an_agent_wrote_never_becomes_markup_in_chat() {
+        let slack = slack_body(&hostile());
+        let text = slack["text"].as_str().unwrap();
+        assert!(!text.contains("<https://evil"), "{text}");
+        assert!(
+            text.contains("&lt;https://evil.example|Approve here&gt;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("&amp;") && text.starts_with("*For Dana &lt;b&gt;:*"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("<https://console.example/changes/1|Open in Countersign>"),
+            "{text}"
+        );
+        assert_eq!(slack["blocks"][0]["text"]["type"], "plain_text");
+        assert_eq!(
+            slack["blocks"][1]["elements"][0]["url"],
+            "https://console.example/changes/1"
+        );
+
+        let teams = teams_body(&hostile());
+        let card = &teams["attachments"][0]["content"];
+        for block in card["body"].as_array().unwrap() {
+            assert_eq!(
+                block["type"], "RichTextBlock",
+                "no markdown TextBlock: {block}"
+            );
+        }
+        assert!(!card.to_string().contains("Open: "));
+        assert_eq!(
+            card["actions"][0]["url"],
+            "https://console.example/changes/1"
+        );
     }
 }

@@ -369,8 +369,10 @@ async fn a_teams_workflow_webhook_gets_an_adaptive_card_naming_the_person_and_th
     assert_eq!(card["type"], "message");
     let content = &card["attachments"][0]["content"];
     assert_eq!(content["type"], "AdaptiveCard");
-    assert_eq!(content["body"][0]["text"], "For Person amy");
-    assert!(content["body"][1]["text"]
+    assert_eq!(content["body"][0]["inlines"][0]["text"], "For Person amy");
+    // Plain runs, never markdown: what an agent titled cannot become a link.
+    assert_eq!(content["body"][1]["type"], "RichTextBlock");
+    assert!(content["body"][1]["inlines"][0]["text"]
         .as_str()
         .unwrap()
         .contains("waits for a sign-off"));
