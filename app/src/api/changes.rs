@@ -10,6 +10,19 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A deadline's distance: hours until two days, so "47 h" is not rounded down to "1 d".
+#[cfg(feature = "ssr")]
+fn span(later: chrono::DateTime<chrono::Utc>, earlier: chrono::DateTime<chrono::Utc>) -> String {
+    let span = later - earlier;
+    if span.num_hours() >= 48 {
+        format!("{} d", span.num_days())
+    } else if span.num_hours() >= 1 {
+        format!("{} h", span.num_hours())
+    } else {
+        format!("{} min", span.num_minutes().max(0))
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn age(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono::Utc>) -> String {
     let age = now - at;
@@ -84,9 +97,9 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, UiError> {
             .map(|(summary, badges)| ChangeRowView {
                 due: services.review_due(&summary.change).map(|due| {
                     if due <= now {
-                        format!("overdue by {}", age(now, due))
+                        format!("overdue by {}", span(now, due))
                     } else {
-                        format!("due in {}", age(due, now))
+                        format!("due in {}", span(due, now))
                     }
                 }),
                 overdue: services
