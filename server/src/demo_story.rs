@@ -66,6 +66,7 @@ pub async fn tell(services: &Services, api: &str) -> anyhow::Result<DemoAgent> {
     )?;
     if first_time {
         changes_at_every_stage(services, &mut agent).await?;
+        away_this_week(services).await?;
         widening_to_review(services, system.id).await?;
         tracing::info!("demo mode: the story is told; every persona has work waiting");
     }
@@ -249,6 +250,29 @@ async fn wait_for(services: &Services, change: &str, status: ChangeStatus) -> an
         "demo change {change} did not reach {} in 30 s",
         status.as_str()
     )
+}
+
+/// Lukas is at a conference this week: Grace stands in for him as legal reviewer, so the
+/// legal work the demo agent's new drafts need reaches her, and she may sign for him.
+async fn away_this_week(services: &Services) -> anyhow::Result<()> {
+    let lukas = services.demo_persona("lukas").await?;
+    let Actor::Human { id: grace, .. } = services.demo_persona("grace").await? else {
+        bail!("the demo persona grace is not a person");
+    };
+    let now = services.clock().now();
+    services
+        .set_away(
+            &lukas,
+            countersign_core::services::SetAway {
+                role: countersign_core::domain::Role::Legal,
+                delegate: grace,
+                from: now,
+                until: now + chrono::Duration::days(7),
+                reason: "Conference week: Grace covers legal review".to_owned(),
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// A second workflow, active, whose drafting step Sana widens to infer customer traits: the
