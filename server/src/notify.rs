@@ -109,7 +109,7 @@ impl ChannelNotifier {
             return Err(permanent("email is not configured".to_owned()));
         };
         let to = Mailbox::new(
-            Some(message.to_name.clone()),
+            Some(one_line(&message.to_name)),
             message
                 .to
                 .parse()
@@ -118,7 +118,7 @@ impl ChannelNotifier {
         let email = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(&message.subject)
+            .subject(one_line(&message.subject))
             .message_id(Some(format!("<{}@{}>", message.id, self.message_id_host)))
             .header(ContentType::TEXT_PLAIN)
             .body(message.text.clone())
@@ -208,6 +208,14 @@ impl ChannelNotifier {
         }
         DeliveryError::Unreachable(text)
     }
+}
+
+/// A header's text on one line: control characters (a CR LF could start a header of its own)
+/// become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn smtp_code(code: &lettre::transport::smtp::response::Code) -> u16 {
@@ -323,6 +331,23 @@ mod tests {
             text: "“<https://evil.example|Approve here>” & [click](https://evil.example) waits\nFor: Spring\nOpen: https://console.example/changes/1".into(),
             link: "https://console.example/changes/1".into(),
         }
+    }
+
+    #[test]
+    fn a_title_cannot_add_a_header_to_an_email() {
+        let subject = one_line("Spring offer\r\nBcc: everyone@example.com");
+        let email = Message::builder()
+            .from("c@example.com".parse().unwrap())
+            .to("d@example.com".parse().unwrap())
+            .subject(subject)
+            .body(String::from("text"))
+            .unwrap();
+        let raw = String::from_utf8(email.formatted()).unwrap();
+        assert!(!raw.contains("\r\nBcc:"), "{raw}");
+        assert!(
+            raw.contains("Spring offer  Bcc: everyone@example.com"),
+            "{raw}"
+        );
     }
 
     #[test]

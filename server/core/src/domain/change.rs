@@ -13,7 +13,7 @@ pub const MAX_CITED_DECISIONS: usize = 20;
 /// What is wrong with a draft; [`ChangeError::field`] names the part of the request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
-    #[error("1 to 200 characters")]
+    #[error("1 to 200 characters on one line")]
     BadTitle,
     #[error("1 byte to {} KiB", MAX_CONTENT_BYTES / 1024)]
     BadContent,
@@ -370,7 +370,8 @@ pub struct Publication {
 
 pub fn check_title(raw: &str) -> Result<String, ChangeError> {
     let title = raw.trim();
-    if title.is_empty() || title.chars().count() > 200 {
+    // One line: a title travels into email subjects and chat, where a line break means more.
+    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
         return Err(ChangeError::BadTitle);
     }
     Ok(title.to_owned())
@@ -420,6 +421,23 @@ impl IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_are_one_line() {
+        assert_eq!(
+            check_title("  Spring offer  "),
+            Ok("Spring offer".to_owned())
+        );
+        for bad in [
+            "",
+            "   ",
+            "Spring\r\nBcc: x@example.com",
+            "tab\there",
+            &"t".repeat(201),
+        ] {
+            assert_eq!(check_title(bad), Err(ChangeError::BadTitle), "{bad:?}");
+        }
+    }
 
     #[test]
     fn idempotency_keys_are_short_visible_ascii() {
