@@ -94,17 +94,16 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, UiError> {
         changes: page
             .rows
             .into_iter()
-            .map(|(summary, badges)| ChangeRowView {
-                due: services.review_due(&summary.change).map(|due| {
+            .map(|(summary, badges)| (services.review_due(&summary.change), summary, badges))
+            .map(|(due, summary, badges)| ChangeRowView {
+                due: due.map(|due| {
                     if due <= now {
                         format!("overdue by {}", span(now, due))
                     } else {
                         format!("due in {}", span(due, now))
                     }
                 }),
-                overdue: services
-                    .review_due(&summary.change)
-                    .is_some_and(|due| due <= now),
+                overdue: due.is_some_and(|due| due <= now),
                 age: age(now, summary.change.created_at),
                 id: summary.change.id,
                 title: summary.change.title,

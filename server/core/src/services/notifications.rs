@@ -135,12 +135,17 @@ impl Services {
                 targets.push((person, None));
             }
         }
+        let saved: BTreeMap<HumanId, NotifyPrefs> = if targets.is_empty() {
+            BTreeMap::new()
+        } else {
+            tx.all_notification_prefs_in_tx()
+                .await?
+                .into_iter()
+                .collect()
+        };
         let mut reached = 0;
         for (person, on_behalf_of) in targets {
-            let prefs = tx
-                .notification_prefs_in_tx(person.id)
-                .await?
-                .unwrap_or_default();
+            let prefs = saved.get(&person.id).cloned().unwrap_or_default();
             let row = NewNotification {
                 id: uuid::Uuid::now_v7().to_string(),
                 recipient: person.id,

@@ -77,10 +77,6 @@ pub trait NotificationWrites {
         &mut self,
         notification: &NewNotification,
     ) -> Result<bool, StoreError>;
-    async fn notification_prefs_in_tx(
-        &mut self,
-        human: HumanId,
-    ) -> Result<Option<NotifyPrefs>, StoreError>;
     async fn set_notification_prefs(
         &mut self,
         human: HumanId,
@@ -88,6 +84,11 @@ pub trait NotificationWrites {
         next_digest_at_ms: Option<i64>,
         at_ms: i64,
     ) -> Result<(), StoreError>;
+    /// Every person's saved preferences (those not listed have the defaults): read once per
+    /// notice, not once per recipient, inside the transaction that holds the ledger's lock.
+    async fn all_notification_prefs_in_tx(
+        &mut self,
+    ) -> Result<Vec<(HumanId, NotifyPrefs)>, StoreError>;
     /// People whose daily digest is due at `now_ms`, with their preferences.
     async fn digests_due(&mut self, now_ms: i64)
         -> Result<Vec<(HumanId, NotifyPrefs)>, StoreError>;
@@ -146,6 +147,9 @@ pub(super) fn due_sql() -> String {
         "SELECT human_id, {PREF_COLUMNS} FROM notification_preferences \
          WHERE daily_digest = TRUE AND next_digest_at <= $1 ORDER BY human_id"
     )
+}
+pub(super) fn all_prefs_sql() -> String {
+    format!("SELECT human_id, {PREF_COLUMNS} FROM notification_preferences")
 }
 pub(super) fn undigested_sql() -> String {
     format!(
@@ -344,20 +348,6 @@ macro_rules! notifications_sql {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn notification_prefs_in_tx(
-                &mut self,
-                human: crate::domain::HumanId,
-            ) -> Result<Option<crate::domain::NotifyPrefs>, crate::store::StoreError> {
-                sqlx::query_as::<_, super::notifications::PrefRow>(
-                    &super::notifications::prefs_sql(),
-                )
-                .bind(human.to_string())
-                .fetch_optional(&mut *self.tx)
-                .await?
-                .map(super::notifications::prefs_from_row)
-                .transpose()
-            }
-
             async fn set_notification_prefs(
                 &mut self,
                 human: crate::domain::HumanId,
@@ -402,6 +392,41 @@ macro_rules! notifications_sql {
                 );
                 let rows: Vec<Due> = sqlx::query_as(&super::notifications::due_sql())
                     .bind(now_ms)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.into_iter()
+                    .map(|(id, a, b, c, d, e, f, g, h)| {
+                        let human = id.parse().map_err(|_| {
+                            crate::store::StoreError::Corrupt(
+                                "notification_preferences.human_id".to_owned(),
+                            )
+                        })?;
+                        Ok((
+                            human,
+                            super::notifications::prefs_from_row((a, b, c, d, e, f, g, h))?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn all_notification_prefs_in_tx(
+                &mut self,
+            ) -> Result<
+                Vec<(crate::domain::HumanId, crate::domain::NotifyPrefs)>,
+                crate::store::StoreError,
+            > {
+                type Due = (
+                    String,
+                    bool,
+                    bool,
+                    bool,
+                    bool,
+                    i64,
+                    Option<i64>,
+                    Option<i64>,
+                    i64,
+                );
+                let rows: Vec<Due> = sqlx::query_as(&super::notifications::all_prefs_sql())
                     .fetch_all(&mut *self.tx)
                     .await?;
                 rows.into_iter()
