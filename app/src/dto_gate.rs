@@ -63,6 +63,9 @@ pub struct QueueView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimView {
     pub id: String,
+    /// The variant of a set it is in; empty for the content (a set's base).
+    #[serde(default)]
+    pub variant: String,
     pub start: usize,
     pub end: usize,
     pub quote: String,
@@ -169,6 +172,28 @@ pub struct GateView {
     pub outbound: Vec<OutboundView>,
     /// Who separation of duties keeps from signing, and why.
     pub excluded: Vec<ExcludedView>,
+    /// A variant set's variants, the base first; empty for a single draft.
+    #[serde(default)]
+    pub variants: Vec<VariantView>,
+}
+
+/// One variant of a set as the reviewer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantView {
+    pub name: String,
+    pub audience: String,
+    pub target: String,
+    pub format: String,
+    pub content_hash: String,
+    pub words: usize,
+    /// Its lines against the base's; empty for the base.
+    pub diff: Vec<DiffLineView>,
+    pub outbound: Vec<OutboundView>,
+    /// Its claims: (open, all).
+    pub open_claims: usize,
+    pub claims: usize,
+    /// "published as v7 (receipt r-12)", "waiting", "rolled back", when it was approved.
+    pub delivery: Option<String>,
 }
 
 /// A URL the content links to or loads.

@@ -118,6 +118,7 @@ pub async fn run(options: EvidenceBenchOptions) -> anyhow::Result<String> {
                     system: w.system.to_string(),
                     reference: "campaigns/spring".into(),
                 },
+                variants: None,
                 provenance: Provenance {
                     model: "load-generator".into(),
                     model_version: "1".into(),

@@ -123,6 +123,7 @@ async fn seed_changes(world: &World, from: usize, count: usize) -> anyhow::Resul
             let version = ChangeVersion {
                 version: 1,
                 content,
+                variants: Vec::new(),
                 provenance: Provenance {
                     model: "load-generator".to_owned(),
                     model_version: "1".to_owned(),

@@ -22,10 +22,9 @@ pub(super) fn dwell(ms: i64) -> String {
 #[cfg(feature = "ssr")]
 pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dto_gate::GateView {
     use crate::dto_gate::{
-        ClaimView, EvidenceView, ExcludedView, GateView, OutboundView, RoleProgressView,
-        RollbackView, SignoffView,
+        ClaimView, EvidenceView, ExcludedView, GateView, RoleProgressView, RollbackView,
+        SignoffView,
     };
-    use countersign_core::domain::UrlUse;
     use countersign_core::domain::{render_safe_html, CLAIM_RULES};
     let change = &view.detail.change;
     let current = view
@@ -64,6 +63,7 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .iter()
             .map(|c| ClaimView {
                 id: c.id.clone(),
+                variant: c.variant.clone(),
                 start: c.span.start,
                 end: c.span.end,
                 quote: c.quote.clone(),
@@ -152,25 +152,7 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
         format: current
             .map(|v| v.content.format.as_str().to_owned())
             .unwrap_or_default(),
-        outbound: view
-            .outbound
-            .iter()
-            .map(|o| OutboundView {
-                kind: match o.url.use_ {
-                    UrlUse::Link => "Link",
-                    UrlUse::Media => "Image",
-                }
-                .to_owned(),
-                url: o.url.url.clone(),
-                host: if o.url.host.is_empty() {
-                    "—".to_owned()
-                } else {
-                    o.url.host.clone()
-                },
-                label: o.url.label.trim().to_owned(),
-                changed: o.changed,
-            })
-            .collect(),
+        outbound: view.outbound.iter().map(outbound_view).collect(),
         excluded: view
             .excluded
             .iter()
@@ -180,7 +162,95 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             })
             .collect(),
         has_diff: view.has_diff,
+        variants: variant_views(view),
     }
+}
+
+#[cfg(feature = "ssr")]
+fn outbound_view(o: &countersign_core::services::OutboundLink) -> crate::dto_gate::OutboundView {
+    use countersign_core::domain::UrlUse;
+    crate::dto_gate::OutboundView {
+        kind: match o.url.use_ {
+            UrlUse::Link => "Link",
+            UrlUse::Media => "Image",
+        }
+        .to_owned(),
+        url: o.url.url.clone(),
+        host: if o.url.host.is_empty() {
+            "—".to_owned()
+        } else {
+            o.url.host.clone()
+        },
+        label: o.url.label.trim().to_owned(),
+        changed: o.changed,
+    }
+}
+
+/// The variants of a set, each with its claims counted and its delivery as the outbox has it.
+#[cfg(feature = "ssr")]
+fn variant_views(view: &countersign_core::services::GateView) -> Vec<crate::dto_gate::VariantView> {
+    use crate::dto_gate::{DiffLineView, VariantView};
+    use countersign_core::domain::{DiffKind, EffectKind, OutboxState};
+    let delivery = |name: &str| -> Option<String> {
+        let of_variant = |kind: EffectKind| {
+            view.effects.iter().rev().find(|e| {
+                e.kind == kind
+                    && serde_json::from_str::<serde_json::Value>(&e.body)
+                        .ok()
+                        .and_then(|b| b.get("variant")?.as_str().map(|v| v == name))
+                        .unwrap_or(false)
+            })
+        };
+        let described = |e: &countersign_core::domain::Effect, done: &str| match e.state {
+            OutboxState::Delivered => Some(match e.parsed_receipt() {
+                Some(r) => format!(
+                    "{done}{} (receipt {})",
+                    r.version.map(|v| format!(" as {v}")).unwrap_or_default(),
+                    r.receipt_id
+                ),
+                None => done.to_owned(),
+            }),
+            OutboxState::Pending => Some(format!("{} under way", e.kind.as_str())),
+            OutboxState::Dead => Some(format!("{} failed", e.kind.as_str())),
+            OutboxState::Cancelled => Some(format!("{} cancelled", e.kind.as_str())),
+        };
+        of_variant(EffectKind::Rollback)
+            .and_then(|e| described(e, "rolled back"))
+            .or_else(|| of_variant(EffectKind::Publish).and_then(|e| described(e, "published")))
+    };
+    view.variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let key = if i == 0 { "" } else { v.name.as_str() };
+            let claims: Vec<_> = view.claims.iter().filter(|c| c.variant == key).collect();
+            VariantView {
+                name: v.name.clone(),
+                audience: v.audience.as_str().to_owned(),
+                target: v.target_ref.clone(),
+                format: v.format.as_str().to_owned(),
+                content_hash: v.content_hash.clone(),
+                words: v.words,
+                diff: v
+                    .diff_from_base
+                    .iter()
+                    .map(|l| DiffLineView {
+                        kind: match l.kind {
+                            DiffKind::Same => "same",
+                            DiffKind::Added => "added",
+                            DiffKind::Removed => "removed",
+                        }
+                        .to_owned(),
+                        text: l.text.clone(),
+                    })
+                    .collect(),
+                outbound: v.outbound.iter().map(outbound_view).collect(),
+                open_claims: claims.iter().filter(|c| c.unresolved()).count(),
+                claims: claims.len(),
+                delivery: delivery(&v.name),
+            }
+        })
+        .collect()
 }
 
 /// The whole reviewable text of a version (the page carries only its start when it is long).

@@ -79,8 +79,23 @@ pub fn ReviewText(change: String, gate: GateView, commands: GateCommands) -> imp
         let complete = gate.text_complete;
         move || complete || matches!(load_full.value().get(), Some(Ok(_)))
     });
-    let claims = gate.claims.clone();
+    // The text is the content, or a set's base: its claims are those in no named variant.
+    let claims: Vec<ClaimView> = gate
+        .claims
+        .iter()
+        .filter(|c| c.variant.is_empty())
+        .cloned()
+        .collect();
     let segments = move || highlight(&text.get(), &claims);
+    let base = gate.variants.first().map(|v| {
+        format!(
+            "Base variant {} · {} · to {} · the other {} variant(s) are below, as their differences from it",
+            v.name,
+            v.audience,
+            v.target,
+            gate.variants.len() - 1
+        )
+    });
     let container = NodeRef::<leptos::html::Pre>::new();
     let hint = RwSignal::new(String::new());
     let version = gate.current_version;
@@ -111,6 +126,7 @@ pub fn ReviewText(change: String, gate: GateView, commands: GateCommands) -> imp
     view! {
         <section aria-labelledby="text-heading" class="rounded-lg border border-slate-200 bg-white p-5">
             <h2 id="text-heading" class="mb-1 text-lg font-semibold">"Text under review"</h2>
+            {base.map(|line| view! { <p class="mb-1 text-sm font-medium text-slate-700" data-testid="base-variant">{line}</p> })}
             <p class="mb-2 text-xs text-slate-500">
                 {format!("Version {} · {} words · ", gate.current_version, gate.words)}
                 <span class="break-all font-mono" data-testid="content-hash">{gate.current_hash.clone()}</span>
@@ -282,7 +298,12 @@ fn ClaimRow(
         (field("status"), field("evidence"), field("comment"));
     view! {
         <div class="rounded border border-slate-200 p-3" data-testid="claim" data-status=claim.status.clone()>
-            <p class="font-medium">"“"{claim.quote.clone()}"”"</p>
+            <p class="font-medium">
+                {(!claim.variant.is_empty()).then(|| view! {
+                    <span class="mr-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs font-semibold text-indigo-800" data-testid="claim-variant">{format!("in {}", claim.variant)}</span>
+                })}
+                "“"{claim.quote.clone()}"”"
+            </p>
             <p class="text-xs text-slate-500">{format!("{found_by} · status: {}", claim.status_label)}</p>
             {claim.reviewed.clone().map(|who| view! {
                 <p class="text-xs text-slate-600">
@@ -598,6 +619,22 @@ pub fn SignoffHistory(signoffs: Vec<SignoffView>) -> impl IntoView {
 
 /// What changed in the exact published bytes since the previous version. Fetched when the
 /// reviewer opens it; the server records that it served the diff.
+/// Diff lines, added and removed marked for the eye and for screen readers.
+pub fn diff_rows(lines: Vec<crate::dto_gate::DiffLineView>) -> AnyView {
+    lines
+        .into_iter()
+        .map(|line| {
+            let (class, sign) = match line.kind.as_str() {
+                "added" => ("bg-emerald-50 text-emerald-900", "+ "),
+                "removed" => ("bg-red-50 text-red-900 line-through", "− "),
+                _ => ("text-slate-700", "  "),
+            };
+            view! { <div class=class data-kind=line.kind.clone()><span aria-hidden="true">{sign}</span><span class="sr-only">{format!("{}: ", line.kind)}</span>{line.text}</div> }
+        })
+        .collect_view()
+        .into_any()
+}
+
 #[component]
 pub fn VersionDiff(change: String) -> impl IntoView {
     let load = ServerAction::<LoadDiff>::new();
@@ -608,23 +645,10 @@ pub fn VersionDiff(change: String) -> impl IntoView {
             });
         }
     };
-    let rows = move || {
-        match load.value().get() {
+    let rows = move || match load.value().get() {
         None => view! { <p class="text-slate-500">"Loading what changed…"</p> }.into_any(),
         Some(Err(error)) => outcome(Some(Err(error))),
-        Some(Ok(lines)) => lines
-            .into_iter()
-            .map(|line| {
-                let (class, sign) = match line.kind.as_str() {
-                    "added" => ("bg-emerald-50 text-emerald-900", "+ "),
-                    "removed" => ("bg-red-50 text-red-900 line-through", "− "),
-                    _ => ("text-slate-700", "  "),
-                };
-                view! { <div class=class data-kind=line.kind.clone()><span aria-hidden="true">{sign}</span><span class="sr-only">{format!("{}: ", line.kind)}</span>{line.text}</div> }
-            })
-            .collect_view()
-            .into_any(),
-    }
+        Some(Ok(lines)) => diff_rows(lines),
     };
     view! {
         <details class="rounded-lg border border-slate-200 bg-white p-5 text-sm" on:toggle=on_toggle data-testid="version-diff">

@@ -4,3 +4,4 @@ pub mod grant_editor;
 pub mod layout;
 pub mod published;
 pub mod ui;
+pub mod variants;

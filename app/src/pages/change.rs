@@ -78,6 +78,9 @@ fn ChangeView(change: ChangeDetailView, commands: GateCommands) -> impl IntoView
         <div class="grid gap-6 lg:grid-cols-[2fr_1fr]">
             <div class="space-y-6">
                 <ReviewText change=id.clone() gate=gate.clone() commands />
+                {(!gate.variants.is_empty()).then(|| view! {
+                    <crate::components::variants::VariantsPanel variants=gate.variants.clone() set_hash=gate.current_hash.clone() />
+                })}
                 <details class="rounded-lg border border-slate-200 bg-white p-5">
                     <summary class="cursor-pointer text-lg font-semibold">"Rendered preview"</summary>
                     <p class="mb-2 mt-1 text-xs text-slate-500">"As the content would look. Images are not loaded: each is named by its URL, so opening a draft tells nobody that you read it."</p>

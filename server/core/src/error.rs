@@ -11,7 +11,8 @@ pub enum CoreError {
     Denied(#[from] Denied),
     #[error("{field}: {problem}")]
     Invalid {
-        field: &'static str,
+        /// The part of the request, e.g. `title` or `variants[2].name`.
+        field: std::borrow::Cow<'static, str>,
         problem: String,
     },
     /// Refused by policy, with the reason in the user's words (separation of duties, a role
@@ -33,9 +34,12 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        problem: impl Into<String>,
+    ) -> Self {
         Self::Invalid {
-            field,
+            field: field.into(),
             problem: problem.into(),
         }
     }

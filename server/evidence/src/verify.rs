@@ -337,7 +337,15 @@ fn check_change(
             .get("version")
             .and_then(Value::as_i64)
             .unwrap_or(0);
-        let content = format!("content/v{version}.txt");
+        let set = event.details.get("variants").and_then(Value::as_array);
+        if let Some(variants) = set {
+            problems.extend(check_set_files(version, variants, files));
+        }
+        let content = if set.is_some() {
+            format!("content/v{version}/set.json")
+        } else {
+            format!("content/v{version}.txt")
+        };
         match (event.detail_str("content_hash"), file_hash(&content)) {
             (Some(want), Some(got)) if want == got => {}
             (Some(want), Some(got)) => problems.push(format!(
@@ -417,10 +425,69 @@ fn check_change(
     check_approval(verdict, &own, &versions);
 }
 
+/// A variant set's files: its manifest lists exactly the variants the ledger recorded, and
+/// each variant's file is the bytes its recorded hash names.
+fn check_set_files(
+    version: i64,
+    variants: &[Value],
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let manifest_path = format!("content/v{version}/set.json");
+    let listed: Vec<(String, String)> = files
+        .get(&manifest_path)
+        .and_then(|bytes| serde_json::from_slice::<Value>(bytes).ok())
+        .and_then(|m| m.get("variants").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (field("name"), format!("sha256:{}", field("sha256")))
+        })
+        .collect();
+    let recorded: Vec<(String, String)> = variants
+        .iter()
+        .map(|v| {
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (field("name"), field("content_hash"))
+        })
+        .collect();
+    if listed != recorded {
+        problems.push(format!(
+            "version {version}: {manifest_path} does not list the variants the ledger recorded"
+        ));
+    }
+    for (name, want) in &recorded {
+        let path = format!("content/v{version}/{name}.txt");
+        match files.get(&path).map(|b| sha256(b)) {
+            Some(got) if &got == want => {}
+            Some(got) => problems.push(format!(
+                "version {version}: {path} hashes to {got}, the ledger recorded {want}"
+            )),
+            None => problems.push(format!("version {version}: {path} is missing")),
+        }
+    }
+    problems
+}
+
 fn check_approval(verdict: &mut Verdict, own: &[&ParsedEvent], versions: &[&ParsedEvent]) {
+    // A set is published variant by variant, each confirmed by its own receipt.
     let published: Vec<&&ParsedEvent> = own
         .iter()
-        .filter(|e| e.action == "change.published")
+        .filter(|e| {
+            e.action == "change.variant_published"
+                || (e.action == "change.published" && e.details.get("set_sha256").is_none())
+        })
         .collect();
     let Some(approved) = own.iter().rev().find(|e| e.action == "change.approved") else {
         if published.is_empty() {
@@ -545,8 +612,28 @@ fn check_approval(verdict: &mut Verdict, own: &[&ParsedEvent], versions: &[&Pars
         }
     }
     let hex = hash.trim_start_matches("sha256:");
+    // The bytes each variant of the approved set was signed for, by name.
+    let signed_variants: BTreeMap<String, String> = versions
+        .iter()
+        .filter(|v| v.detail_str("content_hash") == Some(hash.as_str()))
+        .filter_map(|v| v.details.get("variants").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|v| {
+            Some((
+                v.get("name")?.as_str()?.to_owned(),
+                v.get("content_hash")?
+                    .as_str()?
+                    .trim_start_matches("sha256:")
+                    .to_owned(),
+            ))
+        })
+        .collect();
     for event in &published {
-        if event.detail_str("content_sha256") != Some(hex) {
+        let want = match event.detail_str("variant") {
+            Some(name) => signed_variants.get(name).map(String::as_str),
+            None => Some(hex),
+        };
+        if want.is_none() || event.detail_str("content_sha256") != want {
             problems.push(format!(
                 "event {}: the system received {}, not the signed {hash}",
                 event.seq,

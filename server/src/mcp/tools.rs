@@ -4,7 +4,7 @@
 use countersign_core::domain::{IdempotencyKey, Provenance};
 use countersign_core::error::CoreError;
 use countersign_core::services::{
-    AccessRequest, DraftInput, DraftTarget, TokenPrincipal, VersionInput,
+    AccessRequest, DraftInput, DraftTarget, TokenPrincipal, VariantInput, VersionInput,
 };
 use countersign_core::Services;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -81,7 +81,9 @@ pub struct DataAccess {
 pub struct Target {
     /// The connected system's id (`whoami` lists where this workflow publishes).
     pub system: String,
-    /// Where in that system, e.g. `campaigns/spring-2027`.
+    /// Where in that system, e.g. `campaigns/spring-2027` (left out for a variant set: each
+    /// variant names its own).
+    #[serde(default)]
     pub reference: String,
 }
 
@@ -92,15 +94,22 @@ pub struct Draft {
     #[serde(default)]
     pub idempotency_key: Option<String>,
     pub title: String,
-    /// The content, in `format`.
+    /// The content, in `format` (left out for a variant set).
+    #[serde(default)]
     pub content: String,
-    /// `markdown`, `html` or `text`.
+    /// `markdown`, `html` or `text` (left out for a variant set).
+    #[serde(default)]
     pub format: String,
     pub channel: String,
-    /// `internal` or `external`.
+    /// `internal` or `external` (left out for a variant set).
+    #[serde(default)]
     pub audience: String,
     pub purpose: String,
     pub target: Target,
+    /// A variant set instead of one content: 1 to 50 variants (A/B arms, locales, segments),
+    /// the base first, reviewed and signed as one.
+    #[serde(default)]
+    pub variants: Option<Vec<VariantInput>>,
     pub provenance: Provenance,
 }
 
@@ -108,9 +117,15 @@ pub struct Draft {
 pub struct Version {
     /// The change to revise (this identity's, pending review or sent back).
     pub change_id: String,
+    /// The new content (left out for a variant set).
+    #[serde(default)]
     pub content: String,
-    /// `markdown`, `html` or `text`.
+    /// `markdown`, `html` or `text` (left out for a variant set).
+    #[serde(default)]
     pub format: String,
+    /// For a variant set: every variant again, the base first.
+    #[serde(default)]
+    pub variants: Option<Vec<VariantInput>>,
     pub provenance: Provenance,
 }
 
@@ -264,6 +279,7 @@ impl CountersignTools {
                 system: input.target.system,
                 reference: input.target.reference,
             },
+            variants: input.variants,
             provenance: input.provenance,
         };
         let outcome = self
@@ -292,6 +308,7 @@ impl CountersignTools {
         let version = VersionInput {
             content: input.content,
             format: input.format,
+            variants: input.variants,
             provenance: input.provenance,
         };
         let outcome = self

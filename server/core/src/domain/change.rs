@@ -322,9 +322,45 @@ pub fn content_hash(text: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeVersion {
     pub version: i64,
+    /// The content, or for a variant set its base (the first variant's content).
     pub content: Content,
+    /// Every variant of a variant set, the base first; empty for a single draft.
+    pub variants: Vec<super::Variant>,
     pub provenance: Provenance,
     pub submitted_at: DateTime<Utc>,
+}
+
+impl ChangeVersion {
+    /// What a sign-off of this version names: the content's hash, or the set's.
+    pub fn signed_hash(&self) -> String {
+        if self.variants.is_empty() {
+            self.content.hash.clone()
+        } else {
+            super::set_hash(&self.variants)
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        !self.variants.is_empty()
+    }
+
+    /// [`Self::signed_hash`] recomputed from the bytes, never from a stored hash: what the
+    /// publisher compares with the hash the reviewers signed.
+    pub fn hash_of_bytes(&self) -> String {
+        if self.variants.is_empty() {
+            return content_hash(&self.content.text);
+        }
+        let rehashed: Vec<super::Variant> = self
+            .variants
+            .iter()
+            .map(|v| {
+                let mut v = v.clone();
+                v.content.hash = content_hash(&v.content.text);
+                v
+            })
+            .collect();
+        super::set_hash(&rehashed)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

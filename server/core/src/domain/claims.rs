@@ -324,6 +324,9 @@ pub struct Claim {
     pub id: String,
     pub change_id: String,
     pub version: i64,
+    /// The variant of a set the claim is in, by name; empty for the version's content (a set's
+    /// base).
+    pub variant: String,
     pub span: Span,
     pub quote: String,
     /// The rules that found it; empty when a reviewer marked it.

@@ -277,6 +277,7 @@ mod tests {
 
     fn claim(status: ClaimStatus) -> Claim {
         Claim {
+            variant: String::new(),
             id: "k".into(),
             change_id: "c".into(),
             version: 1,

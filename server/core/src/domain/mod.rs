@@ -23,6 +23,7 @@ pub mod role;
 pub mod role_map;
 pub mod signoff;
 pub mod system;
+pub mod variants;
 pub mod workflow;
 pub mod workflow_spec;
 
@@ -69,6 +70,10 @@ pub use role_map::{RoleMap, RoleMapError};
 pub use signoff::{SignoffError, SignoffPolicy, SignoffRule};
 pub use system::{
     BaseUrl, ConnectedSystem, DataField, Drill, FieldCategory, SystemError, SystemKind,
+};
+pub use variants::{
+    check_set_shape, set_hash, set_manifest, widest_audience, Variant, VariantHeader, VariantName,
+    VariantProblem, MAX_SET_CONTENT_BYTES, MAX_VARIANTS,
 };
 pub use workflow::{
     governability_checklist, risk_tier, widening, Check, ChecklistFacts, Grant, GrantAction,

@@ -30,18 +30,19 @@ impl Services {
         tx: &mut Box<dyn WriteTx>,
         change: &ChangeRequest,
         version: &ChangeVersion,
-        found: &[DetectedClaim],
+        found: &[(String, DetectedClaim)],
         event_seq: i64,
     ) -> CoreResult<i64> {
         if !self.claims_reviewed(change) {
             tx.set_open_claims(&change.id, 0).await?;
             return Ok(0);
         }
-        for detected in found {
+        for (variant, detected) in found {
             let claim = Claim {
                 id: uuid::Uuid::now_v7().to_string(),
                 change_id: change.id.clone(),
                 version: version.version,
+                variant: variant.clone(),
                 span: detected.span,
                 quote: detected.quote.clone(),
                 rules: detected.rules.clone(),
@@ -61,12 +62,27 @@ impl Services {
     }
 
     /// A legal reviewer marks a span of the current version's text as a claim.
-    #[tracing::instrument(skip_all, fields(change = change_id))]
     pub async fn mark_claim(
         &self,
         actor: &Actor,
         change_id: &str,
         version: i64,
+        start: usize,
+        end: usize,
+    ) -> CoreResult<Claim> {
+        self.mark_variant_claim(actor, change_id, version, "", start, end)
+            .await
+    }
+
+    /// A legal reviewer marks a span of a variant's text (`""`: the content, or a set's base)
+    /// in the current version as a claim.
+    #[tracing::instrument(skip_all, fields(change = change_id, variant))]
+    pub async fn mark_variant_claim(
+        &self,
+        actor: &Actor,
+        change_id: &str,
+        version: i64,
+        variant: &str,
         start: usize,
         end: usize,
     ) -> CoreResult<Claim> {
@@ -85,11 +101,30 @@ impl Services {
             )));
         }
         let current = self.current_version(&change).await?;
-        let text = reviewable_text(&current.content.text, current.content.format);
+        let content = if variant.is_empty() {
+            &current.content
+        } else {
+            &current
+                .variants
+                .iter()
+                .skip(1)
+                .find(|v| v.name.as_str() == variant)
+                .ok_or_else(|| {
+                    CoreError::invalid(
+                        "variant",
+                        "not a variant of this version (the base is marked as the content)",
+                    )
+                })?
+                .content
+        };
+        let text = reviewable_text(&content.text, content.format);
         let (span, quote) = Span::within(&text, start, end)
             .map_err(|e| CoreError::invalid("span", e.to_string()))?;
         let existing = tx.claims_in_tx(change_id, version).await?;
-        if existing.iter().any(|c| c.span == span) {
+        if existing
+            .iter()
+            .any(|c| c.span == span && c.variant == variant)
+        {
             return Err(CoreError::invalid("span", "this span is already a claim"));
         }
         let seq = tx
@@ -97,13 +132,20 @@ impl Services {
                 actor,
                 "claim.marked",
                 format!("change:{change_id}"),
-                json!({ "version": version, "start": span.start, "end": span.end, "quote": quote }),
+                json!({
+                    "version": version,
+                    "variant": (!variant.is_empty()).then_some(variant),
+                    "start": span.start,
+                    "end": span.end,
+                    "quote": quote,
+                }),
             ))
             .await?;
         let claim = Claim {
             id: uuid::Uuid::now_v7().to_string(),
             change_id: change_id.to_owned(),
             version,
+            variant: variant.to_owned(),
             span,
             quote,
             rules: Vec::new(),

@@ -3,13 +3,13 @@
 //! the content hash, checks every citation, and opens a change request in `pending_review`.
 //! Agents draft; they never approve or publish.
 
+use super::variant_drafts::{check_body, find_claims, RawBody};
 use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::NoticeKind;
 use crate::domain::{
-    check_channel, check_evidence, check_target_ref, check_title, detect_claims, reviewable_text,
-    Audience, ChangeError, ChangeRequest, ChangeStatus, ChangeVersion, CitedBases, Content,
-    ContentProblem, DetectedClaim, EvidenceFacts, HostAllowList, IdempotencyKey, Performer,
-    Provenance, PurposeName, StepKind, SystemId,
+    check_channel, check_evidence, check_title, ChangeError, ChangeRequest, ChangeStatus,
+    ChangeVersion, CitedBases, DetectedClaim, EvidenceFacts, HostAllowList, IdempotencyKey,
+    Performer, Provenance, PurposeName, StepKind, SystemId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
@@ -23,27 +23,59 @@ use std::collections::BTreeSet;
 #[serde(deny_unknown_fields)]
 pub struct DraftTarget {
     pub system: String,
+    /// Where in the system; for a variant set, each variant names its own.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reference: String,
 }
 
+/// A draft: one content, or a variant set (`variants`, the base first) reviewed and signed as
+/// one. With variants, `content`, `format`, `audience` and `target.reference` are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftInput {
     pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub format: String,
     pub channel: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub audience: String,
     pub purpose: String,
     pub target: DraftTarget,
+    /// 1 to 50 variants (A/B arms, locales, segments), the base first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<VariantInput>>,
     pub provenance: Provenance,
 }
 
+/// One variant of a set: its own content, audience and place in the target system.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct VariantInput {
+    /// Unique in the set, e.g. `de-DE` or `arm_b`.
+    pub name: String,
+    pub content: String,
+    /// `markdown`, `html` or `text`.
+    pub format: String,
+    /// `internal` or `external`.
+    pub audience: String,
+    /// Where in the target system this variant goes, e.g. `campaigns/spring/de-DE`.
+    pub target_reference: String,
+}
+
+/// A new version: one content, or (for a variant set) every variant again.
 #[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionInput {
+    #[serde(default)]
     pub content: String,
+    #[serde(default)]
     pub format: String,
+    #[serde(default)]
+    pub variants: Option<Vec<VariantInput>>,
     pub provenance: Provenance,
 }
 
@@ -73,6 +105,19 @@ pub struct ChangeStatusView {
     pub deliveries: Vec<DeliveryNote>,
     /// Where the outcome is reported, if the agent registered a callback.
     pub callback_url: Option<String>,
+    /// For a variant set, its variants as the current version holds them (the base first);
+    /// `content_hash` is then the set's hash.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<VariantNote>,
+}
+
+/// One variant of a set as the drafting agent sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct VariantNote {
+    pub name: String,
+    pub audience: String,
+    pub target_reference: String,
+    pub content_hash: String,
 }
 
 /// What is live at the target, as the publisher recorded it.
@@ -131,11 +176,29 @@ fn invalid(error: ChangeError) -> CoreError {
     CoreError::invalid(error.field(), error.to_string())
 }
 
-fn content_refused(problem: ContentProblem) -> CoreError {
-    match problem {
-        ContentProblem::Invalid(error) => invalid(error),
-        ContentProblem::NotAllowed(violations) => CoreError::NotAllowed(violations),
+/// A version's event with, for a variant set, each variant's name, audience, target and hash
+/// (the set's hash, in `content_hash`, covers them).
+fn with_variants(version: &ChangeVersion, mut detail: serde_json::Value) -> serde_json::Value {
+    if version.is_set() {
+        detail["variants"] = variant_summary(version);
     }
+    detail
+}
+
+fn variant_summary(version: &ChangeVersion) -> serde_json::Value {
+    version
+        .variants
+        .iter()
+        .map(|v| {
+            json!({
+                "name": v.name.as_str(),
+                "audience": v.audience.as_str(),
+                "target": v.target_ref,
+                "format": v.content.format.as_str(),
+                "content_hash": v.content.hash,
+            })
+        })
+        .collect()
 }
 
 impl Services {
@@ -263,8 +326,6 @@ impl Services {
         }
         let title = check_title(&draft.title).map_err(invalid)?;
         let channel = check_channel(&draft.channel).map_err(invalid)?;
-        let audience = Audience::parse(&draft.audience).map_err(invalid)?;
-        let target_ref = check_target_ref(&draft.target.reference).map_err(invalid)?;
         let targets: Vec<SystemId> = principal
             .workflow
             .steps
@@ -301,9 +362,17 @@ impl Services {
             .await?;
         // The one canonical form, fixed before the write (its cost outside the ledger lock).
         let hosts = self.hosts_of(target_system).await?;
-        let (content, _) =
-            Content::new(&draft.content, &draft.format, &hosts).map_err(content_refused)?;
-        let claims = Self::find_claims(&content);
+        let body = check_body(
+            &RawBody {
+                content: &draft.content,
+                format: &draft.format,
+                audience: Some(&draft.audience),
+                target_ref: Some(&draft.target.reference),
+                variants: draft.variants.as_deref(),
+            },
+            &hosts,
+        )?;
+        let claims = find_claims(&body);
 
         let now = self.clock.now();
         let change = ChangeRequest {
@@ -313,14 +382,14 @@ impl Services {
             nhi: principal.nhi.id,
             title,
             channel,
-            audience,
+            audience: body.audience,
             purpose: purpose.as_str().to_owned(),
             target_system,
-            target_ref,
+            target_ref: body.target_ref,
             status: ChangeStatus::PendingReview,
             tier: principal.workflow.tier.number(),
             current_version: 1,
-            current_hash: content.hash.clone(),
+            current_hash: String::new(),
             open_claims: 0,
             has_rollback_plan: false,
             provenance_ok: false,
@@ -332,10 +401,13 @@ impl Services {
         };
         let version = ChangeVersion {
             version: 1,
-            content,
+            content: body.content,
+            variants: body.variants,
             provenance: draft.provenance,
             submitted_at: now,
         };
+        let mut change = change;
+        change.current_hash = version.signed_hash();
         let mut tx = self.store.begin_write(self.now_ms()).await?;
         // The token was checked when the request arrived; the kill switch or a suspension may
         // have committed since. What this transaction sees decides.
@@ -363,7 +435,7 @@ impl Services {
             &principal.actor,
             "change.drafted",
             format!("change:{}", change.id),
-            json!({
+            with_variants(&version, json!({
                 "title": change.title,
                 "workflow": change.workflow.reference(),
                 "step": change.step.reference(),
@@ -373,14 +445,14 @@ impl Services {
                 "purpose": change.purpose,
                 "target": { "system": change.target_system.reference(), "reference": change.target_ref },
                 "version": 1,
-                "content_hash": version.content.hash,
+                "content_hash": change.current_hash,
                 "format": version.content.format.as_str(),
                 "model": version.provenance.model,
                 "model_version": version.provenance.model_version,
                 "access_decisions": version.provenance.access_decisions,
                 "fields_used": version.provenance.fields_used,
                 "provenance_hash": version.provenance.digest(),
-            }),
+            })),
         ))
         .await?;
         self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
@@ -427,9 +499,17 @@ impl Services {
     ) -> CoreResult<(ChangeRequest, String)> {
         let known = self.own_change(principal, id).await?;
         let hosts = self.hosts_of(known.target_system).await?;
-        let (content, _) =
-            Content::new(&input.content, &input.format, &hosts).map_err(content_refused)?;
-        let claims = Self::find_claims(&content);
+        let body = check_body(
+            &RawBody {
+                content: &input.content,
+                format: &input.format,
+                audience: None,
+                target_ref: None,
+                variants: input.variants.as_deref(),
+            },
+            &hosts,
+        )?;
+        let claims = find_claims(&body);
         self.may_draft(principal, &known.purpose)?;
         let cited = self
             .check_citations(principal, &known.purpose, &input.provenance)
@@ -449,36 +529,61 @@ impl Services {
             .await?;
         self.recheck_hosts_in_tx(&mut tx, change.target_system, &hosts)
             .await?;
+        let was_set = !tx
+            .variant_deliveries(id, change.current_version)
+            .await?
+            .is_empty();
+        if was_set != !body.variants.is_empty() {
+            return Err(CoreError::invalid(
+                if was_set { "variants" } else { "content" },
+                if was_set {
+                    "this change is a variant set: send every variant again in `variants`"
+                } else {
+                    "this change is a single draft: send its new `content`, not variants"
+                },
+            ));
+        }
         let now = self.clock.now();
         let version = ChangeVersion {
             version: change.current_version + 1,
-            content,
+            content: body.content,
+            variants: body.variants,
             provenance: input.provenance,
             submitted_at: now,
         };
         tx.add_change_version(id, &version, ChangeStatus::PendingReview, self.now_ms())
             .await?;
+        if version.is_set() {
+            // A set's reach follows its variants: the widest audience, the base's target.
+            tx.set_change_reach(id, body.audience, &body.target_ref)
+                .await?;
+            change.audience = body.audience;
+            change.target_ref = body.target_ref;
+        }
         tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
         let seq = tx
             .append_event(&NewEvent::new(
                 &principal.actor,
                 "change.revised",
                 format!("change:{id}"),
-                json!({
-                    "version": version.version,
-                    "previous_status": change.status.as_str(),
-                    "content_hash": version.content.hash,
-                    "model": version.provenance.model,
-                    "model_version": version.provenance.model_version,
-                    "access_decisions": version.provenance.access_decisions,
-                    "fields_used": version.provenance.fields_used,
-                    "provenance_hash": version.provenance.digest(),
-                    "signoffs_voided": true,
-                }),
+                with_variants(
+                    &version,
+                    json!({
+                        "version": version.version,
+                        "previous_status": change.status.as_str(),
+                        "content_hash": version.signed_hash(),
+                        "model": version.provenance.model,
+                        "model_version": version.provenance.model_version,
+                        "access_decisions": version.provenance.access_decisions,
+                        "fields_used": version.provenance.fields_used,
+                        "provenance_hash": version.provenance.digest(),
+                        "signoffs_voided": true,
+                    }),
+                ),
             ))
             .await?;
         change.current_version = version.version;
-        change.current_hash = version.content.hash.clone();
+        change.current_hash = version.signed_hash();
         self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
             .await?;
         change.status = ChangeStatus::PendingReview;
@@ -487,7 +592,8 @@ impl Services {
         tx.commit().await?;
         self.wake_outbox();
         change.updated_at = now;
-        Ok((change, version.content.hash))
+        let hash = change.current_hash.clone();
+        Ok((change, hash))
     }
 
     /// A change this identity drafted in this step; any other is "no such change" (another
@@ -502,15 +608,6 @@ impl Services {
             .await?
             .filter(|c| c.nhi == principal.nhi.id && c.step == principal.step.id)
             .ok_or(CoreError::NotFound("change"))
-    }
-
-    /// The candidate claims in a version, found before its transaction begins: the work grows
-    /// with the content, and no one else's write should wait for it.
-    fn find_claims(content: &Content) -> Vec<DetectedClaim> {
-        detect_claims(
-            &reviewable_text(&content.text, content.format),
-            &crate::domain::CLAIM_RULES,
-        )
     }
 
     /// The hosts the content was checked against are still the target's.
@@ -540,7 +637,7 @@ impl Services {
         change: &ChangeRequest,
         version: &ChangeVersion,
         cited: &[CitedBases],
-        claims: &[DetectedClaim],
+        claims: &[(String, DetectedClaim)],
         event_seq: i64,
     ) -> CoreResult<()> {
         let evidence = check_evidence(&EvidenceFacts {
@@ -593,6 +690,16 @@ impl Services {
             .find(|v| v.version == change.current_version)
             .ok_or(CoreError::NotFound("version"))?;
         Ok(ChangeStatusView {
+            variants: current
+                .variants
+                .iter()
+                .map(|v| VariantNote {
+                    name: v.name.as_str().to_owned(),
+                    audience: v.audience.as_str().to_owned(),
+                    target_reference: v.target_ref.clone(),
+                    content_hash: v.content.hash.clone(),
+                })
+                .collect(),
             content: current.content.text,
             format: current.content.format.as_str().to_owned(),
             change_id: change.id,

@@ -136,12 +136,28 @@ impl Services {
         let mut stated = Vec::new();
         for version in &versions {
             decisions.extend(version.provenance.access_decisions.iter().cloned());
-            let content = format!("content/v{}.txt", version.version);
-            files.push(file(
-                &content,
-                format!("Version {}'s content, exactly as hashed", version.version),
-                version.content.text.as_bytes().to_vec(),
-            ));
+            if version.is_set() {
+                let v = version.version;
+                files.push(file(
+                    &format!("content/v{v}/set.json"),
+                    format!("Version {v}'s variant set: the manifest its sign-offs name by hash"),
+                    crate::domain::set_manifest(&version.variants).into_bytes(),
+                ));
+                for variant in &version.variants {
+                    files.push(file(
+                        &format!("content/v{v}/{}.txt", variant.name),
+                        format!("Version {v}, variant {}, exactly as hashed", variant.name),
+                        variant.content.text.as_bytes().to_vec(),
+                    ));
+                }
+            } else {
+                let content = format!("content/v{}.txt", version.version);
+                files.push(file(
+                    &content,
+                    format!("Version {}'s content, exactly as hashed", version.version),
+                    version.content.text.as_bytes().to_vec(),
+                ));
+            }
             let provenance = format!("provenance/v{}.json", version.version);
             let canonical = version.provenance.canonical();
             files.push(file(
@@ -219,8 +235,16 @@ impl Services {
                 let version = parsed.details.get("version").and_then(Value::as_i64);
                 match event.action.as_str() {
                     "change.drafted" | "change.revised" => {
+                        let set = parsed.details.get("variants").is_some_and(Value::is_array);
                         if let Some(v) = version {
-                            files_of.insert(event.seq, format!("content/v{v}.txt"));
+                            files_of.insert(
+                                event.seq,
+                                if set {
+                                    format!("content/v{v}/set.json")
+                                } else {
+                                    format!("content/v{v}.txt")
+                                },
+                            );
                         }
                     }
                     "access.decided" => {

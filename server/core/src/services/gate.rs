@@ -553,7 +553,16 @@ impl Services {
                 }),
             ))
             .await?;
-        let words = version.content.text.split_whitespace().count() as i64;
+        // A set is reviewed whole: every variant's words count toward the time it takes.
+        let words = if version.is_set() {
+            version
+                .variants
+                .iter()
+                .map(|v| v.content.text.split_whitespace().count())
+                .sum::<usize>() as i64
+        } else {
+            version.content.text.split_whitespace().count() as i64
+        };
         tx.insert_signoff(&signoff, words).await?;
         if status != change.status {
             tx.set_change_status(change_id, status, self.now_ms())

@@ -49,6 +49,63 @@ pub struct GateView {
     pub outbound: Vec<OutboundLink>,
     /// Every delivery on the change's behalf, read with its status.
     pub effects: Vec<crate::domain::Effect>,
+    /// For a variant set, every variant (the base first) as the reviewer sees it; empty for a
+    /// single draft.
+    pub variants: Vec<VariantReview>,
+}
+
+/// One variant of a set at the gate: what it is, where it goes, and how it differs from the
+/// base (which the page shows in full).
+#[derive(Debug, Clone)]
+pub struct VariantReview {
+    pub name: String,
+    pub audience: crate::domain::Audience,
+    pub target_ref: String,
+    pub format: crate::domain::ContentFormat,
+    pub content_hash: String,
+    pub words: usize,
+    /// Its exact bytes against the base's, line by line; empty for the base.
+    pub diff_from_base: Vec<DiffLine>,
+    /// Its links and media; `changed` when the base does not have them.
+    pub outbound: Vec<OutboundLink>,
+}
+
+/// The variants of a set for review: each diffed against the base.
+fn variant_reviews(version: &crate::domain::ChangeVersion) -> Vec<VariantReview> {
+    let Some(base) = version.variants.first() else {
+        return Vec::new();
+    };
+    let base_urls: Vec<String> = outbound_urls(&base.content.text, base.content.format)
+        .into_iter()
+        .map(|u| u.url)
+        .collect();
+    version
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VariantReview {
+            name: v.name.as_str().to_owned(),
+            audience: v.audience,
+            target_ref: v.target_ref.clone(),
+            format: v.content.format,
+            content_hash: v.content.hash.clone(),
+            words: reviewable_text(&v.content.text, v.content.format)
+                .split_whitespace()
+                .count(),
+            diff_from_base: if i == 0 {
+                Vec::new()
+            } else {
+                line_diff(&base.content.text, &v.content.text)
+            },
+            outbound: outbound_urls(&v.content.text, v.content.format)
+                .into_iter()
+                .map(|url| {
+                    let changed = i > 0 && !base_urls.contains(&url.url);
+                    OutboundLink { url, changed }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A URL the content links to or loads; `changed` when the previous version did not have it.
@@ -220,6 +277,7 @@ impl Services {
             });
         }
         Ok(GateView {
+            variants: variant_reviews(&current),
             effects,
             excluded: named,
             outbound,

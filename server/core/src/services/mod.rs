@@ -43,6 +43,8 @@ mod simulate;
 mod standing;
 mod systems;
 mod throttle;
+mod variant_delivery;
+mod variant_drafts;
 mod verifiable_log;
 mod workflows;
 mod workflows_as_code;
@@ -67,12 +69,12 @@ pub use delegations::{AwayOverview, SetAway};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
 pub use drafts::{
     ChangeStatusView, DeliveryNote, DraftInput, DraftTarget, PublicationNote, ReviewNote,
-    RollbackPlanBody, VersionInput,
+    RollbackPlanBody, VariantInput, VariantNote, VersionInput,
 };
 pub use drift::GrantOutcome;
 pub use evidence::EvidencePack;
 pub use gate::{SignoffInput, SignoffOutcome};
-pub use gate_view::{ExcludedPerson, GateView, OutboundLink};
+pub use gate_view::{ExcludedPerson, GateView, OutboundLink, VariantReview};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
 pub use ledger_proofs::{CosignedCheckpoint, EventInclusion};
 pub use log_key_rotation::{rotation, KEY_ROTATED};

@@ -209,7 +209,22 @@ impl Services {
                 "the body is not the bytes its hash names (published-bytes-are-signed-bytes)",
             ));
         }
-        self.publication_standing(change, &hash, crate::clock::to_millis(effect.created_at))
+        let approved_at = crate::clock::to_millis(effect.created_at);
+        let Some(variant) = body.get("variant").and_then(serde_json::Value::as_str) else {
+            return self.publication_standing(change, &hash, approved_at).await;
+        };
+        // A variant of a set: the sign-offs name the set's hash, which must cover this variant.
+        let set = body
+            .get("set_sha256")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| bad("the variant's publication names no set hash"))?;
+        let target = body
+            .pointer("/target/reference")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        self.variant_in_current_set(change, variant, &hash, target)
+            .await?;
+        self.publication_standing(change, &format!("sha256:{set}"), approved_at)
             .await
     }
 
@@ -392,7 +407,29 @@ impl Services {
         };
         let subject = format!("change:{}", change.id);
         let mut detail = None;
+        let variant = super::publishing::variant_of(effect);
         let (status, seq) = match (next, receipt) {
+            (NextStep::Delivered, Some(receipt)) if variant.is_some() => {
+                let name = variant.as_deref().unwrap_or_default();
+                match self
+                    .record_variant_publication(tx, effect, &change, name, receipt)
+                    .await?
+                {
+                    Some(seq) => (ChangeStatus::Published, seq),
+                    None if change.status == ChangeStatus::Approved => {
+                        let seq = tx
+                            .append_event(&NewEvent::new(
+                                &Actor::System,
+                                "change.publishing",
+                                subject,
+                                json!({ "attempt": effect.attempts, "variant": name }),
+                            ))
+                            .await?;
+                        (ChangeStatus::Publishing, seq)
+                    }
+                    None => return Ok(()),
+                }
+            }
             (NextStep::Delivered, Some(receipt)) => {
                 let publication = self.record_publication(tx, &change.id, receipt).await?;
                 let seq = tx
@@ -430,7 +467,7 @@ impl Services {
                         &Actor::System,
                         "change.publish_failed",
                         subject,
-                        json!({ "reason": reason }),
+                        json!({ "reason": reason, "variant": variant }),
                     ))
                     .await?;
                 (ChangeStatus::PublishFailed, seq)
@@ -458,8 +495,17 @@ impl Services {
             return Ok(());
         };
         let subject = format!("change:{}", change.id);
+        let variant = super::publishing::variant_of(effect);
         match (next, receipt) {
             (NextStep::Delivered, Some(receipt)) => {
+                if let Some(name) = &variant {
+                    if !self
+                        .record_variant_rollback(tx, &change, name, receipt)
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
                 tx.set_change_status(&change.id, ChangeStatus::RolledBack, self.now_ms())
                     .await?;
                 let seq = tx
@@ -491,7 +537,7 @@ impl Services {
                     &Actor::System,
                     "change.rollback_failed",
                     subject,
-                    json!({ "reason": reason }),
+                    json!({ "reason": reason, "variant": variant }),
                 ))
                 .await?;
             }
@@ -596,13 +642,17 @@ impl Services {
         change_id: &str,
         receipt: &Receipt,
     ) -> CoreResult<Publication> {
-        let publication = Publication {
+        let publication = self.publication_of(receipt);
+        tx.set_change_publication(change_id, &publication).await?;
+        Ok(publication)
+    }
+
+    pub(super) fn publication_of(&self, receipt: &Receipt) -> Publication {
+        Publication {
             version: receipt.version.clone().unwrap_or_default(),
             replaced: receipt.previous_version.clone(),
             at: self.clock.now(),
-        };
-        tx.set_change_publication(change_id, &publication).await?;
-        Ok(publication)
+        }
     }
 
     async fn change_of(
@@ -627,18 +677,40 @@ impl Services {
         let Some(change) = self.change_of(tx, effect).await? else {
             return Ok(());
         };
-        let publication = self.record_publication(tx, &change.id, receipt).await?;
+        let variant = super::publishing::variant_of(effect);
+        let publication = match &variant {
+            Some(name) => {
+                let publication = self.publication_of(receipt);
+                tx.set_variant_publication(&change.id, change.current_version, name, &publication)
+                    .await?;
+                publication
+            }
+            None => self.record_publication(tx, &change.id, receipt).await?,
+        };
+        let target_ref = serde_json::from_str::<serde_json::Value>(&effect.body)
+            .ok()
+            .and_then(|b| b.pointer("/target/reference")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| change.target_ref.clone());
         tx.append_event(&NewEvent::new(
             &Actor::System,
             "change.published_after_cancellation",
             format!("change:{}", change.id),
-            json!({ "receipt_id": receipt.receipt_id, "version": publication.version }),
+            json!({
+                "receipt_id": receipt.receipt_id,
+                "version": publication.version,
+                "variant": variant,
+            }),
         ))
         .await?;
-        self.queue_rollback(
+        let target = super::publishing::RollbackTarget {
+            variant: variant.as_deref(),
+            target_ref: &target_ref,
+            publication: &publication,
+        };
+        self.queue_target_rollback(
             tx,
             &change,
-            &publication,
+            &target,
             "published after its workflow was revoked",
             &Actor::System,
         )

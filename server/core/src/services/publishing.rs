@@ -15,6 +15,22 @@ use crate::services::TokenPrincipal;
 use crate::store::WriteTx;
 use serde_json::json;
 
+/// One place a rollback restores: the change's target, or one variant's.
+pub(super) struct RollbackTarget<'a> {
+    pub variant: Option<&'a str>,
+    pub target_ref: &'a str,
+    pub publication: &'a Publication,
+}
+
+/// The variant a publish or rollback call is for, as its stored body names it.
+pub(super) fn variant_of(effect: &Effect) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(&effect.body)
+        .ok()?
+        .get("variant")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 fn media_type(format: ContentFormat) -> &'static str {
     match format {
         ContentFormat::Text => "text/plain",
@@ -48,17 +64,18 @@ impl Services {
         effect
     }
 
-    /// Queues the publication of an approved change, in the approval's transaction.
+    /// Queues the publication of an approved change, in the approval's transaction: one call,
+    /// or one per variant of a set (each with its own idempotency key and receipt).
     pub(super) async fn queue_publish(
         &self,
         tx: &mut Box<dyn WriteTx>,
         change: &ChangeRequest,
         version: &ChangeVersion,
-    ) -> CoreResult<Effect> {
+    ) -> CoreResult<Vec<Effect>> {
         self.authorize(&Actor::System, Action::PublishChange, &Resource::Console)?;
         // The bytes delivered are the bytes whose hash the reviewers signed: recomputed here,
         // never taken from a column.
-        let signed = content_hash(&version.content.text);
+        let signed = version.hash_of_bytes();
         if signed != change.current_hash || version.version != change.current_version {
             return Err(CoreError::Conflict(
                 "the content to publish is not the content that was signed off".to_owned(),
@@ -68,47 +85,65 @@ impl Services {
             .system_by_id(change.target_system)
             .await?
             .ok_or(CoreError::NotFound("connected system"))?;
-        let live = tx
-            .live_version_at(change.target_system, &change.target_ref)
-            .await?;
-        let key = new_idempotency_key();
-        let body = json!({
-            "type": "publish",
-            "idempotency_key": key,
-            "change_id": change.id,
-            "workflow_id": change.workflow.to_string(),
-            "target": { "reference": change.target_ref },
-            "content": {
-                "media_type": media_type(version.content.format),
-                "body": version.content.text,
-                "sha256": signed.trim_start_matches("sha256:"),
-            },
-            "previous_version": live,
-            "dry_run": false,
-        });
-        let effect = self.change_effect(
-            EffectKind::Publish,
-            &system,
-            change,
-            &body,
-            "approved at the gate",
-            &Actor::System,
-        );
-        tx.insert_effect(&effect).await?;
-        tx.append_event(&NewEvent::new(
-            &Actor::System,
-            "change.publish_queued",
-            format!("change:{}", change.id),
-            json!({
-                "effect": effect.id,
+        let parts: Vec<(Option<&str>, &str, &crate::domain::Content)> = if version.is_set() {
+            version
+                .variants
+                .iter()
+                .map(|v| (Some(v.name.as_str()), v.target_ref.as_str(), &v.content))
+                .collect()
+        } else {
+            vec![(None, change.target_ref.as_str(), &version.content)]
+        };
+        let mut effects = Vec::with_capacity(parts.len());
+        for (variant, target, content) in parts {
+            let live = tx.live_version_at(change.target_system, target).await?;
+            let sha = content_hash(&content.text);
+            let mut body = json!({
+                "type": "publish",
+                "idempotency_key": new_idempotency_key(),
+                "change_id": change.id,
+                "workflow_id": change.workflow.to_string(),
+                "target": { "reference": target },
+                "content": {
+                    "media_type": media_type(content.format),
+                    "body": content.text,
+                    "sha256": sha.trim_start_matches("sha256:"),
+                },
+                "previous_version": live,
+                "dry_run": false,
+            });
+            let mut detail = json!({
                 "system": system.id.reference(),
-                "target": change.target_ref,
+                "target": target,
                 "content_hash": signed,
                 "previous_version": live,
-            }),
-        ))
-        .await?;
-        Ok(effect)
+            });
+            if let Some(name) = variant {
+                body["variant"] = json!(name);
+                body["set_sha256"] = json!(signed.trim_start_matches("sha256:"));
+                detail["variant"] = json!(name);
+                detail["variant_content_hash"] = json!(sha);
+            }
+            let effect = self.change_effect(
+                EffectKind::Publish,
+                &system,
+                change,
+                &body,
+                "approved at the gate",
+                &Actor::System,
+            );
+            tx.insert_effect(&effect).await?;
+            detail["effect"] = json!(effect.id);
+            tx.append_event(&NewEvent::new(
+                &Actor::System,
+                "change.publish_queued",
+                format!("change:{}", change.id),
+                detail,
+            ))
+            .await?;
+            effects.push(effect);
+        }
+        Ok(effects)
     }
 
     /// Rolls back a published change: an approver or a security admin, with a reason.
@@ -131,8 +166,8 @@ impl Services {
             .ok_or(CoreError::NotFound("change"))?;
         self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
             .await?;
-        let publication = match (change.status, &change.publication) {
-            (ChangeStatus::Published, Some(publication)) => publication.clone(),
+        match (change.status, &change.publication) {
+            (ChangeStatus::Published, Some(_)) => {}
             (ChangeStatus::RolledBack, _) => {
                 return Err(CoreError::Conflict(
                     "the change is already rolled back".to_owned(),
@@ -153,20 +188,67 @@ impl Services {
                 "a rollback of this change is already under way".to_owned(),
             ));
         }
-        let effect = self
-            .queue_rollback(&mut tx, &change, &publication, reason.as_str(), actor)
+        let effects = self
+            .queue_rollback(&mut tx, &change, reason.as_str(), actor)
             .await?;
         tx.commit().await?;
         self.wake_outbox();
-        Ok(effect)
+        effects
+            .into_iter()
+            .next()
+            .ok_or_else(|| CoreError::Conflict("nothing of the change is live".to_owned()))
     }
 
-    /// Queues the call that restores what was live before `publication`.
+    /// Queues the calls that restore what was live before the change: one, or one for each
+    /// published variant of a set not yet rolled back (a set is rolled back together).
     pub(super) async fn queue_rollback(
         &self,
         tx: &mut Box<dyn WriteTx>,
         change: &ChangeRequest,
-        publication: &Publication,
+        reason: &str,
+        actor: &Actor,
+    ) -> CoreResult<Vec<Effect>> {
+        let variants = tx
+            .variant_deliveries(&change.id, change.current_version)
+            .await?;
+        let mut effects = Vec::new();
+        if variants.is_empty() {
+            if let Some(publication) = &change.publication {
+                let target = RollbackTarget {
+                    variant: None,
+                    target_ref: &change.target_ref,
+                    publication,
+                };
+                effects.push(
+                    self.queue_target_rollback(tx, change, &target, reason, actor)
+                        .await?,
+                );
+            }
+            return Ok(effects);
+        }
+        for variant in &variants {
+            let (Some(publication), false) = (&variant.publication, variant.rolled_back) else {
+                continue;
+            };
+            let target = RollbackTarget {
+                variant: Some(&variant.name),
+                target_ref: &variant.target_ref,
+                publication,
+            };
+            effects.push(
+                self.queue_target_rollback(tx, change, &target, reason, actor)
+                    .await?,
+            );
+        }
+        Ok(effects)
+    }
+
+    /// Queues the call that restores what was live at one target before `publication`.
+    pub(super) async fn queue_target_rollback(
+        &self,
+        tx: &mut Box<dyn WriteTx>,
+        change: &ChangeRequest,
+        target: &RollbackTarget<'_>,
         reason: &str,
         actor: &Actor,
     ) -> CoreResult<Effect> {
@@ -174,30 +256,36 @@ impl Services {
             .system_by_id(change.target_system)
             .await?
             .ok_or(CoreError::NotFound("connected system"))?;
-        let key = new_idempotency_key();
-        let body = json!({
+        let publication = target.publication;
+        let mut body = json!({
             "type": "rollback",
-            "idempotency_key": key,
+            "idempotency_key": new_idempotency_key(),
             "change_id": change.id,
-            "target": { "reference": change.target_ref },
+            "target": { "reference": target.target_ref },
             "published_version": publication.version,
             "restore_version": publication.replaced,
             "reason": reason,
             "dry_run": false,
         });
+        let mut detail = json!({
+            "reason": reason,
+            "published_version": publication.version,
+            "restore_version": publication.replaced,
+        });
+        if let Some(name) = target.variant {
+            body["variant"] = json!(name);
+            detail["variant"] = json!(name);
+            detail["target"] = json!(target.target_ref);
+        }
         let effect =
             self.change_effect(EffectKind::Rollback, &system, change, &body, reason, actor);
         tx.insert_effect(&effect).await?;
+        detail["effect"] = json!(effect.id);
         tx.append_event(&NewEvent::new(
             actor,
             "change.rollback_requested",
             format!("change:{}", change.id),
-            json!({
-                "effect": effect.id,
-                "reason": reason,
-                "published_version": publication.version,
-                "restore_version": publication.replaced,
-            }),
+            detail,
         ))
         .await?;
         Ok(effect)

@@ -195,9 +195,9 @@ impl Services {
                 .changes_of_workflow(id, &[ChangeStatus::Published])
                 .await?
             {
-                let Some(publication) = change.publication.clone() else {
+                if change.publication.is_none() {
                     continue;
-                };
+                }
                 // The kill switch rolls back only what this person may roll back.
                 self.authorize_on_change(&mut tx, actor, Action::RollBackChange, &change, None)
                     .await?;
@@ -206,8 +206,7 @@ impl Services {
                     .await?;
                 if !rollback_under_way(&effects) {
                     let why = format!("workflow revoked: {}", reason.as_str());
-                    self.queue_rollback(&mut tx, &change, &publication, &why, actor)
-                        .await?;
+                    self.queue_rollback(&mut tx, &change, &why, actor).await?;
                     rollbacks += 1;
                 }
             }

@@ -142,6 +142,42 @@ impl Services {
         )
     }
 
+    /// A variant's publication carries a variant of the change's current version: its name,
+    /// content hash and target as the version holds them.
+    pub(super) async fn variant_in_current_set(
+        &self,
+        change_id: &str,
+        name: &str,
+        content_hash: &str,
+        target_ref: &str,
+    ) -> Result<(), Blocked> {
+        let change = self
+            .store
+            .change(change_id)
+            .await
+            .map_err(|e| Blocked::state(CoreError::from(e).to_string()))?
+            .ok_or_else(|| Blocked::without_gate("the change no longer exists".to_owned()))?;
+        let variants = self
+            .store
+            .change_variants(change_id)
+            .await
+            .map_err(|e| Blocked::state(CoreError::from(e).to_string()))?;
+        let found = variants.iter().any(|(version, v)| {
+            *version == change.current_version
+                && v.name.as_str() == name
+                && v.content.hash == content_hash
+                && v.target_ref == target_ref
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(Blocked::without_gate(format!(
+                "variant `{name}` with hash {content_hash} for `{target_ref}` is not in the \
+                 change's current version (published-bytes-are-signed-bytes)"
+            )))
+        }
+    }
+
     /// What the delivery worker asks before it publishes a change: the change is the one
     /// approved, its workflow and drafting identity still stand, and the database holds a met
     /// quorum of standing sign-offs, by people not excluded, bound to the hash being published.

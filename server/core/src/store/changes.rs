@@ -79,6 +79,7 @@ where
             format: ContentFormat::parse(&format).map_err(|_| corrupt("format"))?,
             hash: row.try_get("content_hash")?,
         },
+        variants: Vec::new(),
         provenance: serde_json::from_str(&row.try_get::<String, _>("provenance_json")?)
             .map_err(|_| corrupt("provenance_json"))?,
         submitted_at: from_millis(row.try_get("submitted_at")?),

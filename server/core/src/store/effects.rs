@@ -654,10 +654,19 @@ macro_rules! effects_sql {
                 system: crate::domain::SystemId,
                 target_ref: &str,
             ) -> Result<Option<String>, crate::store::StoreError> {
+                // A change's own target, or a target of one of its variants.
                 Ok(sqlx::query_scalar::<_, Option<String>>(
-                    "SELECT published_version FROM change_requests \
-                     WHERE target_system = $1 AND target_ref = $2 AND status = 'published' \
-                     AND published_at IS NOT NULL ORDER BY published_at DESC LIMIT 1",
+                    "SELECT published_version FROM ( \
+                       SELECT published_version, published_at FROM change_requests \
+                       WHERE target_system = $1 AND target_ref = $2 AND status = 'published' \
+                       AND published_at IS NOT NULL \
+                     UNION ALL \
+                       SELECT v.published_version, v.published_at FROM change_variants v \
+                       JOIN change_requests c ON c.id = v.change_id \
+                       AND v.version = c.current_version \
+                       WHERE c.target_system = $1 AND v.target_ref = $2 \
+                       AND c.status = 'published' AND v.published_at IS NOT NULL \
+                     ) live ORDER BY published_at DESC LIMIT 1",
                 )
                 .bind(system.to_string())
                 .bind(target_ref)

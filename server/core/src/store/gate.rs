@@ -170,12 +170,13 @@ where
     Ok((signoff, row.try_get("content_words")?))
 }
 
-pub(super) const CLAIM_QUERY: &str = "SELECT c.id, c.change_id, c.version, c.span_start, \
+pub(super) const CLAIM_QUERY: &str =
+    "SELECT c.id, c.change_id, c.version, c.variant, c.span_start, \
     c.span_end, c.quote, c.rules, c.marked_by_name, c.event_seq AS claim_seq, r.status, \
     r.evidence, r.comment, r.reviewer_name, r.reviewed_at, r.event_seq AS review_seq \
     FROM claims c LEFT JOIN claim_reviews r ON r.claim_id = c.id AND r.revision = \
     (SELECT MAX(r2.revision) FROM claim_reviews r2 WHERE r2.claim_id = c.id) \
-    WHERE c.change_id = $1 AND c.version = $2 ORDER BY c.span_start, c.span_end, c.id";
+    WHERE c.change_id = $1 AND c.version = $2 ORDER BY c.variant, c.span_start, c.span_end, c.id";
 
 pub(super) fn claim_from_row<R: Row>(row: &R) -> Result<Claim, StoreError>
 where
@@ -195,6 +196,7 @@ where
         id: row.try_get("id")?,
         change_id: row.try_get("change_id")?,
         version: row.try_get("version")?,
+        variant: row.try_get("variant")?,
         span: Span {
             start: span("span_start")?,
             end: span("span_end")?,
@@ -631,8 +633,8 @@ macro_rules! gate_sql {
                 let span = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
                 sqlx::query(
                     "INSERT INTO claims (id, change_id, version, span_start, span_end, quote, \
-                     rules, marked_by, marked_by_name, created_at, event_seq) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     rules, marked_by, marked_by_name, created_at, event_seq, variant) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&claim.id)
                 .bind(&claim.change_id)
@@ -645,6 +647,7 @@ macro_rules! gate_sql {
                 .bind(claim.marked_by.clone())
                 .bind(at_ms)
                 .bind(claim.event_seq)
+                .bind(&claim.variant)
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

@@ -24,6 +24,7 @@ mod sql;
 mod sqlite;
 mod systems;
 mod throttle;
+mod variants;
 mod verifiable_log;
 mod workflows;
 
@@ -117,6 +118,7 @@ pub use notifications::{NewNotification, NotificationRow, NotificationStore, Not
 pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
+pub use variants::{VariantDelivery, VariantReads, VariantWrites};
 pub use verifiable_log::{LogStore, LogTx, LogWrites, NodeKey, StoredCheckpoint};
 
 #[async_trait]
@@ -132,6 +134,7 @@ pub trait Store:
     + DelegationReads
     + ComplianceReads
     + AuditSearch
+    + VariantReads
     + Send
     + Sync
     + std::fmt::Debug
@@ -255,6 +258,7 @@ pub trait WriteTx:
     + AgentDraftWrites
     + NotificationWrites
     + DelegationWrites
+    + VariantWrites
     + Send
 {
     async fn human_by_external(

@@ -96,7 +96,13 @@ macro_rules! shared_sql {
                 .bind(crate::clock::to_millis(version.submitted_at))
                 .execute(&mut *self.tx)
                 .await?;
-                Ok(())
+                crate::store::VariantWrites::insert_variants(
+                    self,
+                    id,
+                    version.version,
+                    &version.variants,
+                )
+                .await
             }
         }
 
@@ -755,7 +761,7 @@ macro_rules! shared_sql {
                 .bind(change.current_version)
                 .bind(crate::clock::to_millis(change.created_at))
                 .bind(crate::clock::to_millis(change.updated_at))
-                .bind(&first.content.hash)
+                .bind(first.signed_hash())
                 .bind(change.open_claims)
                 .bind(change.has_rollback_plan)
                 .bind(change.provenance_ok)
@@ -798,7 +804,7 @@ macro_rules! shared_sql {
                 .bind(version.version)
                 .bind(status.as_str())
                 .bind(at_ms)
-                .bind(&version.content.hash)
+                .bind(version.signed_hash())
                 .bind(id)
                 .execute(&mut *self.tx)
                 .await?;
@@ -1213,7 +1219,18 @@ macro_rules! shared_sql {
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter().map(super::changes::version_from_row).collect()
+                let mut versions = rows
+                    .iter()
+                    .map(super::changes::version_from_row)
+                    .collect::<Result<Vec<_>, _>>()?;
+                // Versions are append-only: their variants need not come from the same snapshot.
+                let variants = crate::store::VariantReads::change_variants(self, id).await?;
+                for (number, variant) in variants {
+                    if let Some(v) = versions.iter_mut().find(|v| v.version == number) {
+                        v.variants.push(variant);
+                    }
+                }
+                Ok(versions)
             }
 
             async fn changes_in_status(

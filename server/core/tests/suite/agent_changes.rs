@@ -237,6 +237,7 @@ async fn a_change_in_review_is_withdrawn_once_by_its_drafter_and_the_ledger_says
                     VersionInput {
                         content: "A late revision.".into(),
                         format: "text".into(),
+                        variants: None,
                         provenance: provenance(&[&decision], &["email"]),
                     },
                 )

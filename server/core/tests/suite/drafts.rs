@@ -57,6 +57,7 @@ async fn a_draft_citing_its_own_decision_becomes_a_change_pending_review() {
                 VersionInput {
                     content: "Hello, spring is here: 15% off until 30 April.".into(),
                     format: "text".into(),
+                    variants: None,
                     provenance: provenance(&[&decision], &["email"]),
                 },
             )

@@ -316,6 +316,7 @@ async fn a_new_version_voids_signoffs_and_finds_claims_again() {
                 VersionInput {
                     content: "Spring is here: the best prices of the year.".into(),
                     format: "text".into(),
+                    variants: None,
                     provenance: provenance(&[&decision], &["email"]),
                 },
             )
@@ -422,6 +423,7 @@ async fn concurrent_signoffs_and_new_versions_end_in_one_consistent_state() {
                 VersionInput {
                     content: "A calmer spring note.".into(),
                     format: "text".into(),
+                    variants: None,
                     provenance: provenance(&[&decision], &["email"]),
                 },
             ),

@@ -40,6 +40,7 @@ async fn revise(
             countersign_core::services::VersionInput {
                 content,
                 format: format.into(),
+                variants: None,
                 provenance: provenance(&[&decision], &["email"]),
             },
         )
@@ -103,6 +104,7 @@ async fn a_draft_in_flight_when_the_kill_switch_is_pulled_does_not_land() {
                 countersign_core::services::VersionInput {
                     content: "Spring is here.".into(),
                     format: "markdown".into(),
+                    variants: None,
                     provenance: provenance(&[], &[]),
                 },
             )

@@ -21,6 +21,7 @@ mod policy_cases;
 mod store;
 mod systems;
 mod throttles;
+mod variant_sets;
 mod verifiable_log;
 mod workflows;
 mod workflows_as_code;

@@ -90,6 +90,7 @@ pub fn draft(session: &Session, provenance: Provenance) -> DraftInput {
             system: session.chain.crm.to_string(),
             reference: "campaigns/spring-2027".into(),
         },
+        variants: None,
         provenance,
     }
 }
@@ -107,4 +108,47 @@ pub async fn decide(services: &Services, principal: &TokenPrincipal) -> String {
         .await
         .unwrap()
         .decision_id
+}
+
+/// The spring offer in three locales as one variant set: English (the base), German, French.
+pub const LOCALES: [(&str, &str); 3] = [
+    (
+        "en-GB",
+        "Hello {first_name}, spring is here: 20% off everything until 30 April.",
+    ),
+    (
+        "de-DE",
+        "Hallo {first_name}, der Frühling ist da: 20 % Rabatt auf alles bis 30. April.",
+    ),
+    (
+        "fr-FR",
+        "Bonjour {first_name}, le printemps est là : 20 % de remise sur tout jusqu'au 30 avril.",
+    ),
+];
+
+/// A variant set of `variants` (name, content), each published to `campaigns/spring-2027/<name>`.
+pub fn set_draft(
+    session: &Session,
+    provenance: Provenance,
+    variants: &[(&str, &str)],
+) -> DraftInput {
+    let mut input = draft(session, provenance);
+    input.title = "Spring offer email, three locales".into();
+    input.content = String::new();
+    input.format = String::new();
+    input.audience = String::new();
+    input.target.reference = String::new();
+    input.variants = Some(
+        variants
+            .iter()
+            .map(|(name, content)| countersign_core::services::VariantInput {
+                name: (*name).to_owned(),
+                content: (*content).to_owned(),
+                format: "markdown".into(),
+                audience: "external".into(),
+                target_reference: format!("campaigns/spring-2027/{name}"),
+            })
+            .collect(),
+    );
+    input
 }
