@@ -4,8 +4,9 @@
 # and then 1M pending changes — each on SQLite and on a PostgreSQL server started here from the
 # installed binaries, and the kill switch on a workflow with 1,000 credentials and 10 connected
 # systems, and the verifiable ledger (audited writes with and without checkpoints, tree building
-# and `audit verify` over LEDGER_EVENTS events). Figures go to stdout; the README quotes them.
-# `BENCH=decisions`, `queue`, `killswitch` or `ledger` runs only one of the load benchmarks.
+# and `audit verify` over LEDGER_EVENTS events), and the change page of a 50-locale variant set.
+# Figures go to stdout; the README quotes them.
+# `BENCH=decisions`, `queue`, `killswitch`, `ledger` or `variants` runs only one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -49,6 +50,13 @@ if [ "$BENCH" = all ] || [ "$BENCH" = queue ]; then
     echo "==> Queue page render ($database)"
     target/release/countersign-load queue --database "$database" \
       --changes "$QUEUE_CHANGES" --grow-to "$QUEUE_GROW_TO" --events "$QUEUE_EVENTS"
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = variants ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> A 50-locale variant set's change page ($database)"
+    target/release/countersign-load variants --database "$database" --variants 50
   done
 fi
 

@@ -31,3 +31,13 @@ export async function hydrated(page) {
 export async function navLinks(page) {
   return page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
 }
+
+/** Signs in as a persona of the living demo in a fresh browser context and opens `path`. */
+export async function asPersona(browser, name, path) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${LIVING_DEMO_CONSOLE}/signin?next=${encodeURIComponent(path)}`);
+  await page.getByRole('button', { name }).click();
+  await page.waitForURL(`${LIVING_DEMO_CONSOLE}${path}`);
+  await hydrated(page);
+  return page;
+}

@@ -152,6 +152,45 @@ impl DemoAgent {
         Ok(drafted)
     }
 
+    /// A variant set: one variant per `(name, content)`, each published to
+    /// `{reference}/{name}`, reviewed and signed as one. Brings its rollback plan.
+    pub async fn draft_set(
+        &mut self,
+        title: &str,
+        reference: &str,
+        variants: &[(&str, &str)],
+    ) -> anyhow::Result<Drafted> {
+        let me = self.me().await?;
+        let system = me["workflow"]["publish_targets"][0]
+            .as_str()
+            .context("demo agent: its workflow publishes nowhere")?
+            .to_owned();
+        let decision = self.decide().await?;
+        let body = json!({
+            "title": title,
+            "channel": "email",
+            "purpose": "spring_offer",
+            "target": { "system": system },
+            "variants": variants
+                .iter()
+                .map(|(name, content)| json!({
+                    "name": name,
+                    "content": content,
+                    "format": "markdown",
+                    "audience": "external",
+                    "target_reference": format!("{reference}/{name}"),
+                }))
+                .collect::<Vec<_>>(),
+            "provenance": provenance(&decision, variants.first().map_or("", |v| v.1)),
+        });
+        let answer = self
+            .call(reqwest::Method::POST, "/api/v1/drafts", &body)
+            .await?;
+        let drafted: Drafted = serde_json::from_value(answer)?;
+        self.plan(&drafted.change_id).await?;
+        Ok(drafted)
+    }
+
     /// A revised version answering a request for changes.
     pub async fn revise(&mut self, change: &str, content: &str) -> anyhow::Result<Drafted> {
         let decision = self.decide().await?;

@@ -17,6 +17,22 @@ use countersign_core::services::{DefineWorkflow, SignoffInput, DEMO_SYSTEM, DEMO
 use countersign_core::{Actor, Services};
 use std::time::Duration;
 
+/// The spring offer as the story's variant set: English first (the base), German, French.
+pub const SPRING_LOCALES: [(&str, &str); 3] = [
+    (
+        "en-GB",
+        "Hello {first_name}, spring is here in {region}: 20% off every garden plan until 30 April.",
+    ),
+    (
+        "de-DE",
+        "Hallo {first_name}, der Frühling ist in {region} angekommen: 20 % Rabatt auf alle Gartenpläne bis 30. April.",
+    ),
+    (
+        "fr-FR",
+        "Bonjour {first_name}, le printemps arrive à {region} : 20 % de remise sur tous les plans de jardin jusqu'au 30 avril.",
+    ),
+];
+
 /// The second workflow: its widening waits for a security admin.
 pub const WINBACK_WORKFLOW: &str = "Win-back SMS";
 
@@ -103,6 +119,16 @@ async fn changes_at_every_stage(services: &Services, agent: &mut DemoAgent) -> a
         ))
         .await?;
     legal_approves(services, &lukas, &ready).await?;
+
+    // A variant set waiting for an approver: three locales, legal's judgement given for all.
+    let locales = agent
+        .draft_set(
+            "Spring offer in three languages",
+            "campaigns/spring-2027/locales",
+            &SPRING_LOCALES,
+        )
+        .await?;
+    legal_approves(services, &lukas, &locales).await?;
 
     // Missing its rollback plan.
     agent

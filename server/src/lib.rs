@@ -37,6 +37,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod variants_bench;
 pub mod web;
 pub mod witness_server;
 pub mod witnessing;

@@ -10,6 +10,9 @@ pub fn PublishedSource(
     source: String,
     format: String,
     outbound: Vec<OutboundView>,
+    /// The base variant's name, when the change is a variant set.
+    #[prop(default = None)]
+    base_variant: Option<String>,
 ) -> impl IntoView {
     let changed = outbound.iter().filter(|o| o.changed).count();
     let format = match format.as_str() {
@@ -41,7 +44,10 @@ pub fn PublishedSource(
         <section aria-labelledby="source-heading" class="rounded-lg border border-slate-200 bg-white p-5 text-sm" data-testid="published-form">
             <h2 id="source-heading" class="mb-1 text-lg font-semibold">"Exactly what will be published"</h2>
             <p class="mb-2 text-xs text-slate-500">
-                {format!("The {format} bytes the content hash covers and the connected system receives, byte for byte.")}
+                {match &base_variant {
+                    Some(name) => format!("The base variant {name}: the {format} bytes its connected system receives, byte for byte. Every other variant is delivered as the bytes shown under Variant set."),
+                    None => format!("The {format} bytes the content hash covers and the connected system receives, byte for byte."),
+                }}
             </p>
             <pre
                 data-testid="published-source"

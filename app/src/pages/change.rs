@@ -86,7 +86,7 @@ fn ChangeView(change: ChangeDetailView, commands: GateCommands) -> impl IntoView
                     <p class="mb-2 mt-1 text-xs text-slate-500">"As the content would look. Images are not loaded: each is named by its URL, so opening a draft tells nobody that you read it."</p>
                     <div class="prose max-w-none text-sm" data-testid="rendered-preview" inner_html=gate.rendered_html.clone()></div>
                 </details>
-                <PublishedSource source=gate.source.clone() format=gate.format.clone() outbound=gate.outbound.clone() />
+                <PublishedSource source=gate.source.clone() format=gate.format.clone() outbound=gate.outbound.clone() base_variant=gate.variants.first().map(|v| v.name.clone()) />
                 {gate.has_diff.then(|| view! { <VersionDiff change=id.clone() /> })}
                 <ClaimsPanel change=id.clone() gate=gate.clone() commands />
             </div>

@@ -101,7 +101,7 @@ pub fn identities() -> Vec<DemoIdentity> {
 pub fn tip(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "amira" => (
-            "Approve the change whose evidence is complete, or send one back with a comment.",
+            "Approve the change whose evidence is complete, or the spring offer in three languages with one sign-off; or send one back with a comment.",
             "/queue",
         ),
         "lukas" => (

@@ -1,6 +1,7 @@
 //! `countersign-load`: the benchmarks a reader can rerun, on loopback.
 //! `decisions` — a bounded HTTP load run against the access-decision API;
 //! `queue` — fills the gate with pending changes and times the queue page's server render;
+//! `variants` — times the server render of a change page carrying a set of many locales;
 //! `killswitch` — revokes a workflow with many credentials and systems and times the refusal and
 //! the receipts. See `server/src/loadtest.rs`, `queue_bench.rs`, `killswitch_bench.rs` and the
 //! README's Performance section. `fixture` serves a console for the API conformance run.
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 use countersign::killswitch_bench::{self, KillSwitchOptions};
 use countersign::loadtest::{run, LoadOptions};
 use countersign::queue_bench::{self, QueueBenchOptions};
+use countersign::variants_bench::{self, VariantsBenchOptions};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -51,6 +53,18 @@ enum Bench {
         events: usize,
         /// Renders timed at each size.
         #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// GET /changes/{id} for a signed-in approver, the change a variant set of many locales.
+    Variants {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Variants in the set (at most 50).
+        #[arg(long, default_value_t = 50)]
+        variants: usize,
+        /// Renders timed.
+        #[arg(long, default_value_t = 100)]
         samples: usize,
     },
     /// Revoke a workflow with many live credentials and connected systems.
@@ -157,6 +171,19 @@ async fn main() -> anyhow::Result<()> {
                     last.changes
                 );
             }
+        }
+        Bench::Variants {
+            database,
+            variants,
+            samples,
+        } => {
+            variants_bench::run(VariantsBenchOptions {
+                database_url: database,
+                variants: variants.max(1),
+                samples: samples.max(1),
+            })
+            .await?
+            .print();
         }
         Bench::Killswitch {
             database,

@@ -89,6 +89,10 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
             ChangeStatus::PendingReview,
         ),
         ("Spring offer: weekend opening", ChangeStatus::PendingReview),
+        (
+            "Spring offer in three languages",
+            ChangeStatus::PendingReview,
+        ),
         ("Spring offer: free delivery", ChangeStatus::Published),
         ("Spring offer: early-bird prices", ChangeStatus::RolledBack),
     ] {

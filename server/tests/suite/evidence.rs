@@ -70,7 +70,7 @@ fn failed(verdict: &Verdict) -> Vec<String> {
     verdict.failures().map(|c| c.name.clone()).collect()
 }
 
-fn explain(verdict: &Verdict) -> String {
+pub(crate) fn explain(verdict: &Verdict) -> String {
     verdict
         .checks
         .iter()
@@ -202,7 +202,7 @@ async fn packs_of_a_rolled_back_change_and_a_revoked_workflow_verify_offline() {
 
 /// A pack's files, changed by `edit`, packed again (with the report rendered anew when the
 /// manifest changed, so that only the check under test can notice).
-fn tampered(
+pub(crate) fn tampered(
     pack: &[u8],
     edit: impl FnOnce(&mut BTreeMap<String, Vec<u8>>, &mut Manifest),
 ) -> Vec<u8> {
@@ -218,7 +218,7 @@ fn tampered(
 }
 
 /// Replaces `file`'s bytes and the hash the manifest lists for it.
-fn replace_file(
+pub(crate) fn replace_file(
     files: &mut BTreeMap<String, Vec<u8>>,
     manifest: &mut Manifest,
     path: &str,

@@ -22,4 +22,5 @@ mod ledger_api;
 mod mcp;
 mod notify;
 mod outbound;
+mod variant_sets;
 mod witness;

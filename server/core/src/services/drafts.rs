@@ -533,7 +533,8 @@ impl Services {
             .variant_deliveries(id, change.current_version)
             .await?
             .is_empty();
-        if was_set != !body.variants.is_empty() {
+        let is_set = !body.variants.is_empty();
+        if was_set != is_set {
             return Err(CoreError::invalid(
                 if was_set { "variants" } else { "content" },
                 if was_set {

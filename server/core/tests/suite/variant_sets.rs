@@ -11,6 +11,9 @@ use common::gate::{complete_evidence_of, gate, sign};
 use countersign_core::services::{VariantInput, VersionInput};
 use countersign_core::CoreError;
 
+/// A change to a well-formed set that makes it malformed.
+type Edit = Box<dyn Fn(&mut countersign_core::services::DraftInput)>;
+
 fn field_of(error: &CoreError) -> String {
     match error {
         CoreError::Invalid { field, .. } => field.to_string(),
@@ -164,10 +167,7 @@ async fn a_malformed_set_is_refused_by_the_part_that_is_wrong_and_nothing_is_wri
         let decision = decide(&services, &s.drafter).await;
         let base = || set_draft(&s, provenance(&[&decision], &["email"]), &LOCALES);
         let before = db.store.event_count().await.unwrap();
-        let cases: Vec<(
-            &str,
-            Box<dyn Fn(&mut countersign_core::services::DraftInput)>,
-        )> = vec![
+        let cases: Vec<(&str, Edit)> = vec![
             ("variants", Box::new(|d| d.variants = Some(Vec::new()))),
             (
                 "variants",
