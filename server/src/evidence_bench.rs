@@ -119,6 +119,7 @@ pub async fn run(options: EvidenceBenchOptions) -> anyhow::Result<String> {
                     reference: "campaigns/spring".into(),
                 },
                 variants: None,
+                template: None,
                 provenance: Provenance {
                     model: "load-generator".into(),
                     model_version: "1".into(),

@@ -140,6 +140,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                 .context("COUNTERSIGN_REAUTH_WINDOW is out of range")?,
             public_url: config.public_url.to_string(),
             review_deadlines: config.notify.review_deadlines,
+            template_tiers: config.template_tiers,
         })
         .with_decision_batching()
         .with_secret_key(key.clone())

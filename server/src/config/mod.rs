@@ -109,6 +109,8 @@ pub struct Config {
     pub signoffs: SignoffPolicy,
     /// How long a sign-off counts before it expires.
     pub signoff_lifetime: Duration,
+    /// The tiers whose drafts policy may approve under a template (tier 3 never).
+    pub template_tiers: countersign_core::domain::TemplateTiers,
     /// How long a connected system has to answer one call.
     pub delivery_timeout: Duration,
     pub demo: bool,
@@ -195,6 +197,7 @@ const KEYS: &[&str] = &[
     "SLACK_WEBHOOK_URL",
     "TEAMS_WEBHOOK_URL",
     "REVIEW_DEADLINES",
+    "TEMPLATE_TIERS",
 ];
 
 /// The file's keys are the environment's names in lower case without the prefix; an unknown key
@@ -453,6 +456,13 @@ impl Config {
             .map_err(|e| err(&name("SIGNOFFS_TIER1..3"), e.to_string()))?
         };
 
+        // Demo mode shows a standard change in its tier-2 workflow; elsewhere tier 1 only
+        // unless the operator says more.
+        let template_tiers = countersign_core::domain::TemplateTiers::parse(
+            get("TEMPLATE_TIERS").unwrap_or(if demo { "1,2" } else { "1" }),
+        )
+        .map_err(|p| err(&name("TEMPLATE_TIERS"), p))?;
+
         let demo_story = match get("DEMO_STORY").unwrap_or("true") {
             "true" | "on" | "1" => true,
             "false" | "off" | "0" => false,
@@ -551,6 +561,7 @@ impl Config {
             token_rate_limit,
             drill_validity,
             signoffs,
+            template_tiers,
             signoff_lifetime,
             delivery_timeout,
             demo,

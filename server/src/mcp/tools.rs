@@ -4,7 +4,8 @@
 use countersign_core::domain::{IdempotencyKey, Provenance};
 use countersign_core::error::CoreError;
 use countersign_core::services::{
-    AccessRequest, DraftInput, DraftTarget, TokenPrincipal, VariantInput, VersionInput,
+    AccessRequest, DraftInput, DraftTarget, TemplateFill, TokenPrincipal, VariantInput,
+    VersionInput,
 };
 use countersign_core::Services;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -110,6 +111,10 @@ pub struct Draft {
     /// the base first, reviewed and signed as one.
     #[serde(default)]
     pub variants: Option<Vec<VariantInput>>,
+    /// A pre-approved template this draft fills (leave `content` out): filled within every
+    /// constraint, in a tier the operator allows, the change is approved by policy.
+    #[serde(default)]
+    pub template: Option<TemplateFill>,
     pub provenance: Provenance,
 }
 
@@ -280,6 +285,7 @@ impl CountersignTools {
                 reference: input.target.reference,
             },
             variants: input.variants,
+            template: input.template,
             provenance: input.provenance,
         };
         let outcome = self

@@ -23,6 +23,7 @@ pub mod role;
 pub mod role_map;
 pub mod signoff;
 pub mod system;
+pub mod template;
 pub mod variants;
 pub mod workflow;
 pub mod workflow_spec;
@@ -70,6 +71,10 @@ pub use role_map::{RoleMap, RoleMapError};
 pub use signoff::{SignoffError, SignoffPolicy, SignoffRule};
 pub use system::{
     BaseUrl, ConnectedSystem, DataField, Drill, FieldCategory, SystemError, SystemKind,
+};
+pub use template::{
+    placeholders, FieldProblem, Filled, Slot, SlotName, Template, TemplateBody, TemplateSignoff,
+    TemplateState, TemplateTiers, TemplateUse, MAX_TEMPLATE_DAYS,
 };
 pub use variants::{
     check_set_shape, set_hash, set_manifest, widest_audience, Variant, VariantHeader, VariantName,

@@ -100,6 +100,10 @@ const BUILTIN_POLICIES: &[(&str, &str)] = &[
         "effects.cedar",
         include_str!("../../policies/effects.cedar"),
     ),
+    (
+        "templates.cedar",
+        include_str!("../../policies/templates.cedar"),
+    ),
 ];
 
 impl PolicyEngine {

@@ -67,11 +67,18 @@ pub enum Action {
     DelegateRole,
     /// See every delegation in force and end any (security admins).
     ManageDelegations,
+    /// Propose a pre-approved template (approvers, legal reviewers).
+    ProposeTemplate,
+    /// Approve or reject a proposed template in a role its tier needs; never one's own.
+    SignTemplate,
+    /// Withdraw a template: further use stops at once (approvers, legal reviewers, security
+    /// admins).
+    WithdrawTemplate,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 36] = {
+    pub const ALL: [Action; 39] = {
         use Action::*;
         [
             EnterConsole,
@@ -110,6 +117,9 @@ impl Action {
             RotateLogKey,
             DelegateRole,
             ManageDelegations,
+            ProposeTemplate,
+            SignTemplate,
+            WithdrawTemplate,
         ]
     };
 
@@ -156,6 +166,9 @@ impl Action {
             Action::RotateLogKey => "rotate_log_key",
             Action::DelegateRole => "delegate_role",
             Action::ManageDelegations => "manage_delegations",
+            Action::ProposeTemplate => "propose_template",
+            Action::SignTemplate => "sign_template",
+            Action::WithdrawTemplate => "withdraw_template",
         }
     }
 }

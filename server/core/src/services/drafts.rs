@@ -3,6 +3,7 @@
 //! the content hash, checks every citation, and opens a change request in `pending_review`.
 //! Agents draft; they never approve or publish.
 
+use super::template_drafts::Declared;
 use super::variant_drafts::{check_body, find_claims, RawBody};
 use super::{AccessDecision, Services, TokenPrincipal};
 use crate::domain::NoticeKind;
@@ -46,6 +47,12 @@ pub struct DraftInput {
     /// 1 to 50 variants (A/B arms, locales, segments), the base first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<VariantInput>>,
+    /// A pre-approved template this draft fills: the console writes the content from it (leave
+    /// `content` out, or send exactly the filled text). Filled within every constraint, in a
+    /// tier the operator allows, the change is approved by policy and published; otherwise
+    /// people review it, with what broke named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<super::template_drafts::TemplateFill>,
     pub provenance: Provenance,
 }
 
@@ -183,6 +190,20 @@ fn with_variants(version: &ChangeVersion, mut detail: serde_json::Value) -> serd
         detail["variants"] = variant_summary(version);
     }
     detail
+}
+
+/// A draft event names the template the draft declared, when it declared one.
+trait WithTemplate {
+    fn with_template(self, declared: Option<&Declared>) -> Self;
+}
+
+impl WithTemplate for serde_json::Value {
+    fn with_template(mut self, declared: Option<&Declared>) -> Self {
+        if let Some(d) = declared {
+            self["template"] = json!(d.template.id);
+        }
+        self
+    }
 }
 
 fn variant_summary(version: &ChangeVersion) -> serde_json::Value {
@@ -360,18 +381,51 @@ impl Services {
         let cited = self
             .check_citations(principal, purpose.as_str(), &draft.provenance)
             .await?;
+        let mut declared = match &draft.template {
+            Some(_) if draft.variants.is_some() => {
+                return Err(CoreError::invalid(
+                    "template",
+                    "a template fills one content, not a variant set",
+                ))
+            }
+            Some(fill) => Some(self.declared_template(principal, fill).await?),
+            None => None,
+        };
+        // A declared template writes the content, format and audience the draft leaves out.
+        let or_template = |given: &str, from: &dyn Fn(&Declared) -> String| match &declared {
+            Some(d) if given.is_empty() => from(d),
+            _ => given.to_owned(),
+        };
+        let content_raw = or_template(&draft.content, &|d| d.text().to_owned());
+        let format_raw = or_template(&draft.format, &|d| {
+            d.template.body.format.as_str().to_owned()
+        });
+        let audience_raw = or_template(&draft.audience, &|d| {
+            d.template.body.audience.as_str().to_owned()
+        });
         // The one canonical form, fixed before the write (its cost outside the ledger lock).
         let hosts = self.hosts_of(target_system).await?;
         let body = check_body(
             &RawBody {
-                content: &draft.content,
-                format: &draft.format,
-                audience: Some(&draft.audience),
+                content: &content_raw,
+                format: &format_raw,
+                audience: Some(&audience_raw),
                 target_ref: Some(&draft.target.reference),
                 variants: draft.variants.as_deref(),
             },
             &hosts,
         )?;
+        if let Some(d) = declared.as_mut() {
+            let found = Self::template_content_problems(
+                d,
+                &body.content,
+                body.audience,
+                &hosts,
+                &draft.provenance,
+                &cited,
+            );
+            d.problems.extend(found);
+        }
         let claims = find_claims(&body);
 
         let now = self.clock.now();
@@ -452,13 +506,26 @@ impl Services {
                 "access_decisions": version.provenance.access_decisions,
                 "fields_used": version.provenance.fields_used,
                 "provenance_hash": version.provenance.digest(),
-            })),
+            }))
+            .with_template(declared.as_ref()),
         ))
         .await?;
-        self.record_version_checks(&mut tx, &change, &version, &cited, &claims, seq)
+        let pre_approved = match &declared {
+            Some(d) => {
+                self.apply_template_in_tx(&mut tx, &mut change, &version, d)
+                    .await?
+            }
+            None => false,
+        };
+        // Under a template, the fixed text's claims were judged when it was approved and no
+        // slot holds one: nothing is left for people to judge.
+        let judged = if pre_approved { &[][..] } else { &claims[..] };
+        self.record_version_checks(&mut tx, &change, &version, &cited, judged, seq)
             .await?;
-        self.notify_review(&mut tx, &change, NoticeKind::ReviewNeeded, now, seq)
-            .await?;
+        if !pre_approved {
+            self.notify_review(&mut tx, &change, NoticeKind::ReviewNeeded, now, seq)
+                .await?;
+        }
         tx.commit().await?;
         self.wake_outbox();
         Ok((change, false))

@@ -52,6 +52,10 @@ pub struct GateView {
     /// For a variant set, every variant (the base first) as the reviewer sees it; empty for a
     /// single draft.
     pub variants: Vec<VariantReview>,
+    /// The template the draft declared: pre-approved under it, or what kept it from that.
+    pub template_use: Option<crate::domain::TemplateUse>,
+    /// Who approved that template, and when (for "pre-approved under T, approved by A and B").
+    pub template: Option<crate::domain::Template>,
 }
 
 /// One variant of a set at the gate: what it is, where it goes, and how it differs from the
@@ -276,7 +280,14 @@ impl Services {
                 reason: e.reason.clone(),
             });
         }
+        let template_use = self.store.template_use(id).await?;
+        let template = match &template_use {
+            Some(used) => self.store.template(&used.template_id).await?,
+            None => None,
+        };
         Ok(GateView {
+            template_use,
+            template,
             variants: variant_reviews(&current),
             effects,
             excluded: named,

@@ -42,6 +42,8 @@ mod rollback;
 mod simulate;
 mod standing;
 mod systems;
+mod template_drafts;
+mod templates;
 mod throttle;
 mod variant_delivery;
 mod variant_drafts;
@@ -89,6 +91,8 @@ pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
+pub use template_drafts::TemplateFill;
+pub use templates::{ProposeTemplate, SlotInput, TemplateDetail};
 pub use throttle::{Limit, RetryAfter, ThrottleSettings};
 pub use verifiable_log::LogStatus;
 pub use workflows::{DefineWorkflow, MAX_STEPS};
@@ -125,6 +129,8 @@ pub struct Settings {
     pub public_url: String,
     /// How long changes may wait for sign-off, by tier.
     pub review_deadlines: crate::domain::ReviewDeadlines,
+    /// The tiers whose drafts policy may approve under a template.
+    pub template_tiers: crate::domain::TemplateTiers,
 }
 
 impl Default for Settings {
@@ -140,6 +146,7 @@ impl Default for Settings {
             reauth_window: chrono::Duration::minutes(15),
             public_url: "http://127.0.0.1:3000".to_owned(),
             review_deadlines: crate::domain::ReviewDeadlines::default(),
+            template_tiers: crate::domain::TemplateTiers::default(),
         }
     }
 }

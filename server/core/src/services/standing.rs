@@ -142,6 +142,51 @@ impl Services {
         )
     }
 
+    /// A change policy approved under a template is published only while the template stands
+    /// (not withdrawn, not expired, its tier still allowed), and only as the template filled
+    /// with the recorded values.
+    async fn template_standing(
+        &self,
+        change: &ChangeRequest,
+        used: &crate::domain::TemplateUse,
+        published_hash: &str,
+    ) -> Result<(), Blocked> {
+        let template = self
+            .store
+            .template(&used.template_id)
+            .await
+            .map_err(|e| Blocked::state(CoreError::from(e).to_string()))?
+            .ok_or_else(|| Blocked::without_gate("its template no longer exists".to_owned()))?;
+        if let Some(why) = template.unusable(self.clock.now()) {
+            return Err(Blocked::state(format!(
+                "{why}: changes approved under it are no longer published (template-stands)"
+            )));
+        }
+        if !self.settings.template_tiers.allows(change.tier) {
+            return Err(Blocked::state(format!(
+                "the operator no longer allows pre-approval for tier {} (template-stands)",
+                change.tier
+            )));
+        }
+        let filled = template.body.fill(&used.values);
+        let hosts = self
+            .hosts_of(change.target_system)
+            .await
+            .map_err(|e| Blocked::state(e.to_string()))?;
+        let expected =
+            crate::domain::Content::new(&filled.text, template.body.format.as_str(), &hosts)
+                .map(|(c, _)| c.hash)
+                .ok();
+        if !filled.broken.is_empty() || expected.as_deref() != Some(published_hash) {
+            return Err(Blocked::without_gate(format!(
+                "{published_hash} is not template “{}” filled within its constraints \
+                 (publish-needs-a-met-quorum)",
+                template.name
+            )));
+        }
+        Ok(())
+    }
+
     /// A variant's publication carries a variant of the change's current version: its name,
     /// content hash and target as the version holds them.
     pub(super) async fn variant_in_current_set(
@@ -210,6 +255,15 @@ impl Services {
             &change.purpose,
         )
         .map_err(failed)?;
+        if let Some(used) = self
+            .store
+            .template_use(change_id)
+            .await
+            .map_err(|e| failed(e.into()))?
+            .filter(|u| u.pre_approved)
+        {
+            return self.template_standing(&change, &used, published_hash).await;
+        }
         let excluded: Vec<_> = excluded.iter().map(|e| e.person).collect();
         let signoffs: Vec<_> = self
             .store

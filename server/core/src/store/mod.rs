@@ -23,6 +23,7 @@ mod session_writes;
 mod sql;
 mod sqlite;
 mod systems;
+mod templates;
 mod throttle;
 mod variants;
 mod verifiable_log;
@@ -117,6 +118,7 @@ pub use integrity::{IntegrityStore, IntegrityWrites};
 pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
 pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
+pub use templates::{TemplateReads, TemplateWrites, TemplatedChange};
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 pub use variants::{VariantDelivery, VariantReads, VariantWrites};
 pub use verifiable_log::{LogStore, LogTx, LogWrites, NodeKey, StoredCheckpoint};
@@ -135,6 +137,7 @@ pub trait Store:
     + ComplianceReads
     + AuditSearch
     + VariantReads
+    + TemplateReads
     + Send
     + Sync
     + std::fmt::Debug
@@ -259,6 +262,7 @@ pub trait WriteTx:
     + NotificationWrites
     + DelegationWrites
     + VariantWrites
+    + TemplateWrites
     + Send
 {
     async fn human_by_external(

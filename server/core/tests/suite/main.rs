@@ -20,6 +20,7 @@ mod notifications;
 mod policy_cases;
 mod store;
 mod systems;
+mod templates;
 mod throttles;
 mod variant_sets;
 mod verifiable_log;

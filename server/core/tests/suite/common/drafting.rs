@@ -91,6 +91,7 @@ pub fn draft(session: &Session, provenance: Provenance) -> DraftInput {
             reference: "campaigns/spring-2027".into(),
         },
         variants: None,
+        template: None,
         provenance,
     }
 }
