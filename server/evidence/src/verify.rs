@@ -422,7 +422,103 @@ fn check_change(
         ),
     );
 
-    check_approval(verdict, &own, &versions);
+    match own.iter().rev().find(|e| e.action == "change.pre_approved") {
+        Some(pre) => check_pre_approval(verdict, events, &own, pre),
+        None => check_approval(verdict, &own, &versions),
+    }
+}
+
+/// A change approved by policy under a template: the pack proves the template's approval — the
+/// `template.approved` event for the hash the pre-approval names, and a `template.signed_off`
+/// approval of that hash by each person it names — and that what was queued and published is
+/// the content the pre-approval names.
+fn check_pre_approval(
+    verdict: &mut Verdict,
+    events: &BTreeMap<i64, ParsedEvent>,
+    own: &[&ParsedEvent],
+    pre: &ParsedEvent,
+) {
+    let template = pre.detail_str("template").unwrap_or_default();
+    let template_hash = pre.detail_str("template_hash").unwrap_or_default();
+    let subject = format!("template:{template}");
+    let about: Vec<&ParsedEvent> = events.values().filter(|e| e.subject == subject).collect();
+    let mut problems = Vec::new();
+    let approved = about.iter().find(|e| {
+        e.action == "template.approved"
+            && e.detail_str("template_hash") == Some(template_hash)
+            && e.seq < pre.seq
+    });
+    let names: Vec<&str> = pre
+        .details
+        .get("approved_by")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    match approved {
+        None => problems.push(format!(
+            "the pack proves no approval of template {template} ({template_hash}) before the change"
+        )),
+        Some(approved) => {
+            if names.is_empty() {
+                problems.push("the pre-approval names nobody who approved the template".to_owned());
+            }
+            for name in &names {
+                let signed = about.iter().any(|e| {
+                    e.action == "template.signed_off"
+                        && e.actor_label == *name
+                        && e.detail_str("decision") == Some("approve")
+                        && e.detail_str("template_hash") == Some(template_hash)
+                        && e.seq <= approved.seq
+                });
+                if !signed {
+                    problems.push(format!(
+                        "{name} is named as approving the template but the pack proves no such sign-off"
+                    ));
+                }
+            }
+            if about
+                .iter()
+                .any(|e| e.action == "template.withdrawn" && e.seq < pre.seq)
+            {
+                problems.push(
+                    "the template was withdrawn before the change was pre-approved".to_owned(),
+                );
+            }
+        }
+    }
+    verdict.all(
+        "quorum",
+        problems,
+        format!(
+            "pre-approved under template {template}, approved by {}",
+            names.join(" and ")
+        ),
+    );
+    let hash = pre.detail_str("content_hash").unwrap_or_default();
+    let hex = hash.trim_start_matches("sha256:");
+    let mut problems = Vec::new();
+    for event in own.iter().filter(|e| e.seq > pre.seq) {
+        match event.action.as_str() {
+            "change.publish_queued" if event.detail_str("content_hash") != Some(hash) => {
+                problems.push(format!(
+                    "event {} queued other content than {hash}",
+                    event.seq
+                ));
+            }
+            "change.published" if event.detail_str("content_sha256") != Some(hex) => {
+                problems.push(format!(
+                    "event {}: the system received other content than {hash}",
+                    event.seq
+                ));
+            }
+            _ => {}
+        }
+    }
+    verdict.all(
+        "published content",
+        problems,
+        format!("the content the template's approval covered ({hash})"),
+    );
 }
 
 /// A variant set's files: its manifest lists exactly the variants the ledger recorded, and

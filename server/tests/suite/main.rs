@@ -22,5 +22,6 @@ mod ledger_api;
 mod mcp;
 mod notify;
 mod outbound;
+mod templates;
 mod variant_sets;
 mod witness;

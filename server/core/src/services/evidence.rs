@@ -203,6 +203,13 @@ impl Services {
             }
         }
         let mut subjects = vec![format!("change:{change_id}")];
+        // A change approved under a template proves the template's own approval.
+        let template_subject = self
+            .store
+            .template_use(change_id)
+            .await?
+            .map(|u| format!("template:{}", u.template_id));
+        subjects.extend(template_subject.clone());
         subjects.extend(decisions.iter().map(|id| format!("decision:{id}")));
         if let Some(workflow) = &workflow {
             subjects.push(workflow.id.reference());
@@ -222,6 +229,7 @@ impl Services {
             .into_iter()
             .filter(|e| {
                 e.subject == change_subject
+                    || Some(&e.subject) == template_subject.as_ref()
                     || e.action == "access.decided"
                     || e.action.starts_with("system.drill_")
                     || e.action.starts_with("workflow.revo")

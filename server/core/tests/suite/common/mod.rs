@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod drafting;
 pub mod gate;
+pub mod templates;
 
 use countersign_core::clock::ManualClock;
 use countersign_core::policy::PolicyEngine;
