@@ -175,6 +175,9 @@ pub struct GateView {
     /// A variant set's variants, the base first; empty for a single draft.
     #[serde(default)]
     pub variants: Vec<VariantView>,
+    /// The template the draft declared, if it declared one.
+    #[serde(default)]
+    pub template_use: Option<crate::dto_templates::TemplateUseView>,
 }
 
 /// One variant of a set as the reviewer sees it.

@@ -12,6 +12,7 @@ pub mod dto;
 pub mod dto_effects;
 pub mod dto_gate;
 pub mod dto_notices;
+pub mod dto_templates;
 pub mod error;
 mod pages;
 
@@ -25,8 +26,8 @@ use pages::{
     audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
     deliveries::DeliveriesPage, home::HomePage, identities::IdentitiesPage, inbox::InboxPage,
     no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
-    review_quality::ReviewQualityPage, signin::SignInPage, workflow_builder::WorkflowBuilderPage,
-    workflows::WorkflowsPage,
+    review_quality::ReviewQualityPage, signin::SignInPage, templates::TemplatePage,
+    templates::TemplatesPage, workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/queue") ssr=SsrMode::Async view=|| view! { <Layout><QueuePage /></Layout> } />
                 <Route path=path!("/inbox") ssr=SsrMode::Async view=|| view! { <Layout><InboxPage /></Layout> } />
                 <Route path=path!("/changes/:id") ssr=SsrMode::Async view=|| view! { <Layout><ChangePage /></Layout> } />
+                <Route path=path!("/templates") ssr=SsrMode::Async view=|| view! { <Layout><TemplatesPage /></Layout> } />
+                <Route path=path!("/templates/:id") ssr=SsrMode::Async view=|| view! { <Layout><TemplatePage /></Layout> } />
                 <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />

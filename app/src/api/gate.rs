@@ -163,6 +163,25 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
             .collect(),
         has_diff: view.has_diff,
         variants: variant_views(view),
+        template_use: view.template_use.as_ref().map(|u| {
+            let approval = view.template.as_ref().map_or_else(String::new, |t| {
+                format!(
+                    "approved by {}{}",
+                    t.approved_by.join(" and "),
+                    t.approved_at
+                        .map(|at| format!(" on {}", at.format("%Y-%m-%d")))
+                        .unwrap_or_default()
+                )
+            });
+            crate::dto_templates::TemplateUseView {
+                template_id: u.template_id.clone(),
+                template: u.template_name.clone(),
+                pre_approved: u.pre_approved,
+                approval,
+                values: u.values.clone().into_iter().collect(),
+                problems: u.problems.clone(),
+            }
+        }),
     }
 }
 

@@ -215,6 +215,7 @@ pub mod identities;
 pub mod notices;
 pub mod review_quality;
 pub mod systems;
+pub mod templates;
 pub mod workflow_builder;
 pub mod workflow_convert;
 pub mod workflows;

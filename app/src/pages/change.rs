@@ -91,6 +91,7 @@ fn ChangeView(change: ChangeDetailView, commands: GateCommands) -> impl IntoView
                 <ClaimsPanel change=id.clone() gate=gate.clone() commands />
             </div>
             <div class="space-y-6">
+                {gate.template_use.clone().map(|used| view! { <crate::components::template_use::TemplateUsePanel used /> })}
                 <PublicationPanel change=id.clone() status=change.status.clone() effects=change.effects.clone() commands />
                 <SignoffPanel change=id.clone() status=change.status.clone() gate=gate.clone() commands />
                 <ExcludedSigners excluded=gate.excluded.clone() />

@@ -15,5 +15,6 @@ pub mod queue;
 pub mod review_quality;
 pub mod signin;
 pub mod systems;
+pub mod templates;
 pub mod workflow_builder;
 pub mod workflows;

@@ -35,19 +35,49 @@ pub fn QueuePage() -> impl IntoView {
             after: get("after"),
         }
     };
-    let data = Resource::new(filters, load_queue);
+    let spot_checks = move || filters().view == "pre_approved";
+    // The spot-check view reads its own list; the gate's is read only when shown.
+    let data = Resource::new(
+        move || (!spot_checks()).then(filters),
+        |filters| async move {
+            match filters {
+                Some(filters) => load_queue(filters).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let tab = |href: &'static str, label: &'static str, current: bool| {
+        view! {
+            <a href=href aria-current=current.then_some("page")
+                class=if current { "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white" } else { "rounded-md px-3 py-1.5 text-sm font-medium text-slate-800 underline" }>
+                {label}
+            </a>
+        }
+    };
     view! {
         <PageTitle title="Queue" subtitle="Production changes at the gate: read the evidence, then sign off." />
+        <nav class="mb-4 flex flex-wrap gap-2" aria-label="Queue views">
+            {move || tab("/queue", "At the gate", !spot_checks())}
+            {move || tab("/queue?view=pre_approved", "Pre-approved, last 7 days", spot_checks())}
+            <a href="/templates" class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-800 underline">"Templates"</a>
+        </nav>
         <AreaGate area="queue">
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    let current = filters();
-                    match data.await {
-                        Ok(view) => view! { <Queue view filters=current /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || if spot_checks() {
+                view! { <super::templates::PreApprovedList days=7 /> }.into_any()
+            } else {
+                view! {
+                    <Transition fallback=Loading>
+                        {move || Suspend::new(async move {
+                            let current = filters();
+                            match data.await {
+                                Ok(Some(view)) => view! { <Queue view filters=current /> }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                }.into_any()
+            }}
         </AreaGate>
     }
 }

@@ -71,8 +71,7 @@ pub enum Action {
     ProposeTemplate,
     /// Approve or reject a proposed template in a role its tier needs; never one's own.
     SignTemplate,
-    /// Withdraw a template: further use stops at once (approvers, legal reviewers, security
-    /// admins).
+    /// Withdraw a template: further use stops at once (approvers, legal reviewers).
     WithdrawTemplate,
 }
 

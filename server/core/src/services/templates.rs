@@ -89,6 +89,12 @@ impl Services {
             .workflow(workflow_id)
             .await?
             .ok_or_else(|| CoreError::invalid("workflow", "no such workflow"))?;
+        if workflow.state == crate::domain::WorkflowState::Revoked {
+            return Err(CoreError::invalid(
+                "workflow",
+                format!("“{}” was revoked: nothing is drafted in it", workflow.name),
+            ));
+        }
         if workflow.tier.number() == 3 {
             return Err(CoreError::invalid(
                 "workflow",
@@ -223,25 +229,6 @@ impl Services {
             .template_in_tx(id)
             .await?
             .ok_or(CoreError::NotFound("template"))?;
-        if template.state != TemplateState::Proposed {
-            return Err(CoreError::Conflict(format!(
-                "the template is {}; only a proposed template is signed",
-                template.state.as_str()
-            )));
-        }
-        if template_hash.trim() != template.hash {
-            return Err(CoreError::Conflict(format!(
-                "you signed {} but the template is {}; read it again",
-                template_hash.trim(),
-                template.hash
-            )));
-        }
-        let now = self.clock.now();
-        if now >= template.expires_at {
-            return Err(CoreError::Conflict(
-                "the template expired before its quorum was met; propose it again".to_owned(),
-            ));
-        }
         let rule = self.template_rule(template.tier);
         if rule.count(role) == 0 {
             return Err(CoreError::Refused(format!(
@@ -272,6 +259,35 @@ impl Services {
                     CoreError::Denied(denied)
                 }
             })?;
+        // Whether it can be signed now is told only to someone who may sign it.
+        if template.state != TemplateState::Proposed {
+            return Err(CoreError::Conflict(format!(
+                "the template is {}; only a proposed template is signed",
+                template.state.as_str()
+            )));
+        }
+        if template_hash.trim() != template.hash {
+            return Err(CoreError::Conflict(format!(
+                "you signed {} but the template is {}; read it again",
+                template_hash.trim(),
+                template.hash
+            )));
+        }
+        if tx
+            .workflow_by_id(template.workflow)
+            .await?
+            .is_none_or(|w| w.state == crate::domain::WorkflowState::Revoked)
+        {
+            return Err(CoreError::Conflict(
+                "its workflow was revoked: nothing will be drafted under it".to_owned(),
+            ));
+        }
+        let now = self.clock.now();
+        if now >= template.expires_at {
+            return Err(CoreError::Conflict(
+                "the template expired before its quorum was met; propose it again".to_owned(),
+            ));
+        }
         let signoffs = tx.template_signoffs_in_tx(id).await?;
         if signoffs.iter().any(|s| s.signer == *signer) {
             return Err(CoreError::Conflict(

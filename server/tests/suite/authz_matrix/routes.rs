@@ -173,6 +173,8 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /compliance"
         | "GET /inbox"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
+        "GET /templates" => query("/templates".to_owned()),
+        "GET /templates/{id}" => query(format!("/templates/{}", ids.template)),
         "GET /changes/{id}" => RouteRequest {
             kind: RecordsView,
             ..query(format!("/changes/{change}"))
@@ -250,6 +252,44 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
             ]),
         ),
         "POST /ui/change" => ui(RecordsView, "change", form(&[("id", change)])),
+        // Templates.
+        "POST /ui/templates" => ui(Query, "templates", Payload::Empty),
+        "POST /ui/template" => ui(Query, "template", form(&[("id", &ids.template)])),
+        "POST /ui/pre_approved" => ui(Query, "pre_approved", form(&[("days", "7")])),
+        "POST /ui/propose_template" => ui(
+            Command,
+            "propose_template",
+            form(&[(
+                "proposal",
+                &json!({
+                    "workflow": ids.workflow,
+                    "name": "Matrix reminder",
+                    "text": "Hello, the store opens on {{day}}.",
+                    "format": "text",
+                    "audience": "external",
+                    "slots": [{"name": "day", "allowed": ["Monday"], "max_chars": 10}],
+                    "rollback_steps": "Unpublish the reminder.",
+                    "valid_days": 30,
+                })
+                .to_string(),
+            )]),
+        ),
+        "POST /ui/sign_template" => ui(
+            Command,
+            "sign_template",
+            form(&[
+                ("id", &ids.template),
+                ("role", "legal"),
+                ("decision", "approve"),
+                ("comment", ""),
+                ("template_hash", &ids.template_hash),
+            ]),
+        ),
+        "POST /ui/withdraw_template" => ui(
+            Command,
+            "withdraw_template",
+            form(&[("id", &ids.template), ("reason", reason)]),
+        ),
         "POST /ui/full_text" => ui(
             RecordsView,
             "full_text",

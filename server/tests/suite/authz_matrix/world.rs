@@ -93,6 +93,9 @@ pub struct Ids {
     pub two_roles_person: String,
     /// A day after the world's now, as a datetime-local field sends it.
     pub tomorrow: String,
+    /// A template proposed by someone outside the matrix's principals, and its hash.
+    pub template: String,
+    pub template_hash: String,
 }
 
 pub struct World {
@@ -391,6 +394,10 @@ impl World {
         let Actor::Human { id: grace, .. } = services.demo_persona("grace").await.unwrap() else {
             panic!("grace is a person")
         };
+        let template = services
+            .propose_template(&g.approver, crate::core_common::templates::proposal(&g))
+            .await
+            .unwrap();
         let ids = Ids {
             change: g.change.id.clone(),
             content_hash: g.change.current_hash.clone(),
@@ -415,6 +422,8 @@ impl World {
             tomorrow: (at + Duration::days(1))
                 .format("%Y-%m-%dT%H:%M")
                 .to_string(),
+            template: template.id.clone(),
+            template_hash: template.hash.clone(),
         };
         let mut world = World {
             snapshot: dir.path().join(format!("{}.db", state.label())),
