@@ -191,6 +191,38 @@ impl DemoAgent {
         Ok(drafted)
     }
 
+    /// A draft that fills a pre-approved template: the console writes the content from it.
+    pub async fn draft_from_template(
+        &mut self,
+        title: &str,
+        reference: &str,
+        template: &str,
+        values: &[(&str, &str)],
+    ) -> anyhow::Result<Drafted> {
+        let me = self.me().await?;
+        let system = me["workflow"]["publish_targets"][0]
+            .as_str()
+            .context("demo agent: its workflow publishes nowhere")?
+            .to_owned();
+        let decision = self.decide().await?;
+        let values: serde_json::Map<String, Value> = values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let body = json!({
+            "title": title,
+            "channel": "email",
+            "purpose": "spring_offer",
+            "target": { "system": system, "reference": reference },
+            "template": { "id": template, "values": values },
+            "provenance": provenance(&decision, &Value::Object(values.clone()).to_string()),
+        });
+        let answer = self
+            .call(reqwest::Method::POST, "/api/v1/drafts", &body)
+            .await?;
+        Ok(serde_json::from_value(answer)?)
+    }
+
     /// A revised version answering a request for changes.
     pub async fn revise(&mut self, change: &str, content: &str) -> anyhow::Result<Drafted> {
         let decision = self.decide().await?;

@@ -13,7 +13,9 @@ use anyhow::{bail, Context};
 use countersign_core::domain::{
     ChangeStatus, Grant, GrantAction, Performer, Step, StepId, StepKind, WorkflowState,
 };
-use countersign_core::services::{DefineWorkflow, SignoffInput, DEMO_SYSTEM, DEMO_WORKFLOW};
+use countersign_core::services::{
+    DefineWorkflow, ProposeTemplate, SignoffInput, SlotInput, DEMO_SYSTEM, DEMO_WORKFLOW,
+};
 use countersign_core::{Actor, Services};
 use std::time::Duration;
 
@@ -82,6 +84,7 @@ pub async fn tell(services: &Services, api: &str) -> anyhow::Result<DemoAgent> {
     )?;
     if first_time {
         changes_at_every_stage(services, &mut agent).await?;
+        a_standard_change(services, &mut agent, spring.id).await?;
         away_this_week(services).await?;
         widening_to_review(services, system.id).await?;
         tracing::info!("demo mode: the story is told; every persona has work waiting");
@@ -192,6 +195,74 @@ async fn changes_at_every_stage(services: &Services, agent: &mut DemoAgent) -> a
         )
         .await?;
     wait_for(services, &rolled_back.change_id, ChangeStatus::RolledBack).await
+}
+
+/// A template for opening-hours reminders, proposed by Amira and approved by Grace (approver)
+/// and Lukas (legal); the agent drafts one reminder within it, which policy approves and the
+/// console publishes, and one with a discount in a slot, which goes to people.
+async fn a_standard_change(
+    services: &Services,
+    agent: &mut DemoAgent,
+    workflow: countersign_core::domain::WorkflowId,
+) -> anyhow::Result<()> {
+    let amira = services.demo_persona("amira").await?;
+    let grace = services.demo_persona("grace").await?;
+    let lukas = services.demo_persona("lukas").await?;
+    let slot = |name: &str, pattern: &str, max_chars: usize| SlotInput {
+        name: name.to_owned(),
+        allowed: Vec::new(),
+        pattern: pattern.to_owned(),
+        max_chars,
+        no_claims: true,
+    };
+    let template = services
+        .propose_template(
+            &amira,
+            ProposeTemplate {
+                workflow: workflow.to_string(),
+                name: "Spring opening hours reminder".to_owned(),
+                text: "Hello {first_name}, your {region} store opens on {{day}} at {{time}} \
+                       this spring. {{note}}"
+                    .to_owned(),
+                format: "markdown".to_owned(),
+                audience: "external".to_owned(),
+                slots: vec![
+                    SlotInput {
+                        allowed: ["Saturday", "Sunday"].map(str::to_owned).to_vec(),
+                        ..slot("day", "", 10)
+                    },
+                    slot("time", "([01][0-9]|2[0-3]):[0-5][0-9]", 5),
+                    slot("note", "", 120),
+                ],
+                rollback_steps: "Unpublish the reminder in Campaign Manager; send nothing further."
+                    .to_owned(),
+                valid_days: 90,
+            },
+        )
+        .await?;
+    for (person, role) in [(&grace, "approver"), (&lukas, "legal")] {
+        services
+            .sign_template(person, &template.id, role, true, "", &template.hash)
+            .await?;
+    }
+    let within = agent
+        .draft_from_template(
+            "Spring opening hours: Saturdays",
+            "campaigns/spring-2027/saturdays",
+            &template.id,
+            &[("day", "Saturday"), ("time", "09:00"), ("note", "See you there.")],
+        )
+        .await?;
+    wait_for(services, &within.change_id, ChangeStatus::Published).await?;
+    agent
+        .draft_from_template(
+            "Spring opening hours: Sundays",
+            "campaigns/spring-2027/sundays",
+            &template.id,
+            &[("day", "Sunday"), ("time", "10:00"), ("note", "Every plant is 30% off.")],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Legal substantiates every claim and signs as legal reviewer.

@@ -252,12 +252,12 @@ fn ProposeForm(
                     <button type="submit" class=BUTTON disabled=move || propose.pending().get() data-testid="propose-submit">
                         {move || if propose.pending().get() { "Proposing…" } else { "Propose for approval" }}
                     </button>
-                    <span role="status" aria-live="polite" data-testid="propose-outcome">
+                    <div aria-live="polite" data-testid="propose-outcome">
                         {move || propose.value().get().map(|r| match r {
                             Ok(id) => view! { <a class="font-medium text-emerald-800 underline" href=format!("/templates/{id}")>"Proposed: open it to follow its approval"</a> }.into_any(),
                             Err(error) => outcome(Some(Err(error))),
                         })}
-                    </span>
+                    </div>
                 </div>
             </form>
         </section>
@@ -276,6 +276,9 @@ pub fn TemplatePage() -> impl IntoView {
     );
     view! {
         <p class="mb-2 text-sm"><a class="underline" href="/templates">"← All templates"</a></p>
+        // Outcomes live above the template: signing or withdrawing reloads it, and the forms go.
+        <div aria-live="polite" class="mb-2" data-testid="template-sign-outcome">{move || outcome(sign.value().get())}</div>
+        <div aria-live="polite" class="mb-2" data-testid="template-withdraw-outcome">{move || outcome(withdraw.value().get())}</div>
         <AreaGate area="queue">
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
@@ -396,7 +399,6 @@ fn SignForm(view: TemplateDetailView, sign: ServerAction<SignTemplate>) -> impl 
                 <textarea id="t-comment" name="comment" class=INPUT rows="2" maxlength="2000"></textarea>
             </label>
             <button type="submit" class=BUTTON disabled=move || sign.pending().get() data-testid="template-sign">"Sign"</button>
-            <p role="status" aria-live="polite" data-testid="template-sign-outcome">{move || outcome(sign.value().get())}</p>
         </ActionForm>
     }.into_any()
 }
@@ -425,7 +427,6 @@ fn WithdrawForm(id: String, withdraw: ServerAction<WithdrawTemplate>) -> impl In
             } else {
                 view! { <button type="button" class=SECONDARY on:click=move |_| confirming.set(true) data-testid="template-withdraw">"Withdraw…"</button> }.into_any()
             }}
-            <p role="status" aria-live="polite" class="mt-2">{move || outcome(withdraw.value().get())}</p>
         </section>
     }
 }

@@ -490,7 +490,8 @@ fn check_pre_approval(
         "quorum",
         problems,
         format!(
-            "pre-approved under template {template}, approved by {}",
+            "pre-approved under template “{}” ({template}), approved by {}",
+            pre.detail_str("template_name").unwrap_or_default(),
             names.join(" and ")
         ),
     );

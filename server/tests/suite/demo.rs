@@ -93,6 +93,8 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
             "Spring offer in three languages",
             ChangeStatus::PendingReview,
         ),
+        ("Spring opening hours: Saturdays", ChangeStatus::Published),
+        ("Spring opening hours: Sundays", ChangeStatus::PendingReview),
         ("Spring offer: free delivery", ChangeStatus::Published),
         ("Spring offer: early-bird prices", ChangeStatus::RolledBack),
     ] {
@@ -121,7 +123,11 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
         "change.rollback_plan",
         "change.revised",
     ] {
-        let of_action: Vec<_> = events.iter().filter(|e| e.action == action).collect();
+        // A standard change's rollback plan is its template's, written by the console.
+        let of_action: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == action && !e.details.contains("\"from_template\""))
+            .collect();
         assert!(!of_action.is_empty(), "no {action} in the demo's ledger");
         for event in of_action {
             assert_eq!(
@@ -135,6 +141,13 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
             );
         }
     }
+    // The standard change: approved by policy under the template Grace and Lukas approved.
+    assert!(events.iter().any(|e| e.action == "change.pre_approved"
+        && e.actor_label == "Countersign"
+        && e.details.contains("\"approved_by\":[\"Grace Okafor\",\"Lukas Brandt\"]")));
+    assert!(events
+        .iter()
+        .any(|e| e.action == "change.template_not_applied" && e.details.contains("30%")));
     // People's acts are theirs: a sign-off by the approver, the widening by Sana.
     assert!(events
         .iter()
