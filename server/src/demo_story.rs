@@ -250,7 +250,11 @@ async fn a_standard_change(
             "Spring opening hours: Saturdays",
             "campaigns/spring-2027/saturdays",
             &template.id,
-            &[("day", "Saturday"), ("time", "09:00"), ("note", "See you there.")],
+            &[
+                ("day", "Saturday"),
+                ("time", "09:00"),
+                ("note", "See you there."),
+            ],
         )
         .await?;
     wait_for(services, &within.change_id, ChangeStatus::Published).await?;
@@ -259,7 +263,11 @@ async fn a_standard_change(
             "Spring opening hours: Sundays",
             "campaigns/spring-2027/sundays",
             &template.id,
-            &[("day", "Sunday"), ("time", "10:00"), ("note", "Every plant is 30% off.")],
+            &[
+                ("day", "Sunday"),
+                ("time", "10:00"),
+                ("note", "Every plant is 30% off."),
+            ],
         )
         .await?;
     Ok(())

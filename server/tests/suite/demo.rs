@@ -144,7 +144,8 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
     // The standard change: approved by policy under the template Grace and Lukas approved.
     assert!(events.iter().any(|e| e.action == "change.pre_approved"
         && e.actor_label == "Countersign"
-        && e.details.contains("\"approved_by\":[\"Grace Okafor\",\"Lukas Brandt\"]")));
+        && e.details
+            .contains("\"approved_by\":[\"Grace Okafor\",\"Lukas Brandt\"]")));
     assert!(events
         .iter()
         .any(|e| e.action == "change.template_not_applied" && e.details.contains("30%")));
