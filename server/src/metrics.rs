@@ -183,6 +183,71 @@ async fn outbox_gauges(services: &countersign_core::Services) -> String {
     out
 }
 
+/// Review latency over the changes drafted in the last 30 days (people's reviews), what waits
+/// now, and how much went through templates: read at scrape time like the outbox's.
+async fn flow_gauges(services: &countersign_core::Services) -> String {
+    use countersign_core::domain::{GroupFlow, Stage};
+    let Ok((report, _)) = services.flow_unchecked(30).await else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP countersign_review_latency_seconds Time from draft to each stage for changes drafted in the last 30 days and reviewed by people, by tier (\"all\" for every tier)."
+    );
+    let _ = writeln!(out, "# TYPE countersign_review_latency_seconds gauge");
+    let mut groups: Vec<(String, &GroupFlow)> = vec![("all".to_owned(), &report.overall)];
+    groups.extend(report.by_tier.iter().map(|(t, g)| (t.to_string(), g)));
+    for (tier, group) in &groups {
+        for stage in Stage::ALL {
+            let latency = group.stage(stage);
+            for (quantile, value) in [("0.5", latency.p50), ("0.95", latency.p95)] {
+                if let Some(value) = value {
+                    let _ = writeln!(
+                        out,
+                        "countersign_review_latency_seconds{{stage=\"{}\",tier=\"{tier}\",quantile=\"{quantile}\"}} {}",
+                        stage.as_str(),
+                        value.num_milliseconds() as f64 / 1000.0
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP countersign_changes_drafted Changes drafted in the last 30 days, by tier and by who approved them (people or a template)."
+    );
+    let _ = writeln!(out, "# TYPE countersign_changes_drafted gauge");
+    for (tier, group) in groups.iter().skip(1) {
+        let _ = writeln!(
+            out,
+            "countersign_changes_drafted{{tier=\"{tier}\",through=\"people\"}} {}",
+            group.drafted - group.pre_approved
+        );
+        let _ = writeln!(
+            out,
+            "countersign_changes_drafted{{tier=\"{tier}\",through=\"template\"}} {}",
+            group.pre_approved
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP countersign_changes_waiting Changes waiting for people now (pending review or sent back)."
+    );
+    let _ = writeln!(out, "# TYPE countersign_changes_waiting gauge");
+    let _ = writeln!(out, "countersign_changes_waiting {}", report.waiting);
+    let _ = writeln!(
+        out,
+        "# HELP countersign_oldest_waiting_seconds Age of the oldest change waiting for people."
+    );
+    let _ = writeln!(out, "# TYPE countersign_oldest_waiting_seconds gauge");
+    let age = report.oldest_waiting_since.map_or(0.0, |at| {
+        (services.clock().now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    let _ = writeln!(out, "countersign_oldest_waiting_seconds {age}");
+    out
+}
+
 pub async fn endpoint(
     State(state): State<crate::state::AppState>,
     headers: axum::http::HeaderMap,
@@ -210,6 +275,7 @@ pub async fn endpoint(
     }
     let mut text = state.metrics.render();
     text.push_str(&outbox_gauges(&state.services).await);
+    text.push_str(&flow_gauges(&state.services).await);
     (
         [(
             header::CONTENT_TYPE,

@@ -40,6 +40,7 @@ pub(crate) mod adapter {
             Area::Deliveries => "deliveries",
             Area::Compliance => "compliance",
             Area::Audit => "audit",
+            Area::Flow => "flow",
         }
     }
 }
@@ -210,6 +211,7 @@ pub mod changes;
 pub mod compliance;
 pub mod data_access;
 pub mod effects;
+pub mod flow;
 pub mod gate;
 pub mod identities;
 pub mod notices;

@@ -7,12 +7,13 @@ use leptos_router::components::A;
 /// The signed-in person, shared by the header and the pages.
 pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
 
-const AREAS: [(&str, &str, &str); 8] = [
+const AREAS: [(&str, &str, &str); 9] = [
     ("queue", "/queue", "Queue"),
     ("workflows", "/workflows", "Workflows"),
     ("identities", "/identities", "Identities"),
     ("data-access", "/data-access", "Data access"),
     ("review-quality", "/review-quality", "Review quality"),
+    ("flow", "/flow", "Flow"),
     ("deliveries", "/deliveries", "Deliveries"),
     ("compliance", "/compliance", "Compliance"),
     ("audit", "/audit", "Audit"),

@@ -428,6 +428,15 @@ async fn metrics_count_requests_by_route_and_sign_ins() {
     assert!(metrics.contains(r#"countersign_outbox_effects{state="dead"} 0"#));
     assert!(metrics.contains("countersign_outbox_oldest_pending_seconds 0"));
     assert!(metrics.contains("countersign_http_request_duration_seconds_bucket"));
+    // Review latency and what waits, read from the database too.
+    for family in [
+        "# TYPE countersign_review_latency_seconds gauge",
+        "# TYPE countersign_changes_drafted gauge",
+        "countersign_changes_waiting ",
+        "countersign_oldest_waiting_seconds ",
+    ] {
+        assert!(metrics.contains(family), "{family} in {metrics}");
+    }
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ pub mod delegation;
 pub mod diff;
 pub mod duties;
 pub mod evidence;
+pub mod flow;
 pub mod gate;
 pub mod human;
 pub mod id;
@@ -49,6 +50,7 @@ pub use evidence::{
     check_evidence, CitedBases, Evidence, EvidenceCheck, EvidenceFacts, PreviousVersion,
     RollbackPlan, RollbackPlanError, RollbackPlanInput,
 };
+pub use flow::{flow_report, human_duration, FlowReport, FlowRow, GroupFlow, Latency, Stage};
 pub use gate::{
     has_standing_signoff, Comment, GateError, Quorum, ReviewQuality, ReviewView, RoleProgress,
     Served, Signoff, SignoffStanding, Verdict,

@@ -73,11 +73,13 @@ pub enum Action {
     SignTemplate,
     /// Withdraw a template: further use stops at once (approvers, legal reviewers).
     WithdrawTemplate,
+    /// See review latency (the Flow page): approvers, legal reviewers, security admins.
+    ViewFlow,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 39] = {
+    pub const ALL: [Action; 40] = {
         use Action::*;
         [
             EnterConsole,
@@ -119,6 +121,7 @@ impl Action {
             ProposeTemplate,
             SignTemplate,
             WithdrawTemplate,
+            ViewFlow,
         ]
     };
 
@@ -168,6 +171,7 @@ impl Action {
             Action::ProposeTemplate => "propose_template",
             Action::SignTemplate => "sign_template",
             Action::WithdrawTemplate => "withdraw_template",
+            Action::ViewFlow => "view_flow",
         }
     }
 }

@@ -44,15 +44,18 @@ pub enum Area {
     Deliveries,
     /// The framework map (OWASP, CSA MAESTRO, NIST) with live statuses.
     Compliance,
+    /// Review latency.
+    Flow,
 }
 
 impl Area {
-    pub const ALL: [Area; 8] = [
+    pub const ALL: [Area; 9] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
         Area::DataAccess,
         Area::ReviewQuality,
+        Area::Flow,
         Area::Deliveries,
         Area::Compliance,
         Area::Audit,
@@ -68,6 +71,7 @@ impl Area {
             Area::Compliance => (Action::ViewCompliance, Resource::Console),
             Area::ReviewQuality => (Action::ViewReviewQuality, Resource::Console),
             Area::Deliveries => (Action::ManageDeliveries, Resource::Console),
+            Area::Flow => (Action::ViewFlow, Resource::Console),
         }
     }
 }

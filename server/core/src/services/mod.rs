@@ -21,6 +21,7 @@ mod drafts;
 mod drift;
 mod drills;
 mod evidence;
+mod flow;
 mod freshness;
 mod gate;
 mod gate_view;
@@ -75,6 +76,7 @@ pub use drafts::{
 };
 pub use drift::GrantOutcome;
 pub use evidence::EvidencePack;
+pub use flow::FLOW_ROWS;
 pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink, VariantReview};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};

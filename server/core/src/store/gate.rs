@@ -615,7 +615,12 @@ macro_rules! gate_sql {
                 status: crate::domain::ChangeStatus,
                 at_ms: i64,
             ) -> Result<(), crate::store::StoreError> {
-                sqlx::query("UPDATE change_requests SET status = $1, updated_at = $2 WHERE id = $3")
+                // The first approval is kept: review latency is timed to it.
+                sqlx::query(
+                    "UPDATE change_requests SET status = $1, updated_at = $2, approved_at = \
+                     CASE WHEN $1 = 'approved' THEN COALESCE(approved_at, $2) ELSE approved_at END \
+                     WHERE id = $3",
+                )
                     .bind(status.as_str())
                     .bind(at_ms)
                     .bind(id)

@@ -12,6 +12,7 @@ mod consent;
 mod credentials;
 mod delegations;
 mod effects;
+mod flow;
 mod gate;
 mod identities;
 mod integrity;
@@ -113,6 +114,7 @@ pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites,
 pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
 pub use delegations::{DelegationReads, DelegationWrites};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
+pub use flow::FlowReads;
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
 pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
@@ -138,6 +140,7 @@ pub trait Store:
     + AuditSearch
     + VariantReads
     + TemplateReads
+    + FlowReads
     + Send
     + Sync
     + std::fmt::Debug

@@ -11,6 +11,7 @@ mod decisions;
 mod delegations;
 mod drafts;
 mod drift;
+mod flow;
 mod freshness;
 mod fuzz_regressions;
 mod gate;

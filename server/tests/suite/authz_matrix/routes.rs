@@ -170,6 +170,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /data-access"
         | "GET /deliveries"
         | "GET /review-quality"
+        | "GET /flow"
         | "GET /compliance"
         | "GET /inbox"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
@@ -233,6 +234,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
             form(&[("id", &ids.spare_auditor_token)]),
         ),
         "POST /ui/review_quality" => ui(Query, "review_quality", form(&[("days", "30")])),
+        "POST /ui/flow" => ui(Query, "flow", form(&[("days", "30")])),
         "POST /ui/compliance" => ui(Query, "compliance", form(&[("workflow", &ids.workflow)])),
 
         // The queue and the gate.
