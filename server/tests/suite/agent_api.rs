@@ -863,3 +863,85 @@ async fn an_agent_retries_a_draft_with_its_key_lists_its_changes_and_withdraws_o
         "the API is the default door"
     );
 }
+
+#[tokio::test]
+async fn an_agent_drafts_a_variant_set_and_a_malformed_set_is_named_by_its_field() {
+    let api = api(&[]).await;
+    let token = api.token_for_step().await;
+    let decision = api
+        .post_json(
+            "/api/v1/access-decisions",
+            &token,
+            r#"{"purpose":"spring_offer","fields":["email"],"subjects":["crm-1"]}"#,
+        )
+        .await;
+    let decision_id = decision.json["decision_id"].as_str().unwrap().to_owned();
+    let set = |variants: serde_json::Value| {
+        serde_json::json!({
+            "title": "Spring offer, two locales", "channel": "email", "purpose": "spring_offer",
+            "target": { "system": api.system },
+            "variants": variants,
+            "provenance": {
+                "model": "m", "model_version": "1", "prompt": "p", "raw_output": "o",
+                "access_decisions": [decision_id], "fields_used": ["email"],
+                "legal_bases": { decision_id.clone(): "consent" }
+            }
+        })
+        .to_string()
+    };
+    let variant = |name: &str, text: &str| {
+        serde_json::json!({
+            "name": name, "content": text, "format": "text", "audience": "external",
+            "target_reference": format!("campaigns/spring/{name}"),
+        })
+    };
+    let drafted = api
+        .post_json(
+            "/api/v1/drafts",
+            &token,
+            &set(serde_json::json!([
+                variant("en-GB", "The spring range is back."),
+                variant("de-DE", "Die Frühlingskollektion ist zurück."),
+            ])),
+        )
+        .await;
+    assert_eq!(drafted.status, StatusCode::CREATED, "{}", drafted.json);
+    let names: Vec<&str> = drafted.json["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["en-GB", "de-DE"]);
+    assert!(drafted.json["content_hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+
+    for (variants, field) in [
+        (serde_json::json!([]), "variants: "),
+        (
+            serde_json::json!([variant("en-GB", "a"), variant("en-GB", "b")]),
+            "variants[1].name: ",
+        ),
+        (
+            serde_json::json!([variant("en-GB", "a"), {"name": "x", "content": "b"}]),
+            "",
+        ),
+    ] {
+        let refused = api
+            .post_json("/api/v1/drafts", &token, &set(variants))
+            .await;
+        assert!(
+            refused.status == StatusCode::UNPROCESSABLE_ENTITY
+                || refused.status == StatusCode::BAD_REQUEST,
+            "{}",
+            refused.json
+        );
+        assert!(
+            refused.json["detail"].as_str().unwrap().starts_with(field),
+            "{field}: {}",
+            refused.json
+        );
+    }
+}
