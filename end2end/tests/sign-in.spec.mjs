@@ -2,11 +2,11 @@ import { test, expect } from './fixtures.mjs';
 import { signIn, navLinks, hydrated, SHORT_SESSION_CONSOLE } from './helpers.mjs';
 
 const people = [
-  { user: 'amira', name: 'Amira Haddad', roles: ['Approver'], nav: ['Queue', 'Workflows'] },
-  { user: 'lukas', name: 'Lukas Brandt', roles: ['Legal reviewer'], nav: ['Queue'] },
-  { user: 'priya', name: 'Priya Nair', roles: ['Security admin'], nav: ['Workflows', 'Identities', 'Data access', 'Review quality', 'Deliveries', 'Compliance', 'Audit'] },
+  { user: 'amira', name: 'Amira Haddad', roles: ['Approver'], nav: ['Queue', 'Workflows', 'Flow'] },
+  { user: 'lukas', name: 'Lukas Brandt', roles: ['Legal reviewer'], nav: ['Queue', 'Flow'] },
+  { user: 'priya', name: 'Priya Nair', roles: ['Security admin'], nav: ['Workflows', 'Identities', 'Data access', 'Review quality', 'Flow', 'Deliveries', 'Compliance', 'Audit'] },
   { user: 'tomasz', name: 'Tomasz Wójcik', roles: ['Auditor'], nav: ['Queue', 'Workflows', 'Identities', 'Compliance', 'Audit'] },
-  { user: 'grace', name: 'Grace Okafor', roles: ['Approver', 'Legal reviewer'], nav: ['Queue', 'Workflows'] },
+  { user: 'grace', name: 'Grace Okafor', roles: ['Approver', 'Legal reviewer'], nav: ['Queue', 'Workflows', 'Flow'] },
 ];
 
 for (const person of people) {

@@ -180,6 +180,41 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
     assert_ne!(drafted.is_error, Some(true), "{drafted:?}");
     let change = drafted.structured_content.unwrap();
     let change_id = change["change_id"].as_str().unwrap().to_owned();
+
+    // A variant set through the same tool: two locales, one change, the set's hash.
+    let locale = |name: &str, text: &str| {
+        json!({
+            "name": name, "content": text, "format": "markdown", "audience": "external",
+            "target_reference": format!("campaigns/spring-2027/{name}"),
+        })
+    };
+    let set = client
+        .call_tool(CallToolRequestParams::new("submit_draft").with_arguments(arguments(json!({
+            "title": "Spring offer email, two locales",
+            "channel": "email",
+            "purpose": "spring_offer",
+            "target": { "system": session.chain.crm.to_string() },
+            "variants": [
+                locale("en-GB", "Hello {first_name}, our garden range is back."),
+                locale("de-DE", "Hallo {first_name}, unser Gartensortiment ist zurück."),
+            ],
+            "provenance": {
+                "model": "claude-sonnet-4.5", "model_version": "2026-09-01",
+                "prompt": "Write the spring email in two locales.", "raw_output": "Hello, spring.",
+                "access_decisions": [decision_id], "fields_used": ["email"],
+                "legal_bases": { (decision_id.clone()): "consent" },
+            },
+        }))))
+        .await
+        .unwrap();
+    assert_ne!(set.is_error, Some(true), "{set:?}");
+    let set = set.structured_content.unwrap();
+    assert_eq!(set["variants"].as_array().map(Vec::len), Some(2), "{set}");
+    assert_eq!(
+        set["variants"][1]["target_reference"],
+        "campaigns/spring-2027/de-DE"
+    );
+    let set_id = set["change_id"].clone();
     let status = client
         .call_tool(
             CallToolRequestParams::new("get_change")
@@ -263,7 +298,11 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
         .iter()
         .map(|c| &c["change_id"])
         .collect();
-    assert_eq!(listed_ids, [&sale_id, &json!(change_id)], "{listed}");
+    assert_eq!(
+        listed_ids,
+        [&sale_id, &set_id, &json!(change_id)],
+        "{listed}"
+    );
 
     // Withdrawn, it leaves review; the tool is marked destructive.
     let withdraw = tools.iter().find(|t| t.name == "withdraw_draft").unwrap();
@@ -308,7 +347,8 @@ async fn an_agent_drafts_through_mcp_and_a_dead_token_ends_its_session() {
         .iter()
         .filter(|e| e.action == "change.drafted")
         .count();
-    assert_eq!(drafted_events, 2, "the retried draft was recorded once");
+    // The first draft, the set, and the retried draft once.
+    assert_eq!(drafted_events, 3, "the retried draft was recorded once");
 
     // A token for another step: the reader's step does not draft.
     let reader_token = services
