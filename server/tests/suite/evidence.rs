@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{free_port, loopback_allowed, start_sandbox, Sandbox};
-use crate::core_common::chain::chain_at;
-use crate::core_common::gate::{approve, gate_with, Gate};
+use crate::common::Sandbox;
+use crate::core_common::gate::{approve, Gate};
 use crate::core_common::{self, signed_in, TestDb};
-use countersign::connector::HttpConnector;
 use countersign_core::domain::{ChangeStatus, Role};
 use countersign_core::services::RevokeInput;
 use countersign_core::{CoreError, Services};
@@ -17,8 +15,6 @@ use countersign_evidence::manifest::{Manifest, CHECKPOINT, MANIFEST, REPORT};
 use countersign_evidence::{report, sha256, tar, verify_pack, Verdict};
 use countersign_transparency::{SignerKey, VerifierKey};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 struct World {
     services: Services,
@@ -31,17 +27,13 @@ struct World {
 /// A change approved, published to the reference system and rolled back, on a console with a
 /// log key.
 async fn published_and_rolled_back(db: &TestDb) -> World {
-    let (services, _clock) = core_common::services(db);
-    let signer = SignerKey::generate("countersign.test/ledger").unwrap();
-    let key = signer.verifier();
-    let services = services.with_log_key(signer).with_connector(Arc::new(
-        HttpConnector::new(Duration::from_secs(2), loopback_allowed()).unwrap(),
-    ));
-    let port = free_port();
-    let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = start_sandbox(&chain.crm_secret, dir.path(), port).await;
-    let g = gate_with(&services, db, chain).await;
+    let crate::common::published::Publishing {
+        services,
+        g,
+        key,
+        sandbox,
+        dir,
+    } = crate::common::published::publishing(db, |s| s).await;
     approve(&services, &g, &g.change).await;
     assert_eq!(services.deliver_due_effects().await.unwrap(), 1);
     services

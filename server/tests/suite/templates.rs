@@ -5,35 +5,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{free_port, loopback_allowed, sandbox_log, start_sandbox};
-use crate::core_common::chain::chain_at;
-use crate::core_common::gate::gate_with;
+use crate::common::published::{publishing, Publishing};
+use crate::common::sandbox_log;
 use crate::core_common::templates::{draft_under, fill, proposal, with_tiers};
 use crate::core_common::{self, signed_in};
 use crate::evidence::explain;
-use countersign::connector::HttpConnector;
 use countersign_core::domain::{ChangeStatus, Role};
 use countersign_evidence::verify_pack;
-use countersign_transparency::SignerKey;
-use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_fill_within_an_approved_template_is_published_and_its_pack_proves_the_template() {
     for db in core_common::both().await {
-        let (services, _clock) = core_common::services(&db);
-        let signer = SignerKey::generate("countersign.test/ledger").unwrap();
-        let key = signer.verifier();
-        let services = with_tiers(services, "1,2")
-            .with_log_key(signer)
-            .with_connector(Arc::new(
-                HttpConnector::new(Duration::from_secs(2), loopback_allowed()).unwrap(),
-            ));
-        let port = free_port();
-        let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
-        let dir = tempfile::tempdir().unwrap();
-        let sandbox = start_sandbox(&chain.crm_secret, dir.path(), port).await;
-        let g = gate_with(&services, &db, chain).await;
+        let Publishing {
+            services,
+            g,
+            key,
+            sandbox,
+            dir: _files,
+        } = publishing(&db, |s| with_tiers(s, "1,2")).await;
         let template = services
             .propose_template(&g.approver, proposal(&g))
             .await

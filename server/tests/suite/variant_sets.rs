@@ -5,20 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{free_port, loopback_allowed, sandbox_log, start_sandbox};
-use crate::core_common::chain::chain_at;
+use crate::common::published::{publishing, Publishing};
+use crate::common::sandbox_log;
 use crate::core_common::drafting::{decide, provenance, set_draft, LOCALES};
-use crate::core_common::gate::{approve, gate_with};
+use crate::core_common::gate::approve;
 use crate::core_common::{self, signed_in};
 use crate::evidence::{explain, replace_file, tampered};
-use countersign::connector::HttpConnector;
 use countersign_core::domain::{ChangeStatus, EffectKind, OutboxState, Role};
 use countersign_evidence::verify_pack;
-use countersign_transparency::SignerKey;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
-use std::time::Duration;
 
 fn target_dir(root: &std::path::Path, reference: &str) -> std::path::PathBuf {
     root.join("targets")
@@ -28,17 +24,13 @@ fn target_dir(root: &std::path::Path, reference: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn a_set_is_approved_once_published_per_variant_exactly_once_and_rolled_back_together() {
     for db in core_common::both().await {
-        let (services, _clock) = core_common::services(&db);
-        let signer = SignerKey::generate("countersign.test/ledger").unwrap();
-        let key = signer.verifier();
-        let services = services.with_log_key(signer).with_connector(Arc::new(
-            HttpConnector::new(Duration::from_secs(2), loopback_allowed()).unwrap(),
-        ));
-        let port = free_port();
-        let chain = chain_at(&services, &format!("http://127.0.0.1:{port}")).await;
-        let dir = tempfile::tempdir().unwrap();
-        let sandbox = start_sandbox(&chain.crm_secret, dir.path(), port).await;
-        let g = gate_with(&services, &db, chain).await;
+        let Publishing {
+            services,
+            g,
+            key,
+            sandbox,
+            dir,
+        } = publishing(&db, |s| s).await;
         let decision = decide(&services, &g.session.drafter).await;
         let set = services
             .submit_draft(

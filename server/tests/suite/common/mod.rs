@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod faulty;
+pub mod published;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
