@@ -93,9 +93,6 @@ pub async fn load_templates() -> Result<TemplatesView, UiError> {
 
 #[server(prefix = "/ui", endpoint = "template")]
 pub async fn load_template(id: String) -> Result<TemplateDetailView, UiError> {
-    use countersign_core::domain::TemplateState;
-    use countersign_core::policy::{Action, Resource};
-    use countersign_core::Actor;
     let (services, actor) = super::adapter::request()?;
     let detail = services
         .template_detail(&actor, &id)
@@ -108,26 +105,6 @@ pub async fn load_template(id: String) -> Result<TemplateDetailView, UiError> {
         .map_err(|e| UiError::from_core(e.into(), &actor))?;
     let now = services.clock().now();
     let t = &detail.template;
-    let (mut sign_as, mut cannot_sign) = (Vec::new(), None);
-    if let Actor::Human { id: me, roles, .. } = &actor {
-        if t.state != TemplateState::Proposed {
-            cannot_sign = Some(format!("the template is {}", t.state.as_str()));
-        } else if t.proposed_by == *me {
-            cannot_sign = Some("you proposed it: someone else approves it".to_owned());
-        } else if detail.signoffs.iter().any(|s| s.signer == *me) {
-            cannot_sign = Some("you have signed it".to_owned());
-        } else {
-            sign_as = detail
-                .needs
-                .iter()
-                .filter(|(role, _)| roles.contains(*role))
-                .map(|(role, _)| (role.as_str().to_owned(), role.label().to_owned()))
-                .collect();
-            if sign_as.is_empty() {
-                cannot_sign = Some("none of your roles is among those its tier needs".to_owned());
-            }
-        }
-    }
     let rule = detail
         .needs
         .iter()
@@ -166,12 +143,13 @@ pub async fn load_template(id: String) -> Result<TemplateDetailView, UiError> {
             })
             .collect(),
         changes: detail.changes.into_iter().map(templated).collect(),
-        sign_as,
-        cannot_sign,
-        may_withdraw: matches!(t.state, TemplateState::Proposed | TemplateState::Approved)
-            && services
-                .authorize(&actor, Action::WithdrawTemplate, &Resource::Console)
-                .is_ok(),
+        sign_as: detail
+            .sign_as
+            .iter()
+            .map(|role| (role.as_str().to_owned(), role.label().to_owned()))
+            .collect(),
+        cannot_sign: detail.cannot_sign.clone(),
+        may_withdraw: detail.may_withdraw,
         withdrawn: t.withdrawn_at.map(|at| {
             format!(
                 "Withdrawn {}: {}",

@@ -78,8 +78,9 @@ impl Services {
             ));
         }
         let filled = template.body.fill(&fill.values);
-        let mut problems = filled.broken.clone();
-        problems.extend(self.template_use_problems(&template, principal.workflow.tier.number()));
+        // Whether the template and the workflow's tier allow it is judged in the draft's
+        // transaction (`apply_template_in_tx`), on what it sees.
+        let problems = filled.broken.clone();
         Ok(Declared {
             template,
             values: fill.values.clone(),
@@ -164,14 +165,14 @@ impl Services {
         declared: &Declared,
     ) -> CoreResult<bool> {
         let mut problems = declared.problems.clone();
+        // The template and the workflow's tier as this transaction sees them: a withdrawal or a
+        // tier change committed since the draft was checked counts.
+        let tier = tx
+            .workflow_by_id(change.workflow)
+            .await?
+            .map_or(change.tier, |w| w.tier.number());
         match tx.template_in_tx(&declared.template.id).await? {
-            Some(now) => {
-                if let Some(why) = now.unusable(self.clock.now()) {
-                    if !problems.contains(&why) {
-                        problems.push(why);
-                    }
-                }
-            }
+            Some(now) => problems.extend(self.template_use_problems(&now, tier)),
             None => problems.push("the template no longer exists".to_owned()),
         }
         let pre_approved = problems.is_empty();

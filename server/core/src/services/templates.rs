@@ -53,6 +53,11 @@ pub struct TemplateDetail {
     pub changes: Vec<TemplatedChange>,
     /// The roles its tier needs, with how many approvals of each.
     pub needs: Vec<(Role, u8)>,
+    /// The roles the reader may sign it in now, by the rules `sign_template` enforces.
+    pub sign_as: Vec<Role>,
+    /// Why the reader cannot sign it, when they cannot.
+    pub cannot_sign: Option<String>,
+    pub may_withdraw: bool,
 }
 
 fn check_name(raw: &str) -> CoreResult<String> {
@@ -421,13 +426,74 @@ impl Services {
             .template(id)
             .await?
             .ok_or(CoreError::NotFound("template"))?;
-        let needs = self.template_rule(template.tier).required().collect();
+        let needs: Vec<(Role, u8)> = self.template_rule(template.tier).required().collect();
+        let signoffs = self.store.template_signoffs(id).await?;
+        let (sign_as, cannot_sign) = self.may_sign_template(actor, &template, &needs, &signoffs);
+        let may_withdraw = matches!(
+            template.state,
+            TemplateState::Proposed | TemplateState::Approved
+        ) && self
+            .authorize(actor, Action::WithdrawTemplate, &Resource::Console)
+            .is_ok();
         Ok(TemplateDetail {
-            signoffs: self.store.template_signoffs(id).await?,
             changes: self.store.changes_under_template(id, 200).await?,
+            signoffs,
             needs,
+            sign_as,
+            cannot_sign,
+            may_withdraw,
             template,
         })
+    }
+
+    /// The roles `actor` may sign `template` in now, or why none: the same policy decision and
+    /// state checks `sign_template` makes where it writes.
+    fn may_sign_template(
+        &self,
+        actor: &Actor,
+        template: &Template,
+        needs: &[(Role, u8)],
+        signoffs: &[TemplateSignoff],
+    ) -> (Vec<Role>, Option<String>) {
+        let Actor::Human { id: me, .. } = actor else {
+            return (Vec::new(), None);
+        };
+        let proposed_it = if template.proposed_by == *me {
+            "true"
+        } else {
+            "false"
+        };
+        let sign_as: Vec<Role> = needs
+            .iter()
+            .map(|(role, _)| *role)
+            .filter(|role| {
+                self.policy
+                    .authorize_with(
+                        actor,
+                        Action::SignTemplate,
+                        &Resource::Console,
+                        &[("role", role.as_str()), ("proposed_it", proposed_it)],
+                    )
+                    .is_ok()
+            })
+            .collect();
+        let why = if template.state != TemplateState::Proposed {
+            Some(format!("The template is {}.", template.state.as_str()))
+        } else if self.clock.now() >= template.expires_at {
+            Some("The template expired before its quorum was met.".to_owned())
+        } else if proposed_it == "true" {
+            Some("You proposed it: someone else approves it.".to_owned())
+        } else if signoffs.iter().any(|s| s.signer == *me) {
+            Some("You have signed it.".to_owned())
+        } else if sign_as.is_empty() {
+            Some("None of your roles is among those its tier needs.".to_owned())
+        } else {
+            None
+        };
+        match why {
+            Some(why) => (Vec::new(), Some(why)),
+            None => (sign_as, None),
+        }
     }
 
     /// Changes policy approved under a template in the last `days` days, for spot checks.

@@ -79,6 +79,22 @@ async fn a_template_approved_by_its_quorum_lets_policy_approve_a_fill_within_it(
             used.problems
         );
 
+        // The page offers signing exactly where the command would allow it.
+        let mine = services
+            .template_detail(&g.approver, &template.id)
+            .await
+            .unwrap();
+        assert!(mine.sign_as.is_empty());
+        assert!(mine
+            .cannot_sign
+            .unwrap()
+            .contains("someone else approves it"));
+        let theirs = services
+            .template_detail(&g.legal, &template.id)
+            .await
+            .unwrap();
+        assert_eq!(theirs.sign_as, [Role::Legal]);
+        assert!(theirs.may_withdraw);
         // Its tier's quorum approves it; whoever proposed it does not count.
         let own = services
             .sign_template(
