@@ -12,6 +12,7 @@ pub mod dto;
 pub mod dto_effects;
 pub mod dto_flow;
 pub mod dto_gate;
+pub mod dto_investigate;
 pub mod dto_notices;
 pub mod dto_templates;
 pub mod error;
@@ -26,9 +27,10 @@ use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
     deliveries::DeliveriesPage, flow::FlowPage, home::HomePage, identities::IdentitiesPage,
-    inbox::InboxPage, no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
-    review_quality::ReviewQualityPage, signin::SignInPage, templates::TemplatePage,
-    templates::TemplatesPage, workflow_builder::WorkflowBuilderPage, workflows::WorkflowsPage,
+    inbox::InboxPage, investigate::InvestigatePage, no_access::NoAccessPage, not_found::NotFound,
+    queue::QueuePage, review_quality::ReviewQualityPage, signin::SignInPage,
+    templates::TemplatePage, templates::TemplatesPage, workflow_builder::WorkflowBuilderPage,
+    workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -83,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/data-access") ssr=SsrMode::Async view=|| view! { <Layout><DataAccessPage /></Layout> } />
                 <Route path=path!("/deliveries") ssr=SsrMode::Async view=|| view! { <Layout><DeliveriesPage /></Layout> } />
                 <Route path=path!("/flow") ssr=SsrMode::Async view=|| view! { <Layout><FlowPage /></Layout> } />
+                <Route path=path!("/investigate") ssr=SsrMode::Async view=|| view! { <Layout><InvestigatePage /></Layout> } />
                 <Route path=path!("/review-quality") ssr=SsrMode::Async view=|| view! { <Layout><ReviewQualityPage /></Layout> } />
                 <Route path=path!("/compliance") ssr=SsrMode::Async view=|| view! { <Layout><CompliancePage /></Layout> } />
                 <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />

@@ -41,6 +41,7 @@ pub(crate) mod adapter {
             Area::Compliance => "compliance",
             Area::Audit => "audit",
             Area::Flow => "flow",
+            Area::Investigate => "investigate",
         }
     }
 }
@@ -214,6 +215,7 @@ pub mod effects;
 pub mod flow;
 pub mod gate;
 pub mod identities;
+pub mod investigate;
 pub mod notices;
 pub mod review_quality;
 pub mod systems;

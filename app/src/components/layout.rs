@@ -7,7 +7,7 @@ use leptos_router::components::A;
 /// The signed-in person, shared by the header and the pages.
 pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
 
-const AREAS: [(&str, &str, &str); 9] = [
+const AREAS: [(&str, &str, &str); 10] = [
     ("queue", "/queue", "Queue"),
     ("workflows", "/workflows", "Workflows"),
     ("identities", "/identities", "Identities"),
@@ -17,6 +17,7 @@ const AREAS: [(&str, &str, &str); 9] = [
     ("deliveries", "/deliveries", "Deliveries"),
     ("compliance", "/compliance", "Compliance"),
     ("audit", "/audit", "Audit"),
+    ("investigate", "/investigate", "Investigate"),
 ];
 
 /// Header, navigation by role, and the page.

@@ -57,7 +57,7 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 /// `?a=b&c=d`, or nothing.
-fn query_string(pairs: &[(&str, String)]) -> String {
+pub(crate) fn query_string(pairs: &[(&str, String)]) -> String {
     let encoded: Vec<String> = pairs
         .iter()
         .map(|(k, v)| {

@@ -10,6 +10,7 @@ pub mod flow;
 pub mod home;
 pub mod identities;
 pub mod inbox;
+pub mod investigate;
 pub mod no_access;
 pub mod not_found;
 pub mod queue;

@@ -185,6 +185,7 @@ fn WorkflowCard(
         })
         .collect_view();
     let id = workflow.id.clone();
+    let anchor = format!("workflow-{id}");
     let review_id = workflow.id.clone();
     let kill_switch = workflow.can_revoke.then(|| {
         view! { <KillSwitch workflow=workflow.id.clone() name=workflow.name.clone() action=commands.revoke /> }
@@ -193,7 +194,7 @@ fn WorkflowCard(
         view! { <RevocationStatus workflow=workflow.id.clone() revocation can_clone=can_manage clone=commands.clone /> }
     });
     view! {
-        <article data-testid="workflow-card" class="mb-6 rounded-lg border border-slate-200 bg-white p-5">
+        <article data-testid="workflow-card" id=anchor class="mb-6 scroll-mt-4 rounded-lg border border-slate-200 bg-white p-5">
             <div class="flex flex-wrap items-start justify-between gap-3">
                 <div>
                     <h3 class="text-lg font-semibold">{workflow.name.clone()}</h3>

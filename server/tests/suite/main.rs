@@ -18,6 +18,7 @@ mod evidence;
 mod fuzz_regressions;
 mod hardening;
 mod http;
+mod investigate;
 mod ledger_api;
 mod mcp;
 mod notify;

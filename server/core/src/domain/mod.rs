@@ -15,6 +15,7 @@ pub mod flow;
 pub mod gate;
 pub mod human;
 pub mod id;
+pub mod investigation;
 pub mod nhi;
 pub mod notification;
 pub mod outbox;
@@ -57,6 +58,7 @@ pub use gate::{
 };
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
 pub use id::{AuditorTokenId, DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
+pub use investigation::{InvestigationError, InvestigationQuery, SubjectStanding, MAX_QUERY_CHARS};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use notification::{
     format_time_of_day, parse_time_of_day, AudienceKind, Channel, Notice, NoticeKind, NotifyPrefs,

@@ -75,11 +75,13 @@ pub enum Action {
     WithdrawTemplate,
     /// See review latency (the Flow page): approvers, legal reviewers, security admins.
     ViewFlow,
+    /// Trace a customer's data or a change's chain (Investigate): security admins, auditors.
+    Investigate,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 40] = {
+    pub const ALL: [Action; 41] = {
         use Action::*;
         [
             EnterConsole,
@@ -122,6 +124,7 @@ impl Action {
             SignTemplate,
             WithdrawTemplate,
             ViewFlow,
+            Investigate,
         ]
     };
 
@@ -172,6 +175,7 @@ impl Action {
             Action::SignTemplate => "sign_template",
             Action::WithdrawTemplate => "withdraw_template",
             Action::ViewFlow => "view_flow",
+            Action::Investigate => "investigate",
         }
     }
 }

@@ -46,10 +46,12 @@ pub enum Area {
     Compliance,
     /// Review latency.
     Flow,
+    /// Incident tracing.
+    Investigate,
 }
 
 impl Area {
-    pub const ALL: [Area; 9] = [
+    pub const ALL: [Area; 10] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
@@ -59,6 +61,7 @@ impl Area {
         Area::Deliveries,
         Area::Compliance,
         Area::Audit,
+        Area::Investigate,
     ];
 
     fn action(self) -> (Action, Resource) {
@@ -72,6 +75,7 @@ impl Area {
             Area::ReviewQuality => (Action::ViewReviewQuality, Resource::Console),
             Area::Deliveries => (Action::ManageDeliveries, Resource::Console),
             Area::Flow => (Action::ViewFlow, Resource::Console),
+            Area::Investigate => (Action::Investigate, Resource::Console),
         }
     }
 }

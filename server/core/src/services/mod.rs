@@ -26,6 +26,7 @@ mod freshness;
 mod gate;
 mod gate_view;
 mod identities;
+mod investigate;
 mod ledger_proofs;
 mod log_key_rotation;
 mod log_verify;
@@ -80,6 +81,10 @@ pub use flow::FLOW_ROWS;
 pub use gate::{SignoffInput, SignoffOutcome};
 pub use gate_view::{ExcludedPerson, GateView, OutboundLink, VariantReview};
 pub use identities::{IdentityFilter, RegisterNhi, MAX_BULK, MAX_OWNERS};
+pub use investigate::{
+    cursor_text, ChainDecision, ChangeChain, CitingChange, Delivery, Investigation,
+    SubjectDecision, SubjectTrace, DECISIONS_PER_PAGE, TARGET_CHANGES,
+};
 pub use ledger_proofs::{CosignedCheckpoint, EventInclusion};
 pub use log_key_rotation::{rotation, KEY_ROTATED};
 pub use log_verify::{CheckpointSource, Contradiction, LogVerification};

@@ -16,6 +16,7 @@ mod flow;
 mod gate;
 mod identities;
 mod integrity;
+mod investigate;
 mod notifications;
 mod person_link;
 mod postgres;
@@ -117,6 +118,7 @@ pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use flow::FlowReads;
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
+pub use investigate::{Citation, DecisionCursor, InvestigateReads};
 pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
 pub use person_link::PersonLinkWrites;
 pub use session_writes::SessionWrites;
@@ -141,6 +143,7 @@ pub trait Store:
     + VariantReads
     + TemplateReads
     + FlowReads
+    + InvestigateReads
     + Send
     + Sync
     + std::fmt::Debug

@@ -7,6 +7,7 @@ use super::effects::effects_sql;
 use super::flow::flow_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::investigate::investigate_sql;
 use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
@@ -43,6 +44,20 @@ impl PostgresStore {
 }
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
+investigate_sql!(PostgresStore);
+
+/// How PostgreSQL reads the subjects of an answer and the citations of a provenance (JSON).
+impl super::investigate::InvestigateIndex for PostgresWriteTx {
+    const DECISION_SUBJECTS: &'static str =
+        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
+         SELECT s ->> 'subject', $2, $3 \
+         FROM jsonb_array_elements(($1::jsonb -> 'allowed_subjects') \
+                                   || ($1::jsonb -> 'denied_subjects')) s";
+    const CITATIONS: &'static str =
+        "INSERT INTO change_citations (decision_id, change_id, version) \
+         SELECT DISTINCT c, $2, $3 \
+         FROM jsonb_array_elements_text($1::jsonb -> 'access_decisions') c";
+}
 integrity_sql!(PostgresStore, PostgresWriteTx);
 session_writes_sql!(PostgresWriteTx);
 person_link_sql!(PostgresWriteTx);

@@ -92,10 +92,17 @@ macro_rules! shared_sql {
                 .bind(&version.content.text)
                 .bind(version.content.format.as_str())
                 .bind(&version.content.hash)
-                .bind(provenance)
+                .bind(&provenance)
                 .bind(crate::clock::to_millis(version.submitted_at))
                 .execute(&mut *self.tx)
                 .await?;
+                // The decisions it cites, for tracing a subject's data to the changes using it.
+                sqlx::query(<Self as crate::store::investigate::InvestigateIndex>::CITATIONS)
+                    .bind(&provenance)
+                    .bind(id)
+                    .bind(version.version)
+                    .execute(&mut *self.tx)
+                    .await?;
                 crate::store::VariantWrites::insert_variants(
                     self,
                     id,
@@ -731,6 +738,15 @@ macro_rules! shared_sql {
                 .bind(&row.response_json)
                 .bind(row.decided_at_ms)
                 .bind(row.expires_at_ms)
+                .execute(&mut *self.tx)
+                .await?;
+                // Every subject the answer names, for tracing a subject's data.
+                sqlx::query(
+                    <Self as crate::store::investigate::InvestigateIndex>::DECISION_SUBJECTS,
+                )
+                .bind(&row.response_json)
+                .bind(row.decided_at_ms)
+                .bind(&row.id)
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

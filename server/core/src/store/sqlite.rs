@@ -7,6 +7,7 @@ use super::effects::effects_sql;
 use super::flow::flow_sql;
 use super::gate::gate_sql;
 use super::integrity::integrity_sql;
+use super::investigate::investigate_sql;
 use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
 use super::session_writes::session_writes_sql;
@@ -94,6 +95,21 @@ fn owner_only_file(path: &std::path::Path) -> Result<(), StoreError> {
 }
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
+investigate_sql!(SqliteStore);
+
+/// How SQLite reads the subjects of an answer and the citations of a provenance (JSON).
+impl super::investigate::InvestigateIndex for SqliteWriteTx {
+    const DECISION_SUBJECTS: &'static str =
+        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
+         SELECT json_extract(s.value, '$.subject'), $2, $3 \
+         FROM json_each($1, '$.allowed_subjects') s \
+         UNION ALL \
+         SELECT json_extract(s.value, '$.subject'), $2, $3 \
+         FROM json_each($1, '$.denied_subjects') s";
+    const CITATIONS: &'static str =
+        "INSERT INTO change_citations (decision_id, change_id, version) \
+         SELECT DISTINCT c.value, $2, $3 FROM json_each($1, '$.access_decisions') c";
+}
 integrity_sql!(SqliteStore, SqliteWriteTx);
 session_writes_sql!(SqliteWriteTx);
 person_link_sql!(SqliteWriteTx);

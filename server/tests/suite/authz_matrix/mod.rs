@@ -60,6 +60,10 @@ fn outcome(status: u16, location: Option<&str>, page_refused: bool, writes: &Wri
 /// allowed command its change with a ledger event.
 fn writes_problem(writes: &Writes, kind: Kind, succeeded: bool) -> Option<String> {
     match (writes, kind, succeeded) {
+        (Writes::Signal, Kind::RecordsSearch, true) => None,
+        (Writes::Nothing, Kind::RecordsSearch, true) => {
+            Some("it answered a search without recording it".to_owned())
+        }
         (Writes::Nothing, Kind::Command, true) => {
             Some("it answered success but changed nothing".to_owned())
         }
@@ -69,6 +73,10 @@ fn writes_problem(writes: &Writes, kind: Kind, succeeded: bool) -> Option<String
             Some("only a refusal may leave a signal in the ledger".to_owned())
         }
         (Writes::Wrote { .. }, _, false) => Some(format!("a refusal wrote: {}", writes.describe())),
+        (Writes::Wrote { .. }, Kind::RecordsSearch, true) => Some(format!(
+            "a search may record itself only: {}",
+            writes.describe()
+        )),
         (Writes::Wrote { .. }, Kind::Query, true) => {
             Some(format!("a read wrote: {}", writes.describe()))
         }

@@ -22,6 +22,9 @@ pub enum Kind {
     /// A person marking their own notices read: their reading state (`notifications`) and
     /// nothing else, without a ledger event.
     MarksRead,
+    /// An investigation: when allowed it records the search as one ledger event (who looked
+    /// at whose data) and writes nothing else; a search is never answered unrecorded.
+    RecordsSearch,
 }
 
 pub struct RouteRequest {
@@ -155,7 +158,7 @@ fn version_json(ids: &Ids) -> Payload {
 
 /// The request the matrix sends to `route`, or `None` for a route it does not know yet.
 pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
-    use Kind::{Command, MarksRead, Query, RecordsView};
+    use Kind::{Command, MarksRead, Query, RecordsSearch, RecordsView};
     let change = ids.change.as_str();
     let reason = "Matrix: checking who may do this.";
     Some(match route {
@@ -174,6 +177,11 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /compliance"
         | "GET /inbox"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
+        // A real search, recorded in the ledger for whoever may make it.
+        "GET /investigate" => RouteRequest {
+            kind: RecordsSearch,
+            ..query("/investigate?kind=subject&q=crm-1".to_owned())
+        },
         "GET /templates" => query("/templates".to_owned()),
         "GET /templates/{id}" => query(format!("/templates/{}", ids.template)),
         "GET /changes/{id}" => RouteRequest {
@@ -235,6 +243,11 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         ),
         "POST /ui/review_quality" => ui(Query, "review_quality", form(&[("days", "30")])),
         "POST /ui/flow" => ui(Query, "flow", form(&[("days", "30")])),
+        "POST /ui/investigate" => ui(
+            RecordsSearch,
+            "investigate",
+            form(&[("kind", "subject"), ("q", "crm-1")]),
+        ),
         "POST /ui/compliance" => ui(Query, "compliance", form(&[("workflow", &ids.workflow)])),
 
         // The queue and the gate.
