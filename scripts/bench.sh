@@ -6,7 +6,7 @@
 # systems, and the verifiable ledger (audited writes with and without checkpoints, tree building
 # and `audit verify` over LEDGER_EVENTS events), and the change page of a 50-locale variant set.
 # Figures go to stdout; the README quotes them.
-# `BENCH=decisions`, `queue`, `killswitch`, `ledger` or `variants` runs only one of them.
+# `BENCH=decisions`, `queue`, `killswitch`, `ledger`, `variants` or `investigate` runs only one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -19,6 +19,7 @@ QUEUE_CHANGES="${QUEUE_CHANGES:-100000}"
 QUEUE_GROW_TO="${QUEUE_GROW_TO:-1000000}"
 QUEUE_EVENTS="${QUEUE_EVENTS:-1000000}"
 LEDGER_EVENTS="${LEDGER_EVENTS:-1000000}"
+INVESTIGATE_DECISIONS="${INVESTIGATE_DECISIONS:-1000000}"
 BENCH="${BENCH:-all}"
 
 if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
@@ -57,6 +58,14 @@ if [ "$BENCH" = all ] || [ "$BENCH" = variants ]; then
   for database in sqlite "$(fresh_db)"; do
     echo "==> A 50-locale variant set's change page ($database)"
     target/release/countersign-load variants --database "$database" --variants 50
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = investigate ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Investigate over $INVESTIGATE_DECISIONS access decisions ($database)"
+    target/release/countersign-load investigate --database "$database" \
+      --decisions "$INVESTIGATE_DECISIONS"
   done
 fi
 

@@ -22,6 +22,7 @@ pub mod evidence_download;
 pub mod flood_bench;
 pub mod fuzzing;
 pub mod health;
+pub mod investigate_bench;
 pub mod killswitch_bench;
 pub mod ledger_bench;
 pub mod loadtest;

@@ -161,9 +161,19 @@ async fn seed_events(world: &World, total: i64) -> anyhow::Result<()> {
 
 /// A session cookie for the demo approver persona.
 pub(crate) async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    sign_in_as(client, base, "amira", "/queue").await
+}
+
+/// A session cookie for a demo persona (`amira`, `priya`, …).
+pub(crate) async fn sign_in_as(
+    client: &reqwest::Client,
+    base: &str,
+    persona: &str,
+    next: &str,
+) -> anyhow::Result<String> {
     let reply = client
         .post(format!("{base}/auth/demo"))
-        .form(&[("persona", "amira"), ("next", "/queue")])
+        .form(&[("persona", persona), ("next", next)])
         .send()
         .await?;
     let cookie = reply

@@ -117,8 +117,8 @@ pub fn tip(key: &str) -> Option<(&'static str, &'static str)> {
             "/workflows",
         ),
         "tomasz" => (
-            "Verify the ledger, then follow a change from draft to publication and rollback.",
-            "/audit",
+            "Trace where customer crm-1001's data was used, down to the published campaign and who let it through; then verify the ledger.",
+            "/investigate?kind=subject&q=crm-1001",
         ),
         "grace" => (
             "Sign a change in either of your roles: one person counts once.",

@@ -1,12 +1,14 @@
 //! `countersign-load`: the benchmarks a reader can rerun, on loopback.
 //! `decisions` — a bounded HTTP load run against the access-decision API;
 //! `queue` — fills the gate with pending changes and times the queue page's server render;
+//! `investigate` — times the Investigate page over a ledger of a million decisions;
 //! `variants` — times the server render of a change page carrying a set of many locales;
 //! `killswitch` — revokes a workflow with many credentials and systems and times the refusal and
 //! the receipts. See `server/src/loadtest.rs`, `queue_bench.rs`, `killswitch_bench.rs` and the
 //! README's Performance section. `fixture` serves a console for the API conformance run.
 
 use clap::{Parser, Subcommand};
+use countersign::investigate_bench::{self, InvestigateBenchOptions};
 use countersign::killswitch_bench::{self, KillSwitchOptions};
 use countersign::loadtest::{run, LoadOptions};
 use countersign::queue_bench::{self, QueueBenchOptions};
@@ -64,6 +66,24 @@ enum Bench {
         #[arg(long, default_value_t = 50)]
         variants: usize,
         /// Renders timed.
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+    },
+    /// GET /investigate for a signed-in security admin, over a large ledger of decisions.
+    Investigate {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Access decisions stored.
+        #[arg(long, default_value_t = 1_000_000)]
+        decisions: usize,
+        /// Distinct customers the decisions are about.
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+        /// Customers each decision names.
+        #[arg(long, default_value_t = 5)]
+        subjects: usize,
+        /// Renders timed per search.
         #[arg(long, default_value_t = 100)]
         samples: usize,
     },
@@ -180,6 +200,23 @@ async fn main() -> anyhow::Result<()> {
             variants_bench::run(VariantsBenchOptions {
                 database_url: database,
                 variants: variants.max(1),
+                samples: samples.max(1),
+            })
+            .await?
+            .print();
+        }
+        Bench::Investigate {
+            database,
+            decisions,
+            customers,
+            subjects,
+            samples,
+        } => {
+            investigate_bench::run(InvestigateBenchOptions {
+                database_url: database,
+                decisions: decisions.max(1),
+                customers: customers.max(subjects.clamp(1, 100) * 2),
+                subjects_per_decision: subjects.clamp(1, 100),
                 samples: samples.max(1),
             })
             .await?

@@ -17,6 +17,7 @@ mod fuzz_regressions;
 mod gate;
 mod identities;
 mod integrity;
+mod investigate_index;
 mod notifications;
 mod policy_cases;
 mod store;
