@@ -181,19 +181,21 @@ impl Services {
 
     pub async fn list_nhis(&self, actor: &Actor, filter: IdentityFilter) -> CoreResult<Vec<Nhi>> {
         self.authorize(actor, Action::ViewIdentities, &Resource::Console)?;
+        Ok(self.store.nhis(&self.nhi_filter(&filter)).await?)
+    }
+
+    /// The store's filter for the page's: days counted from now.
+    pub(super) fn nhi_filter(&self, filter: &IdentityFilter) -> NhiFilter {
         let now = self.clock.now();
         let days = |d: u32| crate::clock::to_millis(now + Duration::days(i64::from(d)));
         let ago = |d: u32| crate::clock::to_millis(now - Duration::days(i64::from(d)));
-        Ok(self
-            .store
-            .nhis(&NhiFilter {
-                orphaned: filter.orphaned,
-                expiring_before_ms: filter.expiring_within_days.map(days),
-                unused_since_ms: filter.unused_for_days.map(ago),
-                owner: filter.owner,
-                id: None,
-            })
-            .await?)
+        NhiFilter {
+            orphaned: filter.orphaned,
+            expiring_before_ms: filter.expiring_within_days.map(days),
+            unused_since_ms: filter.unused_for_days.map(ago),
+            owner: filter.owner,
+            ..Default::default()
+        }
     }
 
     /// Suspends, reactivates or revokes an identity, with a reason.

@@ -38,6 +38,7 @@ mod principal_cache;
 mod publishing;
 mod queue;
 mod recorder;
+mod registry_pages;
 mod review_quality;
 mod revocation;
 mod rollback;
@@ -94,6 +95,7 @@ pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };
+pub use registry_pages::{Paged, IDENTITIES_PER_PAGE, MAX_SEARCH_CHARS, WORKFLOWS_PER_PAGE};
 pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};

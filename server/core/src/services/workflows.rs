@@ -278,11 +278,36 @@ impl Services {
     }
 
     async fn checklist_facts(&self) -> CoreResult<OwnedFacts> {
+        self.checklist_facts_for(None).await
+    }
+
+    /// The facts the checklists of `workflows` need: only the identities their steps name when
+    /// given (a page of a large registry), every identity otherwise.
+    pub(super) async fn checklist_facts_for(
+        &self,
+        workflows: Option<&[Workflow]>,
+    ) -> CoreResult<OwnedFacts> {
+        let filter = crate::store::NhiFilter {
+            ids: workflows.map(|all| {
+                let mut ids: Vec<crate::domain::NhiId> = all
+                    .iter()
+                    .flat_map(|w| &w.steps)
+                    .filter_map(|s| match s.performer {
+                        crate::domain::Performer::Nhi(id) => Some(id),
+                        _ => None,
+                    })
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            }),
+            ..Default::default()
+        };
         Ok(OwnedFacts {
             drill_validity: self.settings.drill_validity,
             nhis: self
                 .store
-                .nhis(&Default::default())
+                .nhis(&filter)
                 .await?
                 .into_iter()
                 .map(|n| (n.id, n))
@@ -364,7 +389,7 @@ impl Services {
 }
 
 /// The registry facts a checklist needs, loaded once.
-struct OwnedFacts {
+pub(super) struct OwnedFacts {
     drill_validity: Duration,
     nhis: HashMap<crate::domain::NhiId, crate::domain::Nhi>,
     active_people: BTreeSet<HumanId>,
@@ -374,7 +399,7 @@ struct OwnedFacts {
 }
 
 impl OwnedFacts {
-    fn check(&self, workflow: &Workflow) -> Vec<Check> {
+    pub(super) fn check(&self, workflow: &Workflow) -> Vec<Check> {
         governability_checklist(
             &workflow.steps,
             &ChecklistFacts {

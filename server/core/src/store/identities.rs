@@ -18,6 +18,27 @@ pub struct NhiFilter {
     pub owner: Option<HumanId>,
     /// Only this identity.
     pub id: Option<NhiId>,
+    /// Only these identities (none when empty).
+    pub ids: Option<Vec<NhiId>>,
+    /// Only identities whose name or purpose contains this (any case).
+    pub search: Option<String>,
+    /// One page, in name order: (offset, limit).
+    pub page: Option<(i64, i64)>,
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'` on a lower-cased column: the text lower-cased, with `%`, `_`
+/// and `\` matching themselves.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 pub(super) enum Arg {
@@ -25,8 +46,8 @@ pub(super) enum Arg {
     Text(String),
 }
 
-/// One row per (identity, owner); identities without owners come with NULL owner columns.
-pub(super) fn nhi_query(filter: &NhiFilter) -> (String, Vec<Arg>) {
+/// The filter's `WHERE …` on `nhis n` (empty for none), its page aside, with its arguments.
+fn nhi_clauses(filter: &NhiFilter) -> (String, Vec<Arg>) {
     let mut clauses = Vec::new();
     let mut args = Vec::new();
     let next = |arg: Arg, args: &mut Vec<Arg>| {
@@ -60,11 +81,50 @@ pub(super) fn nhi_query(filter: &NhiFilter) -> (String, Vec<Arg>) {
             "EXISTS (SELECT 1 FROM nhi_owners oo WHERE oo.nhi_id = n.id AND oo.human_id = {p})"
         ));
     }
+    if let Some(ids) = &filter.ids {
+        let marks: Vec<String> = ids
+            .iter()
+            .map(|id| next(Arg::Text(id.to_string()), &mut args))
+            .collect();
+        clauses.push(if marks.is_empty() {
+            "FALSE".to_owned()
+        } else {
+            format!("n.id IN ({})", marks.join(", "))
+        });
+    }
+    if let Some(search) = &filter.search {
+        let p = next(Arg::Text(contains_pattern(search)), &mut args);
+        clauses.push(format!(
+            "(LOWER(n.name) LIKE {p} ESCAPE '\\' OR LOWER(n.purpose) LIKE {p} ESCAPE '\\')"
+        ));
+    }
     let filter_sql = if clauses.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
+    (filter_sql, args)
+}
+
+/// How many identities the filter matches (its page aside).
+pub(super) fn nhi_count_query(filter: &NhiFilter) -> (String, Vec<Arg>) {
+    let (filter_sql, args) = nhi_clauses(filter);
+    (format!("SELECT COUNT(*) FROM nhis n {filter_sql}"), args)
+}
+
+/// One row per (identity, owner); identities without owners come with NULL owner columns.
+pub(super) fn nhi_query(filter: &NhiFilter) -> (String, Vec<Arg>) {
+    let (mut filter_sql, mut args) = nhi_clauses(filter);
+    if let Some((offset, limit)) = filter.page {
+        args.push(Arg::Int(limit));
+        let limit = args.len();
+        args.push(Arg::Int(offset));
+        let offset = args.len();
+        filter_sql = format!(
+            "WHERE n.id IN (SELECT n.id FROM nhis n {filter_sql} \
+             ORDER BY n.name, n.id LIMIT ${limit} OFFSET ${offset})"
+        );
+    }
     let sql = format!(
         "SELECT n.id, n.kind, n.name, n.purpose, n.state, n.expires_at, n.model, n.created_by, \
          n.created_at, n.last_used_at, h.id AS owner_id, h.name AS owner_name, \

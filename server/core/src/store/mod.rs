@@ -41,7 +41,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use identities::NhiFilter;
+pub use identities::{contains_pattern, NhiFilter};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -175,6 +175,9 @@ pub trait Store:
 
     async fn nhi(&self, id: NhiId) -> Result<Option<Nhi>, StoreError>;
 
+    /// How many identities the filter matches, its page aside.
+    async fn nhi_count(&self, filter: &NhiFilter) -> Result<i64, StoreError>;
+
     /// Every connected system, by name, with its fields.
     async fn systems(&self) -> Result<Vec<ConnectedSystem>, StoreError>;
 
@@ -192,6 +195,16 @@ pub trait Store:
     async fn workflows(&self) -> Result<Vec<Workflow>, StoreError>;
 
     async fn workflow(&self, id: WorkflowId) -> Result<Option<Workflow>, StoreError>;
+
+    /// One page of the workflows whose name or purpose contains `search` (any case), in `state`
+    /// when given, in name order; and how many match in all.
+    async fn workflow_page(
+        &self,
+        search: &str,
+        state: Option<crate::domain::WorkflowState>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Workflow>, i64), StoreError>;
 
     /// The workflow one of whose steps has this id.
     async fn workflow_by_step(&self, step: StepId) -> Result<Option<Workflow>, StoreError>;

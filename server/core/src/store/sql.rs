@@ -1100,6 +1100,50 @@ macro_rules! shared_sql {
                 Ok(self.shared_nhis(&filter).await?.into_iter().next())
             }
 
+            async fn nhi_count(
+                &self,
+                filter: &crate::store::NhiFilter,
+            ) -> Result<i64, crate::store::StoreError> {
+                let (sql, args) = super::identities::nhi_count_query(filter);
+                let mut query = sqlx::query_scalar(&sql);
+                for arg in args {
+                    query = match arg {
+                        super::identities::Arg::Int(v) => query.bind(v),
+                        super::identities::Arg::Text(v) => query.bind(v),
+                    };
+                }
+                Ok(query.fetch_one(&self.pool).await?)
+            }
+
+            async fn workflow_page(
+                &self,
+                search: &str,
+                state: Option<crate::domain::WorkflowState>,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(Vec<crate::domain::Workflow>, i64), crate::store::StoreError> {
+                let pattern = crate::store::contains_pattern(search);
+                let state = state.map_or("", |s| s.as_str());
+                let rows = sqlx::query(&super::workflows::workflow_query(
+                    super::workflows::Which::Page,
+                ))
+                .bind(&pattern)
+                .bind(state)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+                let total: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM workflows w WHERE {}",
+                    super::workflows::MATCHING
+                ))
+                .bind(&pattern)
+                .bind(state)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((super::workflows::group_workflows(&rows)?, total))
+            }
+
             async fn systems(
                 &self,
             ) -> Result<Vec<crate::domain::ConnectedSystem>, crate::store::StoreError> {

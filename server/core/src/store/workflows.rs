@@ -9,7 +9,13 @@ pub(super) enum Which {
     All,
     ById,
     ByStep,
+    /// `$1` a `contains_pattern`, `$2` a state or '', `$3` the limit, `$4` the offset.
+    Page,
 }
+
+/// Workflows (`w`) whose name or purpose matches `$1`, in state `$2` unless it is ''.
+pub(super) const MATCHING: &str = "(LOWER(w.name) LIKE $1 ESCAPE '\\' \
+     OR LOWER(w.purpose) LIKE $1 ESCAPE '\\') AND ($2 = '' OR w.state = $2)";
 
 pub(super) fn workflow_query(which: Which) -> String {
     format!(
@@ -19,9 +25,15 @@ pub(super) fn workflow_query(which: Which) -> String {
          FROM workflows w LEFT JOIN workflow_steps s ON s.workflow_id = w.id {} \
          ORDER BY w.name, w.id, s.position",
         match which {
-            Which::All => "",
-            Which::ById => "WHERE w.id = $1",
-            Which::ByStep => "WHERE w.id = (SELECT workflow_id FROM workflow_steps WHERE id = $1)",
+            Which::All => String::new(),
+            Which::ById => "WHERE w.id = $1".to_owned(),
+            Which::ByStep => {
+                "WHERE w.id = (SELECT workflow_id FROM workflow_steps WHERE id = $1)".to_owned()
+            }
+            Which::Page => format!(
+                "WHERE w.id IN (SELECT w.id FROM workflows w WHERE {MATCHING} \
+                 ORDER BY w.name, w.id LIMIT $3 OFFSET $4)"
+            ),
         }
     )
 }

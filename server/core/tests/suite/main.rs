@@ -20,6 +20,7 @@ mod integrity;
 mod investigate_index;
 mod notifications;
 mod policy_cases;
+mod registry_pages;
 mod store;
 mod systems;
 mod templates;
