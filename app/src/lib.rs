@@ -30,7 +30,7 @@ use pages::{
     inbox::InboxPage, investigate::InvestigatePage, no_access::NoAccessPage, not_found::NotFound,
     queue::QueuePage, review_quality::ReviewQualityPage, signin::SignInPage,
     templates::TemplatePage, templates::TemplatesPage, workflow_builder::WorkflowBuilderPage,
-    workflows::WorkflowsPage,
+    workflows::WorkflowPage, workflows::WorkflowsPage,
 };
 
 /// The HTML document around the application.
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/templates/:id") ssr=SsrMode::Async view=|| view! { <Layout><TemplatePage /></Layout> } />
                 <Route path=path!("/workflows") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowsPage /></Layout> } />
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
+                <Route path=path!("/workflows/:id") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />
                 <Route path=path!("/data-access") ssr=SsrMode::Async view=|| view! { <Layout><DataAccessPage /></Layout> } />
                 <Route path=path!("/deliveries") ssr=SsrMode::Async view=|| view! { <Layout><DeliveriesPage /></Layout> } />

@@ -33,7 +33,7 @@ test('a security admin finds where a customer’s data was used and opens the ch
 
   // One click to the kill switch of the workflow that produced it.
   await chain.getByTestId('kill-switch-link').click();
-  await expect(priya).toHaveURL(/\/workflows#workflow-/);
+  await expect(priya).toHaveURL(/\/workflows\/[0-9a-f-]{36}#workflow-/);
   await hydrated(priya);
   const card = priya.locator(":target");
   await expect(card).toBeInViewport();

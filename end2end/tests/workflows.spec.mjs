@@ -25,6 +25,17 @@ test('demo: the spring offer workflow cannot be activated until its system passe
   await expect(page.getByTestId('workflow-outcome')).toHaveText('Spring offer email is active.');
   await expect(workflow).toContainText('active');
   await expect(workflow.getByRole('button', { name: 'Activate' })).toHaveCount(0);
+
+  // The workflow has a page of its own, at a stable URL.
+  await workflow.getByRole('link', { name: 'Spring offer email', exact: true }).click();
+  await expect(page).toHaveURL(/\/workflows\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  await expect(page.getByTestId('workflow-card')).toHaveCount(1);
+  await expect(page.getByTestId('workflow-card')).toContainText('Campaign Manager passed a revocation drill');
+  await expect(page.getByTestId('workflow-changes')).toHaveAttribute('href', /\/queue\?view=all&workflow=/);
+  await page.reload();
+  await expect(page.getByTestId('workflow-card')).toContainText('active');
+  await expect(page.getByRole('link', { name: '← All workflows' })).toBeVisible();
 });
 
 // Runs after the test above has activated the demo workflow (tests in a file run in order).

@@ -8,29 +8,65 @@ use leptos::prelude::*;
 
 #[server(prefix = "/ui", endpoint = "workflows")]
 pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let workflows = services
+        .workflows_with_checklists(&actor)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    workflows_view(&services, &actor, workflows, false).await
+}
+
+/// One workflow on its own page (`/workflows/{id}`): its chain, checklist, drift awaiting
+/// review, kill switch or revocation, and the privileges of the identities it names.
+#[server(prefix = "/ui", endpoint = "workflow")]
+pub async fn load_workflow(id: String) -> Result<WorkflowsView, UiError> {
+    let (services, actor) = super::adapter::request()?;
+    let id = super::adapter::parse_id("workflow", &id)?;
+    let one = services
+        .workflow_with_checklist(&actor, id)
+        .await
+        .map_err(|e| UiError::from_core(e, &actor))?;
+    workflows_view(&services, &actor, vec![one], true).await
+}
+
+/// The page's view of `workflows`; `only_theirs` keeps the privilege table to the identities
+/// their steps name.
+#[cfg(feature = "ssr")]
+async fn workflows_view(
+    services: &countersign_core::Services,
+    actor: &countersign_core::Actor,
+    workflows: Vec<(
+        countersign_core::domain::Workflow,
+        Vec<countersign_core::domain::Check>,
+    )>,
+    only_theirs: bool,
+) -> Result<WorkflowsView, UiError> {
     use super::workflow_convert::grant_input;
     use crate::dto::{CheckView, FieldView, PrivilegeView, StepView, SystemChoice, WorkflowView};
     use countersign_core::domain::{widening, Performer};
     use std::collections::HashMap;
-    let (services, actor) = super::adapter::request()?;
-    let core = |e| UiError::from_core(e, &actor);
-    let workflows = services
-        .workflows_with_checklists(&actor)
-        .await
-        .map_err(core)?;
+    let core = |e| UiError::from_core(e, actor);
+    let named: std::collections::BTreeSet<countersign_core::domain::NhiId> = workflows
+        .iter()
+        .flat_map(|(w, _)| &w.steps)
+        .filter_map(|s| match s.performer {
+            Performer::Nhi(id) => Some(id),
+            _ => None,
+        })
+        .collect();
     let people: HashMap<_, _> = services
-        .list_people(&actor)
+        .list_people(actor)
         .await
         .unwrap_or_default()
         .into_iter()
         .map(|h| (h.id, h.name))
         .collect();
     let nhis = services
-        .list_nhis(&actor, Default::default())
+        .list_nhis(actor, Default::default())
         .await
         .unwrap_or_default();
     let nhi_names: HashMap<_, _> = nhis.iter().map(|n| (n.id, n.name.clone())).collect();
-    let systems = services.list_systems(&actor).await.map_err(core)?;
+    let systems = services.list_systems(actor).await.map_err(core)?;
     let system_names: HashMap<_, _> = systems.iter().map(|s| (s.id, s.name.clone())).collect();
     let system_name = |id: Option<countersign_core::domain::SystemId>| {
         id.and_then(|s| system_names.get(&s).cloned())
@@ -38,11 +74,11 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
     let signoffs = &services.settings().signoffs;
     let mut views = Vec::with_capacity(workflows.len());
     for (workflow, checklist) in workflows {
-        let can_revoke = services.can_revoke_workflow(&actor, &workflow);
+        let can_revoke = services.can_revoke_workflow(actor, &workflow);
         // Only a revoked workflow has a revocation to read.
         let revocation = if workflow.state == countersign_core::domain::WorkflowState::Revoked {
             services
-                .revocation(&actor, workflow.id)
+                .revocation(actor, workflow.id)
                 .await
                 .map_err(core)?
                 .map(|view| super::effects::revocation_dto(&view, &system_names))
@@ -118,9 +154,10 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
             revocation,
         });
     }
-    let privileges = match services.effective_privileges(&actor).await {
+    let privileges = match services.effective_privileges(actor).await {
         Ok(privileges) => nhis
             .iter()
+            .filter(|nhi| !only_theirs || named.contains(&nhi.id))
             .filter_map(|nhi| {
                 let privilege = privileges.get(&nhi.id)?;
                 Some(PrivilegeView {
@@ -169,7 +206,7 @@ pub async fn load_workflows() -> Result<WorkflowsView, UiError> {
         Err(_) => Vec::new(),
     };
     Ok(WorkflowsView {
-        can_manage: services.can_manage_workflows(&actor),
+        can_manage: services.can_manage_workflows(actor),
         workflows: views,
         systems: systems
             .into_iter()

@@ -260,7 +260,7 @@ fn Chain(chain: ChainView) -> impl IntoView {
     } else if chain.may_revoke {
         view! {
             <a class="inline-block rounded-md border border-red-300 bg-red-50 px-3 py-1.5 text-sm font-medium text-red-900 underline hover:bg-red-100"
-                href=format!("/workflows#workflow-{}", chain.workflow_id) rel="external" data-testid="kill-switch-link">
+                href=format!("/workflows/{0}#workflow-{0}", chain.workflow_id) rel="external" data-testid="kill-switch-link">
                 {format!("Kill switch: revoke “{}” everywhere →", chain.workflow)}
             </a>
         }.into_any()

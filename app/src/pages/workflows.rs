@@ -1,7 +1,9 @@
 use super::area::AreaGate;
 use super::systems::ConnectedSystems;
 use crate::api::effects::{CloneWorkflow, RevokeWorkflow};
-use crate::api::workflows::{load_workflows, ActivateWorkflow, ChangeStepGrant, ReviewWidening};
+use crate::api::workflows::{
+    load_workflow, load_workflows, ActivateWorkflow, ChangeStepGrant, ReviewWidening,
+};
 use crate::components::effects::{KillSwitch, RevocationStatus};
 use crate::components::grant_editor::{GrantDraft, GrantEditor};
 use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
@@ -9,7 +11,7 @@ use crate::components::ui::{EmptyState, ErrorMessage, ErrorPanel, Loading, PageT
 use crate::dto::{PrivilegeView, StepView, SystemChoice, WorkflowView};
 use crate::error::UiError;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn WorkflowsPage() -> impl IntoView {
@@ -23,6 +25,31 @@ pub fn WorkflowsPage() -> impl IntoView {
                 <WorkflowList />
                 <ConnectedSystems />
             </RegistryChanges>
+        </AreaGate>
+    }
+}
+
+/// One workflow on its own page, at a stable URL notifications and evidence link to.
+#[component]
+pub fn WorkflowPage() -> impl IntoView {
+    let params = use_params_map();
+    view! {
+        <p class="mb-2 text-sm"><a class="underline" href="/workflows">"← All workflows"</a></p>
+        <PageTitle
+            title="Workflow"
+            subtitle="Its chain of owned steps, governability checklist, drift awaiting review and kill switch."
+        />
+        <AreaGate area="workflows">
+            {move || {
+                let id = params.read().get("id").unwrap_or_default();
+                let changes = format!("/queue?view=all&workflow={id}");
+                view! {
+                    <p class="mb-4 text-sm"><a class="underline" href=changes data-testid="workflow-changes">"Changes drafted in this workflow →"</a></p>
+                    <RegistryChanges>
+                        <WorkflowList only=id />
+                    </RegistryChanges>
+                }
+            }}
         </AreaGate>
     }
 }
@@ -47,8 +74,9 @@ struct Commands {
     clone: ServerAction<CloneWorkflow>,
 }
 
+/// Every workflow, or `only` the one with this id.
 #[component]
-fn WorkflowList() -> impl IntoView {
+fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
     let commands = Commands {
         activate: ServerAction::new(),
         change: ServerAction::new(),
@@ -78,9 +106,18 @@ fn WorkflowList() -> impl IntoView {
         });
     }
     let systems_changed = use_context::<SystemsChanged>().map(|c| c.0);
+    let single = only.is_some();
     let data = Resource::new(
         move || (refresh.get(), systems_changed.map(|s| s.get())),
-        |_| load_workflows(),
+        move |_| {
+            let only = only.clone();
+            async move {
+                match only {
+                    Some(id) => load_workflow(id).await,
+                    None => load_workflows().await,
+                }
+            }
+        },
     );
     view! {
         <section aria-labelledby="workflows-heading">
@@ -97,7 +134,7 @@ fn WorkflowList() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(view) => view! { <Overview view commands /> }.into_any(),
+                        Ok(view) => view! { <Overview view commands single /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -107,10 +144,10 @@ fn WorkflowList() -> impl IntoView {
 }
 
 #[component]
-fn Overview(view: crate::dto::WorkflowsView, commands: Commands) -> impl IntoView {
+fn Overview(view: crate::dto::WorkflowsView, commands: Commands, single: bool) -> impl IntoView {
     let can_manage = view.can_manage;
     let systems = view.systems;
-    let define = can_manage.then(|| {
+    let define = (can_manage && !single).then(|| {
         view! { <a href="/workflows/new" class=format!("mb-4 inline-block {BUTTON}")>"Define a workflow"</a> }
     });
     let list = if view.workflows.is_empty() {
@@ -197,7 +234,7 @@ fn WorkflowCard(
         <article data-testid="workflow-card" id=anchor class="mb-6 scroll-mt-4 rounded-lg border border-slate-200 bg-white p-5">
             <div class="flex flex-wrap items-start justify-between gap-3">
                 <div>
-                    <h3 class="text-lg font-semibold">{workflow.name.clone()}</h3>
+                    <h3 class="text-lg font-semibold"><a class="hover:underline" href=format!("/workflows/{}", workflow.id)>{workflow.name.clone()}</a></h3>
                     <p class="text-sm text-slate-600">{workflow.purpose.clone()}</p>
                     <p class="text-xs text-slate-500">{format!("Owner: {}", workflow.owner)}</p>
                     <p class="text-xs text-slate-500" data-testid="signoffs">{format!("Each change needs: {}", workflow.signoffs)}</p>

@@ -51,11 +51,16 @@ pub trait InvestigateReads {
     ) -> Result<Vec<String>, StoreError>;
 }
 
+/// The page of ids is taken from the index first, then each decision by its key: the plan
+/// stays a walk of one subject's index entries however the tables' statistics stand.
 pub(super) const SUBJECT_DECISIONS: &str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
      d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at \
-     FROM decision_subjects s JOIN access_decisions d ON d.id = s.decision_id \
-     WHERE s.subject = $1 AND (s.decided_at < $2 OR (s.decided_at = $2 AND s.decision_id < $3)) \
-     ORDER BY s.decided_at DESC, s.decision_id DESC LIMIT $4";
+     FROM (SELECT decision_id, decided_at FROM decision_subjects \
+           WHERE subject = $1 \
+             AND (decided_at < $2 OR (decided_at = $2 AND decision_id < $3)) \
+           ORDER BY decided_at DESC, decision_id DESC LIMIT $4) s \
+     JOIN access_decisions d ON d.id = s.decision_id \
+     ORDER BY s.decided_at DESC, s.decision_id DESC";
 pub(super) const SUBJECT_COUNT: &str = "SELECT COUNT(*) FROM decision_subjects WHERE subject = $1";
 pub(super) const AT_TARGET: &str = "SELECT id FROM ( \
      SELECT id, created_at FROM change_requests WHERE target_ref = $1 \

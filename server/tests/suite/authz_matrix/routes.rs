@@ -184,6 +184,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         },
         "GET /templates" => query("/templates".to_owned()),
         "GET /templates/{id}" => query(format!("/templates/{}", ids.template)),
+        "GET /workflows/{id}" => query(format!("/workflows/{}", ids.workflow)),
         "GET /changes/{id}" => RouteRequest {
             kind: RecordsView,
             ..query(format!("/changes/{change}"))
@@ -270,6 +271,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         // Templates.
         "POST /ui/templates" => ui(Query, "templates", Payload::Empty),
         "POST /ui/template" => ui(Query, "template", form(&[("id", &ids.template)])),
+        "POST /ui/workflow" => ui(Query, "workflow", form(&[("id", &ids.workflow)])),
         "POST /ui/pre_approved" => ui(Query, "pre_approved", form(&[("days", "7")])),
         "POST /ui/propose_template" => ui(
             Command,
