@@ -6,7 +6,8 @@
 # systems, and the verifiable ledger (audited writes with and without checkpoints, tree building
 # and `audit verify` over LEDGER_EVENTS events), and the change page of a 50-locale variant set.
 # Figures go to stdout; the README quotes them.
-# `BENCH=decisions`, `queue`, `killswitch`, `ledger`, `variants` or `investigate` runs only one.
+# `BENCH=decisions`, `queue`, `killswitch`, `ledger`, `variants`, `investigate` or `registry` runs
+# only one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -66,6 +67,13 @@ if [ "$BENCH" = all ] || [ "$BENCH" = investigate ]; then
     echo "==> Investigate over $INVESTIGATE_DECISIONS access decisions ($database)"
     target/release/countersign-load investigate --database "$database" \
       --decisions "$INVESTIGATE_DECISIONS"
+  done
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = registry ]; then
+  for database in sqlite "$(fresh_db)"; do
+    echo "==> Workflows and identities pages, 1,000 workflows and 5,000 identities ($database)"
+    target/release/countersign-load registry --database "$database" --workflows 1000 --identities 5000
   done
 fi
 

@@ -1,10 +1,12 @@
 -- Incident tracing: which access decisions named a customer subject, and which change versions
 -- cited a decision. Both are written in the transaction that writes what they index (as
 -- append-only as it is) and backfilled here from the answers and provenance on record.
+-- The columns keep the database's collation: a join on decision ids across two collations could
+-- not use either table's index.
 CREATE TABLE decision_subjects (
-    subject      TEXT COLLATE "C" NOT NULL,
+    subject      TEXT NOT NULL,
     decided_at   BIGINT NOT NULL,
-    decision_id  TEXT COLLATE "C" NOT NULL,
+    decision_id  TEXT NOT NULL,
     PRIMARY KEY (subject, decided_at, decision_id)
 );
 INSERT INTO decision_subjects (subject, decided_at, decision_id)
@@ -14,7 +16,7 @@ INSERT INTO decision_subjects (subject, decided_at, decision_id)
                               || (d.response_json::jsonb -> 'denied_subjects')) s;
 
 CREATE TABLE change_citations (
-    decision_id  TEXT COLLATE "C" NOT NULL,
+    decision_id  TEXT NOT NULL,
     change_id    TEXT NOT NULL REFERENCES change_requests (id),
     version      BIGINT NOT NULL,
     PRIMARY KEY (decision_id, change_id, version)

@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod notify;
 pub mod outbound;
 pub mod queue_bench;
+pub mod registry_bench;
 pub mod sandbox;
 pub mod serve_http;
 pub mod sessions;

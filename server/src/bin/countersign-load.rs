@@ -2,6 +2,7 @@
 //! `decisions` — a bounded HTTP load run against the access-decision API;
 //! `queue` — fills the gate with pending changes and times the queue page's server render;
 //! `investigate` — times the Investigate page over a ledger of a million decisions;
+//! `registry` — times the workflows, workflow and identities pages of a large registry;
 //! `variants` — times the server render of a change page carrying a set of many locales;
 //! `killswitch` — revokes a workflow with many credentials and systems and times the refusal and
 //! the receipts. See `server/src/loadtest.rs`, `queue_bench.rs`, `killswitch_bench.rs` and the
@@ -12,6 +13,7 @@ use countersign::investigate_bench::{self, InvestigateBenchOptions};
 use countersign::killswitch_bench::{self, KillSwitchOptions};
 use countersign::loadtest::{run, LoadOptions};
 use countersign::queue_bench::{self, QueueBenchOptions};
+use countersign::registry_bench::{self, RegistryBenchOptions};
 use countersign::variants_bench::{self, VariantsBenchOptions};
 use std::time::Duration;
 
@@ -85,6 +87,21 @@ enum Bench {
         subjects: usize,
         /// Renders timed per search.
         #[arg(long, default_value_t = 100)]
+        samples: usize,
+    },
+    /// The workflows page, a workflow's page and the identities page of a large registry.
+    Registry {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Workflows, each with its own two identities.
+        #[arg(long, default_value_t = 1_000)]
+        workflows: usize,
+        /// Identities in all (at least two per workflow).
+        #[arg(long, default_value_t = 5_000)]
+        identities: usize,
+        /// Renders timed per page.
+        #[arg(long, default_value_t = 20)]
         samples: usize,
     },
     /// Revoke a workflow with many live credentials and connected systems.
@@ -217,6 +234,21 @@ async fn main() -> anyhow::Result<()> {
                 decisions: decisions.max(1),
                 customers: customers.max(subjects.clamp(1, 100) * 2),
                 subjects_per_decision: subjects.clamp(1, 100),
+                samples: samples.max(1),
+            })
+            .await?
+            .print();
+        }
+        Bench::Registry {
+            database,
+            workflows,
+            identities,
+            samples,
+        } => {
+            registry_bench::run(RegistryBenchOptions {
+                database_url: database,
+                workflows: workflows.max(1),
+                identities,
                 samples: samples.max(1),
             })
             .await?
