@@ -9,6 +9,19 @@ pub(super) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// "approved by A and B on 2026-11-30": who approved a template, and when.
+#[cfg(feature = "ssr")]
+pub(super) fn template_approval(template: &countersign_core::domain::Template) -> String {
+    format!(
+        "approved by {}{}",
+        template.approved_by.join(" and "),
+        template
+            .approved_at
+            .map(|at| format!(" on {}", at.format("%Y-%m-%d")))
+            .unwrap_or_default()
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub(super) fn dwell(ms: i64) -> String {
     if ms >= 120_000 {
@@ -164,15 +177,10 @@ pub(super) fn gate_dto(view: &countersign_core::services::GateView) -> crate::dt
         has_diff: view.has_diff,
         variants: variant_views(view),
         template_use: view.template_use.as_ref().map(|u| {
-            let approval = view.template.as_ref().map_or_else(String::new, |t| {
-                format!(
-                    "approved by {}{}",
-                    t.approved_by.join(" and "),
-                    t.approved_at
-                        .map(|at| format!(" on {}", at.format("%Y-%m-%d")))
-                        .unwrap_or_default()
-                )
-            });
+            let approval = view
+                .template
+                .as_ref()
+                .map_or_else(String::new, template_approval);
             crate::dto_templates::TemplateUseView {
                 template_id: u.template_id.clone(),
                 template: u.template_name.clone(),

@@ -133,13 +133,7 @@ mod convert {
                 .collect(),
             pre_approved: c.template_use.as_ref().filter(|u| u.pre_approved).map(|u| {
                 let approval = c.template.as_ref().map_or_else(String::new, |t| {
-                    format!(
-                        ", approved by {}{}",
-                        t.approved_by.join(" and "),
-                        t.approved_at
-                            .map(|at| format!(" on {}", at.format("%Y-%m-%d")))
-                            .unwrap_or_default()
-                    )
+                    format!(", {}", super::super::gate::template_approval(t))
                 });
                 format!(
                     "Pre-approved under template “{}”{approval}",
