@@ -5,7 +5,7 @@
 //! for a subject named by many decisions, an ordinary customer, a target and a change.
 
 use crate::loadtest::{world, World};
-use crate::queue_bench::{percentile, sign_in_as, time_renders};
+use crate::queue_bench::{percentile, serve_on_loopback, sign_in_as, time_renders};
 use anyhow::Context;
 use countersign_core::domain::{
     Audience, ChangeRequest, ChangeStatus, ChangeVersion, Content, HostAllowList, Provenance,
@@ -252,13 +252,7 @@ pub async fn run(options: InvestigateBenchOptions) -> anyhow::Result<Investigate
         .context("seeding changes")?;
     let seed_time = started.elapsed();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::web::build(world.state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let (base, client) = serve_on_loopback(&world).await?;
     let cookie = sign_in_as(&client, &base, "priya", "/investigate").await?;
     let ordinary = "crm-004242";
     let mut searches = Vec::new();

@@ -159,6 +159,19 @@ async fn seed_events(world: &World, total: i64) -> anyhow::Result<()> {
     crate::ledger_bench::fill(&world.services, total).await
 }
 
+/// Serves the world's console on a free loopback port: its base URL, and a client that does not
+/// follow redirects.
+pub(crate) async fn serve_on_loopback(world: &World) -> anyhow::Result<(String, reqwest::Client)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = crate::web::build(world.state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    Ok((base, client))
+}
+
 /// A session cookie for the demo approver persona.
 pub(crate) async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     sign_in_as(client, base, "amira", "/queue").await
@@ -226,13 +239,7 @@ pub(crate) async fn time_renders(
 pub async fn run(options: QueueBenchOptions) -> anyhow::Result<(String, Vec<Measurement>)> {
     let world = world(&options.database_url).await?;
     let backend = world.services.store().backend().as_str().to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::web::build(world.state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let (base, client) = serve_on_loopback(&world).await?;
 
     let mut measurements = Vec::new();
     let mut seeded = 0usize;

@@ -4,7 +4,7 @@
 //! workflows page, one workflow's page and the identities page.
 
 use crate::loadtest::world;
-use crate::queue_bench::{percentile, sign_in_as, time_renders};
+use crate::queue_bench::{percentile, serve_on_loopback, sign_in_as, time_renders};
 use anyhow::Context;
 use countersign_core::domain::{
     Nhi, NhiId, NhiKind, NhiState, Performer, StepId, WorkflowId, WorkflowState,
@@ -135,13 +135,7 @@ pub async fn run(options: RegistryBenchOptions) -> anyhow::Result<RegistryReport
     let seed_time = started.elapsed();
     let first = first.context("no workflow seeded")?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::web::build(world.state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let (base, client) = serve_on_loopback(&world).await?;
     let cookie = sign_in_as(&client, &base, "priya", "/workflows").await?;
     let mut pages = Vec::new();
     for (name, path, expect) in [

@@ -4,7 +4,7 @@
 //! approver, over HTTP on loopback — the page a reviewer reads the whole set on.
 
 use crate::loadtest::world;
-use crate::queue_bench::{percentile, sign_in, time_renders};
+use crate::queue_bench::{percentile, serve_on_loopback, sign_in, time_renders};
 use countersign_core::domain::{
     detect_claims, reviewable_text, Audience, ChangeRequest, ChangeStatus, ChangeVersion, Claim,
     ClaimStatus, Content, HostAllowList, Provenance, Variant, VariantName, CLAIM_RULES,
@@ -185,13 +185,7 @@ pub async fn run(options: VariantsBenchOptions) -> anyhow::Result<VariantsReport
     tx.set_open_claims(&change.id, claims as i64).await?;
     tx.commit().await?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::web::build(world.state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let (base, client) = serve_on_loopback(&world).await?;
     let cookie = sign_in(&client, &base).await?;
     let last = version
         .variants
