@@ -39,12 +39,50 @@ fresh_db() {
   echo "${COUNTERSIGN_TEST_POSTGRES_URL%/*}/$db"
 }
 
+# One core each: the console (and PostgreSQL's processes) on core 1, the load generator on core 0;
+# the console is `countersign-load fixture`, serving the same world from its own process.
+pinned_decisions() {
+  local database="$1" out fixture url token
+  out="$(mktemp)"
+  taskset -c 1 target/release/countersign-load fixture --database "$database" --consent >"$out" &
+  fixture=$!
+  for _ in $(seq 1 600); do
+    if grep -q base_url "$out"; then break; fi
+    if ! kill -0 "$fixture" 2>/dev/null; then echo "error: the fixture stopped" >&2; return 1; fi
+    sleep 0.1
+  done
+  url="$(sed -n 's/.*"base_url":"\([^"]*\)".*/\1/p' "$out")"
+  token="$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$out")"
+  for connections in "$CONCURRENCY" 8; do
+    echo "==> Access decisions, pinned: console on core 1, load generator on core 0 ($database, $connections connections)"
+    taskset -c 0 target/release/countersign-load decisions --target "$url" --token "$token" \
+      --requests "$REQUESTS" --concurrency "$connections" --seconds "$SECONDS_MAX"
+  done
+  kill "$fixture"
+  wait "$fixture" 2>/dev/null || true
+  rm -f "$out"
+}
+
 if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
   for database in sqlite "$(fresh_db)"; do
-    echo "==> Access decisions under load ($database)"
-    target/release/countersign-load decisions --database "$database" \
-      --requests "$REQUESTS" --concurrency "$CONCURRENCY" --seconds "$SECONDS_MAX"
+    for connections in "$CONCURRENCY" 8; do
+      # A fresh PostgreSQL database for each run: the world is set up from scratch.
+      [ "$database" = sqlite ] || database="$(fresh_db)"
+      echo "==> Access decisions under load ($database, $connections connections, shared cores)"
+      target/release/countersign-load decisions --database "$database" \
+        --requests "$REQUESTS" --concurrency "$connections" --seconds "$SECONDS_MAX"
+    done
   done
+  if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    pinned_decisions sqlite
+    # PostgreSQL's server processes join the console's core.
+    # PostgreSQL's server (and the backends it forks from now on) joins the console's core.
+    for pid in $(pgrep -x postgres); do taskset -a -p -c 1 "$pid" >/dev/null; done
+    pinned_decisions "$(fresh_db)"
+    for pid in $(pgrep -x postgres); do taskset -a -p -c "0-$(($(nproc) - 1))" "$pid" >/dev/null; done
+  else
+    echo "==> Pinned runs skipped: taskset or a second core is missing"
+  fi
 fi
 
 if [ "$BENCH" = all ] || [ "$BENCH" = queue ]; then

@@ -198,6 +198,7 @@ pub struct IdentitiesView {
     /// The latest expiry date a new identity may have (`YYYY-MM-DD`).
     pub latest_expiry: String,
     pub today: String,
+    pub paging: crate::dto_registry::PageInfo,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +261,8 @@ pub struct StepView {
     pub kind: String,
     /// Who performs it: an identity's name, a person's name, or "Countersign publisher".
     pub performer: String,
+    /// The performing identity's own page, for those who may see the registry.
+    pub performer_href: Option<String>,
     pub owner: Option<String>,
     /// Where: the connected system's name.
     pub system: Option<String>,
@@ -336,6 +339,7 @@ pub struct SystemChoice {
 /// What one identity can do across all workflows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivilegeView {
+    pub id: String,
     pub identity: String,
     pub kind: String,
     pub state: String,
@@ -376,6 +380,10 @@ pub struct WorkflowsView {
     /// Connected systems, for the grant editor.
     pub systems: Vec<SystemChoice>,
     pub privileges: Vec<PrivilegeView>,
+    /// The workflow's newest events in the ledger.
+    pub history: Vec<crate::dto_registry::HistoryEntryView>,
+    /// The ids of the connected systems its steps use.
+    pub systems_used: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod dto_flow;
 pub mod dto_gate;
 pub mod dto_investigate;
 pub mod dto_notices;
+pub mod dto_registry;
 pub mod dto_templates;
 pub mod error;
 mod pages;
@@ -27,8 +28,9 @@ use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
     deliveries::DeliveriesPage, flow::FlowPage, home::HomePage, identities::IdentitiesPage,
-    inbox::InboxPage, investigate::InvestigatePage, no_access::NoAccessPage, not_found::NotFound,
-    queue::QueuePage, review_quality::ReviewQualityPage, signin::SignInPage,
+    identity::IdentityPage, inbox::InboxPage, investigate::InvestigatePage,
+    no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
+    review_quality::ReviewQualityPage, signin::SignInPage, systems::SystemsPage,
     templates::TemplatePage, templates::TemplatesPage, workflow_builder::WorkflowBuilderPage,
     workflows::WorkflowPage, workflows::WorkflowsPage,
 };
@@ -83,6 +85,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/workflows/new") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowBuilderPage /></Layout> } />
                 <Route path=path!("/workflows/:id") ssr=SsrMode::Async view=|| view! { <Layout><WorkflowPage /></Layout> } />
                 <Route path=path!("/identities") ssr=SsrMode::Async view=|| view! { <Layout><IdentitiesPage /></Layout> } />
+                <Route path=path!("/identities/:id") ssr=SsrMode::Async view=|| view! { <Layout><IdentityPage /></Layout> } />
+                <Route path=path!("/systems") ssr=SsrMode::Async view=|| view! { <Layout><SystemsPage /></Layout> } />
                 <Route path=path!("/data-access") ssr=SsrMode::Async view=|| view! { <Layout><DataAccessPage /></Layout> } />
                 <Route path=path!("/deliveries") ssr=SsrMode::Async view=|| view! { <Layout><DeliveriesPage /></Layout> } />
                 <Route path=path!("/flow") ssr=SsrMode::Async view=|| view! { <Layout><FlowPage /></Layout> } />

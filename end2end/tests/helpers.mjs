@@ -41,3 +41,19 @@ export async function asPersona(browser, name, path) {
   await hydrated(page);
   return page;
 }
+
+/** Finds a workflow by name in the searchable list and opens its own page, hydrated. */
+export async function openWorkflow(page, name, base = '') {
+  await page.goto(`${base}/workflows?q=${encodeURIComponent(name)}`);
+  await page.getByTestId('workflow-row').getByRole('link', { name, exact: true }).click();
+  await page.waitForURL(/\/workflows\/[0-9a-f-]{36}/);
+  await hydrated(page);
+}
+
+/** Finds an identity by name in the searchable registry and opens its own page, hydrated. */
+export async function openIdentity(page, name, base = '') {
+  await page.goto(`${base}/identities?q=${encodeURIComponent(name)}`);
+  await page.getByTestId('nhi-row').getByRole('link', { name, exact: true }).click();
+  await page.waitForURL(/\/identities\/[0-9a-f-]{36}/);
+  await hydrated(page);
+}

@@ -64,6 +64,35 @@ test('a security admin registers an agent with an owner; deactivating the owner 
   await page.getByRole('dialog').getByRole('button', { name: 'Confirm: suspend' }).click();
   await expect(page.getByTestId('identity-outcome')).toHaveText('spring-drafter is now suspended.');
   await expect(agent).toContainText('Suspended');
+
+  // Its own page: owners and state, credentials, and what it has done (nothing yet); its
+  // lifecycle commands work there too.
+  await page.goto('/identities?q=SPRING-DRAFTER');
+  await hydrated(page);
+  await expect(page.getByTestId('nhi-row')).toHaveCount(1);
+  await agent.getByRole('link', { name: 'spring-drafter', exact: true }).click();
+  await expect(page).toHaveURL(/\/identities\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  await expect(page.getByTestId('identity-name')).toHaveText('spring-drafter');
+  const own = page.getByTestId('nhi-row');
+  await expect(own).toContainText('Priya Nair');
+  await expect(own).toContainText('Suspended');
+  await expect(page.getByTestId('credentials')).toContainText('issued (only its hash is kept)');
+  await expect(page.getByRole('heading', { name: 'No workflow names it' })).toBeVisible();
+  await expect(page.getByText('It has asked for no customer data yet.')).toBeVisible();
+  await expect(page.getByText('It has drafted no change.')).toBeVisible();
+  await own.getByRole('button', { name: 'Reactivate' }).click();
+  await page.getByRole('dialog').getByLabel('Reason').fill('the investigation found nothing');
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm: reactivate' }).click();
+  await expect(page.getByTestId('identity-outcome')).toHaveText('spring-drafter is now active.');
+  await expect(own).toContainText('Active');
+  await page.screenshot({ path: 'test-results/identity-page.png', fullPage: true });
+
+  // An identity that does not exist is named as such.
+  await page.goto('/identities/00000000-0000-0000-0000-000000000000');
+  await expect(page.getByRole('alert')).toHaveText('Not found: identity');
+  await page.goto('/identities/not-an-id');
+  await expect(page.getByRole('alert')).toHaveText('identity: `not-an-id` is not a valid id');
 });
 
 test('an auditor sees the registry but cannot change it', async ({ page }) => {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hydrated, LIVING_DEMO_CONSOLE } from './helpers.mjs';
+import { hydrated, openWorkflow, LIVING_DEMO_CONSOLE } from './helpers.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -55,8 +55,10 @@ test('the living demo: every persona signs in to work waiting, told through the 
   await expect(grace.getByTestId('queue-row').first()).toBeVisible();
 
   // The security admin: a widening Sana asked for, and an orphaned agent to reassign.
-  const priya = await as(browser, /Priya Nair/, '/workflows');
-  const winback = priya.getByTestId('workflow-card').filter({ hasText: 'Win-back SMS' });
+  const priya = await as(browser, /Priya Nair/, '/workflows?state=needs_review');
+  await expect(priya.getByTestId('workflow-row').filter({ hasText: 'Win-back SMS' })).toContainText('widening awaits review');
+  await openWorkflow(priya, 'Win-back SMS', LIVING_DEMO_CONSOLE);
+  const winback = priya.getByTestId('workflow-card');
   await expect(winback.getByTestId('workflow-state')).toHaveText('needs review');
   await expect(winback.getByTestId('awaiting-review')).toContainText('infer');
   await expect(winback.getByRole('button', { name: 'Approve widening' })).toBeVisible();
@@ -66,7 +68,8 @@ test('the living demo: every persona signs in to work waiting, told through the 
 
   // The second security admin sees the widening she asked for, waiting for someone else.
   const sana = await as(browser, /Sana Iqbal/, '/workflows');
-  const hers = sana.getByTestId('workflow-card').filter({ hasText: 'Win-back SMS' });
+  await openWorkflow(sana, 'Win-back SMS', LIVING_DEMO_CONSOLE);
+  const hers = sana.getByTestId('workflow-card');
   await expect(hers.getByTestId('workflow-state')).toHaveText('needs review');
   await hers.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('My own widening');
   await hers.getByRole('button', { name: 'Approve widening' }).click();

@@ -89,7 +89,7 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   expect(agent.secret).toMatch(/^cssec_[A-Za-z0-9_-]{43}$/);
 
   // The connected system the workflow reads from and publishes to.
-  await page.goto('/workflows');
+  await page.goto('/systems');
   await hydrated(page);
   const systemForm = page.getByRole('form', { name: 'Register a connected system' });
   await systemForm.getByLabel('System name').fill('Story CRM');
@@ -102,6 +102,7 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   await page.getByRole('button', { name: 'I have copied it' }).click();
 
   // Build the four-step chain.
+  await page.goto('/workflows');
   await page.getByRole('link', { name: 'Define a workflow' }).click();
   await expect(page.getByRole('heading', { name: 'Define a workflow', level: 1 })).toBeVisible();
   await hydrated(page);
@@ -134,9 +135,11 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   await page.getByLabel('Workflow owner').selectOption({ label: 'Priya Nair' });
   await page.getByRole('button', { name: 'Define the workflow' }).click();
 
-  await expect(page).toHaveURL(/\/workflows\?defined=/);
+  // The new workflow's own page says what was done.
+  await expect(page).toHaveURL(/\/workflows\/[0-9a-f-]{36}\?defined=/);
   await hydrated(page);
   await expect(page.getByTestId('workflow-outcome')).toContainText('Story spring offer is defined as a draft (tier 2)');
+  const workflowPath = new URL(page.url()).pathname;
   const card = page.getByTestId('workflow-card').filter({ hasText: 'Story spring offer' });
   await expect(card.getByRole('list', { name: 'Steps, in order' }).getByTestId('step')).toHaveCount(4);
   await expect(card).toContainText('Who: story-drafter');
@@ -192,7 +195,7 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   await card.getByRole('button', { name: 'Approve widening' }).click();
   await expect(page.getByTestId('workflow-outcome')).toContainText('a second security admin must approve it');
   const sana = await (await browser.newContext()).newPage();
-  await signIn(sana, 'sana', { base: CONSOLE, next: '/workflows' });
+  await signIn(sana, 'sana', { base: CONSOLE, next: workflowPath });
   await hydrated(sana);
   const sanaCard = sana.getByTestId('workflow-card').filter({ hasText: 'Story spring offer' });
   await sanaCard.getByRole('group', { name: 'Scope drift awaiting review' }).getByLabel('Reason').fill('Finance campaign approved by the DPO');
@@ -208,7 +211,7 @@ test('an agent is registered, chained into an activated workflow, and loses its 
   const current = await renewed.json();
 
   // Deactivating the owner orphans the agent: its token and its next request fail.
-  await page.goto('/identities');
+  await page.goto('/identities?q=story-');
   await hydrated(page);
   const olivia = page.getByTestId('person-row').filter({ hasText: 'Olivia Owner' });
   await olivia.getByRole('button', { name: 'Deactivate' }).click();

@@ -28,7 +28,7 @@ async function startSandbox(secret) {
 }
 
 test('a security admin connects a system, sees its secret once, drills it, and rotates the secret', async ({ page, browser }) => {
-  await signIn(page, 'priya', { next: '/workflows' });
+  await signIn(page, 'priya', { next: '/systems' });
   await hydrated(page);
   const form = page.getByRole('form', { name: 'Register a connected system' });
   await form.getByLabel('System name').fill('Campaign Manager');
@@ -74,7 +74,7 @@ test('a security admin connects a system, sees its secret once, drills it, and r
   }
 
   const auditor = await (await browser.newContext()).newPage();
-  await signIn(auditor, 'tomasz', { next: '/workflows' });
+  await signIn(auditor, 'tomasz', { next: '/systems' });
   await expect(auditor.getByTestId('system-card').filter({ hasText: 'Campaign Manager' })).toContainText('version 2');
   await expect(auditor.getByRole('button', { name: 'Rotate secret' })).toHaveCount(0);
   await expect(auditor.getByRole('button', { name: 'Run revocation drill' })).toHaveCount(0);

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures.mjs';
-import { hydrated, DEMO_CONSOLE } from './helpers.mjs';
+import { hydrated, openWorkflow, DEMO_CONSOLE } from './helpers.mjs';
 
 test('demo: the spring offer workflow cannot be activated until its system passes a drill', async ({ page }) => {
   await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fworkflows`);
@@ -7,14 +7,35 @@ test('demo: the spring offer workflow cannot be activated until its system passe
   await expect(page).toHaveURL(`${DEMO_CONSOLE}/workflows`);
   await hydrated(page);
 
-  const workflow = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' });
+  // The list: a row per workflow, searched by name or purpose.
+  const row = page.getByTestId('workflow-row').filter({ hasText: 'Spring offer email' });
+  await expect(row).toContainText('Tier 2');
+  await expect(row.getByTestId('workflow-state')).toHaveText('draft');
+  await expect(page.getByTestId('pager')).toContainText('Page 1 of 1');
+  const search = page.getByRole('search', { name: 'Search workflows' });
+  await search.getByLabel('Name or purpose').fill('no such workflow');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/q=no\+such\+workflow/);
+  await expect(page.getByRole('heading', { name: 'No workflows match' })).toBeVisible();
+  await search.getByLabel('Name or purpose').fill('SPRING OFFER');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('workflow-row')).toHaveCount(1);
+
+  // The workflow's own page, at a stable URL.
+  await page.getByTestId('workflow-row').getByRole('link', { name: 'Spring offer email', exact: true }).click();
+  await expect(page).toHaveURL(/\/workflows\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  const workflow = page.getByTestId('workflow-card');
+  await expect(workflow).toHaveCount(1);
   await expect(workflow).toContainText('Tier 2');
   await expect(workflow.getByRole('list', { name: 'Steps, in order' }).getByRole('listitem')).toHaveCount(4);
   await expect(workflow).toContainText('Who: crm-contact-reader');
   await expect(workflow).toContainText('Who: Countersign publisher');
   await expect(workflow).toContainText('Campaign Manager: no passing revocation drill');
   await expect(workflow.getByRole('button', { name: 'Activate' })).toBeDisabled();
+  await expect(page.getByTestId('workflow-changes')).toHaveAttribute('href', /\/queue\?view=all&workflow=/);
 
+  // Its connected systems are on its page, with their drills.
   const system = page.getByTestId('system-card').filter({ hasText: 'Campaign Manager' });
   await system.getByRole('button', { name: 'Run revocation drill' }).click();
   await expect(system.getByTestId('drill-status')).toContainText('Revocation drill passed');
@@ -23,19 +44,22 @@ test('demo: the spring offer workflow cannot be activated until its system passe
   await expect(workflow).toContainText('Campaign Manager passed a revocation drill');
   await workflow.getByRole('button', { name: 'Activate' }).click();
   await expect(page.getByTestId('workflow-outcome')).toHaveText('Spring offer email is active.');
-  await expect(workflow).toContainText('active');
+  await expect(workflow.getByTestId('workflow-state')).toHaveText('active');
   await expect(workflow.getByRole('button', { name: 'Activate' })).toHaveCount(0);
-
-  // The workflow has a page of its own, at a stable URL.
-  await workflow.getByRole('link', { name: 'Spring offer email', exact: true }).click();
-  await expect(page).toHaveURL(/\/workflows\/[0-9a-f-]{36}$/);
-  await hydrated(page);
-  await expect(page.getByTestId('workflow-card')).toHaveCount(1);
-  await expect(page.getByTestId('workflow-card')).toContainText('Campaign Manager passed a revocation drill');
-  await expect(page.getByTestId('workflow-changes')).toHaveAttribute('href', /\/queue\?view=all&workflow=/);
+  // Its history: the activation, newest first, with who did it.
+  await expect(page.getByTestId('history-entry').first()).toContainText('Activated');
+  await expect(page.getByTestId('history-entry').first()).toContainText('Priya Nair');
   await page.reload();
   await expect(page.getByTestId('workflow-card')).toContainText('active');
   await expect(page.getByRole('link', { name: '← All workflows' })).toBeVisible();
+
+  // Each identity it names links to a page of its own.
+  await workflow.getByRole('link', { name: 'crm-contact-reader' }).click();
+  await expect(page).toHaveURL(/\/identities\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  await expect(page.getByTestId('identity-name')).toHaveText('crm-contact-reader');
+  await expect(page.getByTestId('identity-step')).toContainText('Spring offer email');
+  await expect(page.getByTestId('in-force')).toContainText('Campaign Manager: read');
 });
 
 // Runs after the test above has activated the demo workflow (tests in a file run in order).
@@ -50,9 +74,8 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
   const clientId = await page.getByTestId('detail-client-id').textContent();
   const clientSecret = await page.getByTestId('client-secret').textContent();
 
-  await page.goto(`${DEMO_CONSOLE}/workflows`);
-  await hydrated(page);
-  const workflow = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' });
+  await openWorkflow(page, 'Spring offer email', DEMO_CONSOLE);
+  const workflow = page.getByTestId('workflow-card');
   await expect(workflow.getByTestId('workflow-state')).toHaveText('active');
   const scope = await workflow.getByTestId('step').nth(1).getByTestId('step-scope').textContent();
 
@@ -139,12 +162,11 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
 test('demo: what the reviewer sees is what is published — exact source, every outbound URL, no remote media, a link-only change in the diff', async ({ page, browser, request }) => {
   test.setTimeout(60_000);
   const { clientId, clientSecret } = await newDrafterSecret(page);
-  await page.goto(`${DEMO_CONSOLE}/workflows`);
-  await hydrated(page);
+  await openWorkflow(page, 'Spring offer email', DEMO_CONSOLE);
   // The system says where its content may point.
   const system = page.getByTestId('system-card').filter({ hasText: 'Campaign Manager' });
   await expect(system.getByTestId('content-hosts-list')).toHaveText('www.example.com, cdn.example.com');
-  const scope = await page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' })
+  const scope = await page.getByTestId('workflow-card')
     .getByTestId('step').nth(1).getByTestId('step-scope').textContent();
 
   const token = await (await request.post(`${DEMO_CONSOLE}/api/v1/token`, {
@@ -266,9 +288,8 @@ test('demo: the approval gate — claims marked and substantiated, separation of
   await reassign.getByLabel('Reason').fill('Amira runs the spring campaign now');
   await reassign.getByRole('button', { name: 'Reassign owners' }).click();
   await expect(page.getByTestId('identity-outcome')).toHaveText('Owners changed for 1 identities.');
-  await page.goto(`${DEMO_CONSOLE}/workflows`);
-  await hydrated(page);
-  const scope = await page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' })
+  await openWorkflow(page, 'Spring offer email', DEMO_CONSOLE);
+  const scope = await page.getByTestId('workflow-card')
     .getByTestId('step').nth(1).getByTestId('step-scope').textContent();
 
   // The agent drafts, citing a decision and the legal basis it found, and brings a rollback plan.
@@ -421,9 +442,8 @@ test('demo: the approval gate — claims marked and substantiated, separation of
   await amira.screenshot({ path: 'test-results/change-rolled-back.png', fullPage: true });
 
   // A security admin pulls the kill switch: one confirmation, a required reason.
-  await page.goto(`${DEMO_CONSOLE}/workflows`);
-  await hydrated(page);
-  const card = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' });
+  await openWorkflow(page, 'Spring offer email', DEMO_CONSOLE);
+  const card = page.getByTestId('workflow-card');
   await card.getByRole('button', { name: 'Revoke workflow…' }).click();
   const dialog = card.getByRole('alertdialog');
   await expect(dialog).toContainText('every credential issued for it stops working');
@@ -447,8 +467,9 @@ test('demo: the approval gate — claims marked and substantiated, separation of
 
 // Runs after the kill switch above: the demo workflow is revoked.
 test('demo: a call a system refuses lands in Deliveries, where a security admin retries it; a revoked workflow is cloned into a draft', async ({ page }) => {
-  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fworkflows`);
+  await page.goto(`${DEMO_CONSOLE}/signin?next=%2Fsystems`);
   await page.getByRole('button', { name: /Priya Nair/ }).click();
+  await expect(page).toHaveURL(`${DEMO_CONSOLE}/systems`);
   await hydrated(page);
   // The system's secret is rotated but the system keeps the old one: it will refuse our calls.
   const system = page.getByTestId('system-card').filter({ hasText: 'Campaign Manager' });
@@ -457,13 +478,19 @@ test('demo: a call a system refuses lands in Deliveries, where a security admin 
   await system.getByRole('button', { name: 'Confirm: rotate' }).click();
   await expect(page.getByTestId('system-outcome')).toContainText('Signing secret for Campaign Manager (version 2)');
 
-  // The revoked workflow comes back as a new draft, with its own steps.
-  const revoked = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email' }).filter({ hasText: 'revoked' });
+  // The revoked workflow comes back as a new draft, with its own steps, on a page of its own.
+  await openWorkflow(page, 'Spring offer email', DEMO_CONSOLE);
+  const revoked = page.getByTestId('workflow-card');
+  await expect(revoked.getByTestId('workflow-state')).toHaveText('revoked');
+  const revokedUrl = page.url();
   await revoked.getByLabel('Name of the new draft').fill('Spring offer email 2027');
   await revoked.getByRole('button', { name: 'Clone into a new draft' }).click();
   await expect(page.getByTestId('workflow-outcome')).toContainText('Cloned into the draft “Spring offer email 2027”');
-  const clone = page.getByTestId('workflow-card').filter({ hasText: 'Spring offer email 2027' });
+  expect(page.url()).not.toBe(revokedUrl);
+  const clone = page.getByTestId('workflow-card');
+  await expect(clone).toContainText('Spring offer email 2027');
   await expect(clone.getByTestId('workflow-state')).toHaveText('draft');
+  await hydrated(page);
 
   // Revoking the draft tells the system, which refuses the call (401): it fails for good.
   await clone.getByRole('button', { name: 'Revoke workflow…' }).click();

@@ -6,11 +6,16 @@
 use crate::loadtest::{world, World};
 use anyhow::Context;
 
-pub async fn serve(port: u16) -> anyhow::Result<()> {
+/// `consent`: with the decision benchmark's customers' consent, for a load run from another
+/// process (`countersign-load decisions --target`).
+pub async fn serve(port: u16, database: &str, consent: bool) -> anyhow::Result<()> {
     // Logs go to standard error; the JSON line on standard output is the only output there.
     crate::telemetry::init(crate::config::LogFormat::Text);
     // Kept whole until the end: it owns the temporary directory the database lives in.
-    let world: World = world("sqlite").await?;
+    let world: World = world(database).await?;
+    if consent {
+        crate::loadtest::import_consent(&world.services, &world.admin).await?;
+    }
     let (agent, secret) = (&world.agent, &world.secret);
     let scope = format!("step:{}", world.step.id);
     let token = world

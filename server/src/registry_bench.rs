@@ -1,7 +1,8 @@
 //! `countersign-load registry`: a real organisation's registry — many workflows, each a chain of
 //! its own identities, and more identities besides — written through the store's own write path,
 //! then the server render of the pages a security admin reads it on, over HTTP on loopback: the
-//! workflows page, one workflow's page and the identities page.
+//! workflows list (first page, a later page, a search), one workflow's page, the identities
+//! list (first and a later page) and one identity's page.
 
 use crate::loadtest::world;
 use crate::queue_bench::{percentile, serve_on_loopback, sign_in_as, time_renders};
@@ -138,14 +139,35 @@ pub async fn run(options: RegistryBenchOptions) -> anyhow::Result<RegistryReport
     let (base, client) = serve_on_loopback(&world).await?;
     let cookie = sign_in_as(&client, &base, "priya", "/workflows").await?;
     let mut pages = Vec::new();
+    let performer = ids[0];
     for (name, path, expect) in [
-        ("workflows page", "/workflows".to_owned(), "workflow-card"),
+        ("workflows page", "/workflows".to_owned(), "workflow-row"),
+        (
+            "workflows, page 20",
+            "/workflows?page=20".to_owned(),
+            "workflow-row",
+        ),
+        (
+            "workflows, searched",
+            "/workflows?q=campaign+0999".to_owned(),
+            "workflow-row",
+        ),
         (
             "one workflow's page",
             format!("/workflows/{first}"),
             "workflow-card",
         ),
         ("identities page", "/identities".to_owned(), "nhi-row"),
+        (
+            "identities, page 60",
+            "/identities?page=60".to_owned(),
+            "nhi-row",
+        ),
+        (
+            "one identity's page",
+            format!("/identities/{performer}"),
+            "identity-name",
+        ),
     ] {
         let url = format!("{base}{path}");
         let bytes = client

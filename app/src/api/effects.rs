@@ -180,17 +180,23 @@ pub async fn load_revocation(workflow: String) -> Result<Option<RevocationView>,
 }
 
 #[server(prefix = "/ui", endpoint = "clone_workflow")]
-pub async fn clone_workflow(workflow: String, name: String) -> Result<String, UiError> {
+pub async fn clone_workflow(
+    workflow: String,
+    name: String,
+) -> Result<crate::dto_registry::DefinedView, UiError> {
     let (services, actor) = super::adapter::request()?;
     let id = super::adapter::parse_id("workflow", &workflow)?;
     let clone = services
         .clone_workflow(&actor, id, &name)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    Ok(format!(
-        "Cloned into the draft “{}”: review its steps and checklist, then activate it.",
-        clone.name
-    ))
+    Ok(crate::dto_registry::DefinedView {
+        id: clone.id.to_string(),
+        message: format!(
+            "Cloned into the draft “{}”: review its steps and checklist, then activate it.",
+            clone.name
+        ),
+    })
 }
 
 #[server(prefix = "/ui", endpoint = "deliveries")]

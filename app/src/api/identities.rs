@@ -1,6 +1,7 @@
 //! Server functions for the identity registry: thin adapters over `countersign_core` services.
 
 use crate::dto::{ClientSecretShown, IdentitiesView};
+use crate::dto_registry::IdentityDetailView;
 use crate::error::UiError;
 use leptos::prelude::*;
 
@@ -88,6 +89,8 @@ pub async fn load_identities(
     expiring: bool,
     unused: bool,
     owner: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
 ) -> Result<IdentitiesView, UiError> {
     use countersign_core::services::IdentityFilter;
     let (services, actor) = super::adapter::request()?;
@@ -103,9 +106,19 @@ pub async fn load_identities(
     };
     let core = |e| UiError::from_core(e, &actor);
     let now = services.clock().now();
-    let nhis = services.list_nhis(&actor, filter).await.map_err(core)?;
+    let listed = services
+        .nhi_list(
+            &actor,
+            filter,
+            q.as_deref().unwrap_or_default(),
+            page.unwrap_or(1),
+        )
+        .await
+        .map_err(core)?;
+    let nhis = listed.items;
     let people = services.list_people(&actor).await.map_err(core)?;
-    let privileges = services.effective_privileges(&actor).await.map_err(core)?;
+    let ids: Vec<_> = nhis.iter().map(|n| n.id).collect();
+    let privileges = services.privileges_of(&actor, &ids).await.map_err(core)?;
     let system_names: std::collections::HashMap<_, _> = services
         .list_systems(&actor)
         .await
@@ -150,6 +163,104 @@ pub async fn load_identities(
         },
         latest_expiry: convert::date(now + services.nhi_max_lifetime()),
         today: convert::date(now),
+        paging: crate::dto_registry::PageInfo {
+            total: listed.total,
+            page: listed.page,
+            pages: listed.pages,
+        },
+    })
+}
+
+/// One identity on its own page (`/identities/{id}`): owners, credentials, the steps it
+/// performs and what is in force, its newest access decisions and drafts.
+#[server(prefix = "/ui", endpoint = "identity")]
+pub async fn load_identity(id: String) -> Result<IdentityDetailView, UiError> {
+    use crate::dto_registry::{IdentityChangeView, IdentityDecisionView, IdentityStepView};
+    let (services, actor) = super::adapter::request()?;
+    let core = |e| UiError::from_core(e, &actor);
+    let id = convert::nhi_id(&id)?;
+    let detail = services.identity_detail(&actor, id).await.map_err(core)?;
+    let system_names: std::collections::HashMap<_, _> = services
+        .list_systems(&actor)
+        .await
+        .map_err(core)?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let now = services.clock().now();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    Ok(IdentityDetailView {
+        can_manage: services.can_manage_identities(&actor),
+        in_force: super::workflow_convert::in_force_lines(&detail.privilege, &system_names),
+        steps: detail
+            .privilege
+            .steps
+            .iter()
+            .map(|s| IdentityStepView {
+                workflow_id: s.workflow_id.to_string(),
+                workflow: s.workflow.clone(),
+                workflow_state: s.workflow_state.as_str().replace('_', " "),
+                step: s.step.clone(),
+                grant: [
+                    s.system.and_then(|id| system_names.get(&id).cloned()),
+                    (!s.actions.is_empty()).then(|| {
+                        s.actions
+                            .iter()
+                            .map(|a| a.as_str().replace('_', " "))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }),
+                    (!s.fields.is_empty()).then(|| {
+                        format!(
+                            "fields {}",
+                            s.fields.iter().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
+                    (!s.purposes.is_empty()).then(|| {
+                        format!(
+                            "for {}",
+                            s.purposes.iter().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+                awaiting_review: s.awaiting_review,
+            })
+            .collect(),
+        decisions: detail
+            .decisions
+            .into_iter()
+            .map(|d| IdentityDecisionView {
+                decided: at(d.decided_at),
+                workflow_id: d.workflow.to_string(),
+                workflow: match (d.workflow_name, d.step_name) {
+                    (Some(w), Some(s)) => format!("{w} › {s}"),
+                    _ => format!("workflow {}", d.workflow),
+                },
+                purpose: d.purpose,
+                allowed_subjects: d.allowed_subjects,
+                denied_subjects: d.denied_subjects,
+                fields: d.allowed_fields,
+                id: d.id,
+            })
+            .collect(),
+        changes: detail
+            .changes
+            .into_iter()
+            .map(|c| IdentityChangeView {
+                status: c.status.as_str().replace('_', " "),
+                tier: c.tier,
+                created: at(c.created_at),
+                title: c.title,
+                id: c.id,
+            })
+            .collect(),
+        secret_issued: detail.secret_issued,
+        live_tokens: detail.live_tokens,
+        nhi: convert::nhi(detail.nhi, now, Vec::new()),
     })
 }
 

@@ -129,8 +129,9 @@ pub async fn audit_page(
             .map(|event| {
                 let subject_href = match event.subject.split_once(':') {
                     Some(("change", id)) => Some(format!("/changes/{id}")),
-                    Some(("workflow", _)) => Some("/workflows".to_owned()),
-                    Some(("nhi", _)) | Some(("human", _)) => Some("/identities".to_owned()),
+                    Some(("workflow", id)) => Some(format!("/workflows/{id}")),
+                    Some(("nhi", id)) => Some(format!("/identities/{id}")),
+                    Some(("human", _)) => Some("/identities".to_owned()),
                     Some(("system", _)) => Some("/systems".to_owned()),
                     _ => None,
                 };

@@ -4,14 +4,27 @@ use crate::dto::{SecretShown, SystemsView};
 use crate::error::UiError;
 use leptos::prelude::*;
 
+/// Every connected system, or only those `workflow`'s steps use (on its own page).
 #[server(prefix = "/ui", endpoint = "systems")]
-pub async fn load_systems() -> Result<SystemsView, UiError> {
+pub async fn load_systems(workflow: Option<String>) -> Result<SystemsView, UiError> {
     use crate::dto::{DrillView, FieldView, SystemView};
     let (services, actor) = super::adapter::request()?;
-    let systems = services
+    let mut systems = services
         .list_systems(&actor)
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
+    if let Some(workflow) = workflow {
+        let (workflow, _) = services
+            .workflow_with_checklist(&actor, super::adapter::parse_id("workflow", &workflow)?)
+            .await
+            .map_err(|e| UiError::from_core(e, &actor))?;
+        systems.retain(|s| {
+            workflow
+                .steps
+                .iter()
+                .any(|step| step.grant.system == Some(s.id))
+        });
+    }
     let drills = services
         .latest_drills(&actor)
         .await

@@ -72,7 +72,9 @@ pub async fn load_builder_options() -> Result<BuilderOptions, UiError> {
 
 // JSON: a workflow is a nested structure of steps and grants.
 #[server(prefix = "/ui", endpoint = "define_workflow", input = leptos::server_fn::codec::Json)]
-pub async fn define_workflow(workflow: WorkflowInput) -> Result<String, UiError> {
+pub async fn define_workflow(
+    workflow: WorkflowInput,
+) -> Result<crate::dto_registry::DefinedView, UiError> {
     use super::workflow_convert::step;
     use countersign_core::services::DefineWorkflow;
     let (services, actor) = super::adapter::request()?;
@@ -101,9 +103,12 @@ pub async fn define_workflow(workflow: WorkflowInput) -> Result<String, UiError>
         )
         .await
         .map_err(|e| UiError::from_core(e, &actor))?;
-    Ok(format!(
-        "{} is defined as a draft (tier {}). Check its governability checklist before activating it.",
-        defined.name,
-        defined.tier.number()
-    ))
+    Ok(crate::dto_registry::DefinedView {
+        id: defined.id.to_string(),
+        message: format!(
+            "{} is defined as a draft (tier {}). Check its governability checklist before activating it.",
+            defined.name,
+            defined.tier.number()
+        ),
+    })
 }

@@ -10,6 +10,88 @@ mod inner {
     use countersign_core::domain::{Grant, GrantAction, Performer, Step, StepKind};
     use std::collections::BTreeSet;
 
+    type SystemNames = std::collections::HashMap<countersign_core::domain::SystemId, String>;
+
+    /// "Campaign Manager: read, write (email, region)", per system, of what is in force.
+    pub fn in_force_lines(
+        privilege: &countersign_core::domain::EffectivePrivilege,
+        system_names: &SystemNames,
+    ) -> Vec<String> {
+        privilege
+            .in_force
+            .iter()
+            .map(|(system, (actions, fields))| {
+                let actions: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                format!(
+                    "{}: {}{}",
+                    system
+                        .and_then(|s| system_names.get(&s).cloned())
+                        .unwrap_or_else(|| "no system".to_owned()),
+                    actions.join(", ").replace('_', " "),
+                    if fields.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", fields.join(", "))
+                    }
+                )
+            })
+            .collect()
+    }
+
+    /// "Spring offer email (active) · Read CRM contacts".
+    pub fn step_line(step: &countersign_core::domain::StepPrivilege) -> String {
+        format!(
+            "{} ({}) · {}{}",
+            step.workflow,
+            step.workflow_state.as_str().replace('_', " "),
+            step.step,
+            if step.awaiting_review {
+                " · widening awaits review"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// One ledger event of a workflow, in words.
+    pub fn history_entry(
+        event: &countersign_core::ledger::StoredEvent,
+    ) -> crate::dto_registry::HistoryEntryView {
+        let details: serde_json::Value = serde_json::from_str(&event.details).unwrap_or_default();
+        let text = |key: &str| details.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let step = text("step_name").unwrap_or_default();
+        let what = match event.action.as_str() {
+            "workflow.defined" => "Defined".to_owned(),
+            "workflow.grant_changed" => format!("Grant changed: {step}"),
+            "workflow.scope_drift" => {
+                format!("Scope drift: {step} widened, the added part awaits review")
+            }
+            "workflow.widening_approved" => "Widening approved".to_owned(),
+            "workflow.widening_rejected" => "Widening rejected".to_owned(),
+            "workflow.activated" => "Activated".to_owned(),
+            "workflow.revoked" => "Kill switch pulled".to_owned(),
+            "workflow.revocation_complete" => "Revocation confirmed by every system".to_owned(),
+            "workflow.revocation_incomplete" => "Revocation incomplete".to_owned(),
+            "workflow.cloned" => "Cloned".to_owned(),
+            "effect.delivered" => "A call to a connected system was delivered".to_owned(),
+            "effect.retry_scheduled" | "effect.dead_lettered" => {
+                "A call to a connected system failed".to_owned()
+            }
+            "demo.workflow_seeded" => "Set up by the demo".to_owned(),
+            other => other.replace(['.', '_'], " "),
+        };
+        crate::dto_registry::HistoryEntryView {
+            seq: event.seq,
+            at: event
+                .at()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            actor: event.actor_label.clone(),
+            what,
+            reason: text("reason"),
+        }
+    }
+
     fn id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, UiError> {
         crate::api::adapter::parse_id(field, raw)
     }

@@ -3,6 +3,7 @@ use crate::api::identities::{
     load_identities, ChangeIdentityState, LinkSignIn, PreRegisterPerson, ReassignIdentityOwners,
     RegisterIdentity, RotateClientSecret, SetPersonActive,
 };
+use crate::components::pager::Pager;
 use crate::components::ui::{
     toggle_in, EmptyState, ErrorMessage, ErrorPanel, Loading, PageTitle, PeoplePicker, SecretPanel,
 };
@@ -29,10 +30,17 @@ pub fn IdentitiesPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn Registry() -> impl IntoView {
-    let query = use_query_map();
-    let flag = move |key: &str| query.read().get(key).is_some_and(|v| v == "1" || v == "on");
+/// The registry's commands, the live region reporting them, a secret shown once, and the
+/// counter that reloads what they changed.
+#[derive(Clone, Copy)]
+pub(crate) struct Commands {
+    pub(super) actions: Actions,
+    outcome: Outcome,
+    secret: RwSignal<Option<ClientSecretShown>>,
+    pub(super) refresh: RwSignal<u32>,
+}
+
+pub(super) fn commands() -> Commands {
     let register = ServerAction::<RegisterIdentity>::new();
     let change = ServerAction::<ChangeIdentityState>::new();
     let reassign = ServerAction::<ReassignIdentityOwners>::new();
@@ -42,8 +50,8 @@ fn Registry() -> impl IntoView {
     let rotate = ServerAction::<RotateClientSecret>::new();
     let outcome: Outcome = RwSignal::new(None);
     let secret: RwSignal<Option<ClientSecretShown>> = RwSignal::new(None);
-    // Reload the registry after a command succeeds (not after a refusal, which would throw away
-    // what the person typed).
+    // Reload after a command succeeds (not after a refusal, which would throw away what the
+    // person typed).
     let refresh = RwSignal::new(0u32);
     for value in [register.value(), rotate.value()] {
         Effect::new(move || {
@@ -76,27 +84,28 @@ fn Registry() -> impl IntoView {
             }
         });
     }
-    let data = Resource::new(
-        move || {
-            (
-                flag("orphaned"),
-                flag("expiring"),
-                flag("unused"),
-                query.read().get("owner"),
-                refresh.get(),
-            )
+    Commands {
+        actions: Actions {
+            register,
+            rotate,
+            change,
+            reassign,
+            pre_register,
+            set_active,
+            link,
         },
-        |(orphaned, expiring, unused, owner, _)| load_identities(orphaned, expiring, unused, owner),
-    );
-    let actions = Actions {
-        register,
-        rotate,
-        change,
-        reassign,
-        pre_register,
-        set_active,
-        link,
-    };
+        outcome,
+        secret,
+        refresh,
+    }
+}
+
+/// What the last command did, and a client secret to copy once.
+#[component]
+pub(super) fn CommandOutcome(commands: Commands) -> impl IntoView {
+    let Commands {
+        outcome, secret, ..
+    } = commands;
     view! {
         <p role="status" aria-live="polite" data-testid="identity-outcome" class="mb-4 min-h-6 text-sm">
             {move || match outcome.get() {
@@ -115,10 +124,51 @@ fn Registry() -> impl IntoView {
                 on_done=move || secret.set(None)
             />
         })}
+    }
+}
+
+#[component]
+fn Registry() -> impl IntoView {
+    let query = use_query_map();
+    let flag = move |key: &str| query.read().get(key).is_some_and(|v| v == "1" || v == "on");
+    let text = move |key: &str| query.read().get(key).unwrap_or_default();
+    let commands = commands();
+    let refresh = commands.refresh;
+    let data = Resource::new(
+        move || {
+            (
+                (flag("orphaned"), flag("expiring"), flag("unused")),
+                query.read().get("owner"),
+                text("q"),
+                text("page"),
+                refresh.get(),
+            )
+        },
+        |((orphaned, expiring, unused), owner, q, page, _)| {
+            load_identities(
+                orphaned,
+                expiring,
+                unused,
+                owner,
+                (!q.is_empty()).then_some(q),
+                page.parse().ok(),
+            )
+        },
+    );
+    let actions = commands.actions;
+    view! {
+        <CommandOutcome commands />
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
+                let filters = Filters {
+                    orphaned: flag("orphaned"),
+                    expiring: flag("expiring"),
+                    unused: flag("unused"),
+                    owner: text("owner"),
+                    q: text("q"),
+                };
                 match data.await {
-                    Ok(view) => view! { <RegistryView view actions flag_orphaned=flag("orphaned") flag_expiring=flag("expiring") flag_unused=flag("unused") owner=query.read().get("owner").unwrap_or_default() /> }.into_any(),
+                    Ok(view) => view! { <RegistryView view actions filters /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -126,8 +176,31 @@ fn Registry() -> impl IntoView {
     }
 }
 
+/// The registry's filters as the address has them.
+#[derive(Clone, Default)]
+struct Filters {
+    orphaned: bool,
+    expiring: bool,
+    unused: bool,
+    owner: String,
+    q: String,
+}
+
+impl Filters {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let flag = |on: bool| if on { "1".to_owned() } else { String::new() };
+        vec![
+            ("q", self.q.clone()),
+            ("orphaned", flag(self.orphaned)),
+            ("expiring", flag(self.expiring)),
+            ("unused", flag(self.unused)),
+            ("owner", self.owner.clone()),
+        ]
+    }
+}
+
 #[derive(Clone, Copy)]
-struct Actions {
+pub(crate) struct Actions {
     register: ServerAction<RegisterIdentity>,
     rotate: ServerAction<RotateClientSecret>,
     change: ServerAction<ChangeIdentityState>,
@@ -138,14 +211,11 @@ struct Actions {
 }
 
 #[component]
-fn RegistryView(
-    view: IdentitiesView,
-    actions: Actions,
-    flag_orphaned: bool,
-    flag_expiring: bool,
-    flag_unused: bool,
-    owner: String,
-) -> impl IntoView {
+fn RegistryView(view: IdentitiesView, actions: Actions, filters: Filters) -> impl IntoView {
+    let (flag_orphaned, flag_expiring, flag_unused) =
+        (filters.orphaned, filters.expiring, filters.unused);
+    let owner = filters.owner.clone();
+    let paging = view.paging.clone();
     let selected: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let active_people: Vec<PersonView> = view.people.iter().filter(|p| p.active).cloned().collect();
     let owner_options = view
@@ -160,7 +230,11 @@ fn RegistryView(
     view! {
         <section aria-labelledby="nhi-heading" class="mb-10">
             <h2 id="nhi-heading" class="mb-3 text-lg font-semibold">"Service accounts and agents"</h2>
-            <form method="get" action="/identities" class="mb-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4">
+            <form method="get" action="/identities" role="search" aria-label="Search identities" class="mb-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4">
+                <label class="min-w-56 flex-1 text-sm">
+                    <span class=LABEL>"Name or purpose"</span>
+                    <input type="search" name="q" class=INPUT value=filters.q.clone() maxlength="200" placeholder="e.g. crm-reader" />
+                </label>
                 <label class="flex items-center gap-2 text-sm">
                     <input type="checkbox" name="orphaned" value="1" checked=flag_orphaned />
                     "Orphaned"
@@ -180,7 +254,7 @@ fn RegistryView(
                         {owner_options}
                     </select>
                 </label>
-                <button type="submit" class=SECONDARY>"Filter"</button>
+                <button type="submit" class=SECONDARY>"Search"</button>
                 <a href="/identities" class="text-sm font-medium underline">"Clear"</a>
             </form>
             {if view.nhis.is_empty() {
@@ -197,7 +271,10 @@ fn RegistryView(
                 }
                     .into_any()
             } else {
-                view! { <NhiTable nhis=view.nhis.clone() can_manage selected actions /> }.into_any()
+                view! {
+                    <NhiTable nhis=view.nhis.clone() can_manage selected actions />
+                    <Pager path="/identities" params=filters.params() paging noun="identities" />
+                }.into_any()
             }}
             {can_manage.then(|| view! { <ReassignPanel people=active_people.clone() selected actions /> })}
         </section>
@@ -209,7 +286,7 @@ fn RegistryView(
 }
 
 #[component]
-fn NhiTable(
+pub(super) fn NhiTable(
     nhis: Vec<NhiView>,
     can_manage: bool,
     selected: RwSignal<Vec<String>>,
@@ -328,7 +405,7 @@ fn NhiRow(
                 }
             })}
             <td class="px-3 py-2">
-                <span class="font-medium">{nhi.name.clone()}</span>
+                <a class="font-medium underline decoration-slate-300 hover:decoration-slate-700" href=format!("/identities/{}", nhi.id)>{nhi.name.clone()}</a>
                 <span class="block text-xs text-slate-500">
                     {kind} {nhi.model.clone().map(|m| format!(" · {m}"))}
                 </span>

@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod flow;
 pub mod home;
 pub mod identities;
+pub mod identity;
 pub mod inbox;
 pub mod investigate;
 pub mod no_access;

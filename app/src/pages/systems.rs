@@ -11,8 +11,25 @@ use leptos::prelude::*;
 
 use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 
+/// The connected systems page, where security admins register systems and run drills.
 #[component]
-pub fn ConnectedSystems() -> impl IntoView {
+pub fn SystemsPage() -> impl IntoView {
+    view! {
+        <p class="mb-2 text-sm"><a class="underline" href="/workflows">"← Workflows"</a></p>
+        <crate::components::ui::PageTitle
+            title="Connected systems"
+            subtitle="The CRMs, campaign systems, ad platforms and CMSs workflows read from and publish to."
+        />
+        <super::area::AreaGate area="workflows">
+            <ConnectedSystems />
+        </super::area::AreaGate>
+    }
+}
+
+/// Every connected system, or only those `workflow` uses (on its own page, without the form to
+/// register more).
+#[component]
+pub fn ConnectedSystems(#[prop(optional)] workflow: Option<String>) -> impl IntoView {
     // Shared with the workflows' checklists when both are on the page.
     let refresh = use_context::<super::workflows::SystemsChanged>()
         .map_or_else(|| RwSignal::new(0u32), |c| c.0);
@@ -36,7 +53,11 @@ pub fn ConnectedSystems() -> impl IntoView {
             }
         });
     }
-    let data = Resource::new(move || refresh.get(), |_| load_systems());
+    let scoped = workflow.is_some();
+    let data = Resource::new(
+        move || refresh.get(),
+        move |_| load_systems(workflow.clone()),
+    );
     view! {
         <section aria-labelledby="systems-heading" class="mt-10">
             <h2 id="systems-heading" class="text-lg font-semibold">"Connected systems"</h2>
@@ -68,8 +89,8 @@ pub fn ConnectedSystems() -> impl IntoView {
                         Ok(view) => {
                             let can_manage = view.can_manage;
                             view! {
-                                <SystemList systems=view.systems can_manage rotate drill />
-                                {can_manage.then(|| view! { <RegisterSystemForm register /> })}
+                                <SystemList systems=view.systems can_manage rotate drill scoped />
+                                {(can_manage && !scoped).then(|| view! { <RegisterSystemForm register /> })}
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -86,7 +107,14 @@ fn SystemList(
     can_manage: bool,
     rotate: ServerAction<RotateSystemSecret>,
     drill: ServerAction<RunDrill>,
+    scoped: bool,
 ) -> impl IntoView {
+    if systems.is_empty() && scoped {
+        return view! {
+            <p class="text-sm text-slate-600">"No step of this workflow names a connected system."</p>
+        }
+        .into_any();
+    }
     if systems.is_empty() {
         return view! {
             <EmptyState title="No connected systems">

@@ -98,9 +98,12 @@ fn Builder(options: BuilderOptions) -> impl IntoView {
     let options = StoredValue::new(options);
     let navigate = use_navigate();
     Effect::new(move || {
-        if let Some(Ok(message)) = define.value().get() {
-            let query = url_escape(&message);
-            navigate(&format!("/workflows?defined={query}"), Default::default());
+        if let Some(Ok(defined)) = define.value().get() {
+            let query = url_escape(&defined.message);
+            navigate(
+                &format!("/workflows/{}?defined={query}", defined.id),
+                Default::default(),
+            );
         }
     });
     let add_step = move |_| {
@@ -246,7 +249,7 @@ fn StepEditor(
 }
 
 /// Percent-encodes a message for a query string.
-fn url_escape(text: &str) -> String {
+pub(crate) fn url_escape(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

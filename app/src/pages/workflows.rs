@@ -6,9 +6,11 @@ use crate::api::workflows::{
 };
 use crate::components::effects::{KillSwitch, RevocationStatus};
 use crate::components::grant_editor::{GrantDraft, GrantEditor};
+use crate::components::pager::Pager;
 use crate::components::ui::style::{BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::ui::{EmptyState, ErrorMessage, ErrorPanel, Loading, PageTitle};
 use crate::dto::{PrivilegeView, StepView, SystemChoice, WorkflowView};
+use crate::dto_registry::{HistoryEntryView, WorkflowListView, WorkflowRowView};
 use crate::error::UiError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,10 +23,7 @@ pub fn WorkflowsPage() -> impl IntoView {
             subtitle="AI-agent workflows as chains of owned, least-privilege steps."
         />
         <AreaGate area="workflows">
-            <RegistryChanges>
-                <WorkflowList />
-                <ConnectedSystems />
-            </RegistryChanges>
+            <WorkflowDirectory />
         </AreaGate>
     }
 }
@@ -37,7 +36,7 @@ pub fn WorkflowPage() -> impl IntoView {
         <p class="mb-2 text-sm"><a class="underline" href="/workflows">"← All workflows"</a></p>
         <PageTitle
             title="Workflow"
-            subtitle="Its chain of owned steps, governability checklist, drift awaiting review and kill switch."
+            subtitle="Its chain of owned steps, governability checklist, drift, connected systems, history and kill switch."
         />
         <AreaGate area="workflows">
             {move || {
@@ -46,11 +45,166 @@ pub fn WorkflowPage() -> impl IntoView {
                 view! {
                     <p class="mb-4 text-sm"><a class="underline" href=changes data-testid="workflow-changes">"Changes drafted in this workflow →"</a></p>
                     <RegistryChanges>
-                        <WorkflowList only=id />
+                        <WorkflowList id=id.clone() />
+                        <ConnectedSystems workflow=id />
                     </RegistryChanges>
                 }
             }}
         </AreaGate>
+    }
+}
+
+/// The searchable, paged list of workflows.
+#[component]
+fn WorkflowDirectory() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |key: &str| query.read().get(key).unwrap_or_default();
+    let data = Resource::new(
+        move || (param("q"), param("state"), param("page")),
+        |(q, state, page)| {
+            load_workflows(
+                (!q.is_empty()).then_some(q),
+                (!state.is_empty()).then_some(state),
+                page.parse().ok(),
+            )
+        },
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                let (q, state) = (param("q"), param("state"));
+                match data.await {
+                    Ok(list) => view! { <WorkflowTable list q state /> }.into_any(),
+                    Err(error) => view! {
+                        <SearchForm q state />
+                        <ErrorPanel error />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The search, as a plain GET form: it works before the page hydrates and gives a link to share.
+#[component]
+fn SearchForm(q: String, state: String) -> impl IntoView {
+    let states = [
+        ("", "Any state"),
+        ("draft", "Draft"),
+        ("needs_review", "Needs review"),
+        ("active", "Active"),
+        ("revoked", "Revoked"),
+    ]
+    .into_iter()
+    .map(|(value, label)| {
+        let chosen = value == state;
+        view! { <option value=value selected=chosen>{label}</option> }
+    })
+    .collect_view();
+    view! {
+        <form method="get" action="/workflows" role="search" aria-label="Search workflows"
+            class="mb-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4">
+            <label class="min-w-64 flex-1">
+                <span class=LABEL>"Name or purpose"</span>
+                <input type="search" name="q" class=INPUT value=q maxlength="200" placeholder="e.g. spring offer" />
+            </label>
+            <label>
+                <span class=LABEL>"State"</span>
+                <select name="state" class=INPUT>{states}</select>
+            </label>
+            <button type="submit" class=SECONDARY>"Search"</button>
+            <a href="/workflows" class="text-sm font-medium underline">"Clear"</a>
+        </form>
+    }
+}
+
+#[component]
+fn WorkflowTable(list: WorkflowListView, q: String, state: String) -> impl IntoView {
+    let can_manage = list.can_manage;
+    let searching = !q.is_empty() || !state.is_empty();
+    let header = view! {
+        <div class="mb-4 flex flex-wrap items-center gap-4">
+            {can_manage.then(|| view! { <a href="/workflows/new" class=BUTTON>"Define a workflow"</a> })}
+            <a href="/systems" class="text-sm font-medium underline">"Connected systems →"</a>
+        </div>
+    };
+    let body = if list.rows.is_empty() && !searching {
+        view! {
+            <EmptyState title="No workflows defined">
+                <p>"Each workflow appears here as a chain — who acts, what they do, where — with a named human owner at every step, its risk tier and its governability checklist."</p>
+                <p class="text-sm">{if can_manage {
+                    "Define the first one: register its service accounts and agents on the Identities page and its connected systems, then chain them into steps."
+                } else {
+                    "Security admins define workflows."
+                }}</p>
+            </EmptyState>
+        }
+        .into_any()
+    } else if list.rows.is_empty() {
+        view! {
+            <EmptyState title="No workflows match">
+                <p>"No workflow's name or purpose contains that text in the state chosen. Try fewer words, or clear the search."</p>
+            </EmptyState>
+        }
+        .into_any()
+    } else {
+        let rows = list
+            .rows
+            .into_iter()
+            .map(|row| view! { <WorkflowRow row /> })
+            .collect_view();
+        let params = vec![("q", q.clone()), ("state", state.clone())];
+        view! {
+            <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                    <caption class="sr-only">"Workflows"</caption>
+                    <thead class="bg-slate-100 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">"Workflow"</th>
+                            <th scope="col" class="px-3 py-2">"Owner"</th>
+                            <th scope="col" class="px-3 py-2">"Tier"</th>
+                            <th scope="col" class="px-3 py-2">"State"</th>
+                            <th scope="col" class="px-3 py-2">"Checklist"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                </table>
+            </div>
+            <Pager path="/workflows" params paging=list.paging noun="workflows" />
+        }
+        .into_any()
+    };
+    view! {
+        {header}
+        <SearchForm q state />
+        {body}
+    }
+}
+
+#[component]
+fn WorkflowRow(row: WorkflowRowView) -> impl IntoView {
+    let checklist = match &row.first_missing {
+        None => view! { <span class="text-emerald-800">{format!("✓ all {} pass", row.checks)}</span> }.into_any(),
+        Some(missing) => view! {
+            <span class="text-red-800">{format!("{} of {} pass", row.checks_passed, row.checks)}</span>
+            <span class="block text-xs text-slate-600">{format!("Missing: {missing}")}</span>
+        }
+        .into_any(),
+    };
+    view! {
+        <tr data-testid="workflow-row">
+            <th scope="row" class="px-3 py-2 text-left font-medium">
+                <a class="underline decoration-slate-300 hover:decoration-slate-700" href=format!("/workflows/{}", row.id)>{row.name.clone()}</a>
+                <span class="block max-w-xl text-xs font-normal text-slate-600">{row.purpose.clone()}</span>
+            </th>
+            <td class="px-3 py-2">{row.owner.clone()}</td>
+            <td class="px-3 py-2">{format!("Tier {}", row.tier)}</td>
+            <td class="px-3 py-2">
+                <span data-testid="workflow-state">{row.state.replace('_', " ")}</span>
+                {row.awaiting_review.then(|| view! { <span class="block text-xs text-amber-900">"widening awaits review"</span> })}
+            </td>
+            <td class="px-3 py-2">{checklist}<span class="sr-only">{format!(" · {} steps", row.steps)}</span></td>
+        </tr>
     }
 }
 
@@ -74,9 +228,9 @@ struct Commands {
     clone: ServerAction<CloneWorkflow>,
 }
 
-/// Every workflow, or `only` the one with this id.
+/// One workflow, with its commands and the live region reporting them.
 #[component]
-fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
+fn WorkflowList(id: String) -> impl IntoView {
     let commands = Commands {
         activate: ServerAction::new(),
         change: ServerAction::new(),
@@ -88,13 +242,26 @@ fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
     provide_context(crate::components::effects::DraftNames::default());
     let outcome: RwSignal<Option<Result<String, UiError>>> = RwSignal::new(None);
     let refresh = RwSignal::new(0u32);
-    let values: [Signal<Option<Result<String, UiError>>>; 5] = [
+    let values: [Signal<Option<Result<String, UiError>>>; 4] = [
         commands.activate.value().into(),
         commands.change.value().into(),
         commands.review.value().into(),
         commands.revoke.value().into(),
-        commands.clone.value().into(),
     ];
+    // A clone is a new workflow: its own page says what was done.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move || match commands.clone.value().get() {
+        Some(Ok(defined)) => navigate(
+            &format!(
+                "/workflows/{}?defined={}",
+                defined.id,
+                super::workflow_builder::url_escape(&defined.message)
+            ),
+            Default::default(),
+        ),
+        Some(Err(error)) => outcome.set(Some(Err(error))),
+        None => {}
+    });
     for value in values {
         Effect::new(move || {
             if let Some(result) = value.get() {
@@ -106,18 +273,9 @@ fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
         });
     }
     let systems_changed = use_context::<SystemsChanged>().map(|c| c.0);
-    let single = only.is_some();
     let data = Resource::new(
         move || (refresh.get(), systems_changed.map(|s| s.get())),
-        move |_| {
-            let only = only.clone();
-            async move {
-                match only {
-                    Some(id) => load_workflow(id).await,
-                    None => load_workflows().await,
-                }
-            }
-        },
+        move |_| load_workflow(id.clone()),
     );
     view! {
         <section aria-labelledby="workflows-heading">
@@ -134,7 +292,7 @@ fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(view) => view! { <Overview view commands single /> }.into_any(),
+                        Ok(view) => view! { <Overview view commands /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -144,38 +302,57 @@ fn WorkflowList(#[prop(optional)] only: Option<String>) -> impl IntoView {
 }
 
 #[component]
-fn Overview(view: crate::dto::WorkflowsView, commands: Commands, single: bool) -> impl IntoView {
+fn Overview(view: crate::dto::WorkflowsView, commands: Commands) -> impl IntoView {
     let can_manage = view.can_manage;
     let systems = view.systems;
-    let define = (can_manage && !single).then(|| {
-        view! { <a href="/workflows/new" class=format!("mb-4 inline-block {BUTTON}")>"Define a workflow"</a> }
-    });
-    let list = if view.workflows.is_empty() {
-        view! {
-            <EmptyState title="No workflows defined">
-                <p>"Each workflow appears here as a chain — who acts, what they do, where — with a named human owner at every step, its risk tier and its governability checklist."</p>
-                <p class="text-sm">{if can_manage {
-                    "Define the first one: register its service accounts and agents on the Identities page and its connected systems below, then chain them into steps."
-                } else {
-                    "Security admins define workflows."
-                }}</p>
-            </EmptyState>
-        }
-        .into_any()
-    } else {
-        view.workflows
-            .into_iter()
-            .map(|workflow| {
-                let systems = systems.clone();
-                view! { <WorkflowCard workflow can_manage commands systems /> }
-            })
-            .collect_view()
-            .into_any()
-    };
+    let subject = view
+        .workflows
+        .first()
+        .map(|w| format!("workflow:{}", w.id))
+        .unwrap_or_default();
+    let cards = view
+        .workflows
+        .into_iter()
+        .map(|workflow| {
+            let systems = systems.clone();
+            view! { <WorkflowCard workflow can_manage commands systems /> }
+        })
+        .collect_view();
     view! {
-        {define}
-        {list}
+        {cards}
         <Privileges privileges=view.privileges />
+        <History history=view.history subject />
+    }
+}
+
+/// The workflow's newest events in the ledger: what changed, who did it and why.
+#[component]
+fn History(history: Vec<HistoryEntryView>, subject: String) -> impl IntoView {
+    let empty = history.is_empty();
+    let entries = history
+        .into_iter()
+        .map(|entry| view! {
+            <li data-testid="history-entry" class="py-2">
+                <span class="font-medium">{entry.what}</span>
+                {entry.reason.map(|reason| view! { <span class="text-slate-700">{format!(" — “{reason}”")}</span> })}
+                <span class="block text-xs text-slate-500">
+                    <time datetime=entry.at.clone()>{entry.at.replace('T', " ").replace('Z', " UTC")}</time>
+                    {format!(" · {} · ledger #{}", entry.actor, entry.seq)}
+                </span>
+            </li>
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="history-heading" class="mb-10">
+            <h2 id="history-heading" class="mb-1 text-lg font-semibold">"History"</h2>
+            <p class="mb-3 text-sm text-slate-600">"The newest events recorded for this workflow: its definition, grant changes and scope drift, reviews, activation and revocation."</p>
+            {if empty {
+                view! { <p class="text-sm text-slate-600">"Nothing is recorded for this workflow yet."</p> }.into_any()
+            } else {
+                view! { <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white px-4 text-sm">{entries}</ul> }.into_any()
+            }}
+            <p class="mt-2 text-sm"><a class="underline" href=format!("/audit?subject={subject}")>"Every event of this workflow in the audit ledger →"</a></p>
+        </section>
     }
 }
 
@@ -305,7 +482,10 @@ fn StepItem(
         }>
             <p class="text-xs font-semibold uppercase tracking-wide text-slate-500">{format!("{n}. {}", step.kind)}</p>
             <p class="font-medium">{step.name.clone()}</p>
-            <p><span class="text-slate-500">"Who: "</span>{step.performer.clone()}</p>
+            <p><span class="text-slate-500">"Who: "</span>{match step.performer_href.clone() {
+                Some(href) => view! { <a class="underline" href=href>{step.performer.clone()}</a> }.into_any(),
+                None => step.performer.clone().into_any(),
+            }}</p>
             <p><span class="text-slate-500">"Where: "</span>{step.system.clone().unwrap_or_else(|| "—".to_owned())}</p>
             <p><span class="text-slate-500">"Owner: "</span>{step.owner.clone().unwrap_or_else(|| "none".to_owned())}</p>
             <p class="mt-1 text-xs text-slate-600">{grant}</p>
@@ -397,7 +577,7 @@ fn Privileges(privileges: Vec<PrivilegeView>) -> impl IntoView {
             view! {
                 <tr data-testid="privilege-row">
                     <th scope="row" class="px-3 py-2 text-left font-medium">
-                        {p.identity}
+                        <a class="underline" href=format!("/identities/{}", p.id)>{p.identity}</a>
                         <span class="block text-xs font-normal text-slate-500">{format!("{} · {}", p.kind, p.state)}</span>
                     </th>
                     <td class="px-3 py-2">{in_force}</td>
@@ -409,7 +589,7 @@ fn Privileges(privileges: Vec<PrivilegeView>) -> impl IntoView {
     view! {
         <section aria-labelledby="privilege-heading" class="mb-10">
             <h2 id="privilege-heading" class="mb-1 text-lg font-semibold">"Effective privilege by identity"</h2>
-            <p class="mb-3 text-sm text-slate-600">"The union of the grants in force in active workflows, and every step each identity performs."</p>
+            <p class="mb-3 text-sm text-slate-600">"What each identity this workflow names can use now (in every active workflow), and every step it performs."</p>
             <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                     <thead class="bg-slate-100 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">

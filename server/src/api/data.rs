@@ -37,11 +37,14 @@ pub async fn access_decision(
             Ok(pair) => pair,
             Err(response) => return response,
         };
-    match state.services.decide_access(&principal, request).await {
-        Ok(decision) => (
+    match state.services.decide_access_json(&principal, request).await {
+        Ok(answer) => (
             StatusCode::OK,
-            [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(decision),
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_TYPE, "application/json"),
+            ],
+            answer,
         )
             .into_response(),
         Err(error) => core_problem(error).into_response(),

@@ -110,11 +110,11 @@ pub fn tip(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "priya" => (
             "Review the widening Sana asked for on Win-back SMS, and give the orphaned agent a new owner.",
-            "/workflows",
+            "/workflows?state=needs_review",
         ),
         "sana" => (
-            "Pull the kill switch on a workflow and watch each system confirm.",
-            "/workflows",
+            "Open an active workflow, pull its kill switch and watch each system confirm.",
+            "/workflows?state=active",
         ),
         "tomasz" => (
             "Trace where customer crm-1001's data was used, down to the published campaign and who let it through; then verify the ledger.",

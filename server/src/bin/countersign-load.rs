@@ -40,6 +40,13 @@ enum Bench {
         /// Stop after this many seconds at the latest.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Drive a console already serving the load world (`countersign-load fixture --consent`,
+        /// in another process, say pinned to another core) instead of one in this process.
+        #[arg(long, requires = "token")]
+        target: Option<String>,
+        /// The step token to ask with, as the fixture printed it.
+        #[arg(long, requires = "target")]
+        token: Option<String>,
     },
     /// GET /queue for a signed-in approver with many pending changes, at two sizes.
     Queue {
@@ -160,6 +167,12 @@ enum Bench {
         /// 0: any free port.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Import the decision benchmark's 1,000 customers' consent.
+        #[arg(long)]
+        consent: bool,
     },
 }
 
@@ -167,10 +180,29 @@ enum Bench {
 async fn main() -> anyhow::Result<()> {
     match Args::parse().bench {
         Bench::Decisions {
+            target: Some(target),
+            token: Some(token),
+            requests,
+            concurrency,
+            seconds,
+            ..
+        } => {
+            let drive = countersign::loadtest::drive(
+                &target,
+                &token,
+                concurrency.max(1),
+                requests,
+                Duration::from_secs(seconds.max(1)),
+            )
+            .await?;
+            countersign::loadtest::print_drive(&target, concurrency.max(1), &drive);
+        }
+        Bench::Decisions {
             database,
             requests,
             concurrency,
             seconds,
+            ..
         } => {
             let report = run(LoadOptions {
                 database_url: database,
@@ -307,7 +339,11 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             println!("{line}");
         }
-        Bench::Fixture { port } => countersign::api_fixture::serve(port).await?,
+        Bench::Fixture {
+            port,
+            database,
+            consent,
+        } => countersign::api_fixture::serve(port, &database, consent).await?,
     }
     Ok(())
 }

@@ -194,17 +194,46 @@ impl Standing {
     }
 }
 
+/// What the standing reads of one consent record: whether it is for the purpose asked, its
+/// basis, and when it granted and withdrew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentEvent {
+    pub for_purpose: bool,
+    pub basis: LegalBasis,
+    pub granted_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+impl ConsentRecord {
+    /// This record as the standing for `purpose` reads it.
+    pub fn event_for(&self, purpose: &PurposeName) -> ConsentEvent {
+        ConsentEvent {
+            for_purpose: &self.purpose == purpose,
+            basis: self.basis,
+            granted_at: self.granted_at,
+            withdrawn_at: self.withdrawn_at,
+        }
+    }
+}
+
 /// The standing of one subject for `purpose`, from all of that subject's records.
 pub fn standing<'a>(
     records: impl IntoIterator<Item = &'a ConsentRecord>,
     purpose: &PurposeName,
 ) -> Standing {
+    standing_of(records.into_iter().map(|r| r.event_for(purpose)))
+}
+
+/// The standing of one subject from all of its records, each read for the purpose asked: the
+/// newest event for the purpose decides (at the same instant a withdrawal wins); records for other
+/// purposes only tell a mismatch from no consent at all.
+pub fn standing_of(events: impl IntoIterator<Item = ConsentEvent>) -> Standing {
     let mut any = false;
     // (time, is_withdrawal, basis): at the same instant a withdrawal wins.
     let mut newest: Option<(DateTime<Utc>, bool, LegalBasis)> = None;
-    for record in records {
+    for record in events {
         any = true;
-        if &record.purpose != purpose {
+        if !record.for_purpose {
             continue;
         }
         let events = [

@@ -41,7 +41,8 @@ pub use claims::{
     DetectedClaim, Span, RULES as CLAIM_RULES,
 };
 pub use consent::{
-    standing, ConsentError, ConsentRecord, LegalBasis, PurposeName, Standing, Subject,
+    standing, standing_of, ConsentError, ConsentEvent, ConsentRecord, LegalBasis, PurposeName,
+    Standing, Subject,
 };
 pub use content_rules::{HostAllowList, UrlUse, Violation};
 pub use delegation::{check_period, Delegation, DelegationError, MAX_AWAY_DAYS};

@@ -25,7 +25,7 @@ pub enum NhiError {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NhiKind {
     ServiceAccount,
@@ -50,7 +50,7 @@ impl NhiKind {
 }
 
 /// Lifecycle: `active ⇄ suspended → revoked`; revoked is final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NhiState {
     Active,

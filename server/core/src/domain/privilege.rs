@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One step an identity performs, with the grant in force and any widening awaiting review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepPrivilege {
+    pub workflow_id: super::WorkflowId,
     pub workflow: String,
     pub workflow_state: WorkflowState,
     pub step: String,
@@ -39,6 +40,7 @@ pub fn effective_privileges(workflows: &[Workflow]) -> BTreeMap<NhiId, Effective
             };
             let entry = by_identity.entry(id).or_default();
             entry.steps.push(StepPrivilege {
+                workflow_id: workflow.id,
                 workflow: workflow.name.clone(),
                 workflow_state: workflow.state,
                 step: step.name.clone(),

@@ -69,9 +69,31 @@ pub struct PolicyEngine {
     digest: String,
     /// The grant templates linked per (step, performer, action).
     linked: RwLock<HashMap<LinkKey, Arc<PolicySet>>>,
+    /// The entities of an identity and the step it acts in, built and checked against the schema
+    /// once for each exact value of both (see [`EntityKey`]).
+    step_entities: RwLock<HashMap<EntityKey, Arc<Built>>>,
 }
 
 type LinkKey = (crate::domain::StepId, crate::domain::NhiId, Action);
+
+/// A request's principal and resource, and the entities they stand for.
+type Built = (EntityUid, EntityUid, Entities);
+
+/// Everything the entities of an identity acting in a step are built from: equal keys build equal
+/// entities, so a cached set is exact, never stale (a change to the identity or the step is a
+/// different key).
+type EntityKey = (
+    crate::domain::NhiId,
+    crate::domain::NhiKind,
+    crate::domain::NhiState,
+    bool,
+    bool,
+    Resource,
+);
+
+/// Entity sets kept at most; past it the cache starts again (a step's set is rebuilt in
+/// microseconds, and the hot path asks about few steps).
+const STEP_ENTITIES_KEPT: usize = 4096;
 
 impl std::fmt::Debug for PolicyEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -226,6 +248,7 @@ impl PolicyEngine {
             policy_files,
             digest,
             linked: RwLock::new(HashMap::new()),
+            step_entities: RwLock::new(HashMap::new()),
         })
     }
 
@@ -280,18 +303,10 @@ impl PolicyEngine {
             policies,
         };
         let refuse_all = || contexts.iter().map(|_| Err(denied(Vec::new()))).collect();
-        let Some((principal, entities)) = principal_entities(actor) else {
+        let Some(built) = self.entities_for(actor, resource) else {
             return refuse_all();
         };
-        let Some((resource_uid, resource_entities)) = resource_entities(resource) else {
-            return refuse_all();
-        };
-        let mut all = entities;
-        all.extend(resource_entities);
-        let Ok(entities) = Entities::from_entities(all, Some(&self.schema)) else {
-            // Entities that do not fit the schema are refused, never evaluated loosely.
-            return refuse_all();
-        };
+        let (principal, resource_uid, entities) = built.as_ref();
         let Some(for_action) = self.by_action.get(&action) else {
             return refuse_all();
         };
@@ -335,7 +350,7 @@ impl PolicyEngine {
                 let Some(request) = request else {
                     return Err(denied(Vec::new()));
                 };
-                let response = self.authorizer.is_authorized(&request, policies, &entities);
+                let response = self.authorizer.is_authorized(&request, policies, entities);
                 let reasons: Vec<String> = response
                     .diagnostics()
                     .reason()
@@ -347,6 +362,52 @@ impl PolicyEngine {
                 }
             })
             .collect()
+    }
+
+    /// The principal, the resource and their entities, checked against the schema; `None` when
+    /// they do not fit it (refused, never evaluated loosely). Cached for an identity in a step.
+    fn entities_for(&self, actor: &Actor, resource: &Resource) -> Option<Arc<Built>> {
+        let key = match (actor, resource) {
+            (
+                Actor::Nhi {
+                    id,
+                    kind,
+                    state,
+                    expired,
+                    orphaned,
+                    ..
+                },
+                Resource::Step { .. },
+            ) => Some((*id, *kind, *state, *expired, *orphaned, resource.clone())),
+            _ => None,
+        };
+        if let Some(key) = &key {
+            let cached = self
+                .step_entities
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(key)
+                .cloned();
+            if cached.is_some() {
+                return cached;
+            }
+        }
+        let (principal, mut all) = principal_entities(actor)?;
+        let (resource_uid, resource_entities) = resource_entities(resource)?;
+        all.extend(resource_entities);
+        let entities = Entities::from_entities(all, Some(&self.schema)).ok()?;
+        let built = Arc::new((principal, resource_uid, entities));
+        if let Some(key) = key {
+            let mut cache = self
+                .step_entities
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if cache.len() >= STEP_ENTITIES_KEPT {
+                cache.clear();
+            }
+            cache.insert(key, built.clone());
+        }
+        Some(built)
     }
 
     /// The action's policies with each of its grant templates linked to this step and the

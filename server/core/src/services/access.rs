@@ -4,7 +4,7 @@
 //! ledger's transaction.
 
 use super::{Services, TokenPrincipal};
-use crate::domain::{standing, FieldCategory, PurposeName, Standing, Subject};
+use crate::domain::{standing_of, FieldCategory, PurposeName, Standing, Subject};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::NewEvent;
 use crate::policy::{Action, Resource};
@@ -178,13 +178,40 @@ impl Services {
         })
     }
 
-    /// `POST /api/v1/access-decisions`, for the step the token is bound to.
+    /// `POST /api/v1/access-decisions`, for the step the token is bound to: the decision is
+    /// made, then recorded durably with its ledger event before it is answered.
     #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id, step = %principal.step.id))]
     pub async fn decide_access(
         &self,
         principal: &TokenPrincipal,
         request: AccessRequest,
     ) -> CoreResult<AccessDecision> {
+        let prepared = self.prepare_access_decision(principal, request).await?;
+        self.record_access_decision(prepared).await
+    }
+
+    /// The same, answered as the JSON text stored with the decision (the API's body): the
+    /// answer is serialized once, for the record and the reply.
+    #[tracing::instrument(skip_all, fields(nhi = %principal.nhi.id, step = %principal.step.id))]
+    pub async fn decide_access_json(
+        &self,
+        principal: &TokenPrincipal,
+        request: AccessRequest,
+    ) -> CoreResult<String> {
+        let prepared = self.prepare_access_decision(principal, request).await?;
+        let answer = prepared.pending.row.response_json.clone();
+        self.record_access_decision(prepared).await?;
+        Ok(answer)
+    }
+
+    /// Everything a decision takes but its durable record: validation, Cedar per field, the
+    /// consent standing of each subject, the stored row and the ledger event. Public so that the
+    /// benchmark can time the server's own handling apart from the commit's wait.
+    pub async fn prepare_access_decision(
+        &self,
+        principal: &TokenPrincipal,
+        request: AccessRequest,
+    ) -> CoreResult<PreparedDecision> {
         let checked = check_request(&request)?;
         let step = &principal.step;
         let resource = Resource::step(&principal.workflow, step);
@@ -237,25 +264,20 @@ impl Services {
         // Consent standing is told only to a step allowed to read for this purpose: a step that
         // may read no field learns nothing about anyone's consent.
         let may_read = !allowed_fields.is_empty();
-        let records = if may_read {
-            self.store.consent_records_for(&names).await?
+        let events = if may_read {
+            self.store
+                .consent_events_for(&names, checked.purpose.as_str())
+                .await?
         } else {
             Vec::new()
         };
-        let mut by_subject: HashMap<&str, Vec<&crate::domain::ConsentRecord>> = HashMap::new();
-        for record in &records {
-            by_subject
-                .entry(record.subject.as_str())
-                .or_default()
-                .push(record);
+        let mut by_subject: HashMap<&str, Vec<crate::domain::ConsentEvent>> = HashMap::new();
+        for (subject, event) in &events {
+            by_subject.entry(subject.as_str()).or_default().push(*event);
         }
         let mut allowed_subjects = Vec::new();
         let mut denied_subjects = Vec::new();
         for subject in &checked.subjects {
-            let records = by_subject
-                .get(subject.as_str())
-                .cloned()
-                .unwrap_or_default();
             if !may_read {
                 denied_subjects.push(DeniedSubject {
                     subject: subject.as_str().to_owned(),
@@ -263,7 +285,11 @@ impl Services {
                 });
                 continue;
             }
-            match standing(records, &checked.purpose) {
+            let events = by_subject
+                .get(subject.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            match standing_of(events.iter().copied()) {
                 Standing::Allowed(basis) => allowed_subjects.push(AllowedSubject {
                     subject: subject.as_str().to_owned(),
                     legal_basis: basis.as_str().to_owned(),
@@ -322,21 +348,36 @@ impl Services {
                 "decision_digest": digest,
             }),
         );
+        Ok(PreparedDecision {
+            decision,
+            pending: super::recorder::PendingDecision { row, event },
+        })
+    }
+
+    /// Commits a prepared decision and its ledger event (with others waiting, through the
+    /// recorder's group commit) and only then hands the answer back.
+    pub async fn record_access_decision(
+        &self,
+        prepared: PreparedDecision,
+    ) -> CoreResult<AccessDecision> {
+        let PreparedDecision { decision, pending } = prepared;
         match &self.decisions {
-            Some(recorder) => {
-                recorder
-                    .record(super::recorder::PendingDecision { row, event })
-                    .await?
-            }
+            Some(recorder) => recorder.record(pending).await?,
             None => {
                 let mut tx = self.store.begin_write(self.now_ms()).await?;
                 tx.leaves_registry_unchanged();
-                tx.insert_access_decision(&row).await?;
-                tx.touch_nhi(principal.nhi.id, self.now_ms()).await?;
-                tx.append_event(&event).await?;
+                tx.insert_access_decision(&pending.row).await?;
+                tx.touch_nhi(pending.row.nhi, self.now_ms()).await?;
+                tx.append_event(&pending.event).await?;
                 tx.commit().await?;
             }
         }
         Ok(decision)
     }
+}
+
+/// A decision made and not yet recorded: it is answered only once recorded.
+pub struct PreparedDecision {
+    pub decision: AccessDecision,
+    pending: super::recorder::PendingDecision,
 }

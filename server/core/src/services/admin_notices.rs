@@ -65,7 +65,7 @@ impl Services {
                     "A widened grant in “{workflow_name}” waits for a second security admin"
                 ),
                 concerning: format!("{workflow_name}, step “{step_name}”"),
-                link: format!("/workflows#workflow-{workflow}"),
+                link: format!("/workflows/{workflow}"),
                 dedupe_key: format!("widening_waiting:{workflow}:{event_seq}"),
                 due: None,
                 except: requested_by,
@@ -156,7 +156,7 @@ impl Services {
                         subject: id.reference(),
                         title: format!("{} has no active owner: {why}", nhi.name),
                         concerning: nhi.name.clone(),
-                        link: format!("/identities?orphaned=true#nhi-{id}"),
+                        link: format!("/identities/{id}"),
                         dedupe_key: format!("identity_orphaned:{id}:{event_seq}"),
                         due: None,
                         except: None,

@@ -38,6 +38,7 @@ mod principal_cache;
 mod publishing;
 mod queue;
 mod recorder;
+mod registry_detail;
 mod registry_pages;
 mod review_quality;
 mod revocation;
@@ -57,7 +58,7 @@ mod workflows_as_code;
 pub use crate::domain::{excluded_signers, Excluded};
 pub use abuse::PRIVILEGE_ABUSE_SIGNAL;
 pub use access::{
-    AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject,
+    AccessDecision, AccessRequest, AllowedSubject, DeniedField, DeniedSubject, PreparedDecision,
     DECISION_LIFETIME_MINUTES, MAX_DECISION_FIELDS, MAX_DECISION_SUBJECTS,
 };
 pub use agent_changes::{DraftedChange, DraftedChanges, MAX_CHANGES_LISTED};
@@ -95,6 +96,7 @@ pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };
+pub use registry_detail::{IdentityDecision, IdentityDetail, RECENT_ON_PAGE};
 pub use registry_pages::{Paged, IDENTITIES_PER_PAGE, MAX_SEARCH_CHARS, WORKFLOWS_PER_PAGE};
 pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};

@@ -152,7 +152,7 @@ impl Services {
                         nhi.expires_at.format("%a %-d %b %Y")
                     ),
                     concerning: nhi.name.clone(),
-                    link: format!("/identities#nhi-{}", nhi.id),
+                    link: format!("/identities/{}", nhi.id),
                     dedupe_key: key,
                     due: Some(nhi.expires_at),
                     except: None,

@@ -21,6 +21,7 @@ mod notifications;
 mod person_link;
 mod postgres;
 mod redact;
+mod registry_reads;
 mod session_writes;
 mod sql;
 mod sqlite;
@@ -121,6 +122,7 @@ pub use integrity::{IntegrityStore, IntegrityWrites};
 pub use investigate::{Citation, DecisionCursor, InvestigateReads};
 pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
 pub use person_link::PersonLinkWrites;
+pub use registry_reads::RegistryReads;
 pub use session_writes::SessionWrites;
 pub use templates::{TemplateReads, TemplateWrites, TemplatedChange};
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
@@ -144,6 +146,7 @@ pub trait Store:
     + TemplateReads
     + FlowReads
     + InvestigateReads
+    + RegistryReads
     + Send
     + Sync
     + std::fmt::Debug
@@ -219,11 +222,13 @@ pub trait Store:
     /// The access token with this SHA-256 hash, expired or not.
     async fn access_token(&self, token_hash: &str) -> Result<Option<AccessTokenRow>, StoreError>;
 
-    /// Every consent record of these subjects (at most [`MAX_SUBJECTS_PER_QUERY`]).
-    async fn consent_records_for(
+    /// Every consent record of these subjects (at most [`MAX_SUBJECTS_PER_QUERY`]), as the
+    /// standing for `purpose` reads it, with its subject: read through a covering index.
+    async fn consent_events_for(
         &self,
         subjects: &[String],
-    ) -> Result<Vec<ConsentRecord>, StoreError>;
+        purpose: &str,
+    ) -> Result<Vec<(String, crate::domain::ConsentEvent)>, StoreError>;
 
     /// Counts and the newest import batches, for the consent page.
     async fn consent_overview(&self, batches: i64) -> Result<ConsentOverview, StoreError>;

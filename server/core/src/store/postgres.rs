@@ -10,6 +10,7 @@ use super::integrity::integrity_sql;
 use super::investigate::investigate_sql;
 use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
+use super::registry_reads::registry_reads_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::templates::templates_sql;
@@ -45,6 +46,7 @@ impl PostgresStore {
 
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
 investigate_sql!(PostgresStore);
+registry_reads_sql!(PostgresStore);
 
 /// How PostgreSQL reads the subjects of an answer and the citations of a provenance (JSON).
 impl super::investigate::InvestigateIndex for PostgresWriteTx {

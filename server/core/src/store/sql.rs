@@ -1185,10 +1185,14 @@ macro_rules! shared_sql {
                 row.as_ref().map(super::credentials::token_from_row).transpose()
             }
 
-            async fn consent_records_for(
+            async fn consent_events_for(
                 &self,
                 subjects: &[String],
-            ) -> Result<Vec<crate::domain::ConsentRecord>, crate::store::StoreError> {
+                purpose: &str,
+            ) -> Result<
+                Vec<(String, crate::domain::ConsentEvent)>,
+                crate::store::StoreError,
+            > {
                 if subjects.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -1197,13 +1201,13 @@ macro_rules! shared_sql {
                         "too many subjects in one consent query".to_owned(),
                     ));
                 }
-                let sql = super::consent::records_for_query(subjects.len());
+                let sql = super::consent::events_for_query(subjects.len());
                 let mut query = sqlx::query(&sql);
                 for subject in subjects {
                     query = query.bind(subject);
                 }
-                let rows = query.fetch_all(&self.pool).await?;
-                rows.iter().map(super::consent::record_from_row).collect()
+                let rows = query.bind(purpose).fetch_all(&self.pool).await?;
+                rows.iter().map(super::consent::event_from_row).collect()
             }
 
             async fn consent_overview(

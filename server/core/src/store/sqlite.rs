@@ -10,6 +10,7 @@ use super::integrity::integrity_sql;
 use super::investigate::investigate_sql;
 use super::notifications::notifications_sql;
 use super::person_link::person_link_sql;
+use super::registry_reads::registry_reads_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
 use super::templates::templates_sql;
@@ -96,6 +97,7 @@ fn owner_only_file(path: &std::path::Path) -> Result<(), StoreError> {
 
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 investigate_sql!(SqliteStore);
+registry_reads_sql!(SqliteStore);
 
 /// How SQLite reads the subjects of an answer and the citations of a provenance (JSON).
 impl super::investigate::InvestigateIndex for SqliteWriteTx {

@@ -11,6 +11,8 @@ pub(super) enum Which {
     ByStep,
     /// `$1` a `contains_pattern`, `$2` a state or '', `$3` the limit, `$4` the offset.
     Page,
+    /// Those with a step whose stored performer is one of `$1` … `$n`.
+    PerformedBy(usize),
 }
 
 /// Workflows (`w`) whose name or purpose matches `$1`, in state `$2` unless it is ''.
@@ -33,6 +35,13 @@ pub(super) fn workflow_query(which: Which) -> String {
             Which::Page => format!(
                 "WHERE w.id IN (SELECT w.id FROM workflows w WHERE {MATCHING} \
                  ORDER BY w.name, w.id LIMIT $3 OFFSET $4)"
+            ),
+            Which::PerformedBy(count) => format!(
+                "WHERE w.id IN (SELECT workflow_id FROM workflow_steps WHERE performer IN ({}))",
+                (1..=count)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     )

@@ -209,3 +209,44 @@ fn policies_load_from_a_directory_and_an_empty_one_is_refused() {
         PolicyEngine::builtin().unwrap().policy_count()
     );
 }
+
+/// The engine keeps an identity's and its step's entities between decisions: a decision must
+/// still follow every change to either (the cache is keyed by what the entities are built from).
+#[test]
+fn kept_entities_follow_the_identity_and_the_step() {
+    let engine = PolicyEngine::builtin().unwrap();
+    let (_, case) = cases("allow")
+        .into_iter()
+        .find(|(name, _)| name == "agent-reads-a-granted-field.json")
+        .unwrap();
+    let context: Vec<(&str, &str)> = case
+        .context
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let decide = |actor: &Actor, resource: &Resource| {
+        engine
+            .authorize_each(actor, case.action, resource, std::slice::from_ref(&context))
+            .remove(0)
+            .is_ok()
+    };
+    let active = case.principal.actor();
+    let mut suspended = active.clone();
+    if let Actor::Nhi { state, .. } = &mut suspended {
+        *state = NhiState::Suspended;
+    }
+    let mut orphaned = active.clone();
+    if let Actor::Nhi { orphaned: o, .. } = &mut orphaned {
+        *o = true;
+    }
+    let mut narrowed = case.resource.clone();
+    if let Resource::Step { grant_fields, .. } = &mut narrowed {
+        grant_fields.retain(|f| f != "email");
+    }
+    for _ in 0..2 {
+        assert!(decide(&active, &case.resource));
+        assert!(!decide(&suspended, &case.resource));
+        assert!(!decide(&orphaned, &case.resource));
+        assert!(!decide(&active, &narrowed));
+    }
+}

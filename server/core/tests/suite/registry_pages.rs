@@ -212,3 +212,104 @@ async fn identities_are_searched_filtered_and_paged_in_name_order() {
             .is_err());
     }
 }
+
+/// An identity's own page: owners, credentials, the steps it performs and what is in force, its
+/// newest decisions and drafts; a page of identities' privileges; a workflow's history.
+#[tokio::test]
+async fn an_identity_and_a_workflow_on_their_own_pages() {
+    for db in common::both().await {
+        let (services, _clock) = common::services(&db);
+        let g = crate::common::gate::gate(&services, &db).await;
+        let chain = &g.session.chain;
+        let (admin, drafter, workflow) = (&chain.admin, chain.drafter, &g.session.workflow);
+
+        let detail = services.identity_detail(admin, drafter).await.unwrap();
+        assert_eq!(detail.nhi.id, drafter, "{}", db.name);
+        assert_eq!(
+            detail.nhi.owners.iter().map(|o| o.id).collect::<Vec<_>>(),
+            [chain.owner]
+        );
+        assert!(detail.secret_issued);
+        assert_eq!(detail.live_tokens, 1);
+        let steps: Vec<_> = detail
+            .privilege
+            .steps
+            .iter()
+            .map(|s| (s.workflow_id, s.step.as_str()))
+            .collect();
+        assert_eq!(steps, [(workflow.id, workflow.steps[1].name.as_str())]);
+        let (_, fields) = &detail.privilege.in_force[&Some(chain.crm)];
+        assert!(fields.contains("email"));
+        // Its one decision, named by workflow and step; its one draft.
+        assert_eq!(detail.decisions.len(), 1, "{}", db.name);
+        let decision = &detail.decisions[0];
+        assert_eq!(decision.workflow, workflow.id);
+        assert_eq!(
+            decision.workflow_name.as_deref(),
+            Some(workflow.name.as_str())
+        );
+        assert_eq!(
+            decision.step_name.as_deref(),
+            Some(workflow.steps[1].name.as_str())
+        );
+        assert_eq!(
+            (decision.allowed_subjects, decision.denied_subjects),
+            (1, 0)
+        );
+        assert_eq!(decision.allowed_fields, ["email"]);
+        let drafted: Vec<&str> = detail.changes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(drafted, [g.change.id.as_str()]);
+        // The reader asked for nothing and drafted nothing; its own token is live.
+        let reader = services.identity_detail(admin, chain.reader).await.unwrap();
+        assert!(reader.decisions.is_empty() && reader.changes.is_empty());
+        assert_eq!(reader.live_tokens, 1);
+
+        // A page of identities: each one's privilege, as on its own page, and no other's.
+        let page = services
+            .privileges_of(admin, &[drafter, chain.reader])
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 2);
+        assert_eq!(page[&drafter], detail.privilege);
+        let idle = services
+            .privileges_of(admin, &[countersign_core::domain::NhiId::new()])
+            .await
+            .unwrap();
+        assert!(idle.is_empty());
+
+        // The workflow's history, newest first.
+        let history = services.workflow_history(admin, workflow.id).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "workflow.activated",
+                "workflow.grant_changed",
+                "workflow.defined"
+            ],
+            "{}",
+            db.name
+        );
+
+        // Unknown identity; who may look.
+        assert!(matches!(
+            services
+                .identity_detail(admin, countersign_core::domain::NhiId::new())
+                .await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            services.identity_detail(&g.approver, drafter).await,
+            Err(CoreError::Denied(_))
+        ));
+        assert!(services
+            .workflow_history(&g.approver, workflow.id)
+            .await
+            .is_ok());
+        let nobody = signed_in(&services, "noah", &[]).await;
+        assert!(services
+            .workflow_history(&nobody, workflow.id)
+            .await
+            .is_err());
+    }
+}

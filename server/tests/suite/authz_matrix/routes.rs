@@ -170,6 +170,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /workflows"
         | "GET /workflows/new"
         | "GET /identities"
+        | "GET /systems"
         | "GET /data-access"
         | "GET /deliveries"
         | "GET /review-quality"
@@ -185,6 +186,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "GET /templates" => query("/templates".to_owned()),
         "GET /templates/{id}" => query(format!("/templates/{}", ids.template)),
         "GET /workflows/{id}" => query(format!("/workflows/{}", ids.workflow)),
+        "GET /identities/{id}" => query(format!("/identities/{}", ids.drafter)),
         "GET /changes/{id}" => RouteRequest {
             kind: RecordsView,
             ..query(format!("/changes/{change}"))
@@ -272,6 +274,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/templates" => ui(Query, "templates", Payload::Empty),
         "POST /ui/template" => ui(Query, "template", form(&[("id", &ids.template)])),
         "POST /ui/workflow" => ui(Query, "workflow", form(&[("id", &ids.workflow)])),
+        "POST /ui/identity" => ui(Query, "identity", form(&[("id", &ids.drafter)])),
         "POST /ui/pre_approved" => ui(Query, "pre_approved", form(&[("days", "7")])),
         "POST /ui/propose_template" => ui(
             Command,
