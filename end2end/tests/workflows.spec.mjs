@@ -20,6 +20,7 @@ test('demo: the spring offer workflow cannot be activated until its system passe
   await search.getByLabel('Name or purpose').fill('SPRING OFFER');
   await search.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByTestId('workflow-row')).toHaveCount(1);
+  await expect(page.getByTestId('pager')).toHaveText('Page 1 of 1 · 1 workflow');
 
   // The workflow's own page, at a stable URL.
   await page.getByTestId('workflow-row').getByRole('link', { name: 'Spring offer email', exact: true }).click();

@@ -4,14 +4,14 @@ use crate::dto_registry::PageInfo;
 use crate::pages::audit::query_string;
 use leptos::prelude::*;
 
-/// "Page 2 of 40 · 1,000 workflows", with links to the pages either side. `params` are the
-/// list's search and filters (empty ones are left out of the links).
+/// "Page 2 of 40 · 1000 workflows", with links to the pages either side. `params` are the
+/// list's search and filters (empty ones are left out of the links); `noun` is (one, many).
 #[component]
 pub fn Pager(
     path: &'static str,
     params: Vec<(&'static str, String)>,
     paging: PageInfo,
-    noun: &'static str,
+    noun: (&'static str, &'static str),
 ) -> impl IntoView {
     let link = move |page: i64| {
         let mut pairs: Vec<(&str, String)> = params
@@ -29,7 +29,13 @@ pub fn Pager(
     view! {
         <nav aria-label="Pages" class="mt-3 flex flex-wrap items-center gap-4 text-sm" data-testid="pager">
             <span class="text-slate-600">
-                {format!("Page {} of {} · {} {noun}", paging.page, paging.pages, paging.total)}
+                {format!(
+                    "Page {} of {} · {} {}",
+                    paging.page,
+                    paging.pages,
+                    paging.total,
+                    if paging.total == 1 { noun.0 } else { noun.1 }
+                )}
             </span>
             {previous.map(|href| view! { <a class="font-medium underline" rel="prev" href=href>"← Previous"</a> })}
             {next.map(|href| view! { <a class="font-medium underline" rel="next" href=href>"Next →"</a> })}

@@ -273,7 +273,7 @@ fn RegistryView(view: IdentitiesView, actions: Actions, filters: Filters) -> imp
             } else {
                 view! {
                     <NhiTable nhis=view.nhis.clone() can_manage selected actions />
-                    <Pager path="/identities" params=filters.params() paging noun="identities" />
+                    <Pager path="/identities" params=filters.params() paging noun=("identity", "identities") />
                 }.into_any()
             }}
             {can_manage.then(|| view! { <ReassignPanel people=active_people.clone() selected actions /> })}

@@ -170,7 +170,7 @@ fn WorkflowTable(list: WorkflowListView, q: String, state: String) -> impl IntoV
                     <tbody class="divide-y divide-slate-100">{rows}</tbody>
                 </table>
             </div>
-            <Pager path="/workflows" params paging=list.paging noun="workflows" />
+            <Pager path="/workflows" params paging=list.paging noun=("workflow", "workflows") />
         }
         .into_any()
     };
