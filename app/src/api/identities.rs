@@ -180,13 +180,7 @@ pub async fn load_identity(id: String) -> Result<IdentityDetailView, UiError> {
     let core = |e| UiError::from_core(e, &actor);
     let id = convert::nhi_id(&id)?;
     let detail = services.identity_detail(&actor, id).await.map_err(core)?;
-    let system_names: std::collections::HashMap<_, _> = services
-        .list_systems(&actor)
-        .await
-        .map_err(core)?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let system_names = super::effects::system_names(&services, &actor).await;
     let now = services.clock().now();
     let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     Ok(IdentityDetailView {

@@ -9,22 +9,16 @@ use leptos::prelude::*;
 pub async fn load_systems(workflow: Option<String>) -> Result<SystemsView, UiError> {
     use crate::dto::{DrillView, FieldView, SystemView};
     let (services, actor) = super::adapter::request()?;
-    let mut systems = services
-        .list_systems(&actor)
-        .await
-        .map_err(|e| UiError::from_core(e, &actor))?;
-    if let Some(workflow) = workflow {
-        let (workflow, _) = services
-            .workflow_with_checklist(&actor, super::adapter::parse_id("workflow", &workflow)?)
-            .await
-            .map_err(|e| UiError::from_core(e, &actor))?;
-        systems.retain(|s| {
-            workflow
-                .steps
-                .iter()
-                .any(|step| step.grant.system == Some(s.id))
-        });
+    // A workflow's page shows only the systems its steps use.
+    let systems = match workflow {
+        Some(id) => {
+            services
+                .systems_used_by(&actor, super::adapter::parse_id("workflow", &id)?)
+                .await
+        }
+        None => services.list_systems(&actor).await,
     }
+    .map_err(|e| UiError::from_core(e, &actor))?;
     let drills = services
         .latest_drills(&actor)
         .await

@@ -108,6 +108,28 @@ impl Services {
         Ok(all)
     }
 
+    /// The connected systems a workflow's steps use, for its own page.
+    pub async fn systems_used_by(
+        &self,
+        actor: &Actor,
+        id: WorkflowId,
+    ) -> CoreResult<Vec<crate::domain::ConnectedSystem>> {
+        self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
+        let workflow = self
+            .store
+            .workflow(id)
+            .await?
+            .ok_or(CoreError::NotFound("workflow"))?;
+        let mut systems = self.store.systems().await?;
+        systems.retain(|s| {
+            workflow
+                .steps
+                .iter()
+                .any(|step| step.grant.system == Some(s.id))
+        });
+        Ok(systems)
+    }
+
     /// These identities (a page's worth), by name.
     pub async fn identities_named(&self, actor: &Actor, ids: &[NhiId]) -> CoreResult<Vec<Nhi>> {
         self.authorize(actor, Action::ViewIdentities, &Resource::Console)?;

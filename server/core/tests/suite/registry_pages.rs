@@ -277,6 +277,16 @@ async fn an_identity_and_a_workflow_on_their_own_pages() {
             .unwrap();
         assert!(idle.is_empty());
 
+        // The systems its steps use, for its page.
+        let used: Vec<_> = services
+            .systems_used_by(admin, workflow.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(used, [chain.crm]);
+
         // The workflow's history, newest first.
         let history = services.workflow_history(admin, workflow.id).await.unwrap();
         let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
