@@ -37,6 +37,8 @@ pub async fn serve(port: u16, database: &str, consent: bool) -> anyhow::Result<(
             "scope": scope,
         })
     );
+    // As a console runs: the subject index follows the decisions.
+    crate::startup::spawn_subject_indexer(world.services.clone());
     crate::serve_http::serve(listener, crate::web::build(world.state.clone()), async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -58,6 +58,10 @@ pub struct Report {
     /// Parts of one decision, timed alone: token check, consent query.
     pub token_check: Duration,
     pub consent_query: Duration,
+    /// Decisions the subject index was behind when the run ended, and how long it took to
+    /// catch up.
+    pub index_behind: usize,
+    pub index_catch_up: Duration,
 }
 
 impl Report {
@@ -107,6 +111,11 @@ impl Report {
             "  of which         token check {:.3} ms · consent query (100 subjects) {:.3} ms",
             ms(self.token_check),
             ms(self.consent_query)
+        );
+        println!(
+            "subject index      {} decisions behind when the run ended, caught up in {:.2} s",
+            self.index_behind,
+            self.index_catch_up.as_secs_f64()
         );
     }
 }
@@ -408,6 +417,8 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
     let base = format!("http://{}", listener.local_addr()?);
     let router = crate::web::build(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
+    // As a console runs: the subject index follows the decisions (its cost is in the figures).
+    crate::startup::spawn_subject_indexer(services.clone());
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency)
@@ -518,6 +529,9 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
         options.max_duration,
     )
     .await?;
+    let started = Instant::now();
+    let index_behind = services.index_decision_subjects().await?;
+    let index_catch_up = started.elapsed();
     Ok(Report {
         backend,
         requests: latencies.len(),
@@ -530,5 +544,7 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
         cedar_beside,
         token_check,
         consent_query,
+        index_behind,
+        index_catch_up,
     })
 }

@@ -288,6 +288,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         witnesses,
     );
     spawn_throttle_sweep(state.services.clone());
+    spawn_subject_indexer(state.services.clone());
     spawn_notice_sweep(state.services.clone());
     let state_services = state.services.clone();
     let app = crate::web::build(state);
@@ -316,6 +317,21 @@ fn spawn_notice_sweep(services: Services) {
             }
             if let Err(error) = services.send_due_digests().await {
                 tracing::warn!(%error, "queueing daily digests failed");
+            }
+        }
+    });
+}
+
+/// Investigate's subject index follows the decisions within about a second (a subject search
+/// catches it up first, so it never answers from a stale index).
+pub fn spawn_subject_indexer(services: Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = services.index_decision_subjects().await {
+                tracing::warn!(%error, "indexing decisions' subjects failed");
             }
         }
     });

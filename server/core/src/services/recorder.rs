@@ -82,12 +82,9 @@ async fn write(
     let mut tx = store.begin_write(now_ms).await?;
     // Decisions and the identities' last-use times are not what a cached principal holds.
     tx.leaves_registry_unchanged();
-    let mut touched = std::collections::BTreeSet::new();
-    for (decision, _) in batch {
-        tx.insert_access_decision(&decision.row).await?;
-        tx.append_event(&decision.event).await?;
-        touched.insert(decision.row.nhi);
-    }
+    let records: Vec<_> = batch.iter().map(|(d, _)| (&d.row, &d.event)).collect();
+    tx.record_decisions(&records).await?;
+    let touched: std::collections::BTreeSet<_> = batch.iter().map(|(d, _)| d.row.nhi).collect();
     for nhi in touched {
         tx.touch_nhi(nhi, now_ms).await?;
     }

@@ -5,42 +5,43 @@ use crate::clock::from_millis;
 use crate::domain::LegalBasis;
 use sqlx::Row;
 
-/// `SELECT … WHERE subject IN ($1, …, $n)`, the purpose asked `$n+1`: only the columns of the
-/// `consent_records_standing` index, so the records are read from the index alone.
-pub(super) fn events_for_query(subjects: usize) -> String {
-    let placeholders: Vec<String> = (1..=subjects).map(|n| format!("${n}")).collect();
-    format!(
-        "SELECT subject, CAST(CASE WHEN purpose = ${} THEN 1 ELSE 0 END AS BIGINT) AS for_purpose, \
-         legal_basis, granted_at, withdrawn_at \
-         FROM consent_records WHERE subject IN ({})",
-        subjects + 1,
-        placeholders.join(", ")
-    )
+/// `[subject, for_purpose (0/1), basis, granted_at, withdrawn_at]`: a consent record as the
+/// standing reads it, from the `consent_records_standing` index alone.
+pub(super) type EventTuple = (String, i64, String, Option<i64>, Option<i64>);
+
+/// The backend's consent query for `purpose` over `subjects`, in one statement whatever their
+/// count: SQLite takes them as one JSON array and answers one JSON array (its rows and
+/// parameters each cost a hand-over between threads or a scan of parameter names); PostgreSQL
+/// takes an array and answers rows.
+#[async_trait::async_trait]
+pub(super) trait ConsentEventsFor {
+    async fn consent_tuples(
+        &self,
+        subjects: &[String],
+        purpose: &str,
+    ) -> Result<Vec<EventTuple>, StoreError>;
 }
 
-pub(super) fn event_from_row<R: Row>(
-    row: &R,
-) -> Result<(String, crate::domain::ConsentEvent), StoreError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok((
-        row.try_get("subject")?,
-        crate::domain::ConsentEvent {
-            for_purpose: row.try_get::<i64, _>("for_purpose")? == 1,
-            basis: LegalBasis::parse(&row.try_get::<String, _>("legal_basis")?)
-                .map_err(|_| StoreError::Corrupt("consent_records.legal_basis".to_owned()))?,
-            granted_at: row
-                .try_get::<Option<i64>, _>("granted_at")?
-                .map(from_millis),
-            withdrawn_at: row
-                .try_get::<Option<i64>, _>("withdrawn_at")?
-                .map(from_millis),
-        },
-    ))
+/// The query's answer, as the domain reads it.
+pub(super) fn events_from_tuples(
+    tuples: Vec<EventTuple>,
+) -> Result<Vec<(String, crate::domain::ConsentEvent)>, StoreError> {
+    tuples
+        .into_iter()
+        .map(|(subject, for_purpose, basis, granted_at, withdrawn_at)| {
+            Ok((
+                subject,
+                crate::domain::ConsentEvent {
+                    for_purpose: for_purpose == 1,
+                    basis: LegalBasis::parse(&basis).map_err(|_| {
+                        StoreError::Corrupt("consent_records.legal_basis".to_owned())
+                    })?,
+                    granted_at: granted_at.map(from_millis),
+                    withdrawn_at: withdrawn_at.map(from_millis),
+                },
+            ))
+        })
+        .collect()
 }
 
 pub(super) fn decision_from_row<R: Row>(row: &R) -> Result<super::AccessDecisionRow, StoreError>

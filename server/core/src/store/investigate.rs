@@ -1,15 +1,15 @@
 //! What incident tracing reads: the decisions that named a subject (newest first, through
 //! `decision_subjects`), the change versions citing decisions (`change_citations`) and the
-//! changes published at a target reference. Both index tables are written beside what they
-//! index, in the same transaction, by SQL each backend supplies ([`InvestigateIndex`]).
+//! changes published at a target reference. Citations are written beside the version that
+//! makes them, by SQL each backend supplies ([`InvestigateIndex`]); subjects behind the
+//! decisions (see `subject_index`).
 
 use super::{AccessDecisionRow, StoreError};
 use async_trait::async_trait;
 
-/// The backend's SQL for the two index writes: `DECISION_SUBJECTS` binds an answer's JSON, its
-/// time and its id; `CITATIONS` binds a provenance's JSON, the change id and the version.
+/// The backend's SQL for the citation index: `CITATIONS` binds a provenance's JSON, the change
+/// id and the version.
 pub(super) trait InvestigateIndex {
-    const DECISION_SUBJECTS: &'static str;
     const CITATIONS: &'static str;
 }
 

@@ -25,6 +25,7 @@ mod registry_reads;
 mod session_writes;
 mod sql;
 mod sqlite;
+mod subject_index;
 mod systems;
 mod templates;
 mod throttle;
@@ -124,6 +125,7 @@ pub use notifications::{NewNotification, NotificationRow, NotificationStore, Not
 pub use person_link::PersonLinkWrites;
 pub use registry_reads::RegistryReads;
 pub use session_writes::SessionWrites;
+pub use subject_index::SubjectIndexing;
 pub use templates::{TemplateReads, TemplateWrites, TemplatedChange};
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 pub use variants::{VariantDelivery, VariantReads, VariantWrites};
@@ -146,6 +148,7 @@ pub trait Store:
     + TemplateReads
     + FlowReads
     + InvestigateReads
+    + SubjectIndexing
     + RegistryReads
     + Send
     + Sync
@@ -395,6 +398,12 @@ pub trait WriteTx:
         at_ms: i64,
     ) -> Result<(), StoreError>;
     async fn insert_access_decision(&mut self, row: &AccessDecisionRow) -> Result<(), StoreError>;
+    /// Decisions with their events, appended to the ledger in this order: two statements for
+    /// the whole batch (the decision recorder's group commit).
+    async fn record_decisions(
+        &mut self,
+        batch: &[(&AccessDecisionRow, &NewEvent)],
+    ) -> Result<(), StoreError>;
 
     async fn insert_change(
         &mut self,

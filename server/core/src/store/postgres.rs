@@ -13,6 +13,7 @@ use super::person_link::person_link_sql;
 use super::registry_reads::registry_reads_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
+use super::subject_index::subject_index_sql;
 use super::templates::templates_sql;
 use super::throttle::throttle_sql;
 use super::variants::variants_sql;
@@ -47,18 +48,104 @@ impl PostgresStore {
 shared_sql!(PostgresStore, PostgresWriteTx, Postgres);
 investigate_sql!(PostgresStore);
 registry_reads_sql!(PostgresStore);
+subject_index_sql!(PostgresStore);
 
-/// How PostgreSQL reads the subjects of an answer and the citations of a provenance (JSON).
+/// How PostgreSQL reads the citations of a provenance (JSON).
 impl super::investigate::InvestigateIndex for PostgresWriteTx {
-    const DECISION_SUBJECTS: &'static str =
-        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
-         SELECT s ->> 'subject', $2, $3 \
-         FROM jsonb_array_elements(($1::jsonb -> 'allowed_subjects') \
-                                   || ($1::jsonb -> 'denied_subjects')) s";
     const CITATIONS: &'static str =
         "INSERT INTO change_citations (decision_id, change_id, version) \
          SELECT DISTINCT c, $2, $3 \
          FROM jsonb_array_elements_text($1::jsonb -> 'access_decisions') c";
+}
+/// How PostgreSQL reads the subjects of the answers (JSON).
+impl super::subject_index::SubjectIndexSql for PostgresStore {
+    const INSERT_SUBJECTS: &'static str =
+        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
+         SELECT DISTINCT s ->> 'subject', d.decided_at, d.id \
+         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
+              jsonb_array_elements((d.response_json::jsonb -> 'allowed_subjects') \
+                                   || (d.response_json::jsonb -> 'denied_subjects')) s \
+         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
+         ORDER BY 1, 2, 3";
+}
+impl PostgresWriteTx {
+    /// Each batch as one statement per table, its columns as arrays.
+    async fn insert_decision_batch(
+        &mut self,
+        rows: &[&super::AccessDecisionRow],
+        events: &[crate::ledger::StoredEvent],
+    ) -> Result<(), StoreError> {
+        let text = |f: &dyn Fn(&super::AccessDecisionRow) -> String| -> Vec<String> {
+            rows.iter().map(|r| f(r)).collect()
+        };
+        sqlx::query(
+            "INSERT INTO access_decisions (id, nhi_id, workflow_id, step_id, purpose, \
+             request_json, response_json, decided_at, expires_at) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                                  $6::text[], $7::text[], $8::bigint[], $9::bigint[])",
+        )
+        .bind(text(&|r| r.id.clone()))
+        .bind(text(&|r| r.nhi.to_string()))
+        .bind(text(&|r| r.workflow.to_string()))
+        .bind(text(&|r| r.step.to_string()))
+        .bind(text(&|r| r.purpose.clone()))
+        .bind(
+            rows.iter()
+                .map(|r| r.request_json.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.response_json.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.decided_at_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.expires_at_ms).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await?;
+        let column = |f: &dyn Fn(&crate::ledger::StoredEvent) -> &str| -> Vec<&str> {
+            events.iter().map(f).collect()
+        };
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at_ms, actor_ref, actor_label, action, subject, \
+             details, prev_hash, hash) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+                                  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])",
+        )
+        .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.at_ms).collect::<Vec<_>>())
+        .bind(column(&|e| &e.actor_ref))
+        .bind(column(&|e| &e.actor_label))
+        .bind(column(&|e| &e.action))
+        .bind(column(&|e| &e.subject))
+        .bind(column(&|e| &e.details))
+        .bind(column(&|e| &e.prev_hash))
+        .bind(column(&|e| &e.hash))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+#[async_trait::async_trait]
+impl super::consent::ConsentEventsFor for PostgresStore {
+    async fn consent_tuples(
+        &self,
+        subjects: &[String],
+        purpose: &str,
+    ) -> Result<Vec<super::consent::EventTuple>, StoreError> {
+        // A join with the array's elements: an index lookup or a hash per subject, where
+        // `subject = ANY($1)` on a scan compares every record with every subject asked.
+        Ok(sqlx::query_as(
+            "SELECT c.subject, CAST(CASE WHEN c.purpose = $2 THEN 1 ELSE 0 END AS BIGINT), \
+             c.legal_basis, c.granted_at, c.withdrawn_at \
+             FROM unnest($1::text[]) AS asked (subject) \
+             JOIN consent_records c ON c.subject = asked.subject",
+        )
+        .bind(subjects)
+        .bind(purpose)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
 integrity_sql!(PostgresStore, PostgresWriteTx);
 session_writes_sql!(PostgresWriteTx);
@@ -76,6 +163,13 @@ templates_sql!(PostgresStore, PostgresWriteTx);
 notifications_sql!(PostgresStore, PostgresWriteTx);
 gate_sql!(PostgresStore, PostgresWriteTx, Postgres);
 effects_sql!(PostgresStore, PostgresWriteTx, Postgres, true);
+
+impl PostgresStore {
+    /// PostgreSQL's writers wait on the ledger head's row lock; they share the pool.
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
 
 impl PostgresStore {
     fn backend_kind(&self) -> Backend {

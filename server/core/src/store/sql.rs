@@ -115,7 +115,7 @@ macro_rules! shared_sql {
 
         impl $store {
             async fn begin_write_tx(&self, now_ms: i64) -> Result<$tx, crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_pool().begin().await?;
                 // A write first: SQLite takes its write lock now (no deferred upgrade that could
                 // fail under concurrency), PostgreSQL locks the head row until commit.
                 let head = sqlx::query(
@@ -740,15 +740,7 @@ macro_rules! shared_sql {
                 .bind(row.expires_at_ms)
                 .execute(&mut *self.tx)
                 .await?;
-                // Every subject the answer names, for tracing a subject's data.
-                sqlx::query(
-                    <Self as crate::store::investigate::InvestigateIndex>::DECISION_SUBJECTS,
-                )
-                .bind(&row.response_json)
-                .bind(row.decided_at_ms)
-                .bind(&row.id)
-                .execute(&mut *self.tx)
-                .await?;
+                // Its subjects reach Investigate's index behind it (see `SubjectIndexing`).
                 Ok(())
             }
 
@@ -824,6 +816,30 @@ macro_rules! shared_sql {
                 .bind(id)
                 .execute(&mut *self.tx)
                 .await?;
+                Ok(())
+            }
+
+            async fn record_decisions(
+                &mut self,
+                batch: &[(&crate::store::AccessDecisionRow, &crate::ledger::NewEvent)],
+            ) -> Result<(), crate::store::StoreError> {
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let mut sealed = Vec::with_capacity(batch.len());
+                let (mut seq, mut prev) = (self.head_seq, self.head_hash.clone());
+                for (_, event) in batch {
+                    seq += 1;
+                    let event = crate::ledger::StoredEvent::seal(event, seq, self.now_ms, &prev);
+                    prev.clone_from(&event.hash);
+                    sealed.push(event);
+                }
+                let rows: Vec<&crate::store::AccessDecisionRow> =
+                    batch.iter().map(|(row, _)| *row).collect();
+                self.insert_decision_batch(&rows, &sealed).await?;
+                self.head_seq = seq;
+                self.head_hash = prev;
+                self.appended = true;
                 Ok(())
             }
 
@@ -1201,13 +1217,10 @@ macro_rules! shared_sql {
                         "too many subjects in one consent query".to_owned(),
                     ));
                 }
-                let sql = super::consent::events_for_query(subjects.len());
-                let mut query = sqlx::query(&sql);
-                for subject in subjects {
-                    query = query.bind(subject);
-                }
-                let rows = query.bind(purpose).fetch_all(&self.pool).await?;
-                rows.iter().map(super::consent::event_from_row).collect()
+                let tuples =
+                    super::consent::ConsentEventsFor::consent_tuples(self, subjects, purpose)
+                        .await?;
+                super::consent::events_from_tuples(tuples)
             }
 
             async fn consent_overview(

@@ -13,6 +13,7 @@ use super::person_link::person_link_sql;
 use super::registry_reads::registry_reads_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
+use super::subject_index::subject_index_sql;
 use super::templates::templates_sql;
 use super::throttle::throttle_sql;
 use super::variants::variants_sql;
@@ -29,6 +30,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for write transactions: writers queue here, in order, instead of
+    /// polling SQLite's lock (its busy handler sleeps up to 100 ms between tries).
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -44,13 +48,27 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.min(8))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool })
+        // A second pool would open a second in-memory database: there, writers share the pool.
+        let writer = if in_memory {
+            pool.clone()
+        } else {
+            // A page cache that holds a batch's dirty pages (the subject index's scattered
+            // leaves), so a large write does not spill to the WAL before it commits.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect.pragma("cache_size", "-65536"))
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?
+        };
+        Ok(Self { pool, writer })
     }
 }
 
@@ -98,19 +116,113 @@ fn owner_only_file(path: &std::path::Path) -> Result<(), StoreError> {
 shared_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 investigate_sql!(SqliteStore);
 registry_reads_sql!(SqliteStore);
+subject_index_sql!(SqliteStore);
 
-/// How SQLite reads the subjects of an answer and the citations of a provenance (JSON).
+/// How SQLite reads the citations of a provenance (JSON).
 impl super::investigate::InvestigateIndex for SqliteWriteTx {
-    const DECISION_SUBJECTS: &'static str =
-        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
-         SELECT json_extract(s.value, '$.subject'), $2, $3 \
-         FROM json_each($1, '$.allowed_subjects') s \
-         UNION ALL \
-         SELECT json_extract(s.value, '$.subject'), $2, $3 \
-         FROM json_each($1, '$.denied_subjects') s";
     const CITATIONS: &'static str =
         "INSERT INTO change_citations (decision_id, change_id, version) \
          SELECT DISTINCT c.value, $2, $3 FROM json_each($1, '$.access_decisions') c";
+}
+/// How SQLite reads the subjects of the answers (JSON).
+impl super::subject_index::SubjectIndexSql for SqliteStore {
+    const INSERT_SUBJECTS: &'static str =
+        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
+         SELECT json_extract(s.value, '$.subject'), d.decided_at, d.id \
+         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
+              json_each(d.response_json, '$.allowed_subjects') s \
+         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
+         UNION ALL \
+         SELECT json_extract(s.value, '$.subject'), d.decided_at, d.id \
+         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
+              json_each(d.response_json, '$.denied_subjects') s \
+         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
+         ORDER BY 1, 2, 3";
+}
+impl SqliteWriteTx {
+    /// Each batch as one JSON array per table: SQLite scans its parameter names for every
+    /// numbered parameter bound, so thousands of them would cost more than the JSON.
+    async fn insert_decision_batch(
+        &mut self,
+        rows: &[&super::AccessDecisionRow],
+        events: &[crate::ledger::StoredEvent],
+    ) -> Result<(), StoreError> {
+        let encode =
+            |e: serde_json::Error| StoreError::Corrupt(format!("batch not encodable: {e}"));
+        let decisions: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!([
+                    r.id,
+                    r.nhi.to_string(),
+                    r.workflow.to_string(),
+                    r.step.to_string(),
+                    r.purpose,
+                    r.request_json,
+                    r.response_json,
+                    r.decided_at_ms,
+                    r.expires_at_ms
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO access_decisions (id, nhi_id, workflow_id, step_id, purpose, \
+             request_json, response_json, decided_at, expires_at) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+                    value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
+             FROM json_each($1)",
+        )
+        .bind(serde_json::to_string(&decisions).map_err(encode)?)
+        .execute(&mut *self.tx)
+        .await?;
+        let sealed: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                serde_json::json!([
+                    e.seq,
+                    e.at_ms,
+                    e.actor_ref,
+                    e.actor_label,
+                    e.action,
+                    e.subject,
+                    e.details,
+                    e.prev_hash,
+                    e.hash
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at_ms, actor_ref, actor_label, action, subject, \
+             details, prev_hash, hash) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+                    value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
+             FROM json_each($1)",
+        )
+        .bind(serde_json::to_string(&sealed).map_err(encode)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+#[async_trait::async_trait]
+impl super::consent::ConsentEventsFor for SqliteStore {
+    async fn consent_tuples(
+        &self,
+        subjects: &[String],
+        purpose: &str,
+    ) -> Result<Vec<super::consent::EventTuple>, StoreError> {
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("consent standing: {e}"));
+        let json: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(subject, \
+             CASE WHEN purpose = $2 THEN 1 ELSE 0 END, legal_basis, granted_at, withdrawn_at)) \
+             FROM consent_records WHERE subject IN (SELECT value FROM json_each($1))",
+        )
+        .bind(serde_json::to_string(subjects).map_err(corrupt)?)
+        .bind(purpose)
+        .fetch_one(&self.pool)
+        .await?;
+        serde_json::from_str(&json).map_err(corrupt)
+    }
 }
 integrity_sql!(SqliteStore, SqliteWriteTx);
 session_writes_sql!(SqliteWriteTx);
@@ -130,6 +242,10 @@ gate_sql!(SqliteStore, SqliteWriteTx, Sqlite);
 effects_sql!(SqliteStore, SqliteWriteTx, Sqlite, false);
 
 impl SqliteStore {
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     fn backend_kind(&self) -> Backend {
         Backend::Sqlite
     }

@@ -337,7 +337,7 @@ async fn concurrent_decisions_commit_in_groups_and_the_chain_holds() {
                         &principal,
                         ask(
                             "spring_offer",
-                            &["email"],
+                            &["email", "no_such_field"],
                             &["crm-granted", &format!("crm-{n}")],
                         ),
                     )
@@ -347,14 +347,26 @@ async fn concurrent_decisions_commit_in_groups_and_the_chain_holds() {
         let mut ids = std::collections::BTreeSet::new();
         while let Some(result) = tasks.join_next().await {
             let decision = result.unwrap().unwrap();
-            assert!(
-                db.store
-                    .access_decision(&decision.decision_id)
-                    .await
-                    .unwrap()
-                    .is_some(),
-                "answered only once durable"
+            let row = db
+                .store
+                .access_decision(&decision.decision_id)
+                .await
+                .unwrap()
+                .expect("answered only once durable");
+            // What was answered is what is stored, and the ledger's digest binds those bytes.
+            let stored: countersign_core::services::AccessDecision =
+                serde_json::from_str(&row.response_json).unwrap();
+            assert_eq!(stored, decision, "{}", db.name);
+            let subject = format!("decision:{}", decision.decision_id);
+            let events = db.store.events_about(&[subject]).await.unwrap();
+            let details: serde_json::Value = serde_json::from_str(&events[0].details).unwrap();
+            let digest = format!(
+                "sha256:{}",
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                    format!("{}\n{}", row.request_json, row.response_json).as_bytes()
+                ))
             );
+            assert_eq!(details["decision_digest"], digest.as_str(), "{}", db.name);
             ids.insert(decision.decision_id);
         }
         assert_eq!(ids.len(), 64, "{}", db.name);

@@ -1,12 +1,13 @@
-//! The incident-tracing indexes: written beside what they index, and rebuilt by migration 0025
-//! from the answers and provenance on record exactly as they were written — on SQLite and
-//! PostgreSQL.
+//! The incident-tracing indexes: citations written beside what they cite, subjects behind the
+//! decisions (and caught up by every subject search), both rebuilt by migration 0025 from the
+//! answers and provenance on record exactly as they were written — on SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::drafting::{decide, draft, provenance};
 use crate::common::gate::gate;
 use crate::common::{self, TestDb};
+use countersign_core::domain::Role;
 use countersign_core::services::AccessRequest;
 use sqlx::Connection;
 
@@ -83,6 +84,7 @@ async fn migration_0025_rebuilds_both_indexes_exactly_as_they_are_written() {
             .await
             .unwrap();
 
+        services.index_decision_subjects().await.unwrap();
         let (subjects, citations) = rows_and_undo(&db, true).await;
         // Live writes index the subjects the answer names (trimmed), every decision once.
         let named = |decision: &str| -> Vec<&str> {
@@ -108,5 +110,69 @@ async fn migration_0025_rebuilds_both_indexes_exactly_as_they_are_written() {
         db.store.migrate().await.unwrap();
         let rebuilt = rows_and_undo(&db, false).await;
         assert_eq!(rebuilt, (subjects, citations), "{}", db.name);
+    }
+}
+
+async fn indexed(db: &TestDb) -> Vec<String> {
+    let (subjects, _) = rows_and_undo(db, false).await;
+    subjects.into_iter().map(|(_, _, d)| d).collect()
+}
+
+#[tokio::test]
+async fn subjects_reach_the_index_behind_the_decisions_and_a_search_never_misses_one() {
+    for db in common::both().await {
+        let (services, clock) = common::services(&db);
+        let g = gate(&services, &db).await;
+        services.index_decision_subjects().await.unwrap();
+        let ask = |subject: &str| AccessRequest {
+            purpose: "spring_offer".into(),
+            fields: vec!["email".into()],
+            subjects: vec![subject.into(), "crm-2".into()],
+        };
+        let mut decided = Vec::new();
+        for subject in ["crm-1", "crm-3", "crm-1"] {
+            let answer = services
+                .decide_access(&g.session.drafter, ask(subject))
+                .await
+                .unwrap();
+            decided.push(answer.decision_id);
+        }
+        // Committed, not yet indexed: the decision's own transaction no longer writes them.
+        let before = indexed(&db).await;
+        assert!(decided.iter().all(|d| !before.contains(d)), "{}", db.name);
+
+        // Batches of two: the mark stops after the second decision, then reaches the head.
+        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 2);
+        let half = indexed(&db).await;
+        assert!(half.contains(&decided[0]) && half.contains(&decided[1]));
+        assert!(!half.contains(&decided[2]), "{}", db.name);
+        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 1);
+        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 0);
+        let all = indexed(&db).await;
+        for d in &decided {
+            // Each decision's two subjects, once.
+            assert_eq!(all.iter().filter(|x| *x == d).count(), 2, "{}", db.name);
+        }
+
+        // A decision made just before a search is in its answer: the search catches up first.
+        clock.advance(chrono::Duration::seconds(1));
+        let last = services
+            .decide_access(&g.session.drafter, ask("crm-1"))
+            .await
+            .unwrap()
+            .decision_id;
+        let admin = common::signed_in(&services, "sec-ix", &[Role::SecurityAdmin]).await;
+        let found = services
+            .investigate(&admin, "subject", "crm-1", None)
+            .await
+            .unwrap();
+        let trace = found.subject.unwrap();
+        let ids: Vec<&str> = trace.decisions.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids.first(), Some(&last.as_str()), "{}", db.name);
+        assert!(ids.contains(&decided[0].as_str()) && ids.contains(&decided[2].as_str()));
+        assert!(
+            !ids.contains(&decided[1].as_str()),
+            "crm-3's decision is not crm-1's"
+        );
     }
 }
