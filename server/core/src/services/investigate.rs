@@ -204,16 +204,24 @@ impl Services {
     /// Brings Investigate's subject index up to the decisions committed when it started, in
     /// batches; returns how many decisions it indexed. A worker runs it behind the decisions,
     /// and every subject search runs it first, so an answer misses no committed decision.
+    /// Decisions committed after it started are left to the next run: under a decision rate
+    /// above the indexer's, chasing the head would never end.
     #[tracing::instrument(skip_all)]
     pub async fn index_decision_subjects(&self) -> CoreResult<usize> {
-        let mut indexed = 0;
-        loop {
-            let batch = self.store.index_decision_subjects(INDEX_BATCH).await?;
-            indexed += batch;
-            if (batch as i64) < INDEX_BATCH {
-                return Ok(indexed);
-            }
+        let first = self
+            .store
+            .index_decision_subjects(INDEX_BATCH, None)
+            .await?;
+        let mut indexed = first.decisions;
+        let mut batch = first;
+        while !batch.reached_bound() {
+            batch = self
+                .store
+                .index_decision_subjects(INDEX_BATCH, Some(first.bound))
+                .await?;
+            indexed += batch.decisions;
         }
+        Ok(indexed)
     }
 
     /// One search of the Investigate page (security admins and auditors), recorded in the

@@ -125,7 +125,7 @@ pub use notifications::{NewNotification, NotificationRow, NotificationStore, Not
 pub use person_link::PersonLinkWrites;
 pub use registry_reads::RegistryReads;
 pub use session_writes::SessionWrites;
-pub use subject_index::SubjectIndexing;
+pub use subject_index::{IndexedBatch, SubjectIndexing};
 pub use templates::{TemplateReads, TemplateWrites, TemplatedChange};
 pub use throttle::{EndedWindow, ThrottleStore, ThrottleWrites};
 pub use variants::{VariantDelivery, VariantReads, VariantWrites};

@@ -11,11 +11,33 @@
 use super::StoreError;
 use async_trait::async_trait;
 
+/// What one indexing batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexedBatch {
+    /// Decisions indexed by this batch (0: nothing to do up to `bound`).
+    pub decisions: usize,
+    /// The mark after this batch.
+    pub mark: i64,
+    /// The sequence this batch was allowed to reach: the ledger head when it ran, or the
+    /// caller's `up_to` if lower. A caller catching up to one moment passes it back as `up_to`.
+    pub bound: i64,
+}
+
+impl IndexedBatch {
+    pub fn reached_bound(&self) -> bool {
+        self.mark >= self.bound
+    }
+}
+
 #[async_trait]
 pub trait SubjectIndexing {
-    /// Indexes the subjects of at most `max_decisions` decisions after the mark and moves the
-    /// mark past them; returns how many decisions were indexed (0: the index is up to date).
-    async fn index_decision_subjects(&self, max_decisions: i64) -> Result<usize, StoreError>;
+    /// Indexes the subjects of at most `max_decisions` decisions after the mark, none beyond
+    /// `up_to` (or the ledger head), and moves the mark past them.
+    async fn index_decision_subjects(
+        &self,
+        max_decisions: i64,
+        up_to: Option<i64>,
+    ) -> Result<IndexedBatch, StoreError>;
 }
 
 /// Locks the mark first: a second indexer (another process, or a search catching up) waits
@@ -24,8 +46,8 @@ pub(super) const LOCK_MARK: &str =
     "UPDATE decision_index_mark SET seq = seq WHERE id = 1 RETURNING seq";
 pub(super) const HEAD: &str = "SELECT seq FROM ledger_head WHERE id = 1";
 /// Whether anything was appended after the mark, read without a lock.
-pub(super) const BEHIND: &str = "SELECT h.seq > m.seq FROM ledger_head h, decision_index_mark m \
-     WHERE h.id = 1 AND m.id = 1";
+pub(super) const MARK_AND_HEAD: &str = "SELECT m.seq, h.seq FROM ledger_head h, \
+     decision_index_mark m WHERE h.id = 1 AND m.id = 1";
 pub(super) const MOVE_MARK: &str = "UPDATE decision_index_mark SET seq = $1 WHERE id = 1";
 /// The sequence of the `$3 + 1`-th decision after the mark (none: fewer remain up to the head).
 pub(super) const BATCH_END: &str = "SELECT seq FROM audit_events \
@@ -48,17 +70,34 @@ macro_rules! subject_index_sql {
             async fn index_decision_subjects(
                 &self,
                 max_decisions: i64,
-            ) -> Result<usize, crate::store::StoreError> {
+                up_to: Option<i64>,
+            ) -> Result<super::subject_index::IndexedBatch, crate::store::StoreError> {
                 use super::subject_index as ix;
-                let behind: bool = sqlx::query_scalar(ix::BEHIND).fetch_one(&self.pool).await?;
-                if !behind || max_decisions < 1 {
-                    return Ok(0);
+                let bounded = |head: i64| up_to.map_or(head, |u| u.min(head));
+                let (mark, head): (i64, i64) = sqlx::query_as(ix::MARK_AND_HEAD)
+                    .fetch_one(&self.pool)
+                    .await?;
+                if mark >= bounded(head) || max_decisions < 1 {
+                    return Ok(ix::IndexedBatch {
+                        decisions: 0,
+                        mark,
+                        bound: bounded(head),
+                    });
                 }
                 let mut tx = self.write_pool().begin().await?;
                 let mark: i64 = sqlx::query_scalar(ix::LOCK_MARK)
                     .fetch_one(&mut *tx)
                     .await?;
                 let head: i64 = sqlx::query_scalar(ix::HEAD).fetch_one(&mut *tx).await?;
+                let head = bounded(head);
+                if mark >= head {
+                    tx.commit().await?;
+                    return Ok(ix::IndexedBatch {
+                        decisions: 0,
+                        mark,
+                        bound: head,
+                    });
+                }
                 let end: i64 = sqlx::query_scalar(ix::BATCH_END)
                     .bind(mark)
                     .bind(head)
@@ -83,7 +122,11 @@ macro_rules! subject_index_sql {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(usize::try_from(decisions).unwrap_or(0))
+                Ok(ix::IndexedBatch {
+                    decisions: usize::try_from(decisions).unwrap_or(0),
+                    mark: end,
+                    bound: head,
+                })
             }
         }
     };

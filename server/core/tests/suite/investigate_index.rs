@@ -142,12 +142,25 @@ async fn subjects_reach_the_index_behind_the_decisions_and_a_search_never_misses
         assert!(decided.iter().all(|d| !before.contains(d)), "{}", db.name);
 
         // Batches of two: the mark stops after the second decision, then reaches the head.
-        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 2);
+        let first = db.store.index_decision_subjects(2, None).await.unwrap();
+        assert_eq!(first.decisions, 2, "{}", db.name);
+        assert!(!first.reached_bound(), "{}", db.name);
         let half = indexed(&db).await;
         assert!(half.contains(&decided[0]) && half.contains(&decided[1]));
         assert!(!half.contains(&decided[2]), "{}", db.name);
-        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 1);
-        assert_eq!(db.store.index_decision_subjects(2).await.unwrap(), 0);
+        // A bound below the last decision: a catch-up never goes past the moment it began.
+        let held = db
+            .store
+            .index_decision_subjects(2, Some(first.mark))
+            .await
+            .unwrap();
+        assert_eq!((held.decisions, held.mark), (0, first.mark), "{}", db.name);
+        assert!(held.reached_bound(), "{}", db.name);
+        let second = db.store.index_decision_subjects(2, None).await.unwrap();
+        assert_eq!(second.decisions, 1, "{}", db.name);
+        assert!(second.reached_bound(), "{}", db.name);
+        let third = db.store.index_decision_subjects(2, None).await.unwrap();
+        assert_eq!(third.decisions, 0, "{}", db.name);
         let all = indexed(&db).await;
         for d in &decided {
             // Each decision's two subjects, once.
