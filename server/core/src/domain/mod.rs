@@ -23,6 +23,7 @@ pub mod privilege;
 pub mod render;
 pub mod role;
 pub mod role_map;
+pub mod scim;
 pub mod signoff;
 pub mod system;
 pub mod template;
