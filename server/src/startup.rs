@@ -141,6 +141,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             public_url: config.public_url.to_string(),
             review_deadlines: config.notify.review_deadlines,
             template_tiers: config.template_tiers,
+            role_map: config.role_map.clone(),
         })
         .with_decision_batching()
         .with_secret_key(key.clone())

@@ -46,6 +46,7 @@ mod convert {
         let status = match (human.deactivation, human.last_sign_in_at) {
             (Some(Deactivation::ByAdmin), _) => "Deactivated by a security admin".to_owned(),
             (Some(Deactivation::NoRole), _) => "No mapped role at last sign-in".to_owned(),
+            (Some(Deactivation::ByDirectory), _) => "Left: deactivated by the directory".to_owned(),
             (None, None) => "Active · not signed in yet".to_owned(),
             (None, Some(at)) => format!("Active · last sign-in {}", date(at)),
         };

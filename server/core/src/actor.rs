@@ -1,4 +1,6 @@
-use crate::domain::{AuditorTokenId, HumanId, NhiId, NhiKind, NhiState, Role, RoleSet};
+use crate::domain::{
+    AuditorTokenId, DirectoryTokenId, HumanId, NhiId, NhiKind, NhiState, Role, RoleSet,
+};
 
 /// How an identity reached the console: the HTTP API or the Model Context Protocol server.
 /// Both run the same commands; the ledger says which one was used.
@@ -45,6 +47,9 @@ pub enum Actor {
     },
     /// An auditor's tool presenting a read-only machine token a security admin issued.
     AuditorToken { id: AuditorTokenId, name: String },
+    /// The corporate directory provisioning people (SCIM) with a token a security admin
+    /// created on the Directory sync page.
+    Directory { id: DirectoryTokenId, name: String },
     /// The console itself (start-up seeding, the publisher in later work).
     System,
     /// Nobody is signed in.
@@ -103,6 +108,7 @@ impl Actor {
             Actor::Human { id, .. } => id.reference(),
             Actor::Nhi { id, .. } => id.reference(),
             Actor::AuditorToken { id, .. } => id.reference(),
+            Actor::Directory { id, .. } => id.reference(),
             Actor::System => "system:countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }
@@ -113,7 +119,8 @@ impl Actor {
         match self {
             Actor::Human { name, .. }
             | Actor::Nhi { name, .. }
-            | Actor::AuditorToken { name, .. } => name.clone(),
+            | Actor::AuditorToken { name, .. }
+            | Actor::Directory { name, .. } => name.clone(),
             Actor::System => "Countersign".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }

@@ -17,6 +17,7 @@ pub const MAX_TOKEN_LIFETIME_SECS: i64 = 900;
 const SECRET_PREFIX: &str = "cssec_";
 const TOKEN_PREFIX: &str = "cstok_";
 const AUDITOR_TOKEN_PREFIX: &str = "csaud_";
+const DIRECTORY_TOKEN_PREFIX: &str = "csscim_";
 /// How a stored client secret hash in the current form begins.
 const SECRET_HASH_PREFIX: &str = "$sha256$";
 /// Argon2 verifications of secrets stored in the old form that may run at once.
@@ -134,6 +135,15 @@ pub fn new_auditor_token() -> String {
 
 pub fn looks_like_auditor_token(token: &str) -> bool {
     looks_like(token, AUDITOR_TOKEN_PREFIX)
+}
+
+/// The bearer token a corporate directory provisions with (SCIM).
+pub fn new_directory_token() -> String {
+    format!("{DIRECTORY_TOKEN_PREFIX}{}", random_b64())
+}
+
+pub fn looks_like_directory_token(token: &str) -> bool {
+    looks_like(token, DIRECTORY_TOKEN_PREFIX)
 }
 
 #[cfg(test)]

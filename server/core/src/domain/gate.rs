@@ -175,6 +175,13 @@ pub struct Signoff {
     /// The away reviewer the signer stood in for, with their name ("Kim for Dana").
     #[serde(default)]
     pub on_behalf_of: Option<(HumanId, String)>,
+    /// Whether the signer is an active person now: a leaver's sign-offs stop counting.
+    #[serde(default = "active")]
+    pub signer_active: bool,
+}
+
+fn active() -> bool {
+    true
 }
 
 /// Whether a sign-off still counts toward the quorum.
@@ -186,6 +193,8 @@ pub enum SignoffStanding {
     Voided,
     /// Older than the configured sign-off lifetime.
     Expired,
+    /// The signer has left (deactivated by the directory or a security admin).
+    SignerLeft,
 }
 
 impl SignoffStanding {
@@ -194,6 +203,7 @@ impl SignoffStanding {
             SignoffStanding::Stands => "stands",
             SignoffStanding::Voided => "voided by a new version",
             SignoffStanding::Expired => "expired",
+            SignoffStanding::SignerLeft => "signer no longer active",
         }
     }
 }
@@ -209,6 +219,8 @@ impl Signoff {
             SignoffStanding::Voided
         } else if self.at + lifetime <= now {
             SignoffStanding::Expired
+        } else if !self.signer_active {
+            SignoffStanding::SignerLeft
         } else {
             SignoffStanding::Stands
         }
@@ -318,6 +330,7 @@ mod tests {
     fn signoff(who: u128, role: Role, verdict: Verdict, hash: &str, minute: i64) -> Signoff {
         Signoff {
             on_behalf_of: None,
+            signer_active: true,
             id: format!("s-{who}-{minute}"),
             change_id: "c".to_owned(),
             version: 1,
@@ -416,6 +429,24 @@ mod tests {
             assert_eq!(quorum.met(), met, "{rule} {rows:?}");
             assert_eq!(quorum.have_need(), have_need, "{rule} {rows:?}");
         }
+    }
+
+    #[test]
+    fn a_leavers_approval_stops_counting_and_says_why() {
+        let lifetime = Duration::hours(24);
+        let mut left = signoff(1, Role::Approver, Verdict::Approve, "h", 0);
+        left.signer_active = false;
+        let stays = signoff(2, Role::Approver, Verdict::Approve, "h", 0);
+        assert_eq!(
+            left.standing("h", at(1), lifetime),
+            SignoffStanding::SignerLeft
+        );
+        let rule = SignoffRule::parse("approver:2").unwrap();
+        let quorum = Quorum::count(&rule, &[left.clone(), stays.clone()], "h", at(1), lifetime);
+        assert_eq!((quorum.met(), quorum.have_need()), (false, (1, 2)));
+        left.signer_active = true;
+        let quorum = Quorum::count(&rule, &[left, stays], "h", at(1), lifetime);
+        assert!(quorum.met());
     }
 
     #[test]

@@ -119,6 +119,9 @@ pub enum Deactivation {
     NoRole,
     /// A security admin deactivated them; only a security admin reactivates them.
     ByAdmin,
+    /// The corporate directory deactivated or deleted them (SCIM); the directory reactivates
+    /// them, and a sign-in cannot.
+    ByDirectory,
 }
 
 impl Deactivation {
@@ -126,6 +129,7 @@ impl Deactivation {
         match self {
             Deactivation::NoRole => "no_role",
             Deactivation::ByAdmin => "by_admin",
+            Deactivation::ByDirectory => "by_directory",
         }
     }
 
@@ -133,6 +137,7 @@ impl Deactivation {
         match raw {
             "no_role" => Some(Deactivation::NoRole),
             "by_admin" => Some(Deactivation::ByAdmin),
+            "by_directory" => Some(Deactivation::ByDirectory),
             _ => None,
         }
     }

@@ -55,3 +55,5 @@ typed_id!(DrillId, "drill");
 typed_id!(WorkflowId, "workflow");
 typed_id!(StepId, "step");
 typed_id!(AuditorTokenId, "auditor_token");
+typed_id!(DirectoryTokenId, "directory_token");
+typed_id!(DirectoryGroupId, "directory_group");

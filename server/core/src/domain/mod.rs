@@ -59,7 +59,10 @@ pub use gate::{
     Served, Signoff, SignoffStanding, Verdict,
 };
 pub use human::{Deactivation, DisplayName, Email, ExternalIdentity, Human};
-pub use id::{AuditorTokenId, DrillId, HumanId, NhiId, StepId, SystemId, WorkflowId};
+pub use id::{
+    AuditorTokenId, DirectoryGroupId, DirectoryTokenId, DrillId, HumanId, NhiId, StepId, SystemId,
+    WorkflowId,
+};
 pub use investigation::{InvestigationError, InvestigationQuery, SubjectStanding, MAX_QUERY_CHARS};
 pub use nhi::{Lifecycle, Nhi, NhiError, NhiKind, NhiName, NhiState, Owner, Purpose, Reason};
 pub use notification::{

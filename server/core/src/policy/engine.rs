@@ -572,6 +572,13 @@ fn principal_entities(actor: &Actor) -> Option<(EntityUid, Vec<Entity>)> {
                 vec![Entity::new_no_attrs(principal, HashSet::new())],
             ))
         }
+        Actor::Directory { id, .. } => {
+            let principal = uid("DirectoryToken", &id.to_string());
+            Some((
+                principal.clone(),
+                vec![Entity::new_no_attrs(principal, HashSet::new())],
+            ))
+        }
         Actor::System => {
             let principal = uid("System", "countersign");
             Some((

@@ -77,11 +77,16 @@ pub enum Action {
     ViewFlow,
     /// Trace a customer's data or a change's chain (Investigate): security admins, auditors.
     Investigate,
+    /// Create, rotate and revoke the directory's SCIM tokens and see what it provisioned
+    /// (the Directory sync page): security admins.
+    ManageDirectory,
+    /// Provision people and groups over SCIM: the directory's token, nothing else.
+    ProvisionDirectory,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 41] = {
+    pub const ALL: [Action; 43] = {
         use Action::*;
         [
             EnterConsole,
@@ -125,6 +130,8 @@ impl Action {
             WithdrawTemplate,
             ViewFlow,
             Investigate,
+            ManageDirectory,
+            ProvisionDirectory,
         ]
     };
 
@@ -176,6 +183,8 @@ impl Action {
             Action::WithdrawTemplate => "withdraw_template",
             Action::ViewFlow => "view_flow",
             Action::Investigate => "investigate",
+            Action::ManageDirectory => "manage_directory",
+            Action::ProvisionDirectory => "provision_directory",
         }
     }
 }

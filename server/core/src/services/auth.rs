@@ -117,6 +117,23 @@ impl Services {
         let mut linked_pre_registration = false;
         let mut link_withheld = false;
         if existing.is_none() {
+            // A person the directory provisioned signs in as the IdP subject equal to their
+            // SCIM external id: the directory and the IdP name the same account.
+            if let Some(provisioned) = tx
+                .unlinked_human_by_directory_id(sign_in.identity.subject())
+                .await?
+            {
+                tx.link_human(
+                    provisioned.id,
+                    sign_in.identity.issuer(),
+                    sign_in.identity.subject(),
+                )
+                .await?;
+                existing = Some(provisioned);
+                linked_pre_registration = true;
+            }
+        }
+        if existing.is_none() {
             // A person pre-registered by email becomes this IdP identity at first sign-in, if the
             // IdP vouches for the email: otherwise anyone who could set that address on an IdP
             // account would inherit the pre-registered person's identities.
@@ -136,16 +153,32 @@ impl Services {
                 }
             }
         }
+        // The directory owns the people it provisioned: their roles follow its groups, their
+        // name and email its record, and only it (or a security admin) deactivates them.
+        let directory_user = match &existing {
+            Some(human) => tx.is_directory_user(human.id).await?,
+            None => false,
+        };
+        let (roles, name, email) = match existing.as_ref().filter(|_| directory_user) {
+            Some(human) => (
+                self.directory_roles(&mut tx, human.id).await?,
+                human.name.clone(),
+                human.email.clone(),
+            ),
+            None => (sign_in.roles.clone(), name, email.map(String::from)),
+        };
         let deactivation = match existing.as_ref().and_then(|h| h.deactivation) {
             Some(Deactivation::ByAdmin) => Some(Deactivation::ByAdmin),
-            _ if sign_in.roles.is_empty() => Some(Deactivation::NoRole),
+            Some(Deactivation::ByDirectory) if directory_user => Some(Deactivation::ByDirectory),
+            _ if directory_user => None,
+            _ if roles.is_empty() => Some(Deactivation::NoRole),
             _ => None,
         };
         let human = Human {
             id: existing.as_ref().map_or_else(HumanId::new, |h| h.id),
             name,
-            email: email.map(String::from),
-            roles: sign_in.roles.clone(),
+            email,
+            roles,
             deactivation,
             created_at: existing.as_ref().map_or(now, |h| h.created_at),
             last_sign_in_at: Some(now),
@@ -175,6 +208,7 @@ impl Services {
             "first_sign_in": existing.is_none() || linked_pre_registration,
             "linked_pre_registration": linked_pre_registration,
             "deactivation": human.deactivation.map(|d| d.as_str()),
+            "directory_user": directory_user,
         });
         let (action, outcome) = match allowed {
             Ok(_) => (

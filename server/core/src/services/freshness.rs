@@ -19,6 +19,7 @@ pub enum Sensitive {
     PersonLink,
     WideningReview,
     AuditorToken,
+    DirectoryToken,
 }
 
 impl Sensitive {
@@ -33,6 +34,7 @@ impl Sensitive {
             Sensitive::PersonLink => "Linking a sign-in to a pre-registered person",
             Sensitive::WideningReview => "Reviewing a widened grant",
             Sensitive::AuditorToken => "Issuing a token for an auditor's tool",
+            Sensitive::DirectoryToken => "Creating or rotating the directory's token",
         }
     }
 }

@@ -518,6 +518,8 @@ impl Services {
             ),
             event_seq: 0,
             on_behalf_of,
+            // Only an active person signs: `authorize` refused anyone else above.
+            signer_active: true,
         };
         signoffs.push(signoff.clone());
         let rule = self.signoff_rule(&change);

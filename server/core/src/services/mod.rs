@@ -17,6 +17,8 @@ mod consent;
 mod credentials;
 mod delegations;
 mod demo;
+mod departures;
+mod directory_tokens;
 mod drafts;
 mod drift;
 mod drills;
@@ -43,6 +45,8 @@ mod registry_pages;
 mod review_quality;
 mod revocation;
 mod rollback;
+mod scim_groups;
+mod scim_users;
 mod simulate;
 mod standing;
 mod systems;
@@ -73,6 +77,7 @@ pub use consent::{
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use delegations::{AwayOverview, SetAway};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
+pub use directory_tokens::MAX_LIVE_DIRECTORY_TOKENS;
 pub use drafts::{
     ChangeStatusView, DeliveryNote, DraftInput, DraftTarget, PublicationNote, ReviewNote,
     RollbackPlanBody, VariantInput, VariantNote, VersionInput,
@@ -100,6 +105,8 @@ pub use registry_detail::{IdentityDecision, IdentityDetail, RECENT_ON_PAGE};
 pub use registry_pages::{Paged, IDENTITIES_PER_PAGE, MAX_SEARCH_CHARS, WORKFLOWS_PER_PAGE};
 pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};
+pub use scim_groups::{ProvisionedGroup, GROUP_FILTERS};
+pub use scim_users::{ProvisionedUser, ScimPage, USER_FILTERS};
 pub use simulate::{SimulatedDecision, Simulation, SIMULATED_ACTIONS};
 pub use systems::{RegisterSystem, RevealedSecret};
 pub use template_drafts::TemplateFill;
@@ -142,6 +149,9 @@ pub struct Settings {
     pub review_deadlines: crate::domain::ReviewDeadlines,
     /// The tiers whose drafts policy may approve under a template.
     pub template_tiers: crate::domain::TemplateTiers,
+    /// IdP and directory groups → roles: sign-in reads it from the groups claim, SCIM from
+    /// the groups the directory provisions.
+    pub role_map: crate::domain::RoleMap,
 }
 
 impl Default for Settings {
@@ -158,6 +168,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:3000".to_owned(),
             review_deadlines: crate::domain::ReviewDeadlines::default(),
             template_tiers: crate::domain::TemplateTiers::default(),
+            role_map: crate::domain::RoleMap::default(),
         }
     }
 }

@@ -143,6 +143,7 @@ mod tests {
     fn signoff(who: u128, name: &str, verdict: Verdict, dwell_ms: i64, full: bool) -> Signoff {
         Signoff {
             on_behalf_of: None,
+            signer_active: true,
             id: format!("{who}-{dwell_ms}"),
             change_id: "c".into(),
             version: 1,

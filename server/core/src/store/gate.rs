@@ -122,9 +122,21 @@ pub(super) const SIGNOFF_COLUMNS: &str = "id, change_id, version, content_hash, 
     signer_name, role, verdict, comment, signed_at, opened_full_content, viewed_diff, dwell_ms, \
     content_words, event_seq, on_behalf_of, on_behalf_of_name";
 
+/// The sign-off columns as read: with whether the signer is still an active person (a
+/// leaver's sign-offs stop counting toward a quorum; the row itself is never changed).
+pub(super) fn signoff_select() -> String {
+    format!(
+        "{SIGNOFF_COLUMNS}, COALESCE((SELECT h.active FROM humans h \
+         WHERE h.id = signoffs.signer_id), TRUE) AS signer_active"
+    )
+}
+
 /// Every sign-off of one change, oldest first (read on its own or inside a write).
 pub(super) fn signoffs_of_change_query() -> String {
-    format!("SELECT {SIGNOFF_COLUMNS} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id")
+    format!(
+        "SELECT {} FROM signoffs WHERE change_id = $1 ORDER BY signed_at, id",
+        signoff_select()
+    )
 }
 
 pub(super) fn signoff_from_row<R: Row>(row: &R) -> Result<(Signoff, i64), StoreError>
@@ -156,6 +168,7 @@ where
             row.try_get("dwell_ms")?,
         ),
         event_seq: row.try_get("event_seq")?,
+        signer_active: row.try_get("signer_active")?,
         on_behalf_of: match (
             row.try_get::<Option<String>, _>("on_behalf_of")?,
             row.try_get::<Option<String>, _>("on_behalf_of_name")?,
@@ -390,7 +403,7 @@ macro_rules! gate_sql {
                     (1..=change_ids.len()).map(|n| format!("${n}")).collect();
                 let sql = format!(
                     "SELECT {} FROM signoffs WHERE change_id IN ({}) ORDER BY signed_at, id",
-                    super::gate::SIGNOFF_COLUMNS,
+                    super::gate::signoff_select(),
                     placeholders.join(", ")
                 );
                 let mut query = sqlx::query(&sql);
@@ -539,7 +552,7 @@ macro_rules! gate_sql {
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM signoffs WHERE signed_at >= $1 \
                      ORDER BY signed_at DESC, id DESC LIMIT $2",
-                    super::gate::SIGNOFF_COLUMNS
+                    super::gate::signoff_select()
                 ))
                 .bind(since_ms)
                 .bind(limit)

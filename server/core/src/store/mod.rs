@@ -11,6 +11,7 @@ mod compliance;
 mod consent;
 mod credentials;
 mod delegations;
+mod directory;
 mod effects;
 mod flow;
 mod gate;
@@ -116,6 +117,10 @@ pub use audit_search::{AuditSearch, EventFilter};
 pub use auditor_tokens::{AuditorTokenRow, AuditorTokenStore, AuditorTokenWrites, NewAuditorToken};
 pub use compliance::{ComplianceReads, DECISIONS_JUDGED};
 pub use delegations::{DelegationReads, DelegationWrites};
+pub use directory::{
+    DirectoryGroupRow, DirectoryReads, DirectoryTokenRow, DirectoryUserRow, DirectoryWrites,
+    GroupLookup, NewDirectoryToken, UserLookup,
+};
 pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use flow::FlowReads;
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
@@ -139,6 +144,7 @@ pub trait Store:
     + ThrottleStore
     + LogStore
     + AuditorTokenStore
+    + DirectoryReads
     + AgentDraftReads
     + NotificationStore
     + DelegationReads
@@ -285,6 +291,7 @@ pub trait WriteTx:
     + SessionWrites
     + PersonLinkWrites
     + AuditorTokenWrites
+    + DirectoryWrites
     + AgentDraftWrites
     + NotificationWrites
     + DelegationWrites

@@ -8,7 +8,7 @@ use crate::ledger::StoredEvent;
 use sqlx::Row;
 
 pub(super) const HUMAN_COLUMNS: &str =
-    "id, email, name, roles, deactivation, created_at, last_sign_in_at";
+    "id, email, name, roles, deactivated, created_at, last_sign_in_at";
 pub(super) const EVENT_COLUMNS: &str =
     "seq, at_ms, actor_ref, actor_label, action, subject, details, prev_hash, hash";
 
@@ -23,7 +23,7 @@ where
     let corrupt = |what: &str| super::StoreError::Corrupt(format!("humans.{what}"));
     let id: String = row.try_get("id")?;
     let roles: String = row.try_get("roles")?;
-    let deactivation: Option<String> = row.try_get("deactivation")?;
+    let deactivation: Option<String> = row.try_get("deactivated")?;
     Ok(Human {
         id: id.parse::<HumanId>().map_err(|_| corrupt("id"))?,
         email: row.try_get("email")?,
@@ -160,7 +160,7 @@ macro_rules! shared_sql {
                 let human = &new.human;
                 sqlx::query(
                     "INSERT INTO humans (id, issuer, subject, email, name, roles, active, \
-                     deactivation, created_at, last_sign_in_at) \
+                     deactivated, created_at, last_sign_in_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(human.id.to_string())
@@ -184,7 +184,7 @@ macro_rules! shared_sql {
             ) -> Result<(), crate::store::StoreError> {
                 sqlx::query(
                     "UPDATE humans SET email = $1, name = $2, roles = $3, active = $4, \
-                     deactivation = $5, last_sign_in_at = $6 WHERE id = $7",
+                     deactivated = $5, last_sign_in_at = $6 WHERE id = $7",
                 )
                 .bind(&human.email)
                 .bind(&human.name)
@@ -255,7 +255,7 @@ macro_rules! shared_sql {
                 id: crate::domain::HumanId,
                 deactivation: Option<crate::domain::Deactivation>,
             ) -> Result<(), crate::store::StoreError> {
-                sqlx::query("UPDATE humans SET active = $1, deactivation = $2 WHERE id = $3")
+                sqlx::query("UPDATE humans SET active = $1, deactivated = $2 WHERE id = $3")
                     .bind(deactivation.is_none())
                     .bind(deactivation.map(|d| d.as_str()))
                     .bind(id.to_string())

@@ -9,6 +9,7 @@ mod auditor_tokens;
 mod credentials;
 mod decisions;
 mod delegations;
+mod directory;
 mod drafts;
 mod drift;
 mod flow;

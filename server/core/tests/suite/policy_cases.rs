@@ -42,6 +42,7 @@ enum Principal {
         orphaned: bool,
     },
     AuditorToken,
+    DirectoryToken,
     System,
     Anonymous,
 }
@@ -74,6 +75,10 @@ impl Principal {
             Principal::AuditorToken => Actor::AuditorToken {
                 id: Default::default(),
                 name: "case-tool".to_owned(),
+            },
+            Principal::DirectoryToken => Actor::Directory {
+                id: Default::default(),
+                name: "case-directory".to_owned(),
             },
             Principal::System => Actor::System,
             Principal::Anonymous => Actor::Anonymous,
