@@ -34,6 +34,7 @@ pub mod outbound;
 pub mod queue_bench;
 pub mod registry_bench;
 pub mod sandbox;
+pub mod scim;
 pub mod serve_http;
 pub mod sessions;
 pub mod startup;

@@ -84,6 +84,7 @@ pub fn build(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", crate::api::router())
+        .nest(crate::scim::PATH, crate::scim::router())
         .merge(crate::mcp::router(&state))
         .merge(app)
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
@@ -121,6 +122,20 @@ async fn refuse_oversized(State(state): State<AppState>, request: Request, next:
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    // The directory is told in a SCIM error document, as everything else it is told.
+    let scim = request.uri().path().starts_with(crate::scim::PATH);
+    let too_large = || {
+        if scim {
+            crate::scim::refusal(countersign_core::domain::scim::ScimError::too_large(
+                format!(
+                "the request body is over the limit of {} bytes; send fewer members per request",
+                state.config.max_body_bytes
+            ),
+            ))
+        } else {
+            too_large()
+        }
+    };
     if declared.is_some_and(|n| n > state.config.max_body_bytes) {
         return too_large();
     }

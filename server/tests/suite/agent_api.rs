@@ -26,27 +26,27 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Api {
+pub(crate) struct Api {
     router: Router,
-    services: Services,
+    pub(crate) services: Services,
     admin: Actor,
     agent: String,
     secret: String,
-    scope: String,
+    pub(crate) scope: String,
     /// The connected system drafts target.
     system: String,
     _sandbox: Sandbox,
     _dir: tempfile::TempDir,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    json: serde_json::Value,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) json: serde_json::Value,
 }
 
 /// A console with an active one-step-plus-publish workflow whose drafting agent has a secret.
-async fn api(extra: &[(&str, &str)]) -> Api {
+pub(crate) async fn api(extra: &[(&str, &str)]) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let mut env: HashMap<String, String> = HashMap::from([
         (
@@ -179,7 +179,7 @@ async fn api(extra: &[(&str, &str)]) -> Api {
 }
 
 impl Api {
-    async fn send(&self, request: Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -193,7 +193,7 @@ impl Api {
         }
     }
 
-    async fn token(&self, form: &str, basic: Option<(&str, &str)>) -> Reply {
+    pub(crate) async fn token(&self, form: &str, basic: Option<(&str, &str)>) -> Reply {
         let mut request = Request::post("/api/v1/token")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some((id, secret)) = basic {
@@ -205,7 +205,7 @@ impl Api {
             .await
     }
 
-    fn body_auth(&self, scope: &str) -> String {
+    pub(crate) fn body_auth(&self, scope: &str) -> String {
         format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
             self.agent,
@@ -214,7 +214,7 @@ impl Api {
         )
     }
 
-    async fn me(&self, token: Option<&str>) -> Reply {
+    pub(crate) async fn me(&self, token: Option<&str>) -> Reply {
         let mut request = Request::get("/api/v1/me");
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -427,7 +427,7 @@ async fn token_requests_are_rate_limited_per_client() {
 }
 
 impl Api {
-    async fn token_for_step(&self) -> String {
+    pub(crate) async fn token_for_step(&self) -> String {
         let reply = self.token(&self.body_auth(&self.scope), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
         reply.json["access_token"].as_str().unwrap().to_owned()

@@ -23,6 +23,7 @@ mod ledger_api;
 mod mcp;
 mod notify;
 mod outbound;
+mod scim;
 mod templates;
 mod variant_sets;
 mod witness;

@@ -108,7 +108,11 @@ impl ScimGroup {
         let body = body
             .as_object()
             .ok_or_else(|| ScimError::invalid_syntax("a Group must be a JSON object"))?;
-        super::check_schemas(body, super::GROUP_SCHEMA, &[super::GROUP_SCHEMA])?;
+        super::check_schemas(
+            body,
+            super::GROUP_SCHEMA,
+            &[super::GROUP_SCHEMA, super::ENTRA_GROUP_SCHEMA],
+        )?;
         let mut display_name = None;
         let mut external_id = None;
         let mut members = Vec::new();
