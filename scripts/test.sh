@@ -44,6 +44,7 @@ cargo clippy -p countersign-frontend -p countersign-app --features countersign-a
 
 start_postgres
 ensure_trestle
+ensure_scim2
 ensure_smtp_server
 
 step "Unit and integration tests (SQLite and PostgreSQL)"

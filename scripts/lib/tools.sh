@@ -106,6 +106,20 @@ ensure_trestle() {
   fi
 }
 
+# scim2-tester and scim2-client (PyPI), independent SCIM implementations that judge the console's
+# SCIM service provider; server/tests/suite/scim_conformance.rs finds them at this path.
+SCIM2_VENV=target/tools/scim2
+ensure_scim2() {
+  local stamp="$SCIM2_VENV/.countersign-requirements"
+  if [ ! -f "$stamp" ] || ! cmp -s scripts/scim/requirements.txt "$stamp"; then
+    step "Installing scim2-tester and scim2-client (pip, into $SCIM2_VENV)"
+    python3 -m venv "$SCIM2_VENV"
+    "$SCIM2_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      -r scripts/scim/requirements.txt
+    cp scripts/scim/requirements.txt "$stamp"
+  fi
+}
+
 # aiosmtpd and trustme (PyPI): the real SMTP server (with STARTTLS, on a certificate from a test
 # authority) the notification tests deliver email to; server/tests/suite/notify.rs finds it here.
 SMTP_VENV=target/tools/smtp

@@ -133,6 +133,19 @@ fn strings(names: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// A `$ref` sub-attribute pointing at resources of these types.
+fn reference(types: &[&str]) -> Value {
+    let mut a = attr("$ref", "reference", false, Vec::new());
+    a["referenceTypes"] = json!(types);
+    a
+}
+
+fn with_reference(names: &[&str], types: &[&str]) -> Vec<Value> {
+    let mut sub = strings(names);
+    sub.push(reference(types));
+    sub
+}
+
 fn plural() -> Vec<Value> {
     let mut sub = strings(&["value", "display", "type"]);
     sub.push(attr("primary", "boolean", false, Vec::new()));
@@ -191,7 +204,7 @@ fn schema_list(base: &str) -> Vec<Value> {
         "groups",
         "complex",
         true,
-        strings(&["value", "display", "$ref"]),
+        with_reference(&["value", "display"], &["Group"]),
     );
     groups["mutability"] = json!("readOnly");
     user.push(groups);
@@ -206,18 +219,19 @@ fn schema_list(base: &str) -> Vec<Value> {
         "manager",
         "complex",
         false,
-        strings(&["value", "$ref", "displayName"]),
+        with_reference(&["value", "displayName"], &["User"]),
     ));
     let mut display_name = attr("displayName", "string", false, Vec::new());
     display_name["required"] = json!(true);
     display_name["uniqueness"] = json!("server");
     let group = vec![
         display_name,
+        // Members are people the directory provisioned; groups do not nest here.
         attr(
             "members",
             "complex",
             true,
-            strings(&["value", "display", "$ref"]),
+            with_reference(&["value"], &["User"]),
         ),
     ];
     [

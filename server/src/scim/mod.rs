@@ -5,6 +5,7 @@
 //! request does is the core's; this module reads HTTP and renders resources.
 
 mod discovery;
+mod projection;
 mod render;
 mod resources;
 
@@ -12,7 +13,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use countersign_core::domain::scim::ScimError;
 use countersign_core::services::CredentialError;
@@ -23,7 +24,7 @@ use serde_json::Value;
 pub const PATH: &str = "/scim/v2";
 
 /// Every route, as `METHOD /path`, for the authorization matrix and the docs.
-pub const ROUTES: [&str; 13] = [
+pub const ROUTES: [&str; 19] = [
     "GET /scim/v2/ServiceProviderConfig",
     "GET /scim/v2/ResourceTypes",
     "GET /scim/v2/Schemas",
@@ -37,6 +38,12 @@ pub const ROUTES: [&str; 13] = [
     "POST /scim/v2/Groups",
     "GET /scim/v2/Groups/{id}",
     "PUT /scim/v2/Groups/{id}",
+    "PATCH /scim/v2/Groups/{id}",
+    "DELETE /scim/v2/Groups/{id}",
+    "POST /scim/v2/.search",
+    "POST /scim/v2/Users/.search",
+    "POST /scim/v2/Groups/.search",
+    "GET /scim/v2/ResourceTypes/{name}",
 ];
 
 pub const CONTENT_TYPE: &str = "application/scim+json";
@@ -63,10 +70,13 @@ pub fn router() -> Router<AppState> {
                 .patch(resources::patch_user)
                 .delete(resources::delete_user),
         )
+        .route("/.search", post(resources::search_all))
+        .route("/Users/.search", post(resources::search_users))
         .route(
             "/Groups",
             get(resources::list_groups).post(resources::create_group),
         )
+        .route("/Groups/.search", post(resources::search_groups))
         .route(
             "/Groups/{id}",
             get(resources::get_group)

@@ -34,7 +34,6 @@ pub fn user(base: &Base, provisioned: &ProvisionedUser) -> Value {
     let mut body: Map<String, Value> = provisioned.user.attributes().clone();
     body.insert("schemas".into(), json!(provisioned.user.schemas()));
     body.insert("id".into(), Value::String(id.clone()));
-    body.insert("active".into(), Value::Bool(provisioned.user.active));
     body.insert(
         "groups".into(),
         Value::Array(
@@ -87,10 +86,10 @@ pub fn group(base: &Base, provisioned: &ProvisionedGroup) -> Value {
         body["members"] = Value::Array(
             members
                 .iter()
-                .map(|(person, user_name)| {
+                // RFC 7643 §8.7.1: a member is its value and reference (no display).
+                .map(|(person, _)| {
                     json!({
                         "value": person.to_string(),
-                        "display": user_name,
                         "$ref": format!("{}/Users/{person}", base.0),
                     })
                 })

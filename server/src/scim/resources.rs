@@ -1,5 +1,6 @@
 //! The Users and Groups endpoints: read the request, hand it to the core, render the answer.
 
+use super::projection::Projection;
 use super::render::{self, Base};
 use super::{directory, json_body, respond, scim_json};
 use crate::state::AppState;
@@ -7,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use countersign_core::domain::scim::ScimError;
+use countersign_core::domain::scim::{ScimError, MAX_PAGE};
 use std::collections::HashMap;
 
 type Params = Query<HashMap<String, String>>;
@@ -23,12 +24,11 @@ fn number(params: &HashMap<String, String>, name: &str) -> Result<Option<i64>, S
         .transpose()
 }
 
-/// `excludedAttributes=members` (Entra ID asks for groups without their members).
-fn without_members(params: &HashMap<String, String>) -> bool {
-    params.get("excludedAttributes").is_some_and(|list| {
-        list.split(',')
-            .any(|a| a.trim().eq_ignore_ascii_case("members"))
-    })
+fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimError> {
+    Projection::parse(
+        params.get("attributes").map(String::as_str),
+        params.get("excludedAttributes").map(String::as_str),
+    )
 }
 
 fn created(body: serde_json::Value) -> Response {
@@ -64,8 +64,10 @@ pub async fn list_users(
                 number(&params, "count")?,
             )
             .await?;
-        let base = base(&state);
-        Ok(ok(&render::list(&page, |u| render::user(&base, u))))
+        let (base, shape) = (base(&state), projection(&params)?);
+        Ok(ok(&render::list(&page, |u| {
+            shape.apply(render::user(&base, u))
+        })))
     })
     .await
 }
@@ -73,13 +75,16 @@ pub async fn list_users(
 pub async fn create_user(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let body = json_body(&headers, &body)?;
         let user = state.services.scim_create_user(&actor, &body).await?;
-        Ok(created(render::user(&base(&state), &user)))
+        Ok(created(
+            projection(&params)?.apply(render::user(&base(&state), &user)),
+        ))
     })
     .await
 }
@@ -88,11 +93,14 @@ pub async fn get_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Params,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let user = state.services.scim_user(&actor, &id).await?;
-        Ok(ok(&render::user(&base(&state), &user)))
+        Ok(ok(
+            &projection(&params)?.apply(render::user(&base(&state), &user))
+        ))
     })
     .await
 }
@@ -101,13 +109,16 @@ pub async fn replace_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let body = json_body(&headers, &body)?;
         let user = state.services.scim_replace_user(&actor, &id, &body).await?;
-        Ok(ok(&render::user(&base(&state), &user)))
+        Ok(ok(
+            &projection(&params)?.apply(render::user(&base(&state), &user))
+        ))
     })
     .await
 }
@@ -116,13 +127,16 @@ pub async fn patch_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let body = json_body(&headers, &body)?;
         let user = state.services.scim_patch_user(&actor, &id, &body).await?;
-        Ok(ok(&render::user(&base(&state), &user)))
+        Ok(ok(
+            &projection(&params)?.apply(render::user(&base(&state), &user))
+        ))
     })
     .await
 }
@@ -147,6 +161,7 @@ pub async fn list_groups(
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
+        let shape = projection(&params)?;
         let page = state
             .services
             .scim_groups(
@@ -154,11 +169,13 @@ pub async fn list_groups(
                 params.get("filter").map(String::as_str),
                 number(&params, "startIndex")?,
                 number(&params, "count")?,
-                without_members(&params),
+                shape.leaves_out("members"),
             )
             .await?;
         let base = base(&state);
-        Ok(ok(&render::list(&page, |g| render::group(&base, g))))
+        Ok(ok(&render::list(&page, |g| {
+            shape.apply(render::group(&base, g))
+        })))
     })
     .await
 }
@@ -166,13 +183,16 @@ pub async fn list_groups(
 pub async fn create_group(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let body = json_body(&headers, &body)?;
         let group = state.services.scim_create_group(&actor, &body).await?;
-        Ok(created(render::group(&base(&state), &group)))
+        Ok(created(
+            projection(&params)?.apply(render::group(&base(&state), &group)),
+        ))
     })
     .await
 }
@@ -185,11 +205,12 @@ pub async fn get_group(
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
+        let shape = projection(&params)?;
         let group = state
             .services
-            .scim_group(&actor, &id, without_members(&params))
+            .scim_group(&actor, &id, shape.leaves_out("members"))
             .await?;
-        Ok(ok(&render::group(&base(&state), &group)))
+        Ok(ok(&shape.apply(render::group(&base(&state), &group))))
     })
     .await
 }
@@ -198,6 +219,7 @@ pub async fn replace_group(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
@@ -207,7 +229,9 @@ pub async fn replace_group(
             .services
             .scim_replace_group(&actor, &id, &body)
             .await?;
-        Ok(ok(&render::group(&base(&state), &group)))
+        Ok(ok(
+            &projection(&params)?.apply(render::group(&base(&state), &group))
+        ))
     })
     .await
 }
@@ -217,13 +241,16 @@ pub async fn patch_group(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Params,
     body: Bytes,
 ) -> Response {
     respond(async {
         let actor = directory(&state, &headers).await?;
         let body = json_body(&headers, &body)?;
         let group = state.services.scim_patch_group(&actor, &id, &body).await?;
-        Ok(ok(&render::group(&base(&state), &group)))
+        Ok(ok(
+            &projection(&params)?.apply(render::group(&base(&state), &group))
+        ))
     })
     .await
 }
@@ -237,6 +264,144 @@ pub async fn delete_group(
         let actor = directory(&state, &headers).await?;
         state.services.scim_delete_group(&actor, &id).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}
+
+/// A search request body (RFC 7644 §3.4.3): the query parameters as JSON.
+fn search_params(body: &serde_json::Value) -> Result<HashMap<String, String>, ScimError> {
+    const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("a search request must be a JSON object"))?;
+    let schemas_ok = object
+        .get("schemas")
+        .and_then(|s| s.as_array())
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH)));
+    if !schemas_ok {
+        return Err(ScimError::invalid_syntax(format!(
+            "`schemas` must be [\"{SEARCH}\"]"
+        )));
+    }
+    let mut params = HashMap::new();
+    for (key, value) in object {
+        let text = match (key.as_str(), value) {
+            ("schemas", _) => continue,
+            ("attributes" | "excludedAttributes", serde_json::Value::Array(names)) => names
+                .iter()
+                .map(|n| n.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    ScimError::invalid_value(format!("`{key}` must list attribute names"))
+                })?
+                .join(","),
+            ("filter", serde_json::Value::String(f)) => f.clone(),
+            ("startIndex" | "count", serde_json::Value::Number(n)) => n.to_string(),
+            ("sortBy" | "sortOrder", _) => {
+                return Err(ScimError::invalid_value(
+                    "sorting is not supported (see ServiceProviderConfig)",
+                ))
+            }
+            (other, _) => {
+                return Err(ScimError::invalid_syntax(format!(
+                    "`{}` is not a search request member",
+                    other.chars().take(40).collect::<String>()
+                )))
+            }
+        };
+        params.insert(key.clone(), text);
+    }
+    Ok(params)
+}
+
+pub async fn search_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = match json_body(&headers, &body).and_then(|b| search_params(&b)) {
+        Ok(params) => params,
+        Err(error) => return super::refusal(error),
+    };
+    list_users(State(state), headers, Query(params)).await
+}
+
+pub async fn search_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = match json_body(&headers, &body).and_then(|b| search_params(&b)) {
+        Ok(params) => params,
+        Err(error) => return super::refusal(error),
+    };
+    list_groups(State(state), headers, Query(params)).await
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): users, then groups, as one list; a filter that names an
+/// attribute only one of them has finds nothing in the other.
+pub async fn search_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(async {
+        let params = search_params(&json_body(&headers, &body)?)?;
+        let actor = directory(&state, &headers).await?;
+        let shape = projection(&params)?;
+        let filter = params.get("filter").map(String::as_str);
+        let start = number(&params, "startIndex")?.unwrap_or(1).max(1);
+        let count = number(&params, "count")?
+            .unwrap_or(MAX_PAGE as i64)
+            .clamp(0, MAX_PAGE as i64);
+        let base = base(&state);
+        let users = state
+            .services
+            .scim_users(&actor, filter, Some(start), Some(count))
+            .await;
+        let groups_from = |users_total: i64| (start - users_total).max(1);
+        let (users_total, mut resources) = match &users {
+            Ok(page) => (
+                page.total,
+                page.items
+                    .iter()
+                    .map(|u| shape.apply(render::user(&base, u)))
+                    .collect::<Vec<_>>(),
+            ),
+            Err(_) => (0, Vec::new()),
+        };
+        let remaining = count - resources.len() as i64;
+        let groups = state
+            .services
+            .scim_groups(
+                &actor,
+                filter,
+                Some(groups_from(users_total)),
+                Some(remaining.max(0)),
+                shape.leaves_out("members"),
+            )
+            .await;
+        let groups_total = match (&users, &groups) {
+            (Err(error), Err(_)) => return Err(error.clone()),
+            (_, Ok(page)) => {
+                if remaining > 0 {
+                    resources.extend(
+                        page.items
+                            .iter()
+                            .map(|g| shape.apply(render::group(&base, g))),
+                    );
+                }
+                page.total
+            }
+            (_, Err(_)) => 0,
+        };
+        Ok(ok(&serde_json::json!({
+            "schemas": [countersign_core::domain::scim::LIST_RESPONSE_SCHEMA],
+            "totalResults": users_total + groups_total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        })))
     })
     .await
 }

@@ -24,6 +24,7 @@ mod mcp;
 mod notify;
 mod outbound;
 mod scim;
+mod scim_conformance;
 mod templates;
 mod variant_sets;
 mod witness;

@@ -17,7 +17,8 @@ pub enum PathSchema {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrPath {
     pub schema: PathSchema,
-    /// The attribute as written (matched case-insensitively by the resource).
+    /// The attribute as written (matched case-insensitively by the resource); empty for the
+    /// whole enterprise extension.
     pub attribute: String,
     /// `[sub eq "value"]`: which values of a multi-valued attribute are meant.
     pub value_filter: Option<(String, String)>,
@@ -31,6 +32,15 @@ impl AttrPath {
             return Err(ScimError::invalid_path(format!(
                 "`path` must be 1 to {MAX_PATH_CHARS} characters"
             )));
+        }
+        if raw.eq_ignore_ascii_case(super::ENTERPRISE_USER_SCHEMA) {
+            // The whole enterprise extension (scim2-tester and some directories patch it so).
+            return Ok(Self {
+                schema: PathSchema::Enterprise,
+                attribute: String::new(),
+                value_filter: None,
+                sub_attribute: None,
+            });
         }
         let bad = || ScimError::invalid_path(format!("`{}` is not an attribute path", clip(raw)));
         let (schema, rest) = strip_urn(raw);

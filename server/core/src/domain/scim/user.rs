@@ -301,7 +301,7 @@ fn set_top(attributes: &mut Map<String, Value>, key: &str, value: Value) -> Resu
                 "the enterprise extension must be an object",
             ));
         };
-        for (name, value) in extension {
+        for (name, value) in extension.into_iter().filter(|(name, _)| name != "schemas") {
             set(
                 attributes,
                 resolve(PathSchema::Enterprise, &name)?,
@@ -470,6 +470,9 @@ fn apply(attributes: &mut Map<String, Value>, operation: &PatchOperation) -> Res
         }
         return Ok(());
     };
+    if path.schema == PathSchema::Enterprise && path.attribute.is_empty() {
+        return apply_extension(attributes, operation);
+    }
     let attribute =
         resolve(path.schema, &path.attribute).map_err(|e| ScimError::invalid_path(e.detail))?;
     if attribute.shape == Shape::Ignored {
@@ -591,6 +594,36 @@ fn apply(attributes: &mut Map<String, Value>, operation: &PatchOperation) -> Res
             Ok(())
         }
     }
+}
+
+/// An operation on the whole enterprise extension: `add` merges its attributes, `replace`
+/// replaces them, `remove` drops the extension.
+fn apply_extension(
+    attributes: &mut Map<String, Value>,
+    operation: &PatchOperation,
+) -> Result<(), ScimError> {
+    if operation.op == PatchOp::Remove {
+        attributes.remove(super::ENTERPRISE_USER_SCHEMA);
+        return Ok(());
+    }
+    let Some(Value::Object(values)) = &operation.value else {
+        return Err(ScimError::invalid_value(
+            "the enterprise extension takes an object of its attributes",
+        ));
+    };
+    if operation.op == PatchOp::Replace {
+        attributes.remove(super::ENTERPRISE_USER_SCHEMA);
+    }
+    // An extension object as serialised may name its own schema.
+    for (name, value) in values.iter().filter(|(name, _)| *name != "schemas") {
+        set(
+            attributes,
+            resolve(PathSchema::Enterprise, name)?,
+            None,
+            value.clone(),
+        )?;
+    }
+    Ok(())
 }
 
 fn is_multi_valued(key: &str) -> bool {
