@@ -9,6 +9,7 @@
 pub mod api;
 mod components;
 pub mod dto;
+pub mod dto_directory;
 pub mod dto_effects;
 pub mod dto_flow;
 pub mod dto_gate;
@@ -27,9 +28,9 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
     audit::AuditPage, change::ChangePage, compliance::CompliancePage, data_access::DataAccessPage,
-    deliveries::DeliveriesPage, flow::FlowPage, home::HomePage, identities::IdentitiesPage,
-    identity::IdentityPage, inbox::InboxPage, investigate::InvestigatePage,
-    no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
+    deliveries::DeliveriesPage, directory::DirectoryPage, flow::FlowPage, home::HomePage,
+    identities::IdentitiesPage, identity::IdentityPage, inbox::InboxPage,
+    investigate::InvestigatePage, no_access::NoAccessPage, not_found::NotFound, queue::QueuePage,
     review_quality::ReviewQualityPage, signin::SignInPage, systems::SystemsPage,
     templates::TemplatePage, templates::TemplatesPage, workflow_builder::WorkflowBuilderPage,
     workflows::WorkflowPage, workflows::WorkflowsPage,
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/deliveries") ssr=SsrMode::Async view=|| view! { <Layout><DeliveriesPage /></Layout> } />
                 <Route path=path!("/flow") ssr=SsrMode::Async view=|| view! { <Layout><FlowPage /></Layout> } />
                 <Route path=path!("/investigate") ssr=SsrMode::Async view=|| view! { <Layout><InvestigatePage /></Layout> } />
+                <Route path=path!("/directory") ssr=SsrMode::Async view=|| view! { <Layout><DirectoryPage /></Layout> } />
                 <Route path=path!("/review-quality") ssr=SsrMode::Async view=|| view! { <Layout><ReviewQualityPage /></Layout> } />
                 <Route path=path!("/compliance") ssr=SsrMode::Async view=|| view! { <Layout><CompliancePage /></Layout> } />
                 <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <Layout><AuditPage /></Layout> } />

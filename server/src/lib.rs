@@ -35,6 +35,7 @@ pub mod queue_bench;
 pub mod registry_bench;
 pub mod sandbox;
 pub mod scim;
+pub mod scim_bench;
 pub mod serve_http;
 pub mod sessions;
 pub mod startup;

@@ -42,6 +42,7 @@ pub(crate) mod adapter {
             Area::Audit => "audit",
             Area::Flow => "flow",
             Area::Investigate => "investigate",
+            Area::Directory => "directory",
         }
     }
 }
@@ -212,6 +213,7 @@ pub mod away;
 pub mod changes;
 pub mod compliance;
 pub mod data_access;
+pub mod directory;
 pub mod effects;
 pub mod flow;
 pub mod gate;

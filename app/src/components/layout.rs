@@ -7,7 +7,7 @@ use leptos_router::components::A;
 /// The signed-in person, shared by the header and the pages.
 pub type SessionResource = Resource<Result<Option<SessionView>, UiError>>;
 
-const AREAS: [(&str, &str, &str); 10] = [
+const AREAS: [(&str, &str, &str); 11] = [
     ("queue", "/queue", "Queue"),
     ("workflows", "/workflows", "Workflows"),
     ("identities", "/identities", "Identities"),
@@ -18,6 +18,7 @@ const AREAS: [(&str, &str, &str); 10] = [
     ("compliance", "/compliance", "Compliance"),
     ("audit", "/audit", "Audit"),
     ("investigate", "/investigate", "Investigate"),
+    ("directory", "/directory", "Directory"),
 ];
 
 /// Header, navigation by role, and the page.

@@ -6,6 +6,7 @@ pub mod change;
 pub mod compliance;
 pub mod data_access;
 pub mod deliveries;
+pub mod directory;
 pub mod flow;
 pub mod home;
 pub mod identities;

@@ -149,6 +149,23 @@ enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         events: usize,
     },
+    /// A directory's first full sync over SCIM (users, then groups with their members), and
+    /// deactivating a person who alone owns many identities.
+    Scim {
+        /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        #[arg(long, default_value_t = 200)]
+        groups: usize,
+        /// Concurrent connections, as a directory's provisioning engine opens them.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Identities the leaver alone owns.
+        #[arg(long, default_value_t = 100)]
+        identities: usize,
+    },
     /// A change's evidence pack when the change cites a decision over many customers.
     Evidence {
         /// `sqlite` (a fresh temporary file) or the URL of an empty PostgreSQL database.
@@ -338,6 +355,23 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             println!("{line}");
+        }
+        Bench::Scim {
+            database,
+            users,
+            groups,
+            concurrency,
+            identities,
+        } => {
+            countersign::scim_bench::run(countersign::scim_bench::ScimBenchOptions {
+                database_url: database,
+                users: users.max(1),
+                groups: groups.max(1),
+                concurrency: concurrency.max(1),
+                identities,
+            })
+            .await?
+            .print();
         }
         Bench::Fixture {
             port,

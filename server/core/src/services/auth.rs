@@ -48,10 +48,12 @@ pub enum Area {
     Flow,
     /// Incident tracing.
     Investigate,
+    /// SCIM provisioning from the corporate directory (Directory sync).
+    Directory,
 }
 
 impl Area {
-    pub const ALL: [Area; 10] = [
+    pub const ALL: [Area; 11] = [
         Area::Queue,
         Area::Workflows,
         Area::Identities,
@@ -62,6 +64,7 @@ impl Area {
         Area::Compliance,
         Area::Audit,
         Area::Investigate,
+        Area::Directory,
     ];
 
     fn action(self) -> (Action, Resource) {
@@ -76,6 +79,7 @@ impl Area {
             Area::Deliveries => (Action::ManageDeliveries, Resource::Console),
             Area::Flow => (Action::ViewFlow, Resource::Console),
             Area::Investigate => (Action::Investigate, Resource::Console),
+            Area::Directory => (Action::ManageDirectory, Resource::Console),
         }
     }
 }

@@ -18,6 +18,7 @@ mod credentials;
 mod delegations;
 mod demo;
 mod departures;
+mod directory_overview;
 mod directory_tokens;
 mod drafts;
 mod drift;
@@ -77,6 +78,7 @@ pub use consent::{
 pub use credentials::{CredentialError, IssuedToken, TokenPrincipal};
 pub use delegations::{AwayOverview, SetAway};
 pub use demo::{DemoIdentity, DemoPerson, DEMO_ISSUER, DEMO_SYSTEM, DEMO_WORKFLOW, DEPARTED_KEY};
+pub use directory_overview::{DirectoryChange, DirectoryOverview, DIRECTORY_CHANGES_SHOWN};
 pub use directory_tokens::MAX_LIVE_DIRECTORY_TOKENS;
 pub use drafts::{
     ChangeStatusView, DeliveryNote, DraftInput, DraftTarget, PublicationNote, ReviewNote,

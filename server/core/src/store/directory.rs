@@ -119,6 +119,8 @@ pub trait DirectoryReads {
         group: DirectoryGroupId,
         user: HumanId,
     ) -> Result<bool, StoreError>;
+    /// Provisioned users, of them active, and groups.
+    async fn directory_counts(&self) -> Result<(i64, i64, i64), StoreError>;
     /// People the console knows whom the directory has not provisioned (empty while the
     /// directory has provisioned nobody).
     async fn people_outside_directory(&self) -> Result<Vec<Human>, StoreError>;
@@ -546,6 +548,16 @@ macro_rules! directory_sql {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(n > 0)
+            }
+
+            async fn directory_counts(&self) -> Result<(i64, i64, i64), crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM directory_users), \
+                     (SELECT COUNT(*) FROM directory_users WHERE active = TRUE), \
+                     (SELECT COUNT(*) FROM directory_groups)",
+                )
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             async fn people_outside_directory(

@@ -175,6 +175,7 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         | "GET /deliveries"
         | "GET /review-quality"
         | "GET /flow"
+        | "GET /directory"
         | "GET /compliance"
         | "GET /inbox"
         | "GET /audit" => query(route["GET ".len()..].to_owned()),
@@ -201,6 +202,22 @@ pub fn request_for(route: &str, ids: &Ids) -> Option<RouteRequest> {
         "POST /ui/log_status" => ui(Query, "log_status", Payload::Empty),
         "POST /ui/event_proof" => ui(Query, "event_proof", form(&[("seq", "1")])),
         "POST /ui/auditor_tokens" => ui(Query, "auditor_tokens", Payload::Empty),
+        "POST /ui/directory" => ui(Query, "directory", Payload::Empty),
+        "POST /ui/create_directory_token" => ui(
+            Command,
+            "create_directory_token",
+            form(&[("name", "Okta (second tenant)")]),
+        ),
+        "POST /ui/rotate_directory_token" => ui(
+            Command,
+            "rotate_directory_token",
+            form(&[("id", &ids.spare_directory_token)]),
+        ),
+        "POST /ui/revoke_directory_token" => ui(
+            Command,
+            "revoke_directory_token",
+            form(&[("id", &ids.spare_directory_token)]),
+        ),
         // The inbox: every person's own.
         "POST /ui/inbox" => ui(Query, "inbox", Payload::Empty),
         "POST /ui/unread_notices" => ui(Query, "unread_notices", Payload::Empty),

@@ -89,6 +89,8 @@ pub struct Ids {
     pub sandbox_url: String,
     /// An auditor's token that may be revoked (not the one the matrix's auditor tool holds).
     pub spare_auditor_token: String,
+    /// A live directory token that may be rotated or revoked.
+    pub spare_directory_token: String,
     /// The person with both reviewer roles (a delegate an approver may name).
     pub two_roles_person: String,
     /// A day after the world's now, as a datetime-local field sends it.
@@ -339,6 +341,10 @@ impl World {
             .issue_auditor_token(&admin, "Spare audit tool", 30)
             .await
             .unwrap();
+        let (directory_token, _) = services
+            .create_directory_token(&admin, "Matrix directory")
+            .await
+            .unwrap();
         let read_step = workflow.steps[0].id.to_string();
         let drafting = token(services, &drafter, &drafter_secret, &draft_step).await;
         for (principal, bearer) in [
@@ -418,6 +424,7 @@ impl World {
             decision,
             sandbox_url,
             spare_auditor_token: spare.id.to_string(),
+            spare_directory_token: directory_token.id.to_string(),
             two_roles_person: grace.to_string(),
             tomorrow: (at + Duration::days(1))
                 .format("%Y-%m-%dT%H:%M")
