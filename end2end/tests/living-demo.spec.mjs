@@ -66,6 +66,19 @@ test('the living demo: every persona signs in to work waiting, told through the 
   await hydrated(priya);
   await expect(priya.getByTestId('nhi-row').filter({ hasText: 'legacy-segment-agent' })).toContainText('Orphaned');
 
+  // The directory, connected over SCIM: a contractor left, and the agent she owned needs an owner.
+  // The directory's sync ends the story told at start-up: wait for it, not for time.
+  await expect(async () => {
+    await priya.goto(`${LIVING_DEMO_CONSOLE}/directory`);
+    await expect(priya.getByTestId('directory-orphan').filter({ hasText: 'spring-variants-drafter' }))
+      .toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  await hydrated(priya);
+  await expect(priya.getByTestId('directory-change').filter({ hasText: 'Mei Chen' }).first())
+    .toContainText('orphaned: spring-variants-drafter');
+  await expect(priya.getByTestId('directory-outside').filter({ hasText: 'Priya Nair' })).toBeVisible();
+  await priya.screenshot({ path: 'test-results/living-demo-directory.png', fullPage: true });
+
   // The second security admin sees the widening she asked for, waiting for someone else.
   const sana = await as(browser, /Sana Iqbal/, '/workflows');
   await openWorkflow(sana, 'Win-back SMS', LIVING_DEMO_CONSOLE);

@@ -3,9 +3,10 @@
 //! credentials a security admin issued, drafting through `/api/v1`; changes at every stage of the
 //! gate (waiting for legal, waiting for an approver with complete evidence, missing its rollback
 //! plan, sent back and answered by a new version, published, rolled back); a second workflow whose
-//! widening waits for review; and the orphaned agent seeded earlier. Every step goes through the
-//! service layer or the agent API in the name of the persona who would do it — nothing is written
-//! behind the core's back, and the ledger tells it all.
+//! widening waits for review; the orphaned agent seeded earlier; and the corporate directory
+//! connected over SCIM, where a contractor's departure orphans the agent she owned. Every step
+//! goes through the service layer, the agent API or SCIM in the name of the persona or system who
+//! would do it — nothing is written behind the core's back, and the ledger tells it all.
 
 use crate::auth::demo::WINBACK_DRAFTER;
 use crate::demo_agent::{DemoAgent, Draft, Drafted};
@@ -87,6 +88,7 @@ pub async fn tell(services: &Services, api: &str) -> anyhow::Result<DemoAgent> {
         a_standard_change(services, &mut agent, spring.id).await?;
         away_this_week(services).await?;
         widening_to_review(services, system.id).await?;
+        crate::demo_directory::sync(services, api).await?;
         tracing::info!("demo mode: the story is told; every persona has work waiting");
     }
     Ok(agent)

@@ -15,6 +15,7 @@ pub mod connector;
 pub mod csrf;
 pub mod deliveries;
 pub mod demo_agent;
+pub mod demo_directory;
 pub mod demo_story;
 pub mod errors;
 pub mod evidence_bench;

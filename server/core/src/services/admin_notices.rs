@@ -136,6 +136,9 @@ impl Services {
         .await
     }
 
+    /// Tells security admins which identities lost their last active owner: one notice per
+    /// identity, or one for them all when a departure orphans several (a leaver may own a
+    /// hundred agents; a hundred notices would bury the one that matters).
     pub(super) async fn notify_orphaned(
         &self,
         tx: &mut Box<dyn WriteTx>,
@@ -143,28 +146,45 @@ impl Services {
         why: &str,
         event_seq: i64,
     ) -> CoreResult<usize> {
-        let mut reached = 0;
+        let mut names = Vec::with_capacity(identities.len());
         for id in identities {
-            let Some(nhi) = tx.nhi_by_id(*id).await? else {
-                continue;
-            };
-            reached += self
-                .notify_admins(
-                    tx,
-                    AdminNotice {
-                        kind: NoticeKind::IdentityOrphaned,
-                        subject: id.reference(),
-                        title: format!("{} has no active owner: {why}", nhi.name),
-                        concerning: nhi.name.clone(),
-                        link: format!("/identities/{id}"),
-                        dedupe_key: format!("identity_orphaned:{id}:{event_seq}"),
-                        due: None,
-                        except: None,
-                    },
-                    event_seq,
-                )
-                .await?;
+            if let Some(nhi) = tx.nhi_by_id(*id).await? {
+                names.push((*id, nhi.name));
+            }
         }
-        Ok(reached)
+        let notice = match names.as_slice() {
+            [] => return Ok(0),
+            [(id, name)] => AdminNotice {
+                kind: NoticeKind::IdentityOrphaned,
+                subject: id.reference(),
+                title: format!("{name} has no active owner: {why}"),
+                concerning: name.clone(),
+                link: format!("/identities/{id}"),
+                dedupe_key: format!("identity_orphaned:{id}:{event_seq}"),
+                due: None,
+                except: None,
+            },
+            [(first, _), ..] => {
+                const LISTED: usize = 5;
+                let listed: Vec<&str> =
+                    names.iter().take(LISTED).map(|(_, n)| n.as_str()).collect();
+                let more = names.len().saturating_sub(LISTED);
+                AdminNotice {
+                    kind: NoticeKind::IdentityOrphaned,
+                    subject: first.reference(),
+                    title: format!("{} identities have no active owner: {why}", names.len()),
+                    concerning: if more > 0 {
+                        format!("{} and {more} more", listed.join(", "))
+                    } else {
+                        listed.join(", ")
+                    },
+                    link: "/identities?orphaned=1".to_owned(),
+                    dedupe_key: format!("identities_orphaned:{event_seq}"),
+                    due: None,
+                    except: None,
+                }
+            }
+        };
+        self.notify_admins(tx, notice, event_seq).await
     }
 }

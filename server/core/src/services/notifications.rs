@@ -78,7 +78,12 @@ impl Services {
         notice: &Notice,
         event_seq: i64,
     ) -> CoreResult<usize> {
-        let people = tx.active_people_in_tx().await?;
+        let people = match notice.kind.audience() {
+            AudienceKind::DrafterOwners => tx.active_people_in_tx().await?,
+            AudienceKind::NeededReviewers | AudienceKind::SecurityAdmins => {
+                tx.active_role_holders_in_tx().await?
+            }
+        };
         let recipients: Vec<&crate::domain::Human> = match notice.kind.audience() {
             AudienceKind::NeededReviewers => people
                 .iter()

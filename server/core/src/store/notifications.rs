@@ -98,8 +98,11 @@ pub trait NotificationWrites {
         recipient: HumanId,
         at_ms: i64,
     ) -> Result<Vec<NotificationRow>, StoreError>;
-    /// Every active person, as this transaction sees them: whom role notices go to.
+    /// Every active person, as this transaction sees them.
     async fn active_people_in_tx(&mut self) -> Result<Vec<crate::domain::Human>, StoreError>;
+    /// Every active person holding a role: whom role notices go to. A directory provisions
+    /// thousands of people without a console role; a notice need not read them.
+    async fn active_role_holders_in_tx(&mut self) -> Result<Vec<crate::domain::Human>, StoreError>;
     /// Records that the sweep reported `key`; `false` when it already had.
     async fn report_fact(&mut self, key: &str, at_ms: i64) -> Result<bool, StoreError>;
     /// Kill switches pulled before `before_ms` that some system has not confirmed:
@@ -471,6 +474,17 @@ macro_rules! notifications_sql {
             ) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
                 let sql = format!(
                     "SELECT {} FROM humans WHERE active = TRUE ORDER BY name, id",
+                    super::sql::HUMAN_COLUMNS
+                );
+                let rows = sqlx::query(&sql).fetch_all(&mut *self.tx).await?;
+                rows.iter().map(super::sql::human_from_row).collect()
+            }
+
+            async fn active_role_holders_in_tx(
+                &mut self,
+            ) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM humans WHERE active = TRUE AND roles <> '' ORDER BY name, id",
                     super::sql::HUMAN_COLUMNS
                 );
                 let rows = sqlx::query(&sql).fetch_all(&mut *self.tx).await?;
