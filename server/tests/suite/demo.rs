@@ -38,12 +38,15 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
         .spawn()
         .unwrap();
 
-    // The story's last act is the widening Sana asks for: wait for it in the ledger.
+    // The story's last act is the directory's: a contractor leaves. Wait for it in the ledger.
     let mut told = false;
     for _ in 0..600 {
         if let Ok(store) = store::connect(&url, &StoreOptions::default()).await {
             if let Ok(events) = store.events_page(None, 5).await {
-                if events.iter().any(|e| e.action == "workflow.scope_drift") {
+                if events
+                    .iter()
+                    .any(|e| e.action == "directory.user_deactivated")
+                {
                     told = true;
                     break;
                 }
@@ -107,6 +110,36 @@ async fn a_fresh_demo_tells_its_story_through_the_service_layer_and_the_agent_ap
     assert!(statuses
         .iter()
         .any(|(t, _, v)| t == "Spring offer: weekend opening" && *v == 2));
+
+    // The directory spoke SCIM as itself: its writes are the directory token's events, and the
+    // leaver's agent is orphaned.
+    let all = store.events_page(None, 200).await.unwrap();
+    for action in [
+        "directory.user_provisioned",
+        "directory.group_provisioned",
+        "directory.user_deactivated",
+    ] {
+        let event = all
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("no {action}"));
+        assert!(
+            event.actor_ref.starts_with("directory_token:"),
+            "{action}: {}",
+            event.actor_ref
+        );
+    }
+    assert!(all.iter().any(|e| e.action == "workflow.scope_drift"));
+    let orphans = store
+        .nhis(&countersign_core::store::NhiFilter {
+            orphaned: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(orphans
+        .iter()
+        .any(|n| n.name == countersign::demo_directory::LEAVERS_AGENT));
 
     // The agent's calls are the agent's events: drafts, decisions, plans, versions.
     let mut events = Vec::new();
