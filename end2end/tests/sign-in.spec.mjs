@@ -4,7 +4,7 @@ import { signIn, navLinks, hydrated, SHORT_SESSION_CONSOLE } from './helpers.mjs
 const people = [
   { user: 'amira', name: 'Amira Haddad', roles: ['Approver'], nav: ['Queue', 'Workflows', 'Flow'] },
   { user: 'lukas', name: 'Lukas Brandt', roles: ['Legal reviewer'], nav: ['Queue', 'Flow'] },
-  { user: 'priya', name: 'Priya Nair', roles: ['Security admin'], nav: ['Workflows', 'Identities', 'Data access', 'Review quality', 'Flow', 'Deliveries', 'Compliance', 'Audit', 'Investigate'] },
+  { user: 'priya', name: 'Priya Nair', roles: ['Security admin'], nav: ['Workflows', 'Identities', 'Data access', 'Review quality', 'Flow', 'Deliveries', 'Compliance', 'Audit', 'Investigate', 'Directory'] },
   { user: 'tomasz', name: 'Tomasz Wójcik', roles: ['Auditor'], nav: ['Queue', 'Workflows', 'Identities', 'Compliance', 'Audit', 'Investigate'] },
   { user: 'grace', name: 'Grace Okafor', roles: ['Approver', 'Legal reviewer'], nav: ['Queue', 'Workflows', 'Flow'] },
 ];
