@@ -51,7 +51,7 @@ pub async fn directory() -> Result<DirectoryView, UiError> {
                 state: match (t.revoked_at_ms, &t.replaced_by, t.creator_active) {
                     (Some(_), Some(_), _) => "rotated",
                     (Some(_), None, _) => "revoked",
-                    (None, _, false) => "creator inactive",
+                    (None, _, false) => "active (its creator has left: consider rotating it)",
                     (None, _, true) => "active",
                 }
                 .to_owned(),

@@ -136,7 +136,7 @@ fn Tokens(
         .iter()
         .cloned()
         .map(|token| {
-            let live = token.state == "active";
+            let live = token.state.starts_with("active");
             let (rotate_id, revoke_id, confirm_id) = (token.id.clone(), token.id.clone(), token.id.clone());
             let name = token.name.clone();
             let asking = move |what: &'static str| {

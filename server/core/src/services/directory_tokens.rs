@@ -1,7 +1,7 @@
 //! The bearer tokens a corporate directory provisions with (SCIM). A security admin creates one
 //! on the Directory sync page (shown once, kept only as a hash), rotates it (the old one stops
-//! at once and names its successor) or revokes it. A token works while it is live and the
-//! person who created it is active; each use is noted as its last use.
+//! at once and names its successor) or revokes it. A token works while it is live, whoever
+//! created it (see `authenticate_directory_token`); each use is noted as its last use.
 
 use super::freshness::Sensitive;
 use super::systems::RevealedSecret;
@@ -218,11 +218,10 @@ impl Services {
             self.record_refused_directory_token(&row, why).await?;
             return Err(invalid(why));
         }
-        if !row.creator_active {
-            return Err(invalid(
-                "the person who created the directory token is no longer active",
-            ));
-        }
+        // Unlike an auditor's token, the directory's outlives the admin who created it: it
+        // lives in the directory's configuration, and it is what deprovisions leavers — the
+        // creator's own departure must not stop every departure after it. The page shows the
+        // creator has left, so it can be rotated.
         self.store
             .touch_directory_token(row.id, self.now_ms())
             .await?;

@@ -456,6 +456,19 @@ async fn bad_requests_get_the_right_scim_error_and_write_nothing() {
         assert!(last_used
             .iter()
             .any(|t| t.last_used_at_ms.is_some() && t.revoked_at_ms.is_none()));
+        // The admin who created the token leaves: the directory keeps deprovisioning.
+        let other = common::signed_in(&services, "sec-other", &[Role::SecurityAdmin]).await;
+        let Actor::Human { id: creator, .. } = admin.clone() else {
+            panic!()
+        };
+        services
+            .set_person_active(&other, creator, false, "Left the security team")
+            .await
+            .unwrap();
+        services
+            .authenticate_directory_token(&replacement.0)
+            .await
+            .unwrap();
         let unknown = format!("csscim_{}", "A".repeat(43));
         let refused = services
             .authenticate_directory_token(&unknown)
