@@ -56,6 +56,24 @@ struct Membership {
 }
 
 impl Membership {
+    /// People the store added; one removed earlier in the same request cancels out.
+    fn note_added(&mut self, people: Vec<HumanId>) {
+        for person in people {
+            if !self.removed.remove(&person) {
+                self.added.insert(person);
+            }
+        }
+    }
+
+    /// People the store removed; one added earlier in the same request cancels out.
+    fn note_removed(&mut self, people: Vec<HumanId>) {
+        for person in people {
+            if !self.added.remove(&person) {
+                self.removed.insert(person);
+            }
+        }
+    }
+
     fn touched(&self) -> Vec<HumanId> {
         self.added.union(&self.removed).copied().collect()
     }
@@ -416,28 +434,20 @@ impl Services {
                 MemberChange::SetExternalId(external) => row.external_id = external,
                 MemberChange::Add(ids) => {
                     let people = Self::known_members(&mut tx, &ids).await?;
-                    for added in tx
-                        .add_directory_members(id, &people)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        if !membership.removed.remove(&added) {
-                            membership.added.insert(added);
-                        }
-                    }
+                    membership.note_added(
+                        tx.add_directory_members(id, &people)
+                            .await
+                            .map_err(store_error)?,
+                    );
                 }
                 MemberChange::Remove(ids) => {
                     // Removing someone who is not (or no longer) a member changes nothing.
                     let people: Vec<HumanId> = ids.iter().filter_map(|i| i.parse().ok()).collect();
-                    for removed in tx
-                        .remove_directory_members(id, &people)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        if !membership.added.remove(&removed) {
-                            membership.removed.insert(removed);
-                        }
-                    }
+                    membership.note_removed(
+                        tx.remove_directory_members(id, &people)
+                            .await
+                            .map_err(store_error)?,
+                    );
                 }
                 MemberChange::Replace(ids) => {
                     let wanted: BTreeSet<HumanId> = Self::known_members(&mut tx, &ids)
@@ -452,36 +462,24 @@ impl Services {
                         .collect();
                     let gone: Vec<HumanId> = current.difference(&wanted).copied().collect();
                     let new: Vec<HumanId> = wanted.difference(&current).copied().collect();
-                    for removed in tx
-                        .remove_directory_members(id, &gone)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        if !membership.added.remove(&removed) {
-                            membership.removed.insert(removed);
-                        }
-                    }
-                    for added in tx
-                        .add_directory_members(id, &new)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        if !membership.removed.remove(&added) {
-                            membership.added.insert(added);
-                        }
-                    }
+                    membership.note_removed(
+                        tx.remove_directory_members(id, &gone)
+                            .await
+                            .map_err(store_error)?,
+                    );
+                    membership.note_added(
+                        tx.add_directory_members(id, &new)
+                            .await
+                            .map_err(store_error)?,
+                    );
                 }
                 MemberChange::RemoveAll => {
                     let current = tx.directory_member_ids(id).await.map_err(store_error)?;
-                    for removed in tx
-                        .remove_directory_members(id, &current)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        if !membership.added.remove(&removed) {
-                            membership.removed.insert(removed);
-                        }
-                    }
+                    membership.note_removed(
+                        tx.remove_directory_members(id, &current)
+                            .await
+                            .map_err(store_error)?,
+                    );
                 }
             }
         }
