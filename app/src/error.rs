@@ -69,7 +69,7 @@ impl UiError {
     fn map_core(error: countersign_core::CoreError, actor: &countersign_core::Actor) -> Self {
         use countersign_core::{Actor, CoreError};
         match error {
-            CoreError::Unauthenticated => UiError::SignInRequired,
+            CoreError::Unauthenticated | CoreError::TokenEnded(_) => UiError::SignInRequired,
             CoreError::Denied(_) if matches!(actor, Actor::Anonymous) => UiError::SignInRequired,
             CoreError::Denied(denied) => UiError::Forbidden(format!(
                 "Your roles do not allow “{}”.",

@@ -29,6 +29,10 @@ pub enum CoreError {
     /// The action needs a more recent sign-in; the message says which and how recent.
     #[error("{0}")]
     ReauthRequired(String),
+    /// The caller's access token stopped working while its request was handled (revoked,
+    /// suspended, or its workflow changed); the reason as a token check gives it.
+    #[error("{0}")]
+    TokenEnded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,7 +1,8 @@
 //! `POST /api/v1/access-decisions` and `POST /api/v1/consents`: the run-time questions an
 //! identity asks within the step its token is bound to.
 
-use super::json::{authenticated, core_problem};
+use super::json::{authenticated, core_problem, parse};
+use super::me::{bearer, challenge, token_refusal, token_required};
 use super::problem::ProblemBody;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -10,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use countersign_core::services::AccessDecision;
 use countersign_core::services::{AccessRequest, ConsentInput};
+use countersign_core::CoreError;
 
 /// Ask which fields and subjects the token's step may use for a purpose. Recorded in the ledger.
 #[utoipa::path(
@@ -32,11 +34,18 @@ pub async fn access_decision(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (principal, request): (_, AccessRequest) =
-        match authenticated(&state, &headers, &body).await {
-            Ok(pair) => pair,
-            Err(response) => return response,
-        };
+    // The principal may come from this process's memory: the decision's commit confirms it.
+    let Some(token) = bearer(&headers) else {
+        return token_required("Authorization: Bearer <token from POST /api/v1/token>");
+    };
+    let principal = match state.services.authenticate_token_for_decision(token).await {
+        Ok(principal) => principal,
+        Err(refused) => return token_refusal(refused),
+    };
+    let request: AccessRequest = match parse(&headers, &body) {
+        Ok(request) => request,
+        Err(problem) => return problem.into_response(),
+    };
     match state.services.decide_access_json(&principal, request).await {
         Ok(answer) => (
             StatusCode::OK,
@@ -47,6 +56,7 @@ pub async fn access_decision(
             answer,
         )
             .into_response(),
+        Err(CoreError::TokenEnded(reason)) => challenge(Some("invalid_token"), reason),
         Err(error) => core_problem(error).into_response(),
     }
 }

@@ -73,6 +73,11 @@ pub fn core_problem(error: CoreError) -> Problem {
             title: "Unauthorized",
             detail: "an access token is required".to_owned(),
         },
+        CoreError::TokenEnded(reason) => Problem {
+            status: StatusCode::UNAUTHORIZED,
+            title: "Unauthorized",
+            detail: reason,
+        },
         CoreError::Store(error) => {
             tracing::error!(%error, "API request failed in the store");
             internal()

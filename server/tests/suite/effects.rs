@@ -233,7 +233,7 @@ async fn temporary_failures_back_off_permanent_ones_dead_letter_and_an_admin_ret
         let faulty = Faulty::default();
         let url = faulty.start().await;
         let (services, clock, chain) = console(&db, &url).await;
-        let g = gate_with(&services, &db, chain).await;
+        let mut g = gate_with(&services, &db, chain).await;
         faulty.set(Behaviour::Fails500);
         approve(&services, &g, &g.change).await;
 
@@ -302,6 +302,8 @@ async fn temporary_failures_back_off_permanent_ones_dead_letter_and_an_admin_ret
         );
 
         // A receipt for another call is a permanent failure: dead at once, with the mismatch.
+        // (An hour has passed: the agent drafts with a token issued now.)
+        core_common::drafting::renew_tokens(&services, &mut g.session).await;
         let wrong = another_change(&services, &g, "campaigns/wrong").await;
         faulty.set(Behaviour::WrongReceipt);
         approve(&services, &g, &wrong).await;

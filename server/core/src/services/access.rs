@@ -3,6 +3,7 @@
 //! for the purpose (the consent ledger), and records exactly what was asked and answered in the
 //! ledger's transaction.
 
+use super::recorder::{NotRecorded, PendingDecision};
 use super::{Services, TokenPrincipal};
 use crate::domain::{standing_of, FieldCategory, PurposeName, Standing, Subject};
 use crate::error::{CoreError, CoreResult};
@@ -17,6 +18,8 @@ use std::collections::{BTreeSet, HashMap};
 
 pub const MAX_DECISION_FIELDS: usize = 100;
 pub const MAX_DECISION_SUBJECTS: usize = 1000;
+/// Times a decision is made again when what it was made with changed before its commit.
+const MAX_DECISION_ATTEMPTS: usize = 4;
 /// How long a decision may be cited by a draft.
 pub const DECISION_LIFETIME_MINUTES: i64 = 60;
 
@@ -186,8 +189,7 @@ impl Services {
         principal: &TokenPrincipal,
         request: AccessRequest,
     ) -> CoreResult<AccessDecision> {
-        let prepared = self.prepare_access_decision(principal, request).await?;
-        self.record_access_decision(prepared).await
+        Ok(self.decide_recorded(principal, request).await?.0)
     }
 
     /// The same, answered as the JSON text stored with the decision (the API's body): the
@@ -198,10 +200,50 @@ impl Services {
         principal: &TokenPrincipal,
         request: AccessRequest,
     ) -> CoreResult<String> {
-        let prepared = self.prepare_access_decision(principal, request).await?;
-        let answer = prepared.pending.row.response_json.clone();
-        self.record_access_decision(prepared).await?;
-        Ok(answer)
+        Ok(self.decide_recorded(principal, request).await?.1)
+    }
+
+    /// Makes and records a decision. A decision whose principal or consent records changed
+    /// before its commit is not recorded (`recorder`): it is made again with the principal and
+    /// the records read afresh, and a token that stopped working meanwhile is refused.
+    async fn decide_recorded(
+        &self,
+        principal: &TokenPrincipal,
+        request: AccessRequest,
+    ) -> CoreResult<(AccessDecision, String)> {
+        let mut fresh: Option<TokenPrincipal> = None;
+        for _ in 0..MAX_DECISION_ATTEMPTS {
+            let current = fresh.as_ref().unwrap_or(principal);
+            let prepared = self
+                .prepare_access_decision(current, request.clone())
+                .await?;
+            let PreparedDecision { decision, pending } = prepared;
+            let made_with = pending.made_with;
+            let answer = pending.row.response_json.clone();
+            let now = match self.record_prepared(pending).await {
+                Ok(()) => return Ok((decision, answer)),
+                Err(NotRecorded::Stale(now)) => now,
+                Err(NotRecorded::Failed(error)) => {
+                    return Err(crate::store::StoreError::Unavailable(error).into())
+                }
+            };
+            self.consents.observe(now.consent);
+            self.principals.observe(now.registry);
+            if made_with.registry != now.registry {
+                let again =
+                    self.authenticate_hash(&current.token_hash)
+                        .await
+                        .map_err(|refused| match refused {
+                            super::CredentialError::Store(error) => CoreError::Store(error),
+                            other => CoreError::TokenEnded(other.to_string()),
+                        })?;
+                fresh = Some(again);
+            }
+        }
+        Err(crate::store::StoreError::Unavailable(
+            "the registry or consent records kept changing while deciding; ask again".to_owned(),
+        )
+        .into())
     }
 
     /// Everything a decision takes but its durable record: validation, Cedar per field, the
@@ -264,17 +306,15 @@ impl Services {
         // Consent standing is told only to a step allowed to read for this purpose: a step that
         // may read no field learns nothing about anyone's consent.
         let may_read = !allowed_fields.is_empty();
-        let events = if may_read {
-            self.store
-                .consent_events_for(&names, checked.purpose.as_str())
-                .await?
+        let standings = if may_read {
+            Some(
+                self.consents
+                    .records_for(self.store.as_ref(), &names, checked.purpose.as_str())
+                    .await?,
+            )
         } else {
-            Vec::new()
+            None
         };
-        let mut by_subject: HashMap<&str, Vec<crate::domain::ConsentEvent>> = HashMap::new();
-        for (subject, event) in &events {
-            by_subject.entry(subject.as_str()).or_default().push(*event);
-        }
         let mut allowed_subjects = Vec::new();
         let mut denied_subjects = Vec::new();
         for subject in &checked.subjects {
@@ -285,9 +325,10 @@ impl Services {
                 });
                 continue;
             }
-            let events = by_subject
-                .get(subject.as_str())
-                .map(Vec::as_slice)
+            let events = standings
+                .as_ref()
+                .and_then(|s| s.records.get(subject.as_str()))
+                .map(|records| &records[..])
                 .unwrap_or_default();
             match standing_of(events.iter().copied()) {
                 Standing::Allowed(basis) => allowed_subjects.push(AllowedSubject {
@@ -350,34 +391,60 @@ impl Services {
         );
         Ok(PreparedDecision {
             decision,
-            pending: super::recorder::PendingDecision { row, event },
+            pending: PendingDecision {
+                row,
+                event,
+                made_with: super::recorder::MadeWith {
+                    registry: principal.registry_generation,
+                    consent: standings.map(|s| s.generation),
+                },
+            },
         })
     }
 
     /// Commits a prepared decision and its ledger event (with others waiting, through the
-    /// recorder's group commit) and only then hands the answer back.
+    /// recorder's group commit) and only then hands the answer back: the answer of a decision
+    /// that is no longer what its principal and consent records give is not recorded, it is made
+    /// again.
     pub async fn record_access_decision(
         &self,
+        principal: &TokenPrincipal,
         prepared: PreparedDecision,
     ) -> CoreResult<AccessDecision> {
         let PreparedDecision { decision, pending } = prepared;
-        match &self.decisions {
-            Some(recorder) => recorder.record(pending).await?,
-            None => {
-                let mut tx = self.store.begin_write(self.now_ms()).await?;
-                tx.leaves_registry_unchanged();
-                tx.insert_access_decision(&pending.row).await?;
-                tx.touch_nhi(pending.row.nhi, self.now_ms()).await?;
-                tx.append_event(&pending.event).await?;
-                tx.commit().await?;
+        let request = pending.row.request_json.clone();
+        match self.record_prepared(pending).await {
+            Ok(()) => Ok(decision),
+            Err(NotRecorded::Failed(error)) => {
+                Err(crate::store::StoreError::Unavailable(error).into())
+            }
+            Err(NotRecorded::Stale(_)) => {
+                let request = serde_json::from_str(&request)
+                    .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+                self.decide_access(principal, request).await
             }
         }
-        Ok(decision)
+    }
+
+    async fn record_prepared(&self, pending: PendingDecision) -> Result<(), NotRecorded> {
+        match &self.decisions {
+            Some(recorder) => recorder.record(pending).await,
+            None => {
+                let now_ms = self.now_ms();
+                let tx = self.store.begin_write(now_ms).await?;
+                let now = super::recorder::record_holding(tx, &[&pending], now_ms).await?;
+                if pending.made_with.holds_at(now) {
+                    Ok(())
+                } else {
+                    Err(NotRecorded::Stale(now))
+                }
+            }
+        }
     }
 }
 
 /// A decision made and not yet recorded: it is answered only once recorded.
 pub struct PreparedDecision {
     pub decision: AccessDecision,
-    pending: super::recorder::PendingDecision,
+    pending: PendingDecision,
 }

@@ -90,6 +90,21 @@ pub struct TokenPrincipal {
     /// The fields the step's connected system exposes, with their categories.
     pub field_categories: Arc<HashMap<String, FieldCategory>>,
     pub expires_at: DateTime<Utc>,
+    /// The token's hash and the registry generation this principal was read at: an access
+    /// decision confirms the generation at its commit and reads the principal again if it moved.
+    pub(super) token_hash: String,
+    pub(super) registry_generation: i64,
+}
+
+/// The hash a well-formed bearer token is stored under.
+fn checked_token_hash(token: &str) -> Result<String, CredentialError> {
+    if looks_like_token(token) {
+        Ok(token_hash(token))
+    } else {
+        Err(CredentialError::InvalidToken(
+            "the access token is malformed".to_owned(),
+        ))
+    }
 }
 
 /// `step:<id>`, the only scope there is.
@@ -334,22 +349,54 @@ impl Services {
     /// it is now: suspension, revocation, expiry, orphaning or the workflow leaving `active` end
     /// the token at once.
     pub async fn authenticate_token(&self, token: &str) -> Result<TokenPrincipal, CredentialError> {
-        let invalid = |why: &str| CredentialError::InvalidToken(why.to_owned());
-        if !looks_like_token(token) {
-            return Err(invalid("the access token is malformed"));
+        self.authenticate_hash(&checked_token_hash(token)?).await
+    }
+
+    /// The same for an access decision, without reading the store when this process already
+    /// holds the token's principal at the newest registry generation it knows of. The decision's
+    /// commit confirms that generation (`decide_access`), so a change committed meanwhile, here
+    /// or by another process, still ends the token before anything is recorded or answered.
+    pub async fn authenticate_token_for_decision(
+        &self,
+        token: &str,
+    ) -> Result<TokenPrincipal, CredentialError> {
+        let hash = checked_token_hash(token)?;
+        match self.principals.newest(&hash) {
+            Some((generation, resolved)) => self.principal_now(hash, generation, resolved),
+            None => self.authenticate_hash(&hash).await,
         }
-        let hash = token_hash(token);
+    }
+
+    /// The exact check: the registry generation read first, then the principal.
+    pub(super) async fn authenticate_hash(
+        &self,
+        hash: &str,
+    ) -> Result<TokenPrincipal, CredentialError> {
         // Read before the registry so that a change committed meanwhile has a newer generation
         // and replaces what is cached here at the next request.
-        let generation = self.store.registry_generation().await?;
-        let resolved = match self.principals.get(&hash, generation) {
+        let generations = self.store.generations().await?;
+        self.consents.observe(generations.consent);
+        let generation = generations.registry;
+        let resolved = match self.principals.get(hash, generation) {
             Some(resolved) => resolved,
             None => {
-                let resolved = self.resolve_token(&hash).await?;
-                self.principals.put(hash, generation, resolved.clone());
+                let resolved = self.resolve_token(hash).await?;
+                self.principals
+                    .put(hash.to_owned(), generation, resolved.clone());
                 resolved
             }
         };
+        self.principal_now(hash.to_owned(), generation, resolved)
+    }
+
+    /// What is checked at every use, cached or not: expiry, the identity's standing, and Cedar.
+    fn principal_now(
+        &self,
+        token_hash: String,
+        registry_generation: i64,
+        resolved: Resolved,
+    ) -> Result<TokenPrincipal, CredentialError> {
+        let invalid = |why: &str| CredentialError::InvalidToken(why.to_owned());
         let Resolved {
             token: row,
             nhi,
@@ -385,6 +432,8 @@ impl Services {
             step,
             field_categories: fields,
             expires_at,
+            token_hash,
+            registry_generation,
         })
     }
 

@@ -14,6 +14,7 @@ mod change_notices;
 mod claims;
 mod compliance;
 mod consent;
+mod consent_cache;
 mod credentials;
 mod delegations;
 mod demo;
@@ -192,6 +193,8 @@ pub struct Services {
     decisions: Option<Arc<recorder::DecisionRecorder>>,
     /// What recently presented access tokens stand for, checked against the registry generation.
     principals: Arc<principal_cache::PrincipalCache>,
+    /// The consent records access decisions read, checked against the consent generation.
+    consents: Arc<consent_cache::ConsentCache>,
     /// This process's delivery worker: its lease name and its wake-up.
     outbox: Arc<outbox::OutboxRuntime>,
     /// Signs the ledger's checkpoints (kept outside the database).
@@ -218,6 +221,7 @@ impl Services {
             notifier: None,
             decisions: None,
             principals: Arc::default(),
+            consents: Arc::default(),
             outbox: Arc::default(),
             log_key: None,
         }

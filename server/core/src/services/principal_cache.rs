@@ -4,10 +4,16 @@
 //! generation in its own commit, so checking one number per request keeps the cache exact, also
 //! across several console processes sharing one database. Time-dependent checks (token and
 //! identity expiry) and Cedar are still applied on every use.
+//!
+//! An access decision may skip even that read: it takes the entry read at the newest generation
+//! this process has seen, and its commit checks, under the ledger head's lock, that the
+//! generation is still that one (see `recorder`). A decision made for a principal that changed
+//! meanwhile is never recorded nor answered; it is made again from the registry.
 
 use crate::domain::{FieldCategory, Nhi, Step, Workflow};
 use crate::store::AccessTokenRow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Tokens remembered at most; the cache is emptied when full (tokens live ≤ 15 minutes).
@@ -22,9 +28,20 @@ pub(super) struct Resolved {
     pub fields: Arc<HashMap<String, FieldCategory>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct PrincipalCache {
     entries: Mutex<HashMap<String, (i64, Resolved)>>,
+    /// The newest registry generation this process has read or been told of.
+    newest: AtomicI64,
+}
+
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+            newest: AtomicI64::new(i64::MIN),
+        }
+    }
 }
 
 impl PrincipalCache {
@@ -40,7 +57,21 @@ impl PrincipalCache {
         }
     }
 
+    /// The entry for this token hash, with its generation, if it was read at the newest
+    /// generation this process knows of: still to be confirmed at the commit.
+    pub fn newest(&self, token_hash: &str) -> Option<(i64, Resolved)> {
+        let newest = self.newest.load(Ordering::Acquire);
+        self.get(token_hash, newest)
+            .map(|resolved| (newest, resolved))
+    }
+
+    /// Learns of a generation (read from the store or found at a commit).
+    pub fn observe(&self, generation: i64) {
+        self.newest.fetch_max(generation, Ordering::AcqRel);
+    }
+
     pub fn put(&self, token_hash: String, generation: i64, resolved: Resolved) {
+        self.observe(generation);
         let mut entries = self
             .entries
             .lock()

@@ -41,7 +41,9 @@ pub struct ScimPage<T> {
 /// A core error as the directory is told it: never the internals.
 pub(super) fn scim_error(error: CoreError) -> ScimError {
     match error {
-        CoreError::Unauthenticated => ScimError::unauthorized("a directory token is required"),
+        CoreError::Unauthenticated | CoreError::TokenEnded(_) => {
+            ScimError::unauthorized("a directory token is required")
+        }
         CoreError::Denied(_) | CoreError::Refused(_) => {
             ScimError::forbidden("this token may not provision people")
         }

@@ -81,6 +81,17 @@ impl Backend {
     }
 }
 
+/// Two counters in the ledger head, each moved in the commit of the writes it watches: the
+/// registry's by every write that may change what a token stands for (see
+/// [`WriteTx::leaves_registry_unchanged`]), the consent ledger's by every write of consent
+/// records. A value read with some data means the data is at least that new; the same value at a
+/// later commit means nothing it watches changed in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generations {
+    pub registry: i64,
+    pub consent: i64,
+}
+
 /// What `/readyz` reports about the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
@@ -224,9 +235,8 @@ pub trait Store:
     /// The Argon2id hash of an identity's client secret, if one was issued.
     async fn nhi_secret_hash(&self, id: NhiId) -> Result<Option<String>, StoreError>;
 
-    /// Bumped by every committed write that may change what a token stands for (see
-    /// [`WriteTx::leaves_registry_unchanged`]): equal values mean a cached principal still holds.
-    async fn registry_generation(&self) -> Result<i64, StoreError>;
+    /// The registry's and the consent ledger's generations as last committed.
+    async fn generations(&self) -> Result<Generations, StoreError>;
 
     /// The access token with this SHA-256 hash, expired or not.
     async fn access_token(&self, token_hash: &str) -> Result<Option<AccessTokenRow>, StoreError>;
@@ -432,6 +442,10 @@ pub trait WriteTx:
     /// cached principal holds, so it does not bump the registry generation. Every other write
     /// transaction bumps it: forgetting this call costs a cache refresh, never a stale grant.
     fn leaves_registry_unchanged(&mut self);
+
+    /// The generations committed before this transaction took the ledger head's lock: no other
+    /// write can move them until it commits or rolls back.
+    fn generations(&self) -> Generations;
 
     /// Appends an event to the ledger inside this transaction and returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64, StoreError>;

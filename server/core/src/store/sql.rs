@@ -72,6 +72,8 @@ macro_rules! shared_sql {
             head_hash: String,
             appended: bool,
             registry_unchanged: bool,
+            consent_changed: bool,
+            generations: crate::store::Generations,
         }
 
         impl $tx {
@@ -119,7 +121,8 @@ macro_rules! shared_sql {
                 // A write first: SQLite takes its write lock now (no deferred upgrade that could
                 // fail under concurrency), PostgreSQL locks the head row until commit.
                 let head = sqlx::query(
-                    "UPDATE ledger_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+                    "UPDATE ledger_head SET seq = seq WHERE id = 1 \
+                     RETURNING seq, hash, registry_generation, consent_generation",
                 )
                 .fetch_one(&mut *tx)
                 .await?;
@@ -130,6 +133,11 @@ macro_rules! shared_sql {
                     head_hash: sqlx::Row::try_get(&head, "hash")?,
                     appended: false,
                     registry_unchanged: false,
+                    consent_changed: false,
+                    generations: crate::store::Generations {
+                        registry: sqlx::Row::try_get(&head, "registry_generation")?,
+                        consent: sqlx::Row::try_get(&head, "consent_generation")?,
+                    },
                 })
             }
         }
@@ -698,6 +706,9 @@ macro_rules! shared_sql {
                 recorded_by: &str,
                 at_ms: i64,
             ) -> Result<(), crate::store::StoreError> {
+                // Consent standings kept in memory are checked against this at every decision's
+                // commit: the flag is set where consent is written, not left to callers.
+                self.consent_changed = true;
                 for record in records {
                     sqlx::query(
                         "INSERT INTO consent_records (id, subject, purpose, legal_basis, granted_at, \
@@ -847,6 +858,10 @@ macro_rules! shared_sql {
                 self.registry_unchanged = true;
             }
 
+            fn generations(&self) -> crate::store::Generations {
+                self.generations
+            }
+
             async fn append_event(
                 &mut self,
                 event: &crate::ledger::NewEvent,
@@ -882,11 +897,13 @@ macro_rules! shared_sql {
                 }
                 sqlx::query(
                     "UPDATE ledger_head SET seq = $1, hash = $2, \
-                     registry_generation = registry_generation + $3 WHERE id = 1",
+                     registry_generation = registry_generation + $3, \
+                     consent_generation = consent_generation + $4 WHERE id = 1",
                 )
                 .bind(self.head_seq)
                 .bind(&self.head_hash)
                 .bind(if self.registry_unchanged { 0_i64 } else { 1_i64 })
+                .bind(i64::from(self.consent_changed))
                 .execute(&mut *self.tx)
                 .await?;
                 self.tx.commit().await?;
@@ -1180,11 +1197,18 @@ macro_rules! shared_sql {
                     .flatten())
             }
 
-            async fn registry_generation(&self) -> Result<i64, crate::store::StoreError> {
-                let row = sqlx::query("SELECT registry_generation FROM ledger_head WHERE id = 1")
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(sqlx::Row::try_get(&row, 0)?)
+            async fn generations(
+                &self,
+            ) -> Result<crate::store::Generations, crate::store::StoreError> {
+                let row = sqlx::query(
+                    "SELECT registry_generation, consent_generation FROM ledger_head WHERE id = 1",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(crate::store::Generations {
+                    registry: sqlx::Row::try_get(&row, 0)?,
+                    consent: sqlx::Row::try_get(&row, 1)?,
+                })
             }
 
             async fn access_token(

@@ -48,7 +48,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Pages read through a mapping: a reader whose cache a commit invalidated (WAL mode
+            // drops a connection's whole page cache when the database changed) does not copy
+            // every page back in.
+            .pragma("mmap_size", "268435456");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.min(8))

@@ -370,7 +370,7 @@ async fn a_cached_principal_ends_when_another_process_changes_the_registry() {
         assert!(step.grant.fields.contains("email"), "{}", db.name);
 
         // Decisions do not change what a token stands for: the cache stays valid across them.
-        let before = db.store.registry_generation().await.unwrap();
+        let before = db.store.generations().await.unwrap().registry;
         let principal = present().await.unwrap();
         first
             .decide_access(
@@ -383,7 +383,7 @@ async fn a_cached_principal_ends_when_another_process_changes_the_registry() {
             )
             .await
             .unwrap();
-        assert_eq!(db.store.registry_generation().await.unwrap(), before);
+        assert_eq!(db.store.generations().await.unwrap().registry, before);
 
         second
             .change_nhi_state(&chain.admin, chain.reader, Lifecycle::Suspend, "Paused")

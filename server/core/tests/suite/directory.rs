@@ -119,7 +119,7 @@ async fn a_leaver_through_scim_orphans_their_agents_until_someone_takes_them_ove
         assert!(now.has_role(Role::Approver), "{}", db.name);
 
         // Leaver: Entra ID's shape, `active` as the string "False".
-        let before = services.store().registry_generation().await.unwrap();
+        let before = services.store().generations().await.unwrap().registry;
         services
             .scim_patch_user(
                 &scim,
@@ -128,7 +128,7 @@ async fn a_leaver_through_scim_orphans_their_agents_until_someone_takes_them_ove
             )
             .await
             .unwrap();
-        assert!(services.store().registry_generation().await.unwrap() > before);
+        assert!(services.store().generations().await.unwrap().registry > before);
         let refused = services
             .authenticate_token(&issued.access_token.0)
             .await

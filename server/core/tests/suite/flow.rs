@@ -7,6 +7,7 @@
 use crate::common;
 
 use chrono::Duration;
+use common::drafting::renew_tokens;
 use common::gate::{gate, sign};
 use common::templates::{draft_under, fill, proposal, with_tiers};
 use countersign_core::domain::Stage;
@@ -17,7 +18,7 @@ async fn the_flow_report_times_each_stage_from_the_draft() {
     for db in common::both().await {
         let (services, clock) = common::services(&db);
         let services = with_tiers(services, "1,2");
-        let g = gate(&services, &db).await;
+        let mut g = gate(&services, &db).await;
         // An hour after the draft, the approver signs; two hours later legal completes it.
         clock.advance(Duration::hours(1));
         common::gate::complete_evidence_of(&services, &g, &g.change.id).await;
@@ -49,6 +50,7 @@ async fn the_flow_report_times_each_stage_from_the_draft() {
                 .await
                 .unwrap();
         }
+        renew_tokens(&services, &mut g.session).await;
         draft_under(&services, &g, fill(&template.id, "Berlin", "Friday", "Hi.")).await;
         // And one waits, drafted now.
         let waiting = common::gate::another_change(&services, &g, "campaigns/autumn").await;

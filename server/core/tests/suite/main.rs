@@ -8,6 +8,7 @@ mod audit_search;
 mod auditor_tokens;
 mod credentials;
 mod decisions;
+mod decisions_confirmed;
 mod delegations;
 mod directory;
 mod drafts;

@@ -275,7 +275,7 @@ async fn a_daily_digest_gathers_the_notices_since_the_last_one_once() {
     use chrono::Timelike;
     for db in common::both().await {
         let (services, clock) = common::services(&db);
-        let g = gate(&services, &db).await;
+        let mut g = gate(&services, &db).await;
         let hour = u8::try_from((services.clock().now() + Duration::hours(2)).hour()).unwrap();
         services
             .set_notification_settings(
@@ -300,6 +300,7 @@ async fn a_daily_digest_gathers_the_notices_since_the_last_one_once() {
         assert_eq!(services.send_due_digests().await.unwrap(), 0, "once a day");
 
         // The next day's digest carries only what came since.
+        common::drafting::renew_tokens(&services, &mut g.session).await;
         another_change(&services, &g, "campaigns/digest-3").await;
         clock.advance(Duration::days(1));
         assert_eq!(services.send_due_digests().await.unwrap(), 1);

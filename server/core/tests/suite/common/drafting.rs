@@ -37,27 +37,59 @@ pub async fn session_with(services: &Services, db: &super::TestDb, chain: Chain)
         .activate_workflow(&chain.admin, workflow.id)
         .await
         .unwrap();
-    let principal = |id: String, secret: String, n: usize| {
-        let scope = format!("step:{}", workflow.steps[n].id);
-        async move {
-            let token = services
-                .issue_token(&id, &secret, Some(&scope))
-                .await
-                .unwrap();
-            services
-                .authenticate_token(&token.access_token.0)
-                .await
-                .unwrap()
-        }
-    };
-    let drafter = principal(chain.drafter.to_string(), chain.drafter_secret.clone(), 1).await;
-    let reader = principal(chain.reader.to_string(), chain.reader_secret.clone(), 0).await;
     Session {
+        drafter: token_for(
+            services,
+            &chain.drafter,
+            &chain.drafter_secret,
+            &workflow,
+            1,
+        )
+        .await,
+        reader: token_for(services, &chain.reader, &chain.reader_secret, &workflow, 0).await,
         chain,
         workflow,
-        drafter,
-        reader,
     }
+}
+
+/// New tokens for the drafter and the reader: tokens live 15 minutes, and a test that moves the
+/// clock past that acts again as an agent would, with a token issued now.
+pub async fn renew_tokens(services: &Services, session: &mut Session) {
+    let chain = &session.chain;
+    session.drafter = token_for(
+        services,
+        &chain.drafter,
+        &chain.drafter_secret,
+        &session.workflow,
+        1,
+    )
+    .await;
+    session.reader = token_for(
+        services,
+        &chain.reader,
+        &chain.reader_secret,
+        &session.workflow,
+        0,
+    )
+    .await;
+}
+
+async fn token_for(
+    services: &Services,
+    nhi: &countersign_core::domain::NhiId,
+    secret: &str,
+    workflow: &Workflow,
+    step: usize,
+) -> TokenPrincipal {
+    let scope = format!("step:{}", workflow.steps[step].id);
+    let token = services
+        .issue_token(&nhi.to_string(), secret, Some(&scope))
+        .await
+        .unwrap();
+    services
+        .authenticate_token(&token.access_token.0)
+        .await
+        .unwrap()
 }
 
 pub fn provenance(decisions: &[&str], fields: &[&str]) -> Provenance {
