@@ -488,7 +488,8 @@ pub async fn run(options: LoadOptions) -> anyhow::Result<Report> {
         let prepared = services
             .prepare_access_decision(&principal, request)
             .await?;
-        let answer = serde_json::to_vec(&prepared.decision)?;
+        // The reply is the stored answer's text (`decide_access_json`).
+        let answer = prepared.answer_json().to_owned();
         handling += started.elapsed();
         std::hint::black_box(answer);
         services

@@ -80,6 +80,11 @@ pub struct Subject(String);
 
 impl Subject {
     pub fn parse(raw: &str) -> Result<Self, ConsentError> {
+        Self::checked(raw).map(|subject| Self(subject.to_owned()))
+    }
+
+    /// The subject id `raw` names, trimmed, without copying it.
+    pub fn checked(raw: &str) -> Result<&str, ConsentError> {
         let raw = raw.trim();
         let ok = !raw.is_empty()
             && raw.len() <= 128
@@ -87,7 +92,7 @@ impl Subject {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.:@".contains(c));
         if ok {
-            Ok(Self(raw.to_owned()))
+            Ok(raw)
         } else {
             Err(ConsentError::BadSubject)
         }

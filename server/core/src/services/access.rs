@@ -70,13 +70,14 @@ impl AccessDecision {
 }
 
 /// The request, checked: bounded, no duplicates, every value well-formed.
-struct Checked {
+struct Checked<'a> {
     purpose: PurposeName,
-    fields: Vec<String>,
-    subjects: Vec<Subject>,
+    fields: &'a [String],
+    /// Subject ids, trimmed.
+    subjects: Vec<&'a str>,
 }
 
-fn check_request(request: &AccessRequest) -> CoreResult<Checked> {
+fn check_request(request: &AccessRequest) -> CoreResult<Checked<'_>> {
     let purpose = PurposeName::parse(&request.purpose)
         .map_err(|e| CoreError::invalid("purpose", e.to_string()))?;
     if request.fields.is_empty() || request.fields.len() > MAX_DECISION_FIELDS {
@@ -115,21 +116,23 @@ fn check_request(request: &AccessRequest) -> CoreResult<Checked> {
         }
     }
     let mut subjects = Vec::with_capacity(request.subjects.len());
-    let mut seen = BTreeSet::new();
     for (n, raw) in request.subjects.iter().enumerate() {
-        let subject = Subject::parse(raw)
+        let subject = Subject::checked(raw)
             .map_err(|e| CoreError::invalid("subjects", format!("subjects[{n}]: {e}")))?;
-        if !seen.insert(subject.clone()) {
+        subjects.push(subject);
+    }
+    let mut seen = std::collections::HashSet::with_capacity(subjects.len());
+    for (n, subject) in subjects.iter().enumerate() {
+        if !seen.insert(*subject) {
             return Err(CoreError::invalid(
                 "subjects",
-                format!("subjects[{n}]: `{}` appears twice", subject.as_str()),
+                format!("subjects[{n}]: `{subject}` appears twice"),
             ));
         }
-        subjects.push(subject);
     }
     Ok(Checked {
         purpose,
-        fields: request.fields.clone(),
+        fields: &request.fields,
         subjects,
     })
 }
@@ -214,9 +217,7 @@ impl Services {
         let mut fresh: Option<TokenPrincipal> = None;
         for _ in 0..MAX_DECISION_ATTEMPTS {
             let current = fresh.as_ref().unwrap_or(principal);
-            let prepared = self
-                .prepare_access_decision(current, request.clone())
-                .await?;
+            let prepared = self.prepare_decision(current, &request).await?;
             let PreparedDecision { decision, pending } = prepared;
             let made_with = pending.made_with;
             let answer = pending.row.response_json.clone();
@@ -254,7 +255,15 @@ impl Services {
         principal: &TokenPrincipal,
         request: AccessRequest,
     ) -> CoreResult<PreparedDecision> {
-        let checked = check_request(&request)?;
+        self.prepare_decision(principal, &request).await
+    }
+
+    async fn prepare_decision(
+        &self,
+        principal: &TokenPrincipal,
+        request: &AccessRequest,
+    ) -> CoreResult<PreparedDecision> {
+        let checked = check_request(request)?;
         let step = &principal.step;
         let resource = Resource::step(&principal.workflow, step);
 
@@ -276,7 +285,7 @@ impl Services {
         let mut allowed_fields = Vec::new();
         let mut denied_fields = Vec::new();
         let mut verdicts = known.iter().zip(decisions);
-        for field in &checked.fields {
+        for field in checked.fields {
             if !categories.contains_key(field) {
                 denied_fields.push(DeniedField {
                     field: field.clone(),
@@ -298,18 +307,14 @@ impl Services {
         }
 
         // Subjects: the newest consent event for the purpose decides.
-        let names: Vec<String> = checked
-            .subjects
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect();
+        let names = &checked.subjects;
         // Consent standing is told only to a step allowed to read for this purpose: a step that
         // may read no field learns nothing about anyone's consent.
         let may_read = !allowed_fields.is_empty();
         let standings = if may_read {
             Some(
                 self.consents
-                    .records_for(self.store.as_ref(), &names, checked.purpose.as_str())
+                    .records_for(self.store.as_ref(), names, checked.purpose.as_str())
                     .await?,
             )
         } else {
@@ -317,26 +322,26 @@ impl Services {
         };
         let mut allowed_subjects = Vec::new();
         let mut denied_subjects = Vec::new();
-        for subject in &checked.subjects {
+        for (n, subject) in checked.subjects.iter().enumerate() {
             if !may_read {
                 denied_subjects.push(DeniedSubject {
-                    subject: subject.as_str().to_owned(),
+                    subject: (*subject).to_owned(),
                     reason: "no_field_allowed".to_owned(),
                 });
                 continue;
             }
             let events = standings
                 .as_ref()
-                .and_then(|s| s.records.get(subject.as_str()))
+                .and_then(|s| s.records.get(n))
                 .map(|records| &records[..])
                 .unwrap_or_default();
             match standing_of(events.iter().copied()) {
                 Standing::Allowed(basis) => allowed_subjects.push(AllowedSubject {
-                    subject: subject.as_str().to_owned(),
+                    subject: (*subject).to_owned(),
                     legal_basis: basis.as_str().to_owned(),
                 }),
                 other => denied_subjects.push(DeniedSubject {
-                    subject: subject.as_str().to_owned(),
+                    subject: (*subject).to_owned(),
                     reason: other.reason().unwrap_or("no_consent").to_owned(),
                 }),
             }
@@ -358,7 +363,7 @@ impl Services {
             workflow: principal.workflow.id,
             step: step.id,
             purpose: checked.purpose.as_str().to_owned(),
-            request_json: serde_json::to_string(&request).map_err(encode)?,
+            request_json: serde_json::to_string(request).map_err(encode)?,
             response_json: serde_json::to_string(&decision).map_err(encode)?,
             decided_at_ms: self.now_ms(),
             expires_at_ms: crate::clock::to_millis(decision.expires_at),
@@ -366,12 +371,11 @@ impl Services {
         // The ledger carries the fields and counts, and a digest binding the exact request and
         // answer stored with the decision in the same transaction: the subject lists stay out of
         // the chain's hashing (the hot path), yet any later change to them breaks the digest.
-        let digest = format!(
-            "sha256:{}",
-            hex::encode(sha2::Sha256::digest(
-                format!("{}\n{}", row.request_json, row.response_json).as_bytes()
-            ))
-        );
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(row.request_json.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(row.response_json.as_bytes());
+        let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
         let event = NewEvent::new(
             &principal.actor,
             "access.decided",
@@ -447,4 +451,11 @@ impl Services {
 pub struct PreparedDecision {
     pub decision: AccessDecision,
     pending: PendingDecision,
+}
+
+impl PreparedDecision {
+    /// The answer as stored and sent: the JSON text the ledger's digest binds.
+    pub fn answer_json(&self) -> &str {
+        &self.pending.row.response_json
+    }
 }

@@ -46,10 +46,11 @@ impl Default for ConsentCache {
     }
 }
 
-/// The records of the subjects asked about, and the generation to confirm at the commit.
+/// The records of the subjects asked about, in the order asked, and the generation to confirm
+/// at the commit.
 pub(super) struct Standings {
     pub generation: i64,
-    pub records: HashMap<String, Records>,
+    pub records: Vec<Records>,
 }
 
 impl ConsentCache {
@@ -74,23 +75,25 @@ impl ConsentCache {
     pub async fn records_for(
         &self,
         store: &dyn Store,
-        subjects: &[String],
+        subjects: &[&str],
         purpose: &str,
     ) -> Result<Standings, StoreError> {
         if self.kept().generation == i64::MIN {
             self.observe(store.generations().await?.consent);
         }
+        let none: Records = Arc::new([]);
         let (generation, mut records, missing) = {
             let kept = self.kept();
             let by_subject = kept.entries.get(purpose);
-            let mut records = HashMap::with_capacity(subjects.len());
+            let mut records = Vec::with_capacity(subjects.len());
             let mut missing = Vec::new();
-            for subject in subjects {
-                match by_subject.and_then(|m| m.get(subject)) {
-                    Some(found) => {
-                        records.insert(subject.clone(), found.clone());
+            for (n, subject) in subjects.iter().enumerate() {
+                match by_subject.and_then(|m| m.get(*subject)) {
+                    Some(found) => records.push(found.clone()),
+                    None => {
+                        records.push(none.clone());
+                        missing.push(n);
                     }
-                    None => missing.push(subject.clone()),
                 }
             }
             (kept.generation, records, missing)
@@ -103,27 +106,27 @@ impl ConsentCache {
         }
         // Read after the generation was: the records are at least that new, so confirming that
         // generation at the commit is never too lenient.
-        let mut read: HashMap<String, Vec<ConsentEvent>> =
-            missing.iter().map(|s| (s.clone(), Vec::new())).collect();
-        for (subject, event) in store.consent_events_for(&missing, purpose).await? {
+        let asked: Vec<String> = missing.iter().map(|&n| subjects[n].to_owned()).collect();
+        let mut read: HashMap<String, Vec<ConsentEvent>> = HashMap::new();
+        for (subject, event) in store.consent_events_for(&asked, purpose).await? {
             read.entry(subject).or_default().push(event);
         }
         let mut kept = self.kept();
         // Kept only if no newer generation arrived meanwhile: these records may predate it.
         let keep = kept.generation == generation;
-        if keep && kept.count + read.len() > MAX_SUBJECTS {
+        if keep && kept.count + asked.len() > MAX_SUBJECTS {
             kept.entries.clear();
             kept.count = 0;
         }
-        for (subject, events) in read {
-            let events: Records = events.into();
+        for (n, subject) in missing.into_iter().zip(asked) {
+            let events: Records = read.remove(&subject).unwrap_or_default().into();
+            records[n] = events.clone();
             if keep {
                 let by_subject = kept.entries.entry(purpose.to_owned()).or_default();
-                if by_subject.insert(subject.clone(), events.clone()).is_none() {
+                if by_subject.insert(subject, events).is_none() {
                     kept.count += 1;
                 }
             }
-            records.insert(subject, events);
         }
         Ok(Standings {
             generation,
