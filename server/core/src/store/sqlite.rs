@@ -138,6 +138,7 @@ impl super::investigate::InvestigateIndex for SqliteWriteTx {
 }
 /// How SQLite reads the subjects of the answers (JSON).
 impl super::subject_index::SubjectIndexSql for SqliteStore {
+    const BEFORE_BATCH: &'static str = "";
     const INSERT_SUBJECTS: &'static str =
         "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
          SELECT json_extract(s.value, '$.subject'), d.decided_at, d.id \

@@ -60,6 +60,8 @@ pub(super) const BATCH_SIZE: &str = "SELECT COUNT(*) FROM audit_events \
 /// duplicates, and a subject is allowed or denied). Events name a decision
 /// `decision:<id>`.
 pub(super) trait SubjectIndexSql {
+    /// Run first in the batch's transaction when not empty (settings for that transaction).
+    const BEFORE_BATCH: &'static str;
     const INSERT_SUBJECTS: &'static str;
 }
 
@@ -111,6 +113,10 @@ macro_rules! subject_index_sql {
                     .fetch_one(&mut *tx)
                     .await?;
                 if decisions > 0 {
+                    let before = <$store as ix::SubjectIndexSql>::BEFORE_BATCH;
+                    if !before.is_empty() {
+                        sqlx::query(before).execute(&mut *tx).await?;
+                    }
                     sqlx::query(<$store as ix::SubjectIndexSql>::INSERT_SUBJECTS)
                         .bind(mark)
                         .bind(end)
