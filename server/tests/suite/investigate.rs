@@ -294,10 +294,23 @@ async fn a_subjects_decisions_come_in_pages_newest_first() {
         let services = &p.services;
         let admin = &p.g.session.chain.admin;
         let mut made = Vec::new();
-        for _ in 0..countersign_core::services::DECISIONS_PER_PAGE + 3 {
+        for n in 0..countersign_core::services::DECISIONS_PER_PAGE + 3 {
             made.push(decide_about(services, &p.g.session.drafter, &["crm-paged", "crm-9"]).await);
+            if n % 3 == 0 {
+                decide_about(services, &p.g.session.drafter, &["crm-9"]).await;
+            }
         }
         made.reverse();
+        // Indexed in small batches: the subject's decisions lie in many posting lists, some
+        // shorter than others, and the page's end cuts through one.
+        while db
+            .store
+            .index_decision_subjects(4, None)
+            .await
+            .unwrap()
+            .decisions
+            > 0
+        {}
         let first = services
             .investigate(admin, "subject", "crm-paged", None)
             .await

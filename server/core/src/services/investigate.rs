@@ -124,20 +124,19 @@ pub struct ChainDecision {
     pub subjects_denied: usize,
 }
 
-/// `decided_at_ms.decision_id`, as a page link carries it.
+/// The ledger sequence a page starts before, as a page link carries it.
 pub fn cursor_text(cursor: &DecisionCursor) -> String {
-    format!("{}.{}", cursor.decided_at_ms, cursor.decision_id)
+    cursor.seq.to_string()
 }
 
 fn parse_cursor(raw: &str) -> CoreResult<DecisionCursor> {
-    let bad = || CoreError::invalid("before", "not a page of this search; start again");
-    let (at, id) = raw.split_once('.').ok_or_else(bad)?;
-    let decided_at_ms = at.parse::<i64>().map_err(|_| bad())?;
-    let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok(DecisionCursor {
-        decided_at_ms,
-        decision_id: id.hyphenated().to_string(),
-    })
+    match raw.parse::<i64>() {
+        Ok(seq) if seq > 0 => Ok(DecisionCursor { seq }),
+        _ => Err(CoreError::invalid(
+            "before",
+            "not a page of this search; start again",
+        )),
+    }
 }
 
 fn delivery(effect: &Effect) -> Delivery {
@@ -249,7 +248,7 @@ impl Services {
             InvestigationQuery::Subject(subject) => (
                 Some({
                     self.index_decision_subjects().await?;
-                    self.trace_subject(subject.as_str(), before.as_ref(), &mut names)
+                    self.trace_subject(subject.as_str(), before, &mut names)
                         .await?
                 }),
                 Vec::new(),
@@ -352,21 +351,19 @@ impl Services {
     async fn trace_subject(
         &self,
         subject: &str,
-        before: Option<&DecisionCursor>,
+        before: Option<DecisionCursor>,
         names: &mut Names,
     ) -> CoreResult<SubjectTrace> {
         let total = self.store.subject_decision_count(subject).await?;
-        let mut rows = self
+        let mut recorded = self
             .store
             .subject_decisions(subject, before, DECISIONS_PER_PAGE as i64 + 1)
             .await?;
-        let next = (rows.len() > DECISIONS_PER_PAGE).then(|| {
-            rows.truncate(DECISIONS_PER_PAGE);
-            rows.last().map(|r: &AccessDecisionRow| DecisionCursor {
-                decided_at_ms: r.decided_at_ms,
-                decision_id: r.id.clone(),
-            })
+        let next = (recorded.len() > DECISIONS_PER_PAGE).then(|| {
+            recorded.truncate(DECISIONS_PER_PAGE);
+            recorded.last().map(|r| DecisionCursor { seq: r.seq })
         });
+        let rows: Vec<AccessDecisionRow> = recorded.into_iter().map(|r| r.row).collect();
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let citations = self.store.citations_of(&ids).await?;
         // Each citing change once, with its deliveries, read in one snapshot per change.

@@ -1,5 +1,5 @@
-//! What incident tracing reads: the decisions that named a subject (newest first, through
-//! `decision_subjects`), the change versions citing decisions (`change_citations`) and the
+//! What incident tracing reads: the decisions that named a subject (newest recorded first,
+//! through the posting lists of `subject_postings`), the change versions citing decisions (`change_citations`) and the
 //! changes published at a target reference. Citations are written beside the version that
 //! makes them, by SQL each backend supplies ([`InvestigateIndex`]); subjects behind the
 //! decisions (see `subject_index`).
@@ -21,23 +21,30 @@ pub struct Citation {
     pub version: i64,
 }
 
-/// Where a page of a subject's decisions starts: strictly older than this decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a page of a subject's decisions starts: recorded strictly before this ledger sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecisionCursor {
-    pub decided_at_ms: i64,
-    pub decision_id: String,
+    pub seq: i64,
+}
+
+/// A decision with the ledger sequence of its `access.decided` event.
+#[derive(Debug, Clone)]
+pub struct RecordedDecision {
+    pub seq: i64,
+    pub row: AccessDecisionRow,
 }
 
 #[async_trait]
 pub trait InvestigateReads {
-    /// The decisions whose answer names `subject`, newest first, at most `limit`, older than
-    /// `before` when given.
+    /// The decisions whose answer names `subject`, newest recorded first, at most `limit`,
+    /// recorded before `before` when given. Only what the subject index holds (see
+    /// `SubjectIndexing`).
     async fn subject_decisions(
         &self,
         subject: &str,
-        before: Option<&DecisionCursor>,
+        before: Option<DecisionCursor>,
         limit: i64,
-    ) -> Result<Vec<AccessDecisionRow>, StoreError>;
+    ) -> Result<Vec<RecordedDecision>, StoreError>;
     /// How many decisions name `subject`.
     async fn subject_decision_count(&self, subject: &str) -> Result<i64, StoreError>;
     /// Every change version citing one of `decisions` (at most a few hundred ids).
@@ -51,17 +58,8 @@ pub trait InvestigateReads {
     ) -> Result<Vec<String>, StoreError>;
 }
 
-/// The page of ids is taken from the index first, then each decision by its key: the plan
-/// stays a walk of one subject's index entries however the tables' statistics stand.
-pub(super) const SUBJECT_DECISIONS: &str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
-     d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at \
-     FROM (SELECT decision_id, decided_at FROM decision_subjects \
-           WHERE subject = $1 \
-             AND (decided_at < $2 OR (decided_at = $2 AND decision_id < $3)) \
-           ORDER BY decided_at DESC, decision_id DESC LIMIT $4) s \
-     JOIN access_decisions d ON d.id = s.decision_id \
-     ORDER BY s.decided_at DESC, s.decision_id DESC";
-pub(super) const SUBJECT_COUNT: &str = "SELECT COUNT(*) FROM decision_subjects WHERE subject = $1";
+pub(super) const SUBJECT_COUNT: &str =
+    "SELECT COALESCE(SUM(decisions), 0) FROM subject_postings WHERE subject = $1";
 pub(super) const AT_TARGET: &str = "SELECT id FROM ( \
      SELECT id, created_at FROM change_requests WHERE target_ref = $1 \
      UNION \
@@ -79,14 +77,6 @@ pub(super) fn citations_sql(count: usize) -> String {
     )
 }
 
-/// A cursor beyond every decision: the first page.
-pub(super) fn start(before: Option<&DecisionCursor>) -> (i64, &str) {
-    match before {
-        Some(c) => (c.decided_at_ms, c.decision_id.as_str()),
-        None => (i64::MAX, ""),
-    }
-}
-
 macro_rules! investigate_sql {
     ($store:ident) => {
         #[async_trait::async_trait]
@@ -94,19 +84,25 @@ macro_rules! investigate_sql {
             async fn subject_decisions(
                 &self,
                 subject: &str,
-                before: Option<&super::investigate::DecisionCursor>,
+                before: Option<super::investigate::DecisionCursor>,
                 limit: i64,
-            ) -> Result<Vec<crate::store::AccessDecisionRow>, crate::store::StoreError> {
-                let (at, id) = super::investigate::start(before);
-                sqlx::query(super::investigate::SUBJECT_DECISIONS)
+            ) -> Result<Vec<super::investigate::RecordedDecision>, crate::store::StoreError> {
+                use sqlx::Row;
+                let before = before.map_or(i64::MAX, |c| c.seq);
+                sqlx::query(<$store as super::subject_index::SubjectIndexSql>::SUBJECT_DECISIONS)
                     .bind(subject)
-                    .bind(at)
-                    .bind(id)
+                    .bind(before)
+                    .bind(limit.saturating_add(1))
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
-                    .map(super::consent::decision_from_row)
+                    .map(|row| {
+                        Ok(super::investigate::RecordedDecision {
+                            seq: row.try_get("seq")?,
+                            row: super::consent::decision_from_row(row)?,
+                        })
+                    })
                     .collect()
             }
 

@@ -136,7 +136,7 @@ pub use effects::{EffectReads, EffectWrites, OutboxBacklog};
 pub use flow::FlowReads;
 pub use gate::{GateReads, GateWrites, QueueCounts, QueueFilter};
 pub use integrity::{IntegrityStore, IntegrityWrites};
-pub use investigate::{Citation, DecisionCursor, InvestigateReads};
+pub use investigate::{Citation, DecisionCursor, InvestigateReads, RecordedDecision};
 pub use notifications::{NewNotification, NotificationRow, NotificationStore, NotificationWrites};
 pub use person_link::PersonLinkWrites;
 pub use registry_reads::RegistryReads;

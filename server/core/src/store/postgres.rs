@@ -58,21 +58,60 @@ impl super::investigate::InvestigateIndex for PostgresWriteTx {
          SELECT DISTINCT c, $2, $3 \
          FROM jsonb_array_elements_text($1::jsonb -> 'access_decisions') c";
 }
-/// How PostgreSQL reads the subjects of the answers (JSON): each answer parsed once, sorted
-/// byte-wise as the index keeps them, in memory (a batch's hundred thousand rows would spill
-/// the default 4 MB of sort memory to disk).
+/// How PostgreSQL keeps posting lists: arrays of ledger sequences.
 impl super::subject_index::SubjectIndexSql for PostgresStore {
-    const BEFORE_BATCH: &'static str = "SET LOCAL work_mem = '64MB'";
-    const INSERT_SUBJECTS: &'static str =
-        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
-         SELECT DISTINCT (s ->> 'subject') COLLATE \"C\", d.decided_at, d.id \
-         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
-              LATERAL (SELECT d.response_json::jsonb AS answer) a, \
-              jsonb_array_elements((a.answer -> 'allowed_subjects') \
-                                   || (a.answer -> 'denied_subjects')) s \
-         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
-         ORDER BY 1, 2, 3";
+    const SUBJECT_DECISIONS: &'static str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
+         d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at, s.seq \
+         FROM (SELECT q AS seq \
+               FROM (SELECT seqs FROM subject_postings \
+                     WHERE subject = $1 AND first_seq < $2 \
+                     ORDER BY first_seq DESC LIMIT $3) p, unnest(p.seqs) q \
+               WHERE q < $2 ORDER BY 1 DESC LIMIT $4) s \
+         JOIN audit_events e ON e.seq = s.seq \
+         JOIN access_decisions d ON d.id = substr(e.subject, 10) \
+         ORDER BY s.seq DESC";
 }
+impl PostgresStore {
+    /// A batch's posting lists in one statement, its columns as arrays (each list as the text
+    /// of an array: `UNNEST` would flatten an array of arrays).
+    async fn insert_postings(
+        conn: &mut sqlx::PgConnection,
+        postings: &[super::subject_index::Posting],
+    ) -> Result<(), StoreError> {
+        let seqs = |p: &super::subject_index::Posting| {
+            let listed: Vec<String> = p.seqs.iter().map(i64::to_string).collect();
+            format!("{{{}}}", listed.join(","))
+        };
+        sqlx::query(
+            "INSERT INTO subject_postings (subject, first_seq, decisions, seqs) \
+             SELECT s, f, n, q::bigint[] \
+             FROM UNNEST($1::text[], $2::bigint[], $3::int[], $4::text[]) AS p(s, f, n, q)",
+        )
+        .bind(
+            postings
+                .iter()
+                .map(|p| p.subject.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            postings
+                .iter()
+                .map(super::subject_index::Posting::first_seq)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            postings
+                .iter()
+                .map(super::subject_index::Posting::decisions)
+                .collect::<Vec<_>>(),
+        )
+        .bind(postings.iter().map(seqs).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
 impl PostgresWriteTx {
     /// Each batch as one statement per table, its columns as arrays.
     async fn insert_decision_batch(

@@ -136,22 +136,49 @@ impl super::investigate::InvestigateIndex for SqliteWriteTx {
         "INSERT INTO change_citations (decision_id, change_id, version) \
          SELECT DISTINCT c.value, $2, $3 FROM json_each($1, '$.access_decisions') c";
 }
-/// How SQLite reads the subjects of the answers (JSON).
+/// How SQLite keeps posting lists: JSON arrays of ledger sequences.
 impl super::subject_index::SubjectIndexSql for SqliteStore {
-    const BEFORE_BATCH: &'static str = "";
-    const INSERT_SUBJECTS: &'static str =
-        "INSERT INTO decision_subjects (subject, decided_at, decision_id) \
-         SELECT json_extract(s.value, '$.subject'), d.decided_at, d.id \
-         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
-              json_each(d.response_json, '$.allowed_subjects') s \
-         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
-         UNION ALL \
-         SELECT json_extract(s.value, '$.subject'), d.decided_at, d.id \
-         FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10), \
-              json_each(d.response_json, '$.denied_subjects') s \
-         WHERE e.seq > $1 AND e.seq <= $2 AND e.action = 'access.decided' \
-         ORDER BY 1, 2, 3";
+    const SUBJECT_DECISIONS: &'static str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
+         d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at, s.seq \
+         FROM (SELECT CAST(j.value AS INTEGER) AS seq \
+               FROM (SELECT seqs FROM subject_postings \
+                     WHERE subject = $1 AND first_seq < $2 \
+                     ORDER BY first_seq DESC LIMIT $3) p, json_each(p.seqs) j \
+               WHERE j.value < $2 ORDER BY 1 DESC LIMIT $4) s \
+         JOIN audit_events e ON e.seq = s.seq \
+         JOIN access_decisions d ON d.id = substr(e.subject, 10) \
+         ORDER BY s.seq DESC";
 }
+impl SqliteStore {
+    /// A batch's posting lists as one JSON array (see `insert_decision_batch`).
+    async fn insert_postings(
+        conn: &mut sqlx::SqliteConnection,
+        postings: &[super::subject_index::Posting],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<serde_json::Value> = postings
+            .iter()
+            .map(|p| {
+                serde_json::json!([
+                    p.subject,
+                    p.first_seq(),
+                    p.decisions(),
+                    serde_json::Value::from(p.seqs.clone()).to_string()
+                ])
+            })
+            .collect();
+        let rows = serde_json::to_string(&rows)
+            .map_err(|e| StoreError::Corrupt(format!("postings not encodable: {e}")))?;
+        sqlx::query(
+            "INSERT INTO subject_postings (subject, first_seq, decisions, seqs) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)",
+        )
+        .bind(rows)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
 impl SqliteWriteTx {
     /// Each batch as one JSON array per table: SQLite scans its parameter names for every
     /// numbered parameter bound, so thousands of them would cost more than the JSON.

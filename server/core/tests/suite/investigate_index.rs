@@ -1,6 +1,7 @@
 //! The incident-tracing indexes: citations written beside what they cite, subjects behind the
-//! decisions (and caught up by every subject search), both rebuilt by migration 0025 from the
-//! answers and provenance on record exactly as they were written — on SQLite and PostgreSQL.
+//! decisions as posting lists (and caught up by every subject search), both rebuilt by
+//! migrations 0025 and 0031 from the answers and provenance on record exactly as they were
+//! written — on SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,26 +12,35 @@ use countersign_core::domain::Role;
 use countersign_core::services::AccessRequest;
 use sqlx::Connection;
 
-type Subjects = Vec<(String, i64, String)>;
+type Subjects = Vec<(String, String)>;
 type Citations = Vec<(String, String, i64)>;
 
-const SUBJECTS: &str =
-    "SELECT subject, decided_at, decision_id FROM decision_subjects ORDER BY 1, 2, 3";
+/// Every (subject, decision) the posting lists hold.
+const SQLITE_SUBJECTS: &str = "SELECT p.subject, substr(e.subject, 10) \
+     FROM subject_postings p, json_each(p.seqs) j JOIN audit_events e ON e.seq = j.value \
+     ORDER BY 1, 2";
+const POSTGRES_SUBJECTS: &str = "SELECT p.subject::text, substr(e.subject, 10) \
+     FROM subject_postings p CROSS JOIN LATERAL unnest(p.seqs) q \
+     JOIN audit_events e ON e.seq = q ORDER BY 1, 2";
 const CITATIONS: &str =
     "SELECT decision_id, change_id, version FROM change_citations ORDER BY 1, 2, 3";
-/// The database as it was before migration 0025.
-const UNDO: [&str; 4] = [
-    "DROP TABLE decision_subjects",
+/// The database as it was before migration 0025 (and 0031, which regroups what 0025 wrote).
+const UNDO: [&str; 5] = [
+    "DROP TABLE subject_postings",
     "DROP TABLE change_citations",
     "DROP INDEX change_requests_target_ref",
     "DELETE FROM _sqlx_migrations WHERE version = 25",
+    "DELETE FROM _sqlx_migrations WHERE version = 31",
 ];
 
 async fn rows_and_undo(db: &TestDb, undo: bool) -> (Subjects, Citations) {
     if db.name == "sqlite" {
         let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
         let rows = (
-            sqlx::query_as(SUBJECTS).fetch_all(&mut conn).await.unwrap(),
+            sqlx::query_as(SQLITE_SUBJECTS)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap(),
             sqlx::query_as(CITATIONS)
                 .fetch_all(&mut conn)
                 .await
@@ -43,7 +53,10 @@ async fn rows_and_undo(db: &TestDb, undo: bool) -> (Subjects, Citations) {
     } else {
         let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
         let rows = (
-            sqlx::query_as(SUBJECTS).fetch_all(&mut conn).await.unwrap(),
+            sqlx::query_as(POSTGRES_SUBJECTS)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap(),
             sqlx::query_as(CITATIONS)
                 .fetch_all(&mut conn)
                 .await
@@ -57,7 +70,7 @@ async fn rows_and_undo(db: &TestDb, undo: bool) -> (Subjects, Citations) {
 }
 
 #[tokio::test]
-async fn migration_0025_rebuilds_both_indexes_exactly_as_they_are_written() {
+async fn migrations_0025_and_0031_rebuild_both_indexes_exactly_as_they_are_written() {
     for db in common::both().await {
         let (services, _clock) = common::services(&db);
         let g = gate(&services, &db).await;
@@ -90,8 +103,8 @@ async fn migration_0025_rebuilds_both_indexes_exactly_as_they_are_written() {
         let named = |decision: &str| -> Vec<&str> {
             subjects
                 .iter()
-                .filter(|(_, _, d)| d == decision)
-                .map(|(s, _, _)| s.as_str())
+                .filter(|(_, d)| d == decision)
+                .map(|(s, _)| s.as_str())
                 .collect()
         };
         assert_eq!(named(&spaced), vec!["crm-1", "crm-2"], "{}", db.name);
@@ -115,7 +128,7 @@ async fn migration_0025_rebuilds_both_indexes_exactly_as_they_are_written() {
 
 async fn indexed(db: &TestDb) -> Vec<String> {
     let (subjects, _) = rows_and_undo(db, false).await;
-    subjects.into_iter().map(|(_, _, d)| d).collect()
+    subjects.into_iter().map(|(_, d)| d).collect()
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ const BOOKKEEPING: [&str; 5] = [
     "sessions",
     "throttles",
     "_sqlx_migrations",
-    "decision_subjects",
+    "subject_postings",
     "decision_index_mark",
 ];
 /// What a refused command may leave: one ledger event flagging the attempt, and the notice
