@@ -35,6 +35,7 @@ const BATCH: usize = 5_000;
 pub struct InvestigateReport {
     pub backend: String,
     pub decisions: usize,
+    /// Subjects named, over all decisions (what the index holds, as posting lists).
     pub index_rows: usize,
     pub seed_time: Duration,
     /// How long the subject indexer took to index every seeded decision.
@@ -47,7 +48,7 @@ impl InvestigateReport {
     pub fn print(&self) {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!(
-            "{}: {} access decisions seeded in {:.1} s; their {} subject index rows written \
+            "{}: {} access decisions seeded in {:.1} s; their {} subject mentions indexed \
              behind them in {:.1} s ({:.0} decisions/s)",
             self.backend,
             self.decisions,

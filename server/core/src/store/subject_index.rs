@@ -51,11 +51,10 @@ pub trait SubjectIndexing {
     ) -> Result<IndexedBatch, StoreError>;
 }
 
-/// Locks the mark first: a second indexer (another process, or a search catching up) waits
-/// here, and SQLite takes its write lock now rather than upgrading later.
+/// Locks the mark: a second indexer (another process, or a search catching up) waits here, and
+/// finds whether the mark it read its batch from still stands.
 pub(super) const LOCK_MARK: &str =
     "UPDATE decision_index_mark SET seq = seq WHERE id = 1 RETURNING seq";
-pub(super) const HEAD: &str = "SELECT seq FROM ledger_head WHERE id = 1";
 /// Whether anything was appended after the mark, read without a lock.
 pub(super) const MARK_AND_HEAD: &str = "SELECT m.seq, h.seq FROM ledger_head h, \
      decision_index_mark m WHERE h.id = 1 AND m.id = 1";
@@ -148,36 +147,24 @@ macro_rules! subject_index_sql {
                 up_to: Option<i64>,
             ) -> Result<super::subject_index::IndexedBatch, crate::store::StoreError> {
                 use super::subject_index as ix;
-                let bounded = |head: i64| up_to.map_or(head, |u| u.min(head));
                 let (mark, head): (i64, i64) = sqlx::query_as(ix::MARK_AND_HEAD)
                     .fetch_one(&self.pool)
                     .await?;
-                if mark >= bounded(head) || max_decisions < 1 {
-                    return Ok(ix::IndexedBatch {
-                        decisions: 0,
-                        mark,
-                        bound: bounded(head),
-                    });
-                }
-                let mut tx = self.write_pool().begin().await?;
-                let mark: i64 = sqlx::query_scalar(ix::LOCK_MARK)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let head: i64 = sqlx::query_scalar(ix::HEAD).fetch_one(&mut *tx).await?;
-                let head = bounded(head);
-                if mark >= head {
-                    tx.commit().await?;
+                let head = up_to.map_or(head, |u| u.min(head));
+                if mark >= head || max_decisions < 1 {
                     return Ok(ix::IndexedBatch {
                         decisions: 0,
                         mark,
                         bound: head,
                     });
                 }
+                // Read and grouped before the write transaction: on SQLite every decision
+                // commits through the one writer, held here only for the insert.
                 let answers: Vec<(i64, String)> = sqlx::query_as(ix::BATCH_ANSWERS)
                     .bind(mark)
                     .bind(head)
                     .bind(max_decisions)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&self.pool)
                     .await?;
                 // A full batch ends at its last decision; a shorter one read all up to the head.
                 let end = match answers.last() {
@@ -187,6 +174,20 @@ macro_rules! subject_index_sql {
                 let decisions = answers.len();
                 let postings = ix::postings(&answers)?;
                 drop(answers);
+                let mut tx = self.write_pool().begin().await?;
+                let locked: i64 = sqlx::query_scalar(ix::LOCK_MARK)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if locked != mark {
+                    // Another indexer (a search catching up, another process) moved the mark
+                    // meanwhile: its batch stands, and this one is read again from there.
+                    tx.rollback().await?;
+                    return Ok(ix::IndexedBatch {
+                        decisions: 0,
+                        mark: locked,
+                        bound: head,
+                    });
+                }
                 if !postings.is_empty() {
                     Self::insert_postings(&mut *tx, &postings).await?;
                 }

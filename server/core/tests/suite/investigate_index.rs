@@ -202,3 +202,46 @@ async fn subjects_reach_the_index_behind_the_decisions_and_a_search_never_misses
         );
     }
 }
+
+#[tokio::test]
+async fn indexers_racing_each_other_index_every_decision_once() {
+    for db in common::both().await {
+        let (services, _clock) = common::services(&db);
+        let g = gate(&services, &db).await;
+        services.index_decision_subjects().await.unwrap();
+        let mut decided = Vec::new();
+        for n in 0..24 {
+            let answer = services
+                .decide_access(
+                    &g.session.drafter,
+                    AccessRequest {
+                        purpose: "spring_offer".into(),
+                        fields: vec!["email".into()],
+                        subjects: vec![format!("crm-race-{}", n % 5), "crm-2".into()],
+                    },
+                )
+                .await
+                .unwrap();
+            decided.push(answer.decision_id);
+        }
+        // Two indexers with different batch sizes, each reading its batch before it locks the
+        // mark: a batch read from a mark the other has moved is read again, never written twice.
+        let racer = |size: i64| {
+            let store = db.store.clone();
+            async move {
+                loop {
+                    let batch = store.index_decision_subjects(size, None).await.unwrap();
+                    if batch.reached_bound() && batch.decisions == 0 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        tokio::join!(racer(3), racer(5), racer(2));
+        let all = indexed(&db).await;
+        for d in &decided {
+            assert_eq!(all.iter().filter(|x| *x == d).count(), 2, "{}", db.name);
+        }
+    }
+}
