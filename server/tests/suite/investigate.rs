@@ -237,6 +237,15 @@ async fn a_subjects_data_is_traced_to_where_it_was_published_and_each_search_is_
             ("change", "not-a-change", None, "q"),
             ("target", "campaigns/\u{0}", None, "q"),
             ("subject", "crm-1", Some("yesterday"), "before"),
+            ("subject", "crm-1", Some("0"), "before"),
+            ("subject", "crm-1", Some("-5"), "before"),
+            // A page link from before the index kept posting lists.
+            (
+                "subject",
+                "crm-1",
+                Some("1764806400000.0190a0b2-7c3e-7d4e-8f00-000000000000"),
+                "before",
+            ),
         ] {
             match services.investigate(admin, kind, value, page).await {
                 Err(CoreError::Invalid { field: f, .. }) => assert_eq!(f, field, "{kind} {value}"),
