@@ -1,6 +1,6 @@
 //! What incident tracing reads: the decisions that named a subject (newest recorded first,
-//! through the posting lists of `subject_postings`), the change versions citing decisions (`change_citations`) and the
-//! changes published at a target reference. Citations are written beside the version that
+//! through the posting lists of `subject_postings`), the change versions citing decisions
+//! (`change_citations`) and the changes published at a target reference. Citations are written beside the version that
 //! makes them, by SQL each backend supplies ([`InvestigateIndex`]); subjects behind the
 //! decisions (see `subject_index`).
 

@@ -60,16 +60,8 @@ impl super::investigate::InvestigateIndex for PostgresWriteTx {
 }
 /// How PostgreSQL keeps posting lists: arrays of ledger sequences.
 impl super::subject_index::SubjectIndexSql for PostgresStore {
-    const SUBJECT_DECISIONS: &'static str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
-         d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at, s.seq \
-         FROM (SELECT q AS seq \
-               FROM (SELECT seqs FROM subject_postings \
-                     WHERE subject = $1 AND first_seq < $2 \
-                     ORDER BY first_seq DESC LIMIT $3) p, unnest(p.seqs) q \
-               WHERE q < $2 ORDER BY 1 DESC LIMIT $4) s \
-         JOIN audit_events e ON e.seq = s.seq \
-         JOIN access_decisions d ON d.id = substr(e.subject, 10) \
-         ORDER BY s.seq DESC";
+    const SUBJECT_DECISIONS: &'static str =
+        super::subject_index::subject_decisions_sql!("unnest(p.seqs) AS j(value)");
 }
 impl PostgresStore {
     /// A batch's posting lists in one statement, its columns as arrays (each list as the text

@@ -179,16 +179,8 @@ impl super::investigate::InvestigateIndex for SqliteWriteTx {
 }
 /// How SQLite keeps posting lists: JSON arrays of ledger sequences.
 impl super::subject_index::SubjectIndexSql for SqliteStore {
-    const SUBJECT_DECISIONS: &'static str = "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, \
-         d.purpose, d.request_json, d.response_json, d.decided_at, d.expires_at, s.seq \
-         FROM (SELECT CAST(j.value AS INTEGER) AS seq \
-               FROM (SELECT seqs FROM subject_postings \
-                     WHERE subject = $1 AND first_seq < $2 \
-                     ORDER BY first_seq DESC LIMIT $3) p, json_each(p.seqs) j \
-               WHERE j.value < $2 ORDER BY 1 DESC LIMIT $4) s \
-         JOIN audit_events e ON e.seq = s.seq \
-         JOIN access_decisions d ON d.id = substr(e.subject, 10) \
-         ORDER BY s.seq DESC";
+    const SUBJECT_DECISIONS: &'static str =
+        super::subject_index::subject_decisions_sql!("json_each(p.seqs) j");
 }
 impl SqliteStore {
     /// A batch's posting lists as one JSON array (see `insert_decision_batch`).
@@ -203,7 +195,7 @@ impl SqliteStore {
                     p.subject,
                     p.first_seq(),
                     p.decisions(),
-                    serde_json::Value::from(p.seqs.clone()).to_string()
+                    serde_json::Value::from(&p.seqs[..]).to_string()
                 ])
             })
             .collect();

@@ -67,12 +67,33 @@ pub(super) const BATCH_ANSWERS: &str = "SELECT e.seq, d.response_json \
 
 /// The backend's SQL for reading posting lists (JSON arrays on SQLite, arrays on PostgreSQL).
 pub(super) trait SubjectIndexSql {
-    /// The decisions naming subject `$1` recorded before sequence `$2`, newest first, at most
-    /// `$4`, read from the newest `$3` posting lists before `$2` (`$4 + 1` suffice: every list
-    /// but the one `$2` cuts through lies wholly before it and holds at least one). Columns:
-    /// the decision's and `seq`.
+    /// See [`subject_decisions_sql`].
     const SUBJECT_DECISIONS: &'static str;
 }
+
+/// The decisions naming subject `$1` recorded before sequence `$2`, newest first, at most `$4`,
+/// read from the newest `$3` posting lists before `$2` (`$4 + 1` suffice: every list but the one
+/// `$2` cuts through lies wholly before it and holds at least one). Columns: the decision's and
+/// `seq`. `$elements` is the backend's table of a list `p.seqs`, one sequence per row in
+/// `j.value`.
+macro_rules! subject_decisions_sql {
+    ($elements:literal) => {
+        concat!(
+            "SELECT d.id, d.nhi_id, d.workflow_id, d.step_id, d.purpose, d.request_json, \
+             d.response_json, d.decided_at, d.expires_at, s.seq \
+             FROM (SELECT j.value AS seq \
+                   FROM (SELECT seqs FROM subject_postings \
+                         WHERE subject = $1 AND first_seq < $2 \
+                         ORDER BY first_seq DESC LIMIT $3) p, ",
+            $elements,
+            " WHERE j.value < $2 ORDER BY 1 DESC LIMIT $4) s \
+             JOIN audit_events e ON e.seq = s.seq \
+             JOIN access_decisions d ON d.id = substr(e.subject, 10) \
+             ORDER BY s.seq DESC"
+        )
+    };
+}
+pub(super) use subject_decisions_sql;
 
 /// One subject's posting list of a batch: the ledger sequences naming it, ascending.
 #[derive(Debug, Clone, PartialEq, Eq)]
