@@ -323,11 +323,16 @@ fn spawn_notice_sweep(services: Services) {
     });
 }
 
-/// Investigate's subject index follows the decisions within about a second (a subject search
-/// catches it up first, so it never answers from a stale index).
+/// How far Investigate's subject index may fall behind the decisions: a subject search catches
+/// it up first, so this bounds that catch-up, not staleness. Longer intervals mean larger,
+/// rarer batches (see `INDEX_BATCH`), which stall decisions less.
+const SUBJECT_INDEX_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Investigate's subject index follows the decisions within a couple of seconds (a subject
+/// search catches it up first, so it never answers from a stale index).
 pub fn spawn_subject_indexer(services: Services) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut tick = tokio::time::interval(SUBJECT_INDEX_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

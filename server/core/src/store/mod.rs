@@ -26,6 +26,7 @@ mod registry_reads;
 mod session_writes;
 mod sql;
 mod sqlite;
+mod sqlite_rows;
 mod subject_index;
 mod systems;
 mod templates;

@@ -14,6 +14,7 @@ use super::person_link::person_link_sql;
 use super::registry_reads::registry_reads_sql;
 use super::session_writes::session_writes_sql;
 use super::sql::shared_sql;
+use super::sqlite_rows::MultiRowInsert;
 use super::subject_index::subject_index_sql;
 use super::templates::templates_sql;
 use super::throttle::throttle_sql;
@@ -23,7 +24,7 @@ use super::{Backend, Readiness, StoreError, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -183,97 +184,84 @@ impl super::subject_index::SubjectIndexSql for SqliteStore {
         super::subject_index::subject_decisions_sql!("json_each(p.seqs) j");
 }
 impl SqliteStore {
-    /// A batch's posting lists as one JSON array (see `insert_decision_batch`).
+    /// A batch's posting lists, each list a JSON array of ledger sequences.
     async fn insert_postings(
         conn: &mut sqlx::SqliteConnection,
         postings: &[super::subject_index::Posting],
     ) -> Result<(), StoreError> {
-        let rows: Vec<serde_json::Value> = postings
+        let lists: Vec<(&super::subject_index::Posting, String)> = postings
             .iter()
-            .map(|p| {
-                serde_json::json!([
-                    p.subject,
-                    p.first_seq(),
-                    p.decisions(),
-                    serde_json::Value::from(&p.seqs[..]).to_string()
-                ])
-            })
+            .map(|p| (p, serde_json::Value::from(&p.seqs[..]).to_string()))
             .collect();
-        let rows = serde_json::to_string(&rows)
-            .map_err(|e| StoreError::Corrupt(format!("postings not encodable: {e}")))?;
-        sqlx::query(
-            "INSERT INTO subject_postings (subject, first_seq, decisions, seqs) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)",
-        )
-        .bind(rows)
-        .execute(conn)
-        .await?;
+        POSTING_ROWS
+            .run(conn, &lists, |query, (p, seqs)| {
+                query
+                    .bind(p.subject.as_str())
+                    .bind(p.first_seq())
+                    .bind(p.decisions())
+                    .bind(seqs.as_str())
+            })
+            .await?;
         Ok(())
     }
 }
 
+static POSTING_ROWS: LazyLock<MultiRowInsert> = LazyLock::new(|| {
+    MultiRowInsert::new(
+        "INSERT INTO subject_postings (subject, first_seq, decisions, seqs)",
+        4,
+    )
+});
+static DECISION_ROWS: LazyLock<MultiRowInsert> = LazyLock::new(|| {
+    MultiRowInsert::new(
+        "INSERT INTO access_decisions (id, nhi_id, workflow_id, step_id, purpose, \
+         request_json, response_json, decided_at, expires_at)",
+        9,
+    )
+});
+static EVENT_ROWS: LazyLock<MultiRowInsert> = LazyLock::new(|| {
+    MultiRowInsert::new(
+        "INSERT INTO audit_events (seq, at_ms, actor_ref, actor_label, action, subject, \
+         details, prev_hash, hash)",
+        9,
+    )
+});
+
 impl SqliteWriteTx {
-    /// Each batch as one JSON array per table: SQLite scans its parameter names for every
-    /// numbered parameter bound, so thousands of them would cost more than the JSON.
+    /// Each batch in multi-row statements (see `sqlite_rows`).
     async fn insert_decision_batch(
         &mut self,
         rows: &[&super::AccessDecisionRow],
         events: &[crate::ledger::StoredEvent],
     ) -> Result<(), StoreError> {
-        let encode =
-            |e: serde_json::Error| StoreError::Corrupt(format!("batch not encodable: {e}"));
-        let decisions: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!([
-                    r.id,
-                    r.nhi.to_string(),
-                    r.workflow.to_string(),
-                    r.step.to_string(),
-                    r.purpose,
-                    r.request_json,
-                    r.response_json,
-                    r.decided_at_ms,
-                    r.expires_at_ms
-                ])
+        DECISION_ROWS
+            .run(&mut self.tx, rows, |query, r| {
+                query
+                    .bind(r.id.as_str())
+                    .bind(r.nhi.to_string())
+                    .bind(r.workflow.to_string())
+                    .bind(r.step.to_string())
+                    .bind(r.purpose.as_str())
+                    .bind(r.request_json.as_str())
+                    .bind(r.response_json.as_str())
+                    .bind(r.decided_at_ms)
+                    .bind(r.expires_at_ms)
             })
-            .collect();
-        sqlx::query(
-            "INSERT INTO access_decisions (id, nhi_id, workflow_id, step_id, purpose, \
-             request_json, response_json, decided_at, expires_at) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-                    value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
-             FROM json_each($1)",
-        )
-        .bind(serde_json::to_string(&decisions).map_err(encode)?)
-        .execute(&mut *self.tx)
-        .await?;
-        let sealed: Vec<serde_json::Value> = events
-            .iter()
-            .map(|e| {
-                serde_json::json!([
-                    e.seq,
-                    e.at_ms,
-                    e.actor_ref,
-                    e.actor_label,
-                    e.action,
-                    e.subject,
-                    e.details,
-                    e.prev_hash,
-                    e.hash
-                ])
+            .await?;
+        EVENT_ROWS
+            .run(&mut self.tx, events, |query, e| {
+                query
+                    .bind(e.seq)
+                    .bind(e.at_ms)
+                    .bind(e.actor_ref.as_str())
+                    .bind(e.actor_label.as_str())
+                    .bind(e.action.as_str())
+                    .bind(e.subject.as_str())
+                    .bind(e.details.as_str())
+                    .bind(e.prev_hash.as_str())
+                    .bind(e.hash.as_str())
             })
-            .collect();
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at_ms, actor_ref, actor_label, action, subject, \
-             details, prev_hash, hash) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-                    value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
-             FROM json_each($1)",
-        )
-        .bind(serde_json::to_string(&sealed).map_err(encode)?)
-        .execute(&mut *self.tx)
-        .await?;
+            .await?;
         Ok(())
     }
 }

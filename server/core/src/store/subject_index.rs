@@ -3,7 +3,7 @@
 //! (`decision_index_mark`, a ledger sequence), reads the subjects their answers name, and writes
 //! one posting list per subject — the ledger sequences of that batch's decisions naming it — with
 //! the new mark, in one transaction. A hundred subjects per decision were a hundred B-tree rows
-//! per decision, more than the decision cost; a batch of a thousand decisions over the same
+//! per decision, more than the decision cost; a batch of thousands of decisions over the same
 //! customers now writes a row per customer. Answers are read here rather than inside the
 //! database: PostgreSQL parsing each answer into `jsonb` cost six times the decision's own
 //! insert.
@@ -20,7 +20,7 @@ use super::StoreError;
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// What one indexing batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,9 @@ pub(super) const LOCK_MARK: &str =
 pub(super) const MARK_AND_HEAD: &str = "SELECT m.seq, h.seq FROM ledger_head h, \
      decision_index_mark m WHERE h.id = 1 AND m.id = 1";
 pub(super) const MOVE_MARK: &str = "UPDATE decision_index_mark SET seq = $1 WHERE id = 1";
+/// Answers read per query: a batch is read in chunks of this many, each parsed before the next
+/// is read, so a large batch never holds all its answers' text at once.
+pub(super) const READ_CHUNK: i64 = 1024;
 /// The answers of at most `$3` decisions recorded in (`$1`, `$2`], in ledger order.
 pub(super) const BATCH_ANSWERS: &str = "SELECT e.seq, d.response_json \
      FROM audit_events e JOIN access_decisions d ON d.id = substr(e.subject, 10) \
@@ -128,34 +131,104 @@ struct Named<'a> {
     subject: Cow<'a, str>,
 }
 
-/// The posting lists of `answers` (ledger sequence and answer, in ledger order), ordered by
-/// subject byte-wise as both backends' indexes keep them.
-pub(super) fn postings(answers: &[(i64, String)]) -> Result<Vec<Posting>, StoreError> {
-    let mut lists: BTreeMap<Cow<'_, str>, Vec<i64>> = BTreeMap::new();
-    for (seq, answer) in answers {
-        let named: NamedSubjects<'_> = serde_json::from_str(answer).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "the answer of ledger event {seq} is unreadable: {e}"
-            ))
-        })?;
-        for s in named
-            .allowed_subjects
-            .into_iter()
-            .chain(named.denied_subjects)
-        {
-            let seqs = lists.entry(s.subject).or_default();
-            if seqs.last() != Some(seq) {
-                seqs.push(*seq);
+/// Posting lists being gathered from answers read in chunks (ledger sequence and answer, in
+/// ledger order).
+#[derive(Default)]
+pub(super) struct Grouping {
+    lists: HashMap<String, Vec<i64>>,
+}
+
+impl Grouping {
+    pub fn add(&mut self, answers: &[(i64, String)]) -> Result<(), StoreError> {
+        for (seq, answer) in answers {
+            let named: NamedSubjects<'_> = serde_json::from_str(answer).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "the answer of ledger event {seq} is unreadable: {e}"
+                ))
+            })?;
+            for s in named
+                .allowed_subjects
+                .into_iter()
+                .chain(named.denied_subjects)
+            {
+                let seqs = match self.lists.get_mut(s.subject.as_ref()) {
+                    Some(seqs) => seqs,
+                    None => self.lists.entry(s.subject.into_owned()).or_default(),
+                };
+                if seqs.last() != Some(seq) {
+                    seqs.push(*seq);
+                }
             }
         }
+        Ok(())
     }
-    Ok(lists
-        .into_iter()
-        .map(|(subject, seqs)| Posting {
-            subject: subject.into_owned(),
-            seqs,
-        })
-        .collect())
+
+    /// The lists, ordered by subject byte-wise as both backends' indexes keep them.
+    pub fn into_postings(self) -> Vec<Posting> {
+        let mut postings: Vec<Posting> = self
+            .lists
+            .into_iter()
+            .map(|(subject, seqs)| Posting { subject, seqs })
+            .collect();
+        postings.sort_unstable_by(|a, b| a.subject.as_bytes().cmp(b.subject.as_bytes()));
+        postings
+    }
+}
+
+/// One indexing batch, read and grouped.
+pub(super) struct ReadBatch {
+    pub decisions: usize,
+    /// The sequence the batch ends at: its last decision when full, else the head.
+    pub end: i64,
+    pub postings: Vec<Posting>,
+}
+
+/// Reads at most `max_decisions` answers after `mark` (up to `head`) in chunks of `chunk`, each
+/// grouped on a blocking thread rather than one of the runtime's workers before the next is
+/// read. `read(from, want)` returns at most `want` answers after `from`, in ledger order.
+pub(super) async fn read_batch<F, Fut>(
+    mark: i64,
+    head: i64,
+    max_decisions: i64,
+    chunk: i64,
+    mut read: F,
+) -> Result<ReadBatch, StoreError>
+where
+    F: FnMut(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(i64, String)>, StoreError>>,
+{
+    let (mut from, mut decisions, mut grouping) = (mark, 0i64, Grouping::default());
+    let end = loop {
+        let want = (max_decisions - decisions).min(chunk);
+        if want < 1 {
+            break from;
+        }
+        let answers = read(from, want).await?;
+        let got = i64::try_from(answers.len()).unwrap_or(i64::MAX);
+        let last = answers.last().map(|(seq, _)| *seq);
+        grouping = tokio::task::spawn_blocking(move || grouping.add(&answers).map(|()| grouping))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("grouping subjects stopped: {e}")))??;
+        decisions += got;
+        match last {
+            Some(last) if got == want => from = last,
+            // A short chunk read everything up to the head.
+            _ => break head,
+        }
+    };
+    Ok(ReadBatch {
+        decisions: usize::try_from(decisions).unwrap_or(0),
+        end,
+        postings: grouping.into_postings(),
+    })
+}
+
+/// The posting lists of one run of answers.
+#[cfg(test)]
+fn postings(answers: &[(i64, String)]) -> Result<Vec<Posting>, StoreError> {
+    let mut grouping = Grouping::default();
+    grouping.add(answers)?;
+    Ok(grouping.into_postings())
 }
 
 macro_rules! subject_index_sql {
@@ -181,20 +254,23 @@ macro_rules! subject_index_sql {
                 }
                 // Read and grouped before the write transaction: on SQLite every decision
                 // commits through the one writer, held here only for the insert.
-                let answers: Vec<(i64, String)> = sqlx::query_as(ix::BATCH_ANSWERS)
-                    .bind(mark)
-                    .bind(head)
-                    .bind(max_decisions)
-                    .fetch_all(&self.pool)
-                    .await?;
-                // A full batch ends at its last decision; a shorter one read all up to the head.
-                let end = match answers.last() {
-                    Some((seq, _)) if answers.len() as i64 >= max_decisions => *seq,
-                    _ => head,
-                };
-                let decisions = answers.len();
-                let postings = ix::postings(&answers)?;
-                drop(answers);
+                let pool = &self.pool;
+                let read = ix::read_batch(
+                    mark,
+                    head,
+                    max_decisions,
+                    ix::READ_CHUNK,
+                    |from, want| async move {
+                        Ok(sqlx::query_as(ix::BATCH_ANSWERS)
+                            .bind(from)
+                            .bind(head)
+                            .bind(want)
+                            .fetch_all(pool)
+                            .await?)
+                    },
+                )
+                .await?;
+                let (decisions, end, postings) = (read.decisions, read.end, read.postings);
                 let mut tx = self.write_pool().begin().await?;
                 let locked: i64 = sqlx::query_scalar(ix::LOCK_MARK)
                     .fetch_one(&mut *tx)
@@ -279,5 +355,61 @@ mod tests {
         ];
         let error = postings(&answers).unwrap_err().to_string();
         assert!(error.contains("ledger event 4"), "{error}");
+    }
+
+    /// Reads `read_batch` over recorded answers `(seq, answer)` with sequences 1..=n (naming
+    /// subject `crm-{seq % 3}`); returns the batch and every `(from, want)` it asked for.
+    async fn batch_over(n: i64, max: i64, chunk: i64) -> (ReadBatch, Vec<(i64, i64)>) {
+        let recorded: Vec<(i64, String)> = (1..=n)
+            .map(|seq| (seq, answer(&[&format!("crm-{}", seq % 3)], &[])))
+            .collect();
+        let mut asked = Vec::new();
+        let batch = read_batch(0, n, max, chunk, |from, want| {
+            asked.push((from, want));
+            let chunk: Vec<_> = recorded
+                .iter()
+                .filter(|(seq, _)| *seq > from)
+                .take(usize::try_from(want).unwrap())
+                .cloned()
+                .collect();
+            async move { Ok(chunk) }
+        })
+        .await
+        .unwrap();
+        (batch, asked)
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_is_read_in_chunks_and_ends_at_its_last_decision() {
+        let (batch, asked) = batch_over(10, 7, 3).await;
+        assert_eq!(asked, vec![(0, 3), (3, 3), (6, 1)]);
+        assert_eq!((batch.decisions, batch.end), (7, 7));
+        let lists: Vec<(String, Vec<i64>)> = batch
+            .postings
+            .into_iter()
+            .map(|p| (p.subject, p.seqs))
+            .collect();
+        assert_eq!(
+            lists,
+            vec![
+                ("crm-0".to_owned(), vec![3, 6]),
+                ("crm-1".to_owned(), vec![1, 4, 7]),
+                ("crm-2".to_owned(), vec![2, 5]),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_short_read_ends_the_batch_at_the_head() {
+        // Chunks end exactly at the last answer: the next, empty one ends the batch.
+        let (batch, asked) = batch_over(6, 100, 3).await;
+        assert_eq!(asked, vec![(0, 3), (3, 3), (6, 3)]);
+        assert_eq!((batch.decisions, batch.end), (6, 6));
+        let (batch, asked) = batch_over(4, 100, 3).await;
+        assert_eq!(asked, vec![(0, 3), (3, 3)]);
+        assert_eq!(
+            (batch.decisions, batch.end, batch.postings.len()),
+            (4, 4, 3)
+        );
     }
 }
