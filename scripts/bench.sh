@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 
 export RUSTFLAGS="--cfg erase_components"
-REQUESTS="${REQUESTS:-20000}"
+REQUESTS="${REQUESTS:-100000}"
 CONCURRENCY="${CONCURRENCY:-32}"
-SECONDS_MAX="${SECONDS_MAX:-60}"
+SECONDS_MAX="${SECONDS_MAX:-30}"
 QUEUE_CHANGES="${QUEUE_CHANGES:-100000}"
 QUEUE_GROW_TO="${QUEUE_GROW_TO:-1000000}"
 QUEUE_EVENTS="${QUEUE_EVENTS:-1000000}"
@@ -75,7 +75,6 @@ if [ "$BENCH" = all ] || [ "$BENCH" = decisions ]; then
   done
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     pinned_decisions sqlite
-    # PostgreSQL's server processes join the console's core.
     # PostgreSQL's server (and the backends it forks from now on) joins the console's core.
     for pid in $(pgrep -x postgres); do taskset -a -p -c 1 "$pid" >/dev/null; done
     pinned_decisions "$(fresh_db)"
