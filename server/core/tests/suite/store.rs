@@ -320,3 +320,46 @@ async fn sessions_are_stored_loaded_expired_and_deleted() {
         );
     }
 }
+
+/// The database file's size in pages, from its header.
+fn sqlite_file_pages(path: &str) -> u32 {
+    let bytes = std::fs::read(path).unwrap();
+    bytes
+        .get(28..32)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+async fn until_more_pages_than(path: &str, pages: u32) -> u32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = sqlite_file_pages(path);
+        if now > pages {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was not copied into {path}: still {now} pages"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// SQLite's write-ahead log is copied into the database file beside the writer (whose own
+/// checkpoints wait for 40 MB of log), and still is after the console sat idle: the
+/// checkpointer waits longer while nothing is written, it never stops.
+#[tokio::test]
+async fn sqlite_log_reaches_the_database_file_beside_the_writer_even_after_a_quiet_spell() {
+    let db = common::sqlite().await;
+    let (services, _) = common::services(&db);
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let migrated = until_more_pages_than(&path, 1).await;
+    // Quiet: the checkpointer finds nothing new and waits longer each time.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    for n in 0..100 {
+        services
+            .sign_in(sign_in(&format!("quiet-{n}"), &[Role::Approver]))
+            .await
+            .unwrap();
+    }
+    until_more_pages_than(&path, migrated).await;
+}
