@@ -32,13 +32,13 @@ enum Bench {
         #[arg(long, default_value = "sqlite")]
         database: String,
         /// Stop after this many decisions.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 100_000)]
         requests: usize,
         /// Concurrent connections.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         /// Stop after this many seconds at the latest.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = 30)]
         seconds: u64,
         /// Drive a console already serving the load world (`countersign-load fixture --consent`,
         /// in another process, say pinned to another core) instead of one in this process.
