@@ -16,7 +16,6 @@ pub async fn load_workflows(
     page: Option<i64>,
 ) -> Result<WorkflowListView, UiError> {
     use crate::dto_registry::{PageInfo, WorkflowRowView};
-    use std::collections::HashMap;
     let (services, actor) = super::adapter::request()?;
     let core = |e| UiError::from_core(e, &actor);
     let listed = services
@@ -28,14 +27,8 @@ pub async fn load_workflows(
         )
         .await
         .map_err(core)?;
-    // Approvers see workflows but not the people registry: owners then go unnamed.
-    let people: HashMap<_, _> = services
-        .list_people(&actor)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|h| (h.id, h.name))
-        .collect();
+    let owners: Vec<_> = listed.items.iter().map(|(w, _)| w.owner).collect();
+    let people = services.owner_names(&actor, &owners).await.map_err(core)?;
     Ok(WorkflowListView {
         can_manage: services.can_manage_workflows(&actor),
         rows: listed
@@ -108,13 +101,18 @@ async fn workflow_view(
             _ => None,
         })
         .collect();
-    let people: HashMap<_, _> = services
-        .list_people(actor)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|h| (h.id, h.name))
+    // Everyone who may read the workflow sees who answers for it and its steps.
+    let answerable: Vec<_> = std::iter::once(workflow.owner)
+        .chain(workflow.steps.iter().filter_map(|s| s.owner))
+        .chain(workflow.steps.iter().filter_map(|s| match s.performer {
+            Performer::Human(id) => Some(id),
+            _ => None,
+        }))
         .collect();
+    let people = services
+        .owner_names(actor, &answerable)
+        .await
+        .map_err(core)?;
     // Approvers see workflows but not the identity registry: steps then name identities by id.
     let nhis = services
         .identities_named(actor, &named)

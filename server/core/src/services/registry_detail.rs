@@ -6,7 +6,7 @@ use super::access::AccessDecision;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
-    effective_privileges, ChangeRequest, EffectivePrivilege, Nhi, NhiId, WorkflowId,
+    effective_privileges, ChangeRequest, EffectivePrivilege, HumanId, Nhi, NhiId, WorkflowId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::StoredEvent;
@@ -14,6 +14,9 @@ use crate::policy::{Action, Resource};
 use crate::store::EventFilter;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
+
+/// The most people `owner_names` names at once (a page of workflows and their steps' owners).
+pub const MAX_OWNERS_NAMED: usize = 500;
 
 /// How many of the newest decisions, drafts and history events a page shows.
 pub const RECENT_ON_PAGE: i64 = 20;
@@ -138,6 +141,34 @@ impl Services {
             ..Default::default()
         };
         Ok(self.store.nhis(&filter).await?)
+    }
+
+    /// The names of the people who own these workflows or steps (a page's worth), for anyone who
+    /// may see workflows: who answers for a workflow is part of reading it, also for an approver
+    /// who may not browse the people registry. Names only; unknown ids are left out.
+    pub async fn owner_names(
+        &self,
+        actor: &Actor,
+        ids: &[HumanId],
+    ) -> CoreResult<HashMap<HumanId, String>> {
+        self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
+        let wanted: std::collections::HashSet<HumanId> = ids.iter().copied().collect();
+        if wanted.len() > MAX_OWNERS_NAMED {
+            return Err(CoreError::invalid(
+                "owners",
+                format!(
+                    "at most {MAX_OWNERS_NAMED} people are named at once, not {}",
+                    wanted.len()
+                ),
+            ));
+        }
+        let mut names = HashMap::with_capacity(wanted.len());
+        for id in wanted {
+            if let Some(person) = self.store.human(id).await? {
+                names.insert(id, person.name);
+            }
+        }
+        Ok(names)
     }
 
     /// A workflow's newest events in the ledger (definition, grant changes and scope drift,

@@ -323,3 +323,48 @@ async fn an_identity_and_a_workflow_on_their_own_pages() {
             .is_err());
     }
 }
+
+/// Whoever may read workflows sees who answers for them and their steps by name — an approver
+/// too, who may not browse the people registry; whoever may not read workflows learns nothing.
+#[tokio::test]
+async fn who_answers_for_a_workflow_is_named_to_whoever_may_read_it() {
+    use countersign_core::domain::HumanId;
+    use countersign_core::services::MAX_OWNERS_NAMED;
+    for db in common::both().await {
+        let (services, _clock) = common::services(&db);
+        let chain = chain(&services).await;
+        let workflow = services
+            .define_workflow(&chain.admin, spring_offer(&chain, &["email"]))
+            .await
+            .unwrap();
+        let approver = signed_in(&services, "ann", &[Role::Approver]).await;
+        assert!(
+            services.list_people(&approver).await.is_err(),
+            "{}",
+            db.name
+        );
+        let answerable: Vec<HumanId> = std::iter::once(workflow.owner)
+            .chain(workflow.steps.iter().filter_map(|s| s.owner))
+            .chain([HumanId::new()])
+            .collect();
+        let names = services.owner_names(&approver, &answerable).await.unwrap();
+        // The owner once, however often named; an unknown id left out.
+        assert_eq!(names.len(), 1, "{}: {names:?}", db.name);
+        assert_eq!(
+            names.get(&chain.owner).map(String::as_str),
+            Some("Person olga")
+        );
+
+        let legal = signed_in(&services, "lee", &[Role::Legal]).await;
+        assert!(matches!(
+            services.owner_names(&legal, &answerable).await,
+            Err(CoreError::Denied(_))
+        ));
+        let too_many: Vec<HumanId> = (0..=MAX_OWNERS_NAMED).map(|_| HumanId::new()).collect();
+        let refused = services
+            .owner_names(&chain.admin, &too_many)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(refused), "owners");
+    }
+}
