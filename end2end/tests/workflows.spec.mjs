@@ -146,6 +146,20 @@ test('demo: a scripted agent gets a token, a decision and drafts; a person reads
   await expect(approver.getByTestId('review-text')).toContainText('take 20% off until 30 April');
   await expect(approver.getByTestId('content-hash')).toHaveText(change.content_hash);
   await expect(approver.getByTestId('drafted-by')).toHaveText('spring-offer-drafter');
+
+  // Who answers for the workflow is named to the approver too, who may not browse the people
+  // registry: on the list, on the workflow's page and on each of its steps.
+  const approverTab = await approver.context().newPage();
+  await approverTab.goto(`${DEMO_CONSOLE}/workflows`);
+  const listed = approverTab.getByTestId('workflow-row').filter({ hasText: 'Spring offer email' });
+  await expect(listed).toContainText('Priya Nair');
+  await listed.getByRole('link', { name: 'Spring offer email', exact: true }).click();
+  await expect(approverTab).toHaveURL(/\/workflows\/[0-9a-f-]{36}$/);
+  const card = approverTab.getByTestId('workflow-card');
+  await expect(card).toContainText('Owner: Priya Nair');
+  await expect(card).toContainText('Owner: Amira Haddad');
+  await expect(card).not.toContainText('Owner: none');
+  await approverTab.close();
   const provenance = approver.getByTestId('provenance');
   await expect(provenance.getByTestId('provenance-model')).toHaveText('claude-sonnet-4.5 (2026-09-01)');
   await expect(provenance.getByTestId('cited-decision')).toContainText('crm-1001 (consent)');
