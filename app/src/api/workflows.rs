@@ -27,8 +27,11 @@ pub async fn load_workflows(
         )
         .await
         .map_err(core)?;
-    let owners: Vec<_> = listed.items.iter().map(|(w, _)| w.owner).collect();
-    let people = services.owner_names(&actor, &owners).await.map_err(core)?;
+    let shown: Vec<_> = listed.items.iter().map(|(w, _)| w).collect();
+    let people = services
+        .answerable_names(&actor, &shown)
+        .await
+        .map_err(core)?;
     Ok(WorkflowListView {
         can_manage: services.can_manage_workflows(&actor),
         rows: listed
@@ -101,16 +104,8 @@ async fn workflow_view(
             _ => None,
         })
         .collect();
-    // Everyone who may read the workflow sees who answers for it and its steps.
-    let answerable: Vec<_> = std::iter::once(workflow.owner)
-        .chain(workflow.steps.iter().filter_map(|s| s.owner))
-        .chain(workflow.steps.iter().filter_map(|s| match s.performer {
-            Performer::Human(id) => Some(id),
-            _ => None,
-        }))
-        .collect();
     let people = services
-        .owner_names(actor, &answerable)
+        .answerable_names(actor, &[&workflow])
         .await
         .map_err(core)?;
     // Approvers see workflows but not the identity registry: steps then name identities by id.

@@ -104,7 +104,7 @@ pub use outbox::{DELIVERIES_LISTED, DELIVERY_BATCH, GATE_BYPASS_SIGNAL};
 pub use queue::{
     Badges, ChangeDetail, ChangeSummary, CitedDecision, QueuePage, QueueQuery, QUEUE_PAGE,
 };
-pub use registry_detail::{IdentityDecision, IdentityDetail, MAX_OWNERS_NAMED, RECENT_ON_PAGE};
+pub use registry_detail::{IdentityDecision, IdentityDetail, MAX_NAMED_AT_ONCE, RECENT_ON_PAGE};
 pub use registry_pages::{Paged, IDENTITIES_PER_PAGE, MAX_SEARCH_CHARS, WORKFLOWS_PER_PAGE};
 pub use review_quality::{HastyApproval, ReviewQualityReport, ReviewerSummary};
 pub use revocation::{RevocationView, RevokeInput};

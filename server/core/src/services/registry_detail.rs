@@ -6,7 +6,8 @@ use super::access::AccessDecision;
 use super::Services;
 use crate::actor::Actor;
 use crate::domain::{
-    effective_privileges, ChangeRequest, EffectivePrivilege, HumanId, Nhi, NhiId, WorkflowId,
+    effective_privileges, ChangeRequest, EffectivePrivilege, HumanId, Nhi, NhiId, Performer,
+    Workflow, WorkflowId,
 };
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::StoredEvent;
@@ -15,8 +16,8 @@ use crate::store::EventFilter;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
-/// The most people `owner_names` names at once (a page of workflows and their steps' owners).
-pub const MAX_OWNERS_NAMED: usize = 500;
+/// The most people `answerable_names` names at once (a page of workflows and their steps).
+pub const MAX_NAMED_AT_ONCE: usize = 500;
 
 /// How many of the newest decisions, drafts and history events a page shows.
 pub const RECENT_ON_PAGE: i64 = 20;
@@ -143,32 +144,44 @@ impl Services {
         Ok(self.store.nhis(&filter).await?)
     }
 
-    /// The names of the people who own these workflows or steps (a page's worth), for anyone who
-    /// may see workflows: who answers for a workflow is part of reading it, also for an approver
-    /// who may not browse the people registry. Names only; unknown ids are left out.
-    pub async fn owner_names(
+    /// The names of the people who answer for these workflows — each one's owner, its steps'
+    /// owners and the people who perform a step — for anyone who may see workflows: who answers
+    /// for a workflow is part of reading it, also for an approver who may not browse the people
+    /// registry. Names only, and only of those people.
+    pub async fn answerable_names(
         &self,
         actor: &Actor,
-        ids: &[HumanId],
+        workflows: &[&Workflow],
     ) -> CoreResult<HashMap<HumanId, String>> {
         self.authorize(actor, Action::ViewWorkflows, &Resource::Console)?;
-        let wanted: std::collections::HashSet<HumanId> = ids.iter().copied().collect();
-        if wanted.len() > MAX_OWNERS_NAMED {
+        let wanted: std::collections::HashSet<HumanId> = workflows
+            .iter()
+            .flat_map(|w| {
+                std::iter::once(w.owner).chain(w.steps.iter().flat_map(|s| {
+                    let performer = match s.performer {
+                        Performer::Human(id) => Some(id),
+                        _ => None,
+                    };
+                    s.owner.into_iter().chain(performer)
+                }))
+            })
+            .collect();
+        if wanted.len() > MAX_NAMED_AT_ONCE {
             return Err(CoreError::invalid(
-                "owners",
+                "workflows",
                 format!(
-                    "at most {MAX_OWNERS_NAMED} people are named at once, not {}",
+                    "at most {MAX_NAMED_AT_ONCE} people are named at once, not {}",
                     wanted.len()
                 ),
             ));
         }
-        let mut names = HashMap::with_capacity(wanted.len());
-        for id in wanted {
-            if let Some(person) = self.store.human(id).await? {
-                names.insert(id, person.name);
-            }
-        }
-        Ok(names)
+        Ok(self
+            .store
+            .humans_named(&wanted.into_iter().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|person| (person.id, person.name))
+            .collect())
     }
 
     /// A workflow's newest events in the ledger (definition, grant changes and scope drift,

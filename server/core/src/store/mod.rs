@@ -194,6 +194,9 @@ pub trait Store:
     /// Everyone known to the console, by name.
     async fn humans(&self) -> Result<Vec<Human>, StoreError>;
 
+    /// These people (those known of them), in one read.
+    async fn humans_named(&self, ids: &[HumanId]) -> Result<Vec<Human>, StoreError>;
+
     /// Identities matching `filter`, by name, with their owners.
     async fn nhis(&self, filter: &NhiFilter) -> Result<Vec<Nhi>, StoreError>;
 

@@ -938,6 +938,26 @@ macro_rules! shared_sql {
                 rows.iter().map(super::sql::human_from_row).collect()
             }
 
+            async fn shared_humans_named(
+                &self,
+                ids: &[crate::domain::HumanId],
+            ) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT {} FROM humans WHERE id IN ({})",
+                    super::sql::HUMAN_COLUMNS,
+                    marks.join(", ")
+                );
+                let query = ids
+                    .iter()
+                    .fold(sqlx::query(&sql), |q, id| q.bind(id.to_string()));
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter().map(super::sql::human_from_row).collect()
+            }
+
             async fn shared_nhis(
                 &self,
                 filter: &crate::store::NhiFilter,
@@ -1113,6 +1133,13 @@ macro_rules! shared_sql {
 
             async fn humans(&self) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
                 self.shared_humans().await
+            }
+
+            async fn humans_named(
+                &self,
+                ids: &[crate::domain::HumanId],
+            ) -> Result<Vec<crate::domain::Human>, crate::store::StoreError> {
+                self.shared_humans_named(ids).await
             }
 
             async fn nhis(

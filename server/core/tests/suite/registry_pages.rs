@@ -328,8 +328,8 @@ async fn an_identity_and_a_workflow_on_their_own_pages() {
 /// too, who may not browse the people registry; whoever may not read workflows learns nothing.
 #[tokio::test]
 async fn who_answers_for_a_workflow_is_named_to_whoever_may_read_it() {
-    use countersign_core::domain::HumanId;
-    use countersign_core::services::MAX_OWNERS_NAMED;
+    use countersign_core::domain::{HumanId, Performer};
+    use countersign_core::services::MAX_NAMED_AT_ONCE;
     for db in common::both().await {
         let (services, _clock) = common::services(&db);
         let chain = chain(&services).await;
@@ -343,28 +343,43 @@ async fn who_answers_for_a_workflow_is_named_to_whoever_may_read_it() {
             "{}",
             db.name
         );
-        let answerable: Vec<HumanId> = std::iter::once(workflow.owner)
-            .chain(workflow.steps.iter().filter_map(|s| s.owner))
-            .chain([HumanId::new()])
-            .collect();
-        let names = services.owner_names(&approver, &answerable).await.unwrap();
-        // The owner once, however often named; an unknown id left out.
+        let names = services
+            .answerable_names(&approver, &[&workflow, &workflow])
+            .await
+            .unwrap();
+        // The owner once, however often named: of the workflow, its steps and a performing person.
+        assert!(workflow
+            .steps
+            .iter()
+            .any(|s| s.performer == Performer::Human(chain.owner)));
         assert_eq!(names.len(), 1, "{}: {names:?}", db.name);
         assert_eq!(
             names.get(&chain.owner).map(String::as_str),
             Some("Person olga")
         );
+        // Nobody else's name, though the approver (Person ann) and the admin are known.
+        assert!(!names
+            .values()
+            .any(|n| n == "Person ann" || n == "Person sam"));
 
         let legal = signed_in(&services, "lee", &[Role::Legal]).await;
         assert!(matches!(
-            services.owner_names(&legal, &answerable).await,
+            services.answerable_names(&legal, &[&workflow]).await,
             Err(CoreError::Denied(_))
         ));
-        let too_many: Vec<HumanId> = (0..=MAX_OWNERS_NAMED).map(|_| HumanId::new()).collect();
+        let mut crowded = workflow.clone();
+        let template = crowded.steps[0].clone();
+        crowded.steps = (0..=MAX_NAMED_AT_ONCE)
+            .map(|_| {
+                let mut step = template.clone();
+                step.owner = Some(HumanId::new());
+                step
+            })
+            .collect();
         let refused = services
-            .owner_names(&chain.admin, &too_many)
+            .answerable_names(&chain.admin, &[&crowded])
             .await
             .unwrap_err();
-        assert_eq!(field_of(refused), "owners");
+        assert_eq!(field_of(refused), "workflows");
     }
 }
